@@ -1,0 +1,23 @@
+//! # cvxnn — train neural networks as mathematical programs
+//!
+//! One problem description (a [`data::Dataset`] and a [`net::Architecture`]), many methods. This
+//! release has the heart of the project: the sequential convex relaxation (SCR) of ReLU-network
+//! training ([`scr`]), with an interior-point backend (Clarabel, cargo feature `sdp`).
+//!
+//! ```
+//! use cvxnn::data::planted_teacher;
+//! use cvxnn::net::{Activation, Architecture};
+//! let arch = Architecture::parse("3-3-2", Activation::Relu).unwrap();
+//! let teacher = planted_teacher(&arch, 30, 1).unwrap();
+//! assert_eq!(teacher.data.x.shape(), (3, 30));
+//! assert_eq!(teacher.model.relative_error(&teacher.data.x, &teacher.data.y).unwrap(), 0.0);
+//! ```
+
+pub mod data;
+pub mod error;
+pub mod linalg;
+pub mod net;
+pub mod report;
+pub mod scr;
+
+pub use error::{Error, Result};

@@ -1,0 +1,321 @@
+//! A small dense column-major matrix, the common currency of the crate.
+//!
+//! Samples are columns (`X: n_x × N`), as in the seeds' notation. Heavy decompositions (SVD,
+//! symmetric eigen) go through `faer`; this type only does what every module needs.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Dense `rows × cols` matrix of `f64`, stored column by column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MatrixRepr")]
+pub struct Matrix {
+    rows: usize,
+    cols: usize,
+    /// Column-major entries: `data[i + j * rows]` is entry `(i, j)`.
+    data: Vec<f64>,
+}
+
+/// Unchecked serialised form; [`Matrix`] is only built from it after a shape check.
+#[derive(Deserialize)]
+struct MatrixRepr {
+    rows: usize,
+    cols: usize,
+    data: Vec<f64>,
+}
+
+impl TryFrom<MatrixRepr> for Matrix {
+    type Error = Error;
+    fn try_from(r: MatrixRepr) -> Result<Self> {
+        Matrix::from_col_major(r.rows, r.cols, r.data)
+    }
+}
+
+impl Matrix {
+    /// All-zero matrix.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Self {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
+    }
+
+    /// Identity of side `n`.
+    pub fn identity(n: usize) -> Self {
+        Self::from_fn(n, n, |i, j| if i == j { 1.0 } else { 0.0 })
+    }
+
+    /// Matrix with entry `(i, j) = f(i, j)`.
+    pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> f64) -> Self {
+        let mut data = Vec::with_capacity(rows * cols);
+        for j in 0..cols {
+            for i in 0..rows {
+                data.push(f(i, j));
+            }
+        }
+        Self { rows, cols, data }
+    }
+
+    /// From column-major data; errors if the length does not match the shape.
+    pub fn from_col_major(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self> {
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(Error::Shape(format!(
+                "{} values cannot fill a {rows}×{cols} matrix",
+                data.len()
+            )));
+        }
+        Ok(Self { rows, cols, data })
+    }
+
+    /// From a list of rows; errors if the rows are ragged.
+    pub fn from_rows(rows: &[Vec<f64>]) -> Result<Self> {
+        let r = rows.len();
+        let c = rows.first().map_or(0, Vec::len);
+        if let Some((k, row)) = rows.iter().enumerate().find(|(_, row)| row.len() != c) {
+            return Err(Error::Shape(format!(
+                "row {k} has {} entries, row 0 has {c}",
+                row.len()
+            )));
+        }
+        Ok(Self::from_fn(r, c, |i, j| rows[i][j]))
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// Column-major entries.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.data
+    }
+
+    /// Column-major entries, mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [f64] {
+        &mut self.data
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        debug_assert!(i < self.rows && j < self.cols);
+        self.data[i + j * self.rows]
+    }
+
+    #[inline]
+    pub fn set(&mut self, i: usize, j: usize, v: f64) {
+        debug_assert!(i < self.rows && j < self.cols);
+        self.data[i + j * self.rows] = v;
+    }
+
+    /// Column `j` as a slice.
+    pub fn col(&self, j: usize) -> &[f64] {
+        &self.data[j * self.rows..(j + 1) * self.rows]
+    }
+
+    /// Transpose.
+    pub fn transpose(&self) -> Self {
+        Self::from_fn(self.cols, self.rows, |i, j| self.get(j, i))
+    }
+
+    /// Matrix product `self · other`; errors on an inner-dimension mismatch.
+    pub fn matmul(&self, other: &Matrix) -> Result<Matrix> {
+        if self.cols != other.rows {
+            return Err(Error::Shape(format!(
+                "cannot multiply {}×{} by {}×{}",
+                self.rows, self.cols, other.rows, other.cols
+            )));
+        }
+        let mut out = Matrix::zeros(self.rows, other.cols);
+        for j in 0..other.cols {
+            let oc = &mut out.data[j * self.rows..(j + 1) * self.rows];
+            for k in 0..self.cols {
+                let b = other.get(k, j);
+                if b == 0.0 {
+                    continue;
+                }
+                let ac = &self.data[k * self.rows..(k + 1) * self.rows];
+                for (o, a) in oc.iter_mut().zip(ac) {
+                    *o += a * b;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Entrywise map.
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Matrix {
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data: self.data.iter().map(|&v| f(v)).collect(),
+        }
+    }
+
+    /// Entrywise combination of two matrices of the same shape.
+    pub fn zip_map(&self, other: &Matrix, f: impl Fn(f64, f64) -> f64) -> Result<Matrix> {
+        if self.shape() != other.shape() {
+            return Err(Error::Shape(format!(
+                "entrywise operation on {}×{} and {}×{}",
+                self.rows, self.cols, other.rows, other.cols
+            )));
+        }
+        Ok(Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data: self
+                .data
+                .iter()
+                .zip(&other.data)
+                .map(|(&a, &b)| f(a, b))
+                .collect(),
+        })
+    }
+
+    /// `self - other`.
+    pub fn sub(&self, other: &Matrix) -> Result<Matrix> {
+        self.zip_map(other, |a, b| a - b)
+    }
+
+    /// `self + other`.
+    pub fn add(&self, other: &Matrix) -> Result<Matrix> {
+        self.zip_map(other, |a, b| a + b)
+    }
+
+    /// Adds `v[i]` to every entry of row `i` (a bias broadcast over samples: `Z + b ⊗ 1ᵀ`).
+    pub fn add_col_vector(&self, v: &[f64]) -> Result<Matrix> {
+        if v.len() != self.rows {
+            return Err(Error::Shape(format!(
+                "bias of length {} added to a matrix with {} rows",
+                v.len(),
+                self.rows
+            )));
+        }
+        Ok(Matrix::from_fn(self.rows, self.cols, |i, j| {
+            self.get(i, j) + v[i]
+        }))
+    }
+
+    /// `-self`.
+    pub fn neg(&self) -> Matrix {
+        self.map(|v| -v)
+    }
+
+    /// Frobenius norm.
+    pub fn frobenius(&self) -> f64 {
+        self.data.iter().map(|v| v * v).sum::<f64>().sqrt()
+    }
+
+    /// True when every entry is finite.
+    pub fn is_finite(&self) -> bool {
+        self.data.iter().all(|v| v.is_finite())
+    }
+
+    /// Stacks blocks `[[a, b], [c, d]]`; errors when the block shapes do not fit.
+    pub fn block2x2(a: &Matrix, b: &Matrix, c: &Matrix, d: &Matrix) -> Result<Matrix> {
+        if a.rows != b.rows || c.rows != d.rows || a.cols != c.cols || b.cols != d.cols {
+            return Err(Error::Shape(format!(
+                "blocks {:?} {:?} / {:?} {:?} do not tile",
+                a.shape(),
+                b.shape(),
+                c.shape(),
+                d.shape()
+            )));
+        }
+        Ok(Matrix::from_fn(a.rows + c.rows, a.cols + b.cols, |i, j| {
+            match (i < a.rows, j < a.cols) {
+                (true, true) => a.get(i, j),
+                (true, false) => b.get(i, j - a.cols),
+                (false, true) => c.get(i - a.rows, j),
+                (false, false) => d.get(i - a.rows, j - a.cols),
+            }
+        }))
+    }
+
+    fn to_faer(&self) -> faer::Mat<f64> {
+        faer::Mat::from_fn(self.rows, self.cols, |i, j| self.get(i, j))
+    }
+
+    /// Singular values, nonincreasing.
+    pub fn singular_values(&self) -> Result<Vec<f64>> {
+        if self.rows == 0 || self.cols == 0 {
+            return Ok(Vec::new());
+        }
+        if !self.is_finite() {
+            return Err(Error::Numerical(
+                "singular values of a matrix with NaN/Inf entries".into(),
+            ));
+        }
+        self.to_faer()
+            .singular_values()
+            .map_err(|e| Error::Numerical(format!("SVD did not converge: {e:?}")))
+    }
+
+    /// Nuclear norm ‖·‖_* (sum of singular values).
+    pub fn nuclear_norm(&self) -> Result<f64> {
+        Ok(self.singular_values()?.iter().sum())
+    }
+
+    /// Numerical rank: singular values above `tol · σ_max` (σ_max ≥ 1 assumed scale-free otherwise).
+    pub fn rank(&self, rel_tol: f64) -> Result<usize> {
+        let s = self.singular_values()?;
+        let smax = s.first().copied().unwrap_or(0.0);
+        Ok(s.iter().filter(|&&v| v > rel_tol * smax.max(f64::MIN_POSITIVE)).count())
+    }
+
+    /// Symmetric eigen-decomposition `(eigenvalues ascending, eigenvectors as columns)`; uses the lower triangle.
+    pub fn symmetric_eigen(&self) -> Result<(Vec<f64>, Matrix)> {
+        if self.rows != self.cols {
+            return Err(Error::Shape(format!(
+                "eigen-decomposition of a non-square {}×{} matrix",
+                self.rows, self.cols
+            )));
+        }
+        let evd = self
+            .to_faer()
+            .self_adjoint_eigen(faer::Side::Lower)
+            .map_err(|e| Error::Numerical(format!("eigen-decomposition failed: {e:?}")))?;
+        let n = self.rows;
+        let vals = (0..n).map(|i| evd.S()[i]).collect();
+        let u = evd.U();
+        Ok((vals, Matrix::from_fn(n, n, |i, j| u[(i, j)])))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_against_hand_computation() {
+        let a = Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]]).unwrap();
+        let b = Matrix::from_rows(&[vec![1.0, 0.0, -1.0], vec![2.0, 1.0, 0.0]]).unwrap();
+        let c = a.matmul(&b).unwrap();
+        let want =
+            Matrix::from_rows(&[vec![5.0, 2.0, -1.0], vec![11.0, 4.0, -3.0], vec![17.0, 6.0, -5.0]])
+                .unwrap();
+        assert_eq!(c, want);
+        assert!(a.matmul(&a).is_err());
+    }
+
+    #[test]
+    fn ragged_rows_are_an_error() {
+        assert!(Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0]]).is_err());
+    }
+
+    #[test]
+    fn singular_values_of_diagonal() {
+        let m = Matrix::from_rows(&[vec![3.0, 0.0], vec![0.0, -4.0]]).unwrap();
+        let s = m.singular_values().unwrap();
+        assert!((s[0] - 4.0).abs() < 1e-12 && (s[1] - 3.0).abs() < 1e-12);
+        assert!((m.nuclear_norm().unwrap() - 7.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,514 @@
+//! `cvxnn` command line: a thin shell over the library.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cvxnn::data::{self, Dataset, Targets};
+use cvxnn::net::{Activation, Architecture, Mlp};
+use cvxnn::report::{ProblemInfo, Report};
+use cvxnn::scr::{self, Init, IterationRecord, ScrProblem, ScrRun, ScrSettings, SubproblemSolver};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(
+    name = "cvxnn",
+    version,
+    about = "Train neural networks as mathematical programs (sequential convex relaxation, …)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reproduce the seed experiment: SCR on a planted 3-3-2 ReLU teacher, N = 30, from the
+    /// perturbed, random and zero starts; prints a table, writes a JSON report and an SVG plot.
+    Demo(DemoArgs),
+    /// Train a network on a data file or a planted teacher, write the model and a report.
+    Train(TrainArgs),
+    /// Evaluate a saved model on a data file.
+    Eval(EvalArgs),
+    /// Generate data.
+    #[command(subcommand)]
+    Generate(GenerateCmd),
+}
+
+#[derive(Args, Clone)]
+struct ScrArgs {
+    /// Weight λ of the product term ‖M_1‖_*.
+    #[arg(long, default_value_t = 1.0)]
+    lambda: f64,
+    /// Weight μ of each complementarity term ‖m_k‖_*.
+    #[arg(long, default_value_t = 1.0)]
+    mu: f64,
+    /// Maximum number of SCR iterations.
+    #[arg(long, default_value_t = 50)]
+    max_iter: usize,
+    /// Stop when both violations (Frobenius norms) are at most this.
+    #[arg(long, default_value_t = 1e-6)]
+    tol: f64,
+    /// Also stop when the relative output error ‖Y − f(X)‖_F/‖Y‖_F is at most this.
+    #[arg(long)]
+    output_tol: Option<f64>,
+    /// Print the interior-point solver's own log.
+    #[arg(long)]
+    solver_verbose: bool,
+}
+
+impl ScrArgs {
+    fn settings(&self) -> ScrSettings {
+        ScrSettings {
+            lambda: self.lambda,
+            mu: self.mu,
+            max_iter: self.max_iter,
+            tol: self.tol,
+            output_tol: self.output_tol,
+        }
+    }
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Number of samples.
+    #[arg(long, default_value_t = 30)]
+    n: usize,
+    /// Teacher seed (weights and inputs).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Standard deviation of the perturbation of the teacher for the perturbed start.
+    #[arg(long, default_value_t = 0.1)]
+    sigma: f64,
+    /// Output activation of the teacher and the trained network.
+    #[arg(long, default_value = "relu")]
+    output_activation: Activation,
+    /// Starts to run, comma-separated: perturbed, random, zero.
+    #[arg(long, value_delimiter = ',', default_value = "perturbed,random,zero")]
+    inits: Vec<DemoInit>,
+    /// Where to write the JSON report.
+    #[arg(long, default_value = "demo_report.json")]
+    report: PathBuf,
+    /// Where to write the SVG plot of the violations per iteration.
+    #[arg(long, default_value = "demo_violations.svg")]
+    plot: PathBuf,
+    #[command(flatten)]
+    scr: ScrArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum DemoInit {
+    Perturbed,
+    Random,
+    Zero,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Method {
+    /// Sequential convex relaxation (docs/scr-method.md).
+    Scr,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum InitKind {
+    /// Minus the lifted point of the teacher with N(0, σ²) noise on its weights (needs --teacher).
+    Perturbed,
+    /// Gaussian parameters (seeded by --init-seed).
+    Random,
+    /// All parameters zero.
+    Zero,
+    /// Minus the lifted point of a saved model (--init-model).
+    Model,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Training method.
+    #[arg(long, value_enum, default_value = "scr")]
+    method: Method,
+    /// Data file: CSV (header optional) or .npy, one sample per row.
+    #[arg(long, conflicts_with = "teacher", required_unless_present = "teacher")]
+    data: Option<PathBuf>,
+    /// Target columns by header name, comma-separated (default: the last n_y columns).
+    #[arg(long, value_delimiter = ',')]
+    targets: Option<Vec<String>>,
+    /// Train on a planted teacher of this architecture instead of a file, e.g. 3-3-2.
+    #[arg(long)]
+    teacher: Option<String>,
+    /// Number of teacher samples.
+    #[arg(long, default_value_t = 30)]
+    n: usize,
+    /// Teacher seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Architecture to train, e.g. 3-3-2 (default: the teacher's).
+    #[arg(long)]
+    arch: Option<String>,
+    /// Output activation: linear or relu.
+    #[arg(long, default_value = "linear")]
+    output_activation: Activation,
+    /// Start of the SCR parameters.
+    #[arg(long, value_enum, default_value = "random")]
+    init: InitKind,
+    /// Seed of the random start and of the teacher perturbation (default: --seed).
+    #[arg(long)]
+    init_seed: Option<u64>,
+    /// Perturbation σ for --init perturbed.
+    #[arg(long, default_value_t = 0.1)]
+    sigma: f64,
+    /// Saved model for --init model.
+    #[arg(long)]
+    init_model: Option<PathBuf>,
+    /// Where to write the trained model (JSON).
+    #[arg(long, default_value = "model.json")]
+    model_out: PathBuf,
+    /// Where to write the JSON report.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Where to write the SVG plot of the violations.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    #[command(flatten)]
+    scr: ScrArgs,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Model written by `cvxnn train`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Data file (CSV or .npy).
+    #[arg(long)]
+    data: PathBuf,
+    /// Target columns by header name (default: the last n_y columns).
+    #[arg(long, value_delimiter = ',')]
+    targets: Option<Vec<String>>,
+    /// Print the metrics as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum GenerateCmd {
+    /// A planted teacher: Gaussian weights and inputs, targets f(X); writes a CSV.
+    Teacher {
+        /// Architecture, e.g. 3-3-2.
+        #[arg(long)]
+        arch: String,
+        /// Output activation: linear or relu.
+        #[arg(long, default_value = "linear")]
+        output_activation: Activation,
+        /// Number of samples.
+        #[arg(long, default_value_t = 30)]
+        n: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// CSV to write (header x1…, y1…).
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the teacher network (JSON).
+        #[arg(long)]
+        model_out: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => demo(a),
+        Command::Train(a) => train(a),
+        Command::Eval(a) => eval(a),
+        Command::Generate(g) => generate(g),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// The interior-point backend, or a plain message that this build lacks it.
+fn backend(args: &ScrArgs) -> Result<Box<dyn SubproblemSolver>> {
+    #[cfg(feature = "sdp")]
+    {
+        Ok(Box::new(scr::ClarabelBackend {
+            verbose: args.solver_verbose,
+            ..Default::default()
+        }))
+    }
+    #[cfg(not(feature = "sdp"))]
+    {
+        let _ = args;
+        Err(cvxnn::Error::Unavailable(
+            "SCR needs its interior-point backend, which this build does not include: \
+             install Debian's libopenblas-dev and build with `--features sdp` \
+             (a pure-Rust backend is not implemented yet)"
+                .into(),
+        )
+        .into())
+    }
+}
+
+/// Runs SCR with a progress bar on stderr (shown only on a terminal).
+fn run_with_progress(
+    problem: &ScrProblem,
+    init: &Init,
+    settings: &ScrSettings,
+    backend: &mut dyn SubproblemSolver,
+) -> Result<ScrRun> {
+    let bar = ProgressBar::new(settings.max_iter as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} [{elapsed_precise}] {bar:30} {pos:>3}/{len} {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar.set_prefix(init.label());
+    let mut observe = |r: &IterationRecord| {
+        bar.inc(1);
+        bar.set_message(format!(
+            "prod {:.1e}  comp {:.1e}  out {:.1e}  ({:.2} s/it)",
+            r.product_violation, r.complementarity_violation, r.output_error, r.seconds
+        ));
+    };
+    let run = scr::run(problem, init, settings, backend, &mut observe);
+    bar.finish_and_clear();
+    Ok(run?)
+}
+
+fn print_table(runs: &[ScrRun]) {
+    println!(
+        "{:<10} {:>5} {:>16} {:>12} {:>12} {:>12} {:>10} {:>9}",
+        "init", "iters", "stop", "product", "complement", "output err", "mse", "s/iter"
+    );
+    for r in runs {
+        let s = &r.summary;
+        let stop = serde_json::to_value(&s.stop_reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        println!(
+            "{:<10} {:>5} {:>16} {:>12.3e} {:>12.3e} {:>12.3e} {:>10.3e} {:>9.3}",
+            r.init,
+            s.iterations,
+            stop,
+            s.product_violation,
+            s.complementarity_violation,
+            s.output_error,
+            s.mse,
+            s.seconds / s.iterations.max(1) as f64
+        );
+    }
+}
+
+fn write_outputs(report: &Report, json: Option<&Path>, svg: Option<&Path>) -> Result<()> {
+    if let Some(p) = json {
+        report.save(p)?;
+        eprintln!("report written to {}", p.display());
+    }
+    if let Some(p) = svg {
+        std::fs::write(p, report.violations_svg()).with_context(|| format!("{}", p.display()))?;
+        eprintln!("plot written to {}", p.display());
+    }
+    Ok(())
+}
+
+fn any_failed(runs: &[ScrRun]) -> Result<()> {
+    let failed: Vec<&str> = runs
+        .iter()
+        .filter(|r| r.summary.stop_reason == scr::StopReason::SolverFailed)
+        .map(|r| r.init.as_str())
+        .collect();
+    if !failed.is_empty() {
+        bail!(
+            "the subproblem solver failed in the run(s) {}: see the report's status column",
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn demo(a: DemoArgs) -> Result<()> {
+    let settings = a.scr.settings();
+    settings.validate()?;
+    let mut backend = backend(&a.scr)?;
+    let arch = Architecture::parse("3-3-2", a.output_activation)?;
+    let teacher = data::planted_teacher(&arch, a.n, a.seed)?;
+    let problem = ScrProblem::new(&teacher.data.x, &teacher.data.y, &arch)?;
+    println!(
+        "SCR demo: teacher {arch}, N = {}, seed {}, λ = {}, μ = {}, tol {:.0e}, at most {} iterations, backend {}",
+        a.n, a.seed, settings.lambda, settings.mu, settings.tol, settings.max_iter, backend.name()
+    );
+    let mut runs = Vec::new();
+    for init in &a.inits {
+        let init = match init {
+            DemoInit::Perturbed => {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed.wrapping_add(1000));
+                Init::Model {
+                    model: teacher.model.perturbed(a.sigma, &mut rng),
+                    label: "perturbed".into(),
+                }
+            }
+            DemoInit::Random => Init::Random { seed: a.seed },
+            DemoInit::Zero => Init::Zero,
+        };
+        runs.push(run_with_progress(&problem, &init, &settings, backend.as_mut())?);
+    }
+    print_table(&runs);
+    let report = Report::new(
+        ProblemInfo {
+            architecture: arch.spec(),
+            output_activation: arch.output.to_string(),
+            n_samples: a.n,
+            data: teacher.data.source.clone(),
+        },
+        settings,
+        &runs,
+    );
+    write_outputs(&report, Some(&a.report), Some(&a.plot))?;
+    any_failed(&runs)
+}
+
+fn targets_for(names: &Option<Vec<String>>, n_outputs: usize) -> Targets {
+    match names {
+        Some(n) => Targets::Names(n.clone()),
+        None => Targets::Last(n_outputs),
+    }
+}
+
+fn train(a: TrainArgs) -> Result<()> {
+    let Method::Scr = a.method;
+    let settings = a.scr.settings();
+    settings.validate()?;
+    if !(a.sigma.is_finite() && a.sigma >= 0.0) {
+        bail!("--sigma must be nonnegative and finite, got {}", a.sigma);
+    }
+    let (arch, dataset, teacher) = match (&a.data, &a.teacher) {
+        (Some(path), None) => {
+            let Some(spec) = &a.arch else {
+                bail!("--arch is required with --data (e.g. --arch 3-3-2)");
+            };
+            let arch = Architecture::parse(spec, a.output_activation)?;
+            let ds = Dataset::load(path, &targets_for(&a.targets, arch.n_outputs()))?;
+            (arch, ds, None)
+        }
+        (None, Some(spec)) => {
+            let tarch = Architecture::parse(spec, a.output_activation)?;
+            let arch = match &a.arch {
+                Some(s) => Architecture::parse(s, a.output_activation)?,
+                None => tarch.clone(),
+            };
+            let t = data::planted_teacher(&tarch, a.n, a.seed)?;
+            (arch, t.data.clone(), Some(t))
+        }
+        _ => bail!("give either --data FILE or --teacher ARCH"),
+    };
+    let mut backend = backend(&a.scr)?;
+    let problem = ScrProblem::new(&dataset.x, &dataset.y, &arch)?;
+    let init_seed = a.init_seed.unwrap_or(a.seed);
+    let init = match a.init {
+        InitKind::Zero => Init::Zero,
+        InitKind::Random => Init::Random { seed: init_seed },
+        InitKind::Perturbed => {
+            let Some(t) = &teacher else {
+                bail!("--init perturbed needs a known teacher: use --teacher, or --init model with --init-model");
+            };
+            if t.model.arch.widths != arch.widths {
+                bail!("--init perturbed needs --arch equal to the teacher's");
+            }
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(init_seed.wrapping_add(1000));
+            Init::Model {
+                model: t.model.perturbed(a.sigma, &mut rng),
+                label: "perturbed".into(),
+            }
+        }
+        InitKind::Model => {
+            let Some(p) = &a.init_model else {
+                bail!("--init model needs --init-model PATH");
+            };
+            Init::Model {
+                model: Mlp::load(p)?,
+                label: "model".into(),
+            }
+        }
+    };
+    let run = run_with_progress(&problem, &init, &settings, backend.as_mut())?;
+    print_table(std::slice::from_ref(&run));
+    run.model.save(&a.model_out)?;
+    eprintln!("model written to {}", a.model_out.display());
+    let report = Report::new(
+        ProblemInfo {
+            architecture: arch.spec(),
+            output_activation: arch.output.to_string(),
+            n_samples: dataset.n_samples(),
+            data: dataset.source.clone(),
+        },
+        settings,
+        std::slice::from_ref(&run),
+    );
+    write_outputs(&report, a.report.as_deref(), a.plot.as_deref())?;
+    any_failed(std::slice::from_ref(&run))
+}
+
+fn eval(a: EvalArgs) -> Result<()> {
+    let model = Mlp::load(&a.model)?;
+    let ds = Dataset::load(&a.data, &targets_for(&a.targets, model.arch.n_outputs()))?;
+    if ds.n_inputs() != model.arch.n_inputs() || ds.n_outputs() != model.arch.n_outputs() {
+        bail!(
+            "the model {} takes {} inputs and gives {} outputs; {} has {} input and {} target columns",
+            model.arch.spec(),
+            model.arch.n_inputs(),
+            model.arch.n_outputs(),
+            a.data.display(),
+            ds.n_inputs(),
+            ds.n_outputs()
+        );
+    }
+    let pred = model.forward(&ds.x)?;
+    let resid = pred.sub(&ds.y)?;
+    let mse = model.mse(&ds.x, &ds.y)?;
+    let rel = model.relative_error(&ds.x, &ds.y)?;
+    let max_abs = resid.as_slice().iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "model": a.model.display().to_string(),
+                "data": a.data.display().to_string(),
+                "n_samples": ds.n_samples(),
+                "mse": mse,
+                "output_error": rel,
+                "max_abs_error": max_abs,
+            })
+        );
+    } else {
+        println!("model        {} ({})", a.model.display(), model.arch);
+        println!("data         {} ({} samples)", a.data.display(), ds.n_samples());
+        println!("mse          {mse:.6e}");
+        println!("output error {rel:.6e}  (‖Y − f(X)‖_F / ‖Y‖_F)");
+        println!("max |error|  {max_abs:.6e}");
+    }
+    Ok(())
+}
+
+fn generate(g: GenerateCmd) -> Result<()> {
+    match g {
+        GenerateCmd::Teacher {
+            arch,
+            output_activation,
+            n,
+            seed,
+            out,
+            model_out,
+        } => {
+            let arch = Architecture::parse(&arch, output_activation)?;
+            let t = data::planted_teacher(&arch, n, seed)?;
+            data::save_csv(&t.data, &out)?;
+            eprintln!("{n} samples of {arch} written to {}", out.display());
+            if let Some(p) = model_out {
+                t.model.save(&p)?;
+                eprintln!("teacher written to {}", p.display());
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! Network description (`Architecture`, `Activation`) and the trained object (`Mlp`).
+
+use crate::error::{Error, Result};
+use crate::linalg::Matrix;
+use rand::Rng;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+/// Largest width accepted for one layer: beyond it a dense weight matrix is not a sensible request.
+pub const MAX_WIDTH: usize = 1 << 20;
+
+/// Activation of a layer. Hidden layers are always ReLU; the output is linear or ReLU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Linear,
+    Relu,
+}
+
+impl Activation {
+    #[inline]
+    pub fn apply(self, z: f64) -> f64 {
+        match self {
+            Activation::Linear => z,
+            Activation::Relu => z.max(0.0),
+        }
+    }
+}
+
+impl FromStr for Activation {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "linear" | "identity" => Ok(Activation::Linear),
+            "relu" => Ok(Activation::Relu),
+            _ => Err(Error::InvalidArgument(format!(
+                "unknown activation '{s}' (expected 'linear' or 'relu')"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "relu",
+        })
+    }
+}
+
+/// Layer widths `n_0-n_1-…-n_L` (input first), ReLU hidden layers, and the output activation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Architecture {
+    pub widths: Vec<usize>,
+    pub output: Activation,
+}
+
+impl Architecture {
+    /// Validated architecture: at least input and output, every width in `1..=MAX_WIDTH`.
+    pub fn new(widths: Vec<usize>, output: Activation) -> Result<Self> {
+        if widths.len() < 2 {
+            return Err(Error::InvalidArgument(format!(
+                "an architecture needs at least an input and an output width, got {widths:?}"
+            )));
+        }
+        if let Some(w) = widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+            return Err(Error::InvalidArgument(format!(
+                "layer width {w} is outside 1..={MAX_WIDTH}"
+            )));
+        }
+        Ok(Self { widths, output })
+    }
+
+    /// Parses `"3-3-2"` (input 3, one hidden layer of 3, output 2).
+    pub fn parse(spec: &str, output: Activation) -> Result<Self> {
+        let widths = spec
+            .split('-')
+            .map(|p| {
+                p.trim().parse::<usize>().map_err(|_| {
+                    Error::InvalidArgument(format!(
+                        "architecture '{spec}': '{p}' is not a layer width (expected e.g. 3-3-2)"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Self::new(widths, output)
+    }
+
+    pub fn n_inputs(&self) -> usize {
+        self.widths[0]
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        *self.widths.last().expect("validated: at least two widths")
+    }
+
+    /// Number of hidden layers.
+    pub fn n_hidden_layers(&self) -> usize {
+        self.widths.len() - 2
+    }
+
+    /// Number of weights and biases.
+    pub fn n_parameters(&self) -> usize {
+        self.widths.windows(2).map(|w| w[1] * (w[0] + 1)).sum()
+    }
+
+    /// `"3-3-2"`.
+    pub fn spec(&self) -> String {
+        self.widths
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} output)", self.spec(), self.output)
+    }
+}
+
+/// A fully connected ReLU network: `x_l = relu(W_l x_{l-1} + b_l)`, the last layer with the
+/// architecture's output activation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mlp {
+    pub arch: Architecture,
+    /// `weights[l]` is `n_{l+1} × n_l`.
+    pub weights: Vec<Matrix>,
+    /// `biases[l]` has length `n_{l+1}`.
+    pub biases: Vec<Vec<f64>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MlpFile {
+    format: String,
+    version: u32,
+    #[serde(flatten)]
+    mlp: Mlp,
+}
+
+const MODEL_FORMAT: &str = "cvxnn-mlp";
+
+impl Mlp {
+    /// Builds a network, checking every shape against the architecture and that all values are finite.
+    pub fn new(arch: Architecture, weights: Vec<Matrix>, biases: Vec<Vec<f64>>) -> Result<Self> {
+        let mlp = Self {
+            arch,
+            weights,
+            biases,
+        };
+        mlp.validate()?;
+        Ok(mlp)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let Architecture { widths, .. } = &self.arch;
+        let layers = widths.len() - 1;
+        if self.weights.len() != layers || self.biases.len() != layers {
+            return Err(Error::Shape(format!(
+                "architecture {} has {layers} layers, model has {} weight matrices and {} biases",
+                self.arch.spec(),
+                self.weights.len(),
+                self.biases.len()
+            )));
+        }
+        for l in 0..layers {
+            if self.weights[l].shape() != (widths[l + 1], widths[l]) {
+                return Err(Error::Shape(format!(
+                    "layer {}: weight is {:?}, expected ({}, {})",
+                    l + 1,
+                    self.weights[l].shape(),
+                    widths[l + 1],
+                    widths[l]
+                )));
+            }
+            if self.biases[l].len() != widths[l + 1] {
+                return Err(Error::Shape(format!(
+                    "layer {}: bias has length {}, expected {}",
+                    l + 1,
+                    self.biases[l].len(),
+                    widths[l + 1]
+                )));
+            }
+            if !self.weights[l].is_finite() || self.biases[l].iter().any(|v| !v.is_finite()) {
+                return Err(Error::NonFinite(format!("layer {} parameters", l + 1)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every weight and bias drawn from N(0, scale²), from the given RNG.
+    pub fn random_gaussian(arch: &Architecture, scale: f64, rng: &mut impl Rng) -> Self {
+        let mut g = || scale * rng.sample::<f64, _>(StandardNormal);
+        let weights = arch
+            .widths
+            .windows(2)
+            .map(|w| Matrix::from_fn(w[1], w[0], |_, _| g()))
+            .collect();
+        let biases = arch
+            .widths
+            .windows(2)
+            .map(|w| (0..w[1]).map(|_| g()).collect())
+            .collect();
+        Self {
+            arch: arch.clone(),
+            weights,
+            biases,
+        }
+    }
+
+    /// A copy with every parameter perturbed by N(0, sigma²) noise.
+    pub fn perturbed(&self, sigma: f64, rng: &mut impl Rng) -> Self {
+        let mut out = self.clone();
+        for w in &mut out.weights {
+            for v in w.as_mut_slice() {
+                *v += sigma * rng.sample::<f64, _>(StandardNormal);
+            }
+        }
+        for b in &mut out.biases {
+            for v in b {
+                *v += sigma * rng.sample::<f64, _>(StandardNormal);
+            }
+        }
+        out
+    }
+
+    /// Pre-activations `Z_l = W_l X_{l-1} + B_l` and activations `X_l` of every layer, `l = 1..L`.
+    pub fn forward_layers(&self, x: &Matrix) -> Result<Vec<(Matrix, Matrix)>> {
+        if x.rows() != self.arch.n_inputs() {
+            return Err(Error::Shape(format!(
+                "the model takes {} inputs, the data have {}",
+                self.arch.n_inputs(),
+                x.rows()
+            )));
+        }
+        let layers = self.weights.len();
+        let mut out: Vec<(Matrix, Matrix)> = Vec::with_capacity(layers);
+        for l in 0..layers {
+            let input = if l == 0 { x } else { &out[l - 1].1 };
+            let z = self.weights[l].matmul(input)?.add_col_vector(&self.biases[l])?;
+            let act = if l + 1 == layers {
+                self.arch.output
+            } else {
+                Activation::Relu
+            };
+            let h = z.map(|v| act.apply(v));
+            out.push((z, h));
+        }
+        Ok(out)
+    }
+
+    /// Network output `f(X)` for inputs with samples as columns.
+    pub fn forward(&self, x: &Matrix) -> Result<Matrix> {
+        Ok(self
+            .forward_layers(x)?
+            .pop()
+            .expect("validated: at least one layer")
+            .1)
+    }
+
+    /// Mean squared error `‖Y − f(X)‖_F² / (n_y N)`.
+    pub fn mse(&self, x: &Matrix, y: &Matrix) -> Result<f64> {
+        let r = self.forward(x)?.sub(y)?;
+        Ok(r.frobenius().powi(2) / (r.rows() * r.cols()).max(1) as f64)
+    }
+
+    /// Relative output error `‖Y − f(X)‖_F / ‖Y‖_F` (absolute when `Y = 0`).
+    pub fn relative_error(&self, x: &Matrix, y: &Matrix) -> Result<f64> {
+        let r = self.forward(x)?.sub(y)?.frobenius();
+        let ny = y.frobenius();
+        Ok(if ny > 0.0 { r / ny } else { r })
+    }
+
+    /// Writes the model as JSON (`{"format": "cvxnn-mlp", "version": 1, "arch": …, "weights": …, "biases": …}`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let file = MlpFile {
+            format: MODEL_FORMAT.into(),
+            version: 1,
+            mlp: self.clone(),
+        };
+        let text = serde_json::to_string_pretty(&file)
+            .map_err(|e| Error::parse(path, format!("cannot serialise model: {e}")))?;
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    }
+
+    /// Reads a model written by [`Mlp::save`], validating shapes and values.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let file: MlpFile = serde_json::from_str(&text)
+            .map_err(|e| Error::parse(path, format!("not a cvxnn model file: {e}")))?;
+        if file.format != MODEL_FORMAT {
+            return Err(Error::parse(
+                path,
+                format!("format is '{}', expected '{MODEL_FORMAT}'", file.format),
+            ));
+        }
+        if file.version != 1 {
+            return Err(Error::parse(
+                path,
+                format!("model file version {} is not supported (expected 1)", file.version),
+            ));
+        }
+        let m = file.mlp;
+        Architecture::new(m.arch.widths.clone(), m.arch.output)
+            .map_err(|e| Error::parse(path, e.to_string()))?;
+        m.validate().map_err(|e| Error::parse(path, e.to_string()))?;
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn parse_architecture() {
+        let a = Architecture::parse("3-3-2", Activation::Relu).unwrap();
+        assert_eq!(a.widths, vec![3, 3, 2]);
+        assert_eq!(a.n_parameters(), 3 * 4 + 2 * 4);
+        assert_eq!(a.spec(), "3-3-2");
+        for bad in ["3", "3-x-2", "3-0-2", "", "3--2", "-1-2"] {
+            assert!(Architecture::parse(bad, Activation::Linear).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn forward_by_hand() {
+        let arch = Architecture::parse("2-2-1", Activation::Linear).unwrap();
+        let w1 = Matrix::from_rows(&[vec![1.0, -1.0], vec![2.0, 0.0]]).unwrap();
+        let w2 = Matrix::from_rows(&[vec![1.0, -3.0]]).unwrap();
+        let m = Mlp::new(arch, vec![w1, w2], vec![vec![0.0, -1.0], vec![0.5]]).unwrap();
+        // x = (1, 2): z1 = (-1, 1) -> h = (0, 1) -> y = 0 - 3 + 0.5
+        let x = Matrix::from_rows(&[vec![1.0], vec![2.0]]).unwrap();
+        assert_eq!(m.forward(&x).unwrap().get(0, 0), -2.5);
+        let bad = Matrix::zeros(3, 1);
+        assert!(m.forward(&bad).is_err());
+    }
+
+    #[test]
+    fn save_load_roundtrip_is_exact() {
+        let arch = Architecture::parse("3-4-2", Activation::Relu).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let m = Mlp::random_gaussian(&arch, 1.0, &mut rng);
+        let dir = std::env::temp_dir().join(format!("cvxnn-net-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("m.json");
+        m.save(&p).unwrap();
+        assert_eq!(Mlp::load(&p).unwrap(), m);
+        std::fs::write(&p, "{\"format\": \"cvxnn-mlp\"}").unwrap();
+        assert!(Mlp::load(&p).is_err());
+    }
+}

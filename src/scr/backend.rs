@@ -1,0 +1,63 @@
+//! The subproblem-solver trait: one SCR step's convex program (8), solved by some backend.
+
+use super::formulation::{Iterate, ScrProblem};
+use super::Params;
+use crate::error::Result;
+use serde::{Deserialize, Serialize};
+
+/// One instance of (8): the data, the parameters of this SCR iteration and the weights.
+#[derive(Clone, Copy, Debug)]
+pub struct Subproblem<'a> {
+    pub problem: &'a ScrProblem,
+    pub params: &'a Params,
+    /// Weight λ of the product term ‖M_1‖_*.
+    pub lambda: f64,
+    /// Weight μ of the complementarity terms Σ_k ‖m_k‖_*.
+    pub mu: f64,
+}
+
+/// How a backend's solve ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolveStatus {
+    /// Solved to the backend's full tolerance.
+    Solved,
+    /// Solved to a reduced tolerance: usable, reported as such.
+    AlmostSolved,
+    /// No usable solution; the string says why.
+    Failed(String),
+}
+
+impl SolveStatus {
+    pub fn is_usable(&self) -> bool {
+        !matches!(self, SolveStatus::Failed(_))
+    }
+
+    /// Short label for tables and the JSON report.
+    pub fn label(&self) -> String {
+        match self {
+            SolveStatus::Solved => "solved".into(),
+            SolveStatus::AlmostSolved => "almost_solved".into(),
+            SolveStatus::Failed(why) => format!("failed: {why}"),
+        }
+    }
+}
+
+/// A backend's answer.
+#[derive(Clone, Debug)]
+pub struct SubSolution {
+    pub iterate: Iterate,
+    /// Objective of (8) as the backend computed it.
+    pub objective: f64,
+    pub status: SolveStatus,
+    /// The backend's own iteration count (interior-point iterations, …).
+    pub solver_iterations: u32,
+}
+
+/// Solves subproblem (8). Backends: [`super::ClarabelBackend`] (feature `sdp`).
+pub trait SubproblemSolver {
+    /// Name for reports (`"clarabel"`, …).
+    fn name(&self) -> &str;
+    /// Solves one instance; errors only when no answer at all could be produced.
+    fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution>;
+}

@@ -1,0 +1,186 @@
+//! Interior-point backend: (8) as one conic program for Clarabel.
+//!
+//! - `‖M_1‖_*` through the column split of scr-method.md §9: one shared symmetric `W` (m × m,
+//!   m = n_y + n_h) and one PSD block `[[W, m_j], [m_jᵀ, z_j]]` of side m + 1 per column of `M_1`
+//!   (N + n_h blocks); the term is `½ tr W + ½ Σ_j z_j`. No block grows with N.
+//! - Each complementarity term `‖m_k‖_*` as the epigraph `t_k ≥ max(‖(a+1, c−b)‖, ‖(a−1, b+c)‖)`:
+//!   two 3-dimensional second-order cones (§3.3).
+//! - The polyhedral constraints (5) as a nonnegative cone.
+
+use super::backend::{SolveStatus, SubSolution, Subproblem, SubproblemSolver};
+use super::formulation::{Affine, Layout};
+use crate::error::{Error, Result};
+use clarabel::algebra::CscMatrix;
+use clarabel::solver::{
+    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
+};
+
+/// Clarabel settings exposed to users.
+#[derive(Clone, Debug)]
+pub struct ClarabelBackend {
+    /// Interior-point iteration cap.
+    pub max_iter: u32,
+    /// Absolute and relative gap and feasibility tolerance.
+    pub tol: f64,
+    /// Print Clarabel's own log.
+    pub verbose: bool,
+}
+
+impl Default for ClarabelBackend {
+    fn default() -> Self {
+        Self {
+            max_iter: 200,
+            tol: 1e-9,
+            verbose: false,
+        }
+    }
+}
+
+/// Rows of `A x + s = b`, `s ∈ K`, built cone by cone.
+struct ConeRows {
+    rows: Vec<usize>,
+    cols: Vec<usize>,
+    vals: Vec<f64>,
+    b: Vec<f64>,
+    cones: Vec<SupportedConeT<f64>>,
+}
+
+impl ConeRows {
+    /// Appends one slack row `s = scale · e(v)`, i.e. `A_row = −scale·coef`, `b = scale·const`.
+    fn push(&mut self, e: &Affine, scale: f64) {
+        let r = self.b.len();
+        for &(c, v) in &e.terms {
+            self.rows.push(r);
+            self.cols.push(c);
+            self.vals.push(-scale * v);
+        }
+        self.b.push(scale * e.constant);
+    }
+}
+
+impl SubproblemSolver for ClarabelBackend {
+    fn name(&self) -> &str {
+        "clarabel"
+    }
+
+    fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution> {
+        let p = sub.problem;
+        let lay = Layout::new(p);
+        let m = lay.n_y + lay.n_h;
+        let ncols = lay.n + lay.n_h;
+        // Variable blocks after the core: svec(W) (upper triangle, column by column), z_j, t_k.
+        let w_base = lay.n_core;
+        let w_idx = |r: usize, c: usize| {
+            let (r, c) = if r <= c { (r, c) } else { (c, r) };
+            w_base + c * (c + 1) / 2 + r
+        };
+        let z_base = w_base + m * (m + 1) / 2;
+        let t_base = z_base + ncols;
+        let n_t = lay.n_h * lay.n;
+        let nvar = t_base + n_t;
+
+        let mut q = vec![0.0; nvar];
+        for i in 0..m {
+            q[w_idx(i, i)] = 0.5 * sub.lambda;
+        }
+        for v in &mut q[z_base..t_base] {
+            *v = 0.5 * sub.lambda;
+        }
+        for v in &mut q[t_base..] {
+            *v = sub.mu;
+        }
+
+        let mut k = ConeRows {
+            rows: Vec::new(),
+            cols: Vec::new(),
+            vals: Vec::new(),
+            b: Vec::new(),
+            cones: Vec::new(),
+        };
+        // (5): H ≥ 0, S_1 ≥ 0, −Z_2 ≥ 0 where Y = 0.
+        let before = k.b.len();
+        for j in 0..lay.n {
+            for i in 0..lay.n_h {
+                k.push(&Affine::var(lay.h(i, j), 1.0), 1.0);
+                k.push(&lay.s1_expr(p, i, j), 1.0);
+            }
+        }
+        for v in lay.z2_vars().collect::<Vec<_>>() {
+            k.push(&Affine::var(v, -1.0), 1.0);
+        }
+        k.cones.push(SupportedConeT::NonnegativeConeT(k.b.len() - before));
+
+        // §9: one PSD block of side m + 1 per column of M_1, sharing W.
+        let sqrt2 = std::f64::consts::SQRT_2;
+        for j in 0..ncols {
+            let col = lay.product_column(p, sub.params, j);
+            for c in 0..=m {
+                for r in 0..=c {
+                    let scale = if r == c { 1.0 } else { sqrt2 };
+                    let e = if c < m {
+                        Affine::var(w_idx(r, c), 1.0)
+                    } else if r < m {
+                        col[r].clone()
+                    } else {
+                        Affine::var(z_base + j, 1.0)
+                    };
+                    k.push(&e, scale);
+                }
+            }
+            k.cones.push(SupportedConeT::PSDTriangleConeT(m + 1));
+        }
+
+        // §3.3: t_k ≥ ‖(a+1, c−b)‖ and t_k ≥ ‖(a−1, b+c)‖.
+        for j in 0..lay.n {
+            for i in 0..lay.n_h {
+                let t = Affine::var(t_base + i + j * lay.n_h, 1.0);
+                let [a, b, c] = lay.complementarity_block(p, sub.params, i, j);
+                let mut a_plus = a.clone();
+                a_plus.constant += 1.0;
+                let mut a_minus = a;
+                a_minus.constant -= 1.0;
+                for (first, second) in [
+                    (a_plus, Affine::combine(&c, &b, -1.0)),
+                    (a_minus, Affine::combine(&b, &c, 1.0)),
+                ] {
+                    k.push(&t, 1.0);
+                    k.push(&first, 1.0);
+                    k.push(&second, 1.0);
+                    k.cones.push(SupportedConeT::SecondOrderConeT(3));
+                }
+            }
+        }
+
+        let nrows = k.b.len();
+        let a = CscMatrix::new_from_triplets(nrows, nvar, k.rows, k.cols, k.vals);
+        let pm = CscMatrix::zeros((nvar, nvar));
+        let settings = DefaultSettingsBuilder::default()
+            .verbose(self.verbose)
+            .max_iter(self.max_iter)
+            .tol_gap_abs(self.tol)
+            .tol_gap_rel(self.tol)
+            .tol_feas(self.tol)
+            .build()
+            .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
+        let mut solver = DefaultSolver::new(&pm, &q, &a, &k.b, &k.cones, settings)
+            .map_err(|e| Error::Solver(format!("Clarabel rejected the problem: {e}")))?;
+        solver.solve();
+        let sol = &solver.solution;
+        let status = match sol.status {
+            SolverStatus::Solved => SolveStatus::Solved,
+            SolverStatus::AlmostSolved => SolveStatus::AlmostSolved,
+            other => SolveStatus::Failed(format!("Clarabel status {other:?}")),
+        };
+        let status = if status.is_usable() && sol.x.iter().any(|v| !v.is_finite()) {
+            SolveStatus::Failed("Clarabel returned non-finite values".into())
+        } else {
+            status
+        };
+        Ok(SubSolution {
+            iterate: lay.unpack(p, &sol.x),
+            objective: sol.obj_val,
+            status,
+            solver_iterations: sol.iterations,
+        })
+    }
+}

@@ -1,0 +1,313 @@
+//! Sequential convex relaxation (SCR) of ReLU-network training, docs/scr-method.md §§2–5.
+//!
+//! One hidden layer, linear or ReLU output. Each SCR iteration solves the convex program (8)
+//! (nuclear-norm heuristics of the rank reformulations of the bilinear constraints, with the
+//! affine constraints hard) through a [`SubproblemSolver`], then sets every bilinear constraint's
+//! parameters to minus the optimum: `(X, Y) := (−A*, −B*)`.
+//!
+//! ```no_run
+//! # #[cfg(feature = "sdp")] {
+//! use cvxnn::{data::planted_teacher, net::{Activation, Architecture}};
+//! use cvxnn::scr::{self, ClarabelBackend, Init, ScrProblem, ScrSettings};
+//! let arch = Architecture::parse("3-3-2", Activation::Relu).unwrap();
+//! let t = planted_teacher(&arch, 30, 1).unwrap();
+//! let problem = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
+//! let run = scr::run(&problem, &Init::Zero, &ScrSettings::default(),
+//!                    &mut ClarabelBackend::default(), &mut |_| {}).unwrap();
+//! println!("output error {:.2e}", run.summary.output_error);
+//! # }
+//! ```
+
+mod backend;
+#[cfg(feature = "sdp")]
+mod clarabel_backend;
+pub mod formulation;
+
+pub use backend::{SolveStatus, SubSolution, Subproblem, SubproblemSolver};
+#[cfg(feature = "sdp")]
+pub use clarabel_backend::ClarabelBackend;
+pub use formulation::{Iterate, ScrProblem};
+
+use crate::error::{Error, Result};
+use crate::linalg::Matrix;
+use crate::net::Mlp;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// The parameters of (8): `X_W, Y_H` for the product constraint `W_2 H = C`, and `x, y` (stored as
+/// `n_h × N` matrices, the diagonals of `X_d, Y_d`) for the complementarity `H ∘ S_1 = 0`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    /// `X_W` (n_y × n_h), paired with `W_2`.
+    pub xw: Matrix,
+    /// `Y_H` (n_h × N), paired with `H` in the product term.
+    pub yh: Matrix,
+    /// `x` (n_h × N), paired with `H` in the complementarity terms.
+    pub xh: Matrix,
+    /// `y` (n_h × N), paired with `S_1`.
+    pub ys: Matrix,
+}
+
+impl Params {
+    /// All zero (the seed's "zero" start).
+    pub fn zeros(p: &ScrProblem) -> Self {
+        let (n_h, n_y, n) = (p.n_hidden, p.n_outputs(), p.n_samples());
+        Self {
+            xw: Matrix::zeros(n_y, n_h),
+            yh: Matrix::zeros(n_h, n),
+            xh: Matrix::zeros(n_h, n),
+            ys: Matrix::zeros(n_h, n),
+        }
+    }
+
+    /// Independent N(0, 1) entries (the seed's "random" start).
+    pub fn random(p: &ScrProblem, seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut g = |r: usize, c: usize| {
+            Matrix::from_fn(r, c, |_, _| rng.sample::<f64, _>(StandardNormal))
+        };
+        let (n_h, n_y, n) = (p.n_hidden, p.n_outputs(), p.n_samples());
+        Self {
+            xw: g(n_y, n_h),
+            yh: g(n_h, n),
+            xh: g(n_h, n),
+            ys: g(n_h, n),
+        }
+    }
+}
+
+/// Where the parameters of the first SCR iteration come from.
+#[derive(Clone, Debug)]
+pub enum Init {
+    /// All parameters zero.
+    Zero,
+    /// Gaussian parameters from a seed.
+    Random { seed: u64 },
+    /// Minus the lifted point of a network (a perturbed teacher, a saved model, …), with a label
+    /// for reports (`"perturbed"`, `"model"`).
+    Model { model: Mlp, label: String },
+}
+
+impl Init {
+    /// Label used in reports: `zero`, `random`, `perturbed`, `model`, ….
+    pub fn label(&self) -> String {
+        match self {
+            Init::Zero => "zero".into(),
+            Init::Random { .. } => "random".into(),
+            Init::Model { label, .. } => label.clone(),
+        }
+    }
+
+    fn params(&self, p: &ScrProblem) -> Result<Params> {
+        match self {
+            Init::Zero => Ok(Params::zeros(p)),
+            Init::Random { seed } => Ok(Params::random(p, *seed)),
+            Init::Model { model, .. } => Iterate::from_model(model, p)?.next_params(p),
+        }
+    }
+}
+
+/// Settings of the SCR outer loop.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScrSettings {
+    /// λ, weight of the product term ‖M_1‖_*.
+    pub lambda: f64,
+    /// μ, weight of each complementarity term ‖m_k‖_*.
+    pub mu: f64,
+    /// Iteration cap.
+    pub max_iter: usize,
+    /// Stop when both violations (Frobenius norms) are at most this.
+    pub tol: f64,
+    /// Also stop when the relative output error of the weights' forward pass is at most this.
+    pub output_tol: Option<f64>,
+}
+
+impl Default for ScrSettings {
+    fn default() -> Self {
+        Self {
+            lambda: 1.0,
+            mu: 1.0,
+            max_iter: 50,
+            tol: 1e-6,
+            output_tol: None,
+        }
+    }
+}
+
+impl ScrSettings {
+    /// Rejects weights that are not positive and finite, an iteration cap of 0, and negative tolerances.
+    pub fn validate(&self) -> Result<()> {
+        for (name, v) in [("lambda", self.lambda), ("mu", self.mu)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "{name} must be positive and finite, got {v}"
+                )));
+            }
+        }
+        if self.max_iter == 0 {
+            return Err(Error::InvalidArgument(
+                "the iteration cap must be at least 1".into(),
+            ));
+        }
+        for v in std::iter::once(self.tol).chain(self.output_tol) {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "tolerances must be nonnegative and finite, got {v}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One SCR iteration, as recorded in the history and the JSON report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IterationRecord {
+    pub iteration: usize,
+    /// `‖W_2 H − (Z_2 − B_2)‖_F` at the subproblem's optimum.
+    pub product_violation: f64,
+    /// `‖H ∘ S_1‖_F` at the subproblem's optimum.
+    pub complementarity_violation: f64,
+    /// `‖Y − f(X)‖_F / ‖Y‖_F` of the weights' forward pass.
+    pub output_error: f64,
+    /// Objective of (8) as the backend reports it.
+    pub objective: f64,
+    /// `solved`, `almost_solved` or `failed: …`.
+    pub status: String,
+    /// The backend's own iterations.
+    pub solver_iterations: u32,
+    /// Wall-clock seconds of this iteration (subproblem and bookkeeping).
+    pub seconds: f64,
+}
+
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Both violations at most `tol`.
+    Converged,
+    /// Output error at most `output_tol`.
+    OutputTolerance,
+    /// `max_iter` iterations done.
+    IterationLimit,
+    /// The backend gave no usable solution; the run ends with the previous iterate.
+    SolverFailed,
+}
+
+/// Final figures of a run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub output_error: f64,
+    /// Mean squared error of the final weights.
+    pub mse: f64,
+    pub product_violation: f64,
+    pub complementarity_violation: f64,
+    pub iterations: usize,
+    pub stop_reason: StopReason,
+    pub seconds: f64,
+}
+
+/// A finished SCR run: history, summary and the trained network.
+#[derive(Clone, Debug)]
+pub struct ScrRun {
+    pub init: String,
+    pub backend: String,
+    pub history: Vec<IterationRecord>,
+    pub summary: RunSummary,
+    pub model: Mlp,
+}
+
+/// Runs SCR from `init` until the violations reach `tol`, the output error `output_tol`, or
+/// `max_iter`. `observe` sees every iteration as it finishes (progress, logging).
+pub fn run(
+    problem: &ScrProblem,
+    init: &Init,
+    settings: &ScrSettings,
+    backend: &mut dyn SubproblemSolver,
+    observe: &mut dyn FnMut(&IterationRecord),
+) -> Result<ScrRun> {
+    settings.validate()?;
+    let start = Instant::now();
+    let mut params = init.params(problem)?;
+    let mut history: Vec<IterationRecord> = Vec::new();
+    let mut last: Option<(Iterate, Mlp)> = None;
+    let mut stop = StopReason::IterationLimit;
+    for iteration in 1..=settings.max_iter {
+        let t0 = Instant::now();
+        let sol = backend.solve(&Subproblem {
+            problem,
+            params: &params,
+            lambda: settings.lambda,
+            mu: settings.mu,
+        })?;
+        if !sol.status.is_usable() {
+            if last.is_none() {
+                return Err(Error::Solver(format!(
+                    "{} could not solve the first SCR subproblem ({})",
+                    backend.name(),
+                    sol.status.label()
+                )));
+            }
+            history.push(IterationRecord {
+                iteration,
+                product_violation: f64::NAN,
+                complementarity_violation: f64::NAN,
+                output_error: f64::NAN,
+                objective: f64::NAN,
+                status: sol.status.label(),
+                solver_iterations: sol.solver_iterations,
+                seconds: t0.elapsed().as_secs_f64(),
+            });
+            observe(history.last().expect("just pushed"));
+            stop = StopReason::SolverFailed;
+            break;
+        }
+        let it = sol.iterate;
+        let model = it.model(problem)?;
+        let rec = IterationRecord {
+            iteration,
+            product_violation: it.product_violation()?,
+            complementarity_violation: it.complementarity_violation(problem)?,
+            output_error: model.relative_error(&problem.x, &problem.y)?,
+            objective: sol.objective,
+            status: sol.status.label(),
+            solver_iterations: sol.solver_iterations,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        params = it.next_params(problem)?;
+        observe(&rec);
+        let converged = rec.product_violation <= settings.tol
+            && rec.complementarity_violation <= settings.tol;
+        let output_ok = settings.output_tol.is_some_and(|t| rec.output_error <= t);
+        history.push(rec);
+        last = Some((it, model));
+        if converged {
+            stop = StopReason::Converged;
+            break;
+        }
+        if output_ok {
+            stop = StopReason::OutputTolerance;
+            break;
+        }
+    }
+    let (it, model) = last.expect("the first iteration either succeeded or returned an error");
+    let summary = RunSummary {
+        output_error: model.relative_error(&problem.x, &problem.y)?,
+        mse: model.mse(&problem.x, &problem.y)?,
+        product_violation: it.product_violation()?,
+        complementarity_violation: it.complementarity_violation(problem)?,
+        iterations: history.len(),
+        stop_reason: stop,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok(ScrRun {
+        init: init.label(),
+        backend: backend.name().to_string(),
+        history,
+        summary,
+        model,
+    })
+}
