@@ -52,6 +52,9 @@ struct ScrArgs {
     /// Also stop when the relative output error ‖Y − f(X)‖_F/‖Y‖_F is at most this.
     #[arg(long)]
     output_tol: Option<f64>,
+    /// Extrapolation β: next parameters from x_k + β(x_k − x_{k−1}) (0 = as published).
+    #[arg(long, default_value_t = 0.0)]
+    extrapolation: f64,
     /// Print the interior-point solver's own log.
     #[arg(long)]
     solver_verbose: bool,
@@ -65,6 +68,7 @@ impl ScrArgs {
             max_iter: self.max_iter,
             tol: self.tol,
             output_tol: self.output_tol,
+            extrapolation: self.extrapolation,
         }
     }
 }
@@ -402,8 +406,8 @@ fn train(a: TrainArgs) -> Result<()> {
         }
         _ => bail!("give either --data FILE or --teacher ARCH"),
     };
-    let mut backend = backend(&a.scr)?;
     let problem = ScrProblem::new(&dataset.x, &dataset.y, &arch)?;
+    let mut backend = backend(&a.scr)?;
     let init_seed = a.init_seed.unwrap_or(a.seed);
     let init = match a.init {
         InitKind::Zero => Init::Zero,

@@ -79,7 +79,8 @@ mod tests {
     fn npy_bytes(shape: &[u64], data: &[f64]) -> Vec<u8> {
         let mut buf = Vec::new();
         {
-            let mut w = npyz::WriteOptions::new()
+            use npyz::WriterBuilder;
+            let mut w = npyz::WriteOptions::<f64>::new()
                 .default_dtype()
                 .shape(shape)
                 .writer(&mut buf)

@@ -58,12 +58,31 @@ impl ConeRows {
     }
 }
 
+extern "C" {
+    /// From the system OpenBLAS that build.rs links.
+    fn openblas_set_num_threads(n: std::os::raw::c_int);
+}
+
+/// The PSD blocks are tiny (side n_y + n_h + 1): OpenBLAS threads only burn a second core. One
+/// thread unless the user set `OPENBLAS_NUM_THREADS`.
+fn single_threaded_blas() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("OPENBLAS_NUM_THREADS").is_none() {
+            // SAFETY: a plain setter of OpenBLAS's global thread count, called before any BLAS work
+            // of this process and only once.
+            unsafe { openblas_set_num_threads(1) }
+        }
+    });
+}
+
 impl SubproblemSolver for ClarabelBackend {
     fn name(&self) -> &str {
         "clarabel"
     }
 
     fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution> {
+        single_threaded_blas();
         let p = sub.problem;
         let lay = Layout::new(p);
         let m = lay.n_y + lay.n_h;

@@ -186,6 +186,20 @@ impl Iterate {
         )
     }
 
+    /// `self + β (self − prev)`: the extrapolated point used to set the next parameters.
+    pub fn extrapolated(&self, prev: &Iterate, beta: f64) -> Result<Iterate> {
+        let ex = |a: &Matrix, b: &Matrix| a.zip_map(b, |x, y| x + beta * (x - y));
+        let exv = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x + beta * (x - y)).collect();
+        Ok(Iterate {
+            w1: ex(&self.w1, &prev.w1)?,
+            b1: exv(&self.b1, &prev.b1),
+            w2: ex(&self.w2, &prev.w2)?,
+            b2: exv(&self.b2, &prev.b2),
+            h: ex(&self.h, &prev.h)?,
+            z2: ex(&self.z2, &prev.z2)?,
+        })
+    }
+
     /// The parameters of the next SCR step: `(X, Y) := (−A*, −B*)` for every bilinear constraint (§5).
     pub fn next_params(&self, p: &ScrProblem) -> Result<Params> {
         Ok(Params {
@@ -407,6 +421,35 @@ impl Layout {
         let mut c = s;
         c.constant += y;
         [a, b, c]
+    }
+
+    /// Writes an iterate into a vector of the core variables (the inverse of [`Layout::unpack`] on
+    /// the free entries; the fixed entries of `Z_2` are data and are not stored).
+    pub fn pack(&self, it: &Iterate) -> Vec<f64> {
+        let mut v = vec![0.0; self.n_core];
+        for j in 0..self.n_x {
+            for i in 0..self.n_h {
+                v[self.w1(i, j)] = it.w1.get(i, j);
+            }
+        }
+        for i in 0..self.n_h {
+            v[self.b1(i)] = it.b1[i];
+            for j in 0..self.n {
+                v[self.h(i, j)] = it.h.get(i, j);
+            }
+        }
+        for i in 0..self.n_y {
+            v[self.b2(i)] = it.b2[i];
+            for l in 0..self.n_h {
+                v[self.w2(i, l)] = it.w2.get(i, l);
+            }
+        }
+        for (k, slot) in self.z2.iter().enumerate() {
+            if let Some(var) = slot {
+                v[*var] = it.z2.as_slice()[k];
+            }
+        }
+        v
     }
 
     /// Reads the core variables of a solver's vector back into an iterate.

@@ -123,6 +123,10 @@ pub struct ScrSettings {
     pub tol: f64,
     /// Also stop when the relative output error of the weights' forward pass is at most this.
     pub output_tol: Option<f64>,
+    /// Extrapolation β ≥ 0: the next parameters are minus `x_k + β (x_k − x_{k−1})` instead of
+    /// minus `x_k` (0 is the method as published; a feasible fixed point stays fixed for any β).
+    #[serde(default)]
+    pub extrapolation: f64,
 }
 
 impl Default for ScrSettings {
@@ -133,6 +137,7 @@ impl Default for ScrSettings {
             max_iter: 50,
             tol: 1e-6,
             output_tol: None,
+            extrapolation: 0.0,
         }
     }
 }
@@ -151,6 +156,12 @@ impl ScrSettings {
             return Err(Error::InvalidArgument(
                 "the iteration cap must be at least 1".into(),
             ));
+        }
+        if !(self.extrapolation.is_finite() && (0.0..=10.0).contains(&self.extrapolation)) {
+            return Err(Error::InvalidArgument(format!(
+                "extrapolation must be in [0, 10], got {}",
+                self.extrapolation
+            )));
         }
         for v in std::iter::once(self.tol).chain(self.output_tol) {
             if !(v.is_finite() && v >= 0.0) {
@@ -277,7 +288,12 @@ pub fn run(
             solver_iterations: sol.solver_iterations,
             seconds: t0.elapsed().as_secs_f64(),
         };
-        params = it.next_params(problem)?;
+        params = match (&last, settings.extrapolation) {
+            (Some((prev, _)), beta) if beta > 0.0 => {
+                it.extrapolated(prev, beta)?.next_params(problem)?
+            }
+            _ => it.next_params(problem)?,
+        };
         observe(&rec);
         let converged = rec.product_violation <= settings.tol
             && rec.complementarity_violation <= settings.tol;

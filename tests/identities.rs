@@ -1,0 +1,152 @@
+//! The linear-algebra facts SCR rests on (docs/scr-method.md §§3, 9), checked on random matrices.
+
+use cvxnn::data::planted_teacher;
+use cvxnn::linalg::Matrix;
+use cvxnn::net::{Activation, Architecture};
+use cvxnn::scr::formulation::{nuclear_norm_2x2, objective_at, rank_matrix, Iterate, Layout};
+use cvxnn::scr::{Params, ScrProblem};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+fn gaussian(rng: &mut ChaCha8Rng, r: usize, c: usize, scale: f64) -> Matrix {
+    Matrix::from_fn(r, c, |_, _| scale * rng.sample::<f64, _>(StandardNormal))
+}
+
+/// rank M(A, B, C; X₀, Y₀) = n + rank(C − AB), for every rank of the residual (§3.1).
+#[test]
+fn rank_of_rank_matrix_is_n_plus_rank_of_residual() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for trial in 0..40 {
+        let (p, n, q) = (2 + trial % 4, 1 + trial % 3, 3 + trial % 5);
+        let a = gaussian(&mut rng, p, n, 1.0);
+        let b = gaussian(&mut rng, n, q, 1.0);
+        let r = trial % (p.min(q) + 1);
+        let resid = gaussian(&mut rng, p, r, 1.0).matmul(&gaussian(&mut rng, r, q, 1.0)).unwrap();
+        let c = a.matmul(&b).unwrap().add(&resid).unwrap();
+        let x0 = gaussian(&mut rng, p, n, 2.0);
+        let y0 = gaussian(&mut rng, n, q, 2.0);
+        let m = rank_matrix(&a, &b, &c, &x0, &y0).unwrap();
+        assert_eq!(m.shape(), (p + n, q + n));
+        assert_eq!(m.rank(1e-10).unwrap(), n + r, "trial {trial}: p={p} n={n} q={q} r={r}");
+        assert_eq!(c.sub(&a.matmul(&b).unwrap()).unwrap().rank(1e-10).unwrap(), r);
+    }
+}
+
+/// ‖m‖_* = max(‖(a+d, c−b)‖, ‖(a−d, b+c)‖) for 2×2 matrices, against an SVD, across scales (§3.3).
+#[test]
+fn closed_form_2x2_nuclear_norm_matches_svd() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut worst: f64 = 0.0;
+    for k in 0..3000 {
+        let scale = [1e-3, 1.0, 1e3][k % 3];
+        let m = gaussian(&mut rng, 2, 2, scale);
+        let svd = m.nuclear_norm().unwrap();
+        let closed = nuclear_norm_2x2(m.get(0, 0), m.get(0, 1), m.get(1, 0), m.get(1, 1));
+        worst = worst.max((closed - svd).abs() / svd);
+    }
+    assert!(worst < 1e-12, "worst relative error {worst:e}");
+    // rank-one and zero matrices
+    assert!((nuclear_norm_2x2(1.0, 2.0, 2.0, 4.0) - 5.0).abs() < 1e-14);
+    assert_eq!(nuclear_norm_2x2(0.0, 0.0, 0.0, 0.0), 0.0);
+}
+
+/// The column split of §9: with W = (MMᵀ)^{1/2} and z_j = m_jᵀ W⁻¹ m_j every block
+/// [[W, m_j], [m_jᵀ, z_j]] is PSD and ½ tr W + ½ Σ z_j equals the SVD nuclear norm.
+#[test]
+fn split_nuclear_norm_equals_svd_nuclear_norm() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    for (m_rows, q) in [(5, 33), (3, 7), (6, 200)] {
+        let m = gaussian(&mut rng, m_rows, q, 1.5);
+        let gram = m.matmul(&m.transpose()).unwrap();
+        let (vals, vecs) = gram.symmetric_eigen().unwrap();
+        let sqrt = |f: &dyn Fn(f64) -> f64| {
+            let d = Matrix::from_fn(m_rows, m_rows, |i, j| if i == j { f(vals[i]) } else { 0.0 });
+            vecs.matmul(&d).unwrap().matmul(&vecs.transpose()).unwrap()
+        };
+        let w = sqrt(&|v: f64| v.max(0.0).sqrt());
+        let w_inv = sqrt(&|v: f64| 1.0 / v.sqrt());
+        let mut total = (0..m_rows).map(|i| w.get(i, i)).sum::<f64>() / 2.0;
+        for j in 0..q {
+            let mj = Matrix::from_col_major(m_rows, 1, m.col(j).to_vec()).unwrap();
+            let zj = mj.transpose().matmul(&w_inv).unwrap().matmul(&mj).unwrap().get(0, 0);
+            total += zj / 2.0;
+            let block = Matrix::block2x2(&w, &mj, &mj.transpose(), &Matrix::from_fn(1, 1, |_, _| zj))
+                .unwrap();
+            let (ev, _) = block.symmetric_eigen().unwrap();
+            assert!(ev[0] > -1e-9 * ev[m_rows], "block {j} not PSD: {}", ev[0]);
+        }
+        let nuc = m.nuclear_norm().unwrap();
+        assert!((total - nuc).abs() < 1e-10 * nuc, "{m_rows}×{q}: split {total} vs svd {nuc}");
+    }
+}
+
+/// ‖M‖_* ≥ n always, with equality exactly at the fixed point X₀ = −A, Y₀ = −B, C = AB (§3.1).
+#[test]
+fn nuclear_norm_at_least_n_with_equality_at_fixed_point() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    for trial in 0..50 {
+        let (p, n, q) = (1 + trial % 4, 1 + trial % 3, 2 + trial % 6);
+        let a = gaussian(&mut rng, p, n, 1.0);
+        let b = gaussian(&mut rng, n, q, 1.0);
+        let c = gaussian(&mut rng, p, q, 1.0);
+        let (x0, y0) = (gaussian(&mut rng, p, n, 1.0), gaussian(&mut rng, n, q, 1.0));
+        let nuc = rank_matrix(&a, &b, &c, &x0, &y0).unwrap().nuclear_norm().unwrap();
+        assert!(nuc >= n as f64 - 1e-12, "trial {trial}: {nuc} < {n}");
+        let ab = a.matmul(&b).unwrap();
+        let at_fixed = rank_matrix(&a, &b, &ab, &a.neg(), &b.neg()).unwrap();
+        assert!((at_fixed.nuclear_norm().unwrap() - n as f64).abs() < 1e-10);
+        // any other point is strictly above n
+        let off = rank_matrix(&a, &b, &ab, &x0, &y0).unwrap().nuclear_norm().unwrap();
+        assert!(off > n as f64 + 1e-6);
+    }
+}
+
+/// The affine expressions the solvers receive agree with the matrix formulas of §3 at any point.
+#[test]
+fn solver_expressions_match_matrix_formulas() {
+    for output in [Activation::Relu, Activation::Linear] {
+        let arch = Architecture::parse("3-4-2", output).unwrap();
+        let t = planted_teacher(&arch, 12, 5).unwrap();
+        let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
+        let lay = Layout::new(&p);
+        let params = Params::random(&p, 9);
+        let mut rng = ChaCha8Rng::seed_from_u64(15);
+        let mut it = Iterate::from_model(&t.model, &p).unwrap();
+        it.w1 = gaussian(&mut rng, 4, 3, 1.0);
+        it.b2 = vec![0.3, -0.2];
+        it.h = gaussian(&mut rng, 4, 12, 1.0);
+        if output == Activation::Relu {
+            // the free entries of Z₂ (where Y = 0) move; the others are pinned to Y
+            it.z2 = Matrix::from_fn(2, 12, |i, j| {
+                if t.data.y.get(i, j) == 0.0 { -0.5 } else { t.data.y.get(i, j) }
+            });
+        }
+        let v = lay.pack(&it);
+        assert_eq!(lay.unpack(&p, &v), it);
+        let m1 = rank_matrix(&it.w2, &it.h, &it.product_rhs().unwrap(), &params.xw, &params.yh)
+            .unwrap();
+        for j in 0..m1.cols() {
+            let col = lay.product_column(&p, &params, j);
+            for (i, e) in col.iter().enumerate() {
+                assert!((e.eval(&v) - m1.get(i, j)).abs() < 1e-12, "M_1[{i},{j}]");
+            }
+        }
+        let s1 = it.s1(&p).unwrap();
+        let mut comp = 0.0;
+        for j in 0..12 {
+            for i in 0..4 {
+                let [a, b, c] = lay.complementarity_block(&p, &params, i, j);
+                let (h, s) = (it.h.get(i, j), s1.get(i, j));
+                let x = params.xh.get(i, j);
+                // Schur complement of the 2×2 block is −h·s (§3.3)
+                assert!((a.eval(&v) - b.eval(&v) * c.eval(&v) + h * s).abs() < 1e-10);
+                assert!((b.eval(&v) - (h + x)).abs() < 1e-12);
+                comp += nuclear_norm_2x2(a.eval(&v), b.eval(&v), c.eval(&v), 1.0);
+            }
+        }
+        let want = 2.0 * m1.nuclear_norm().unwrap() + 0.5 * comp;
+        let got = objective_at(&it, &p, &params, 2.0, 0.5).unwrap();
+        assert!((want - got).abs() < 1e-9 * want);
+    }
+}

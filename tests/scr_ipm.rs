@@ -1,0 +1,93 @@
+//! SCR with the interior-point backend (Clarabel, feature `sdp`).
+#![cfg(feature = "sdp")]
+
+use cvxnn::data::planted_teacher;
+use cvxnn::net::{Activation, Architecture};
+use cvxnn::scr::formulation::objective_at;
+use cvxnn::scr::{
+    self, ClarabelBackend, Init, Iterate, Params, ScrProblem, ScrSettings, StopReason, Subproblem,
+    SubproblemSolver,
+};
+use rand::SeedableRng;
+
+fn teacher_problem(spec: &str, output: Activation, n: usize, seed: u64) -> (cvxnn::data::Teacher, ScrProblem) {
+    let arch = Architecture::parse(spec, output).unwrap();
+    let t = planted_teacher(&arch, n, seed).unwrap();
+    let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
+    (t, p)
+}
+
+/// The solver's objective (column-split PSD blocks + SOC pairs) equals λ‖M_1‖_* + μΣ‖m_k‖_*
+/// computed by SVD and the 2×2 closed form at the returned point: the split is exact (§9).
+#[test]
+fn solver_objective_equals_svd_objective_at_its_solution() {
+    for output in [Activation::Relu, Activation::Linear] {
+        let (_, p) = teacher_problem("3-3-2", output, 20, 3);
+        for (seed, lambda, mu) in [(1, 1.0, 1.0), (2, 10.0, 1.1), (3, 0.5, 2.0)] {
+            let params = Params::random(&p, seed);
+            let sol = ClarabelBackend::default()
+                .solve(&Subproblem { problem: &p, params: &params, lambda, mu })
+                .unwrap();
+            assert!(sol.status.is_usable(), "{:?}", sol.status);
+            let exact = objective_at(&sol.iterate, &p, &params, lambda, mu).unwrap();
+            assert!(
+                (exact - sol.objective).abs() < 1e-6 * exact,
+                "{output}: solver {} vs svd {exact}",
+                sol.objective
+            );
+            // the polyhedral constraints (5) hold at the solution
+            let s1 = sol.iterate.s1(&p).unwrap();
+            assert!(sol.iterate.h.as_slice().iter().all(|&v| v >= -1e-7));
+            assert!(s1.as_slice().iter().all(|&v| v >= -1e-7));
+            let lower = lambda * 3.0 + mu * 3.0 * 20.0;
+            assert!(sol.objective >= lower - 1e-6, "objective below its bound n");
+        }
+    }
+}
+
+/// Option (3) of the blog: with minus the true values as parameters, the optimum is the true point,
+/// with objective λ n_h + μ n_h N and no violation.
+#[test]
+fn true_values_are_a_fixed_point() {
+    for output in [Activation::Relu, Activation::Linear] {
+        let (t, p) = teacher_problem("3-3-2", output, 30, 1);
+        let params = Iterate::from_model(&t.model, &p).unwrap().next_params(&p).unwrap();
+        let sol = ClarabelBackend::default()
+            .solve(&Subproblem { problem: &p, params: &params, lambda: 1.0, mu: 1.0 })
+            .unwrap();
+        assert!((sol.objective - (3.0 + 90.0)).abs() < 1e-6, "{}", sol.objective);
+        assert!(sol.iterate.product_violation().unwrap() < 1e-6);
+        assert!(sol.iterate.complementarity_violation(&p).unwrap() < 1e-6);
+    }
+}
+
+/// SCR from a perturbed teacher reaches every violation ≤ 1e-6 and an exact fit, both output variants.
+#[test]
+fn scr_converges_from_perturbed_start_both_outputs() {
+    for (output, seed) in [(Activation::Relu, 2), (Activation::Linear, 4)] {
+        let (t, p) = teacher_problem("3-3-2", output, 30, seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
+        let init = Init::Model { model: t.model.perturbed(0.05, &mut rng), label: "perturbed".into() };
+        let settings = ScrSettings { max_iter: 40, ..Default::default() };
+        let run = scr::run(&p, &init, &settings, &mut ClarabelBackend::default(), &mut |_| {}).unwrap();
+        assert_eq!(run.summary.stop_reason, StopReason::Converged, "{output}: {:?}", run.summary);
+        assert!(run.summary.product_violation <= 1e-6 && run.summary.complementarity_violation <= 1e-6);
+        assert!(run.summary.output_error < 1e-6, "{output}: {:e}", run.summary.output_error);
+        assert_eq!(run.history.len(), run.summary.iterations);
+        // the trained weights fit the data through the forward pass alone
+        assert!(run.model.relative_error(&t.data.x, &t.data.y).unwrap() < 1e-6);
+    }
+}
+
+/// The same seed gives the same trajectory.
+#[test]
+fn scr_is_deterministic() {
+    let (_, p) = teacher_problem("3-3-2", Activation::Relu, 15, 6);
+    let settings = ScrSettings { max_iter: 3, ..Default::default() };
+    let go = || {
+        scr::run(&p, &Init::Random { seed: 8 }, &settings, &mut ClarabelBackend::default(), &mut |_| {})
+            .unwrap()
+    };
+    let (a, b) = (go(), go());
+    assert_eq!(a.model, b.model);
+}
