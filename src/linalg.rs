@@ -230,14 +230,16 @@ impl Matrix {
                 d.shape()
             )));
         }
-        Ok(Matrix::from_fn(a.rows + c.rows, a.cols + b.cols, |i, j| {
-            match (i < a.rows, j < a.cols) {
+        Ok(Matrix::from_fn(
+            a.rows + c.rows,
+            a.cols + b.cols,
+            |i, j| match (i < a.rows, j < a.cols) {
                 (true, true) => a.get(i, j),
                 (true, false) => b.get(i, j - a.cols),
                 (false, true) => c.get(i - a.rows, j),
                 (false, false) => d.get(i - a.rows, j - a.cols),
-            }
-        }))
+            },
+        ))
     }
 
     fn to_faer(&self) -> faer::Mat<f64> {
@@ -268,7 +270,9 @@ impl Matrix {
     pub fn rank(&self, rel_tol: f64) -> Result<usize> {
         let s = self.singular_values()?;
         let smax = s.first().copied().unwrap_or(0.0);
-        Ok(s.iter().filter(|&&v| v > rel_tol * smax.max(f64::MIN_POSITIVE)).count())
+        Ok(s.iter()
+            .filter(|&&v| v > rel_tol * smax.max(f64::MIN_POSITIVE))
+            .count())
     }
 
     /// Symmetric eigen-decomposition `(eigenvalues ascending, eigenvectors as columns)`; uses the lower triangle.
@@ -299,9 +303,12 @@ mod tests {
         let a = Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]]).unwrap();
         let b = Matrix::from_rows(&[vec![1.0, 0.0, -1.0], vec![2.0, 1.0, 0.0]]).unwrap();
         let c = a.matmul(&b).unwrap();
-        let want =
-            Matrix::from_rows(&[vec![5.0, 2.0, -1.0], vec![11.0, 4.0, -3.0], vec![17.0, 6.0, -5.0]])
-                .unwrap();
+        let want = Matrix::from_rows(&[
+            vec![5.0, 2.0, -1.0],
+            vec![11.0, 4.0, -3.0],
+            vec![17.0, 6.0, -5.0],
+        ])
+        .unwrap();
         assert_eq!(c, want);
         assert!(a.matmul(&a).is_err());
     }

@@ -82,7 +82,7 @@ struct DemoArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Standard deviation of the perturbation of the teacher for the perturbed start.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.05)]
     sigma: f64,
     /// Output activation of the teacher and the trained network.
     #[arg(long, default_value = "relu")]
@@ -158,7 +158,7 @@ struct TrainArgs {
     #[arg(long)]
     init_seed: Option<u64>,
     /// Perturbation σ for --init perturbed.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.05)]
     sigma: f64,
     /// Saved model for --init model.
     #[arg(long)]
@@ -355,7 +355,12 @@ fn demo(a: DemoArgs) -> Result<()> {
             DemoInit::Random => Init::Random { seed: a.seed },
             DemoInit::Zero => Init::Zero,
         };
-        runs.push(run_with_progress(&problem, &init, &settings, backend.as_mut())?);
+        runs.push(run_with_progress(
+            &problem,
+            &init,
+            &settings,
+            backend.as_mut(),
+        )?);
     }
     print_table(&runs);
     let report = Report::new(
@@ -486,7 +491,11 @@ fn eval(a: EvalArgs) -> Result<()> {
         );
     } else {
         println!("model        {} ({})", a.model.display(), model.arch);
-        println!("data         {} ({} samples)", a.data.display(), ds.n_samples());
+        println!(
+            "data         {} ({} samples)",
+            a.data.display(),
+            ds.n_samples()
+        );
         println!("mse          {mse:.6e}");
         println!("output error {rel:.6e}  (‖Y − f(X)‖_F / ‖Y‖_F)");
         println!("max |error|  {max_abs:.6e}");

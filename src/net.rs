@@ -242,7 +242,9 @@ impl Mlp {
         let mut out: Vec<(Matrix, Matrix)> = Vec::with_capacity(layers);
         for l in 0..layers {
             let input = if l == 0 { x } else { &out[l - 1].1 };
-            let z = self.weights[l].matmul(input)?.add_col_vector(&self.biases[l])?;
+            let z = self.weights[l]
+                .matmul(input)?
+                .add_col_vector(&self.biases[l])?;
             let act = if l + 1 == layers {
                 self.arch.output
             } else {
@@ -302,13 +304,17 @@ impl Mlp {
         if file.version != 1 {
             return Err(Error::parse(
                 path,
-                format!("model file version {} is not supported (expected 1)", file.version),
+                format!(
+                    "model file version {} is not supported (expected 1)",
+                    file.version
+                ),
             ));
         }
         let m = file.mlp;
         Architecture::new(m.arch.widths.clone(), m.arch.output)
             .map_err(|e| Error::parse(path, e.to_string()))?;
-        m.validate().map_err(|e| Error::parse(path, e.to_string()))?;
+        m.validate()
+            .map_err(|e| Error::parse(path, e.to_string()))?;
         Ok(m)
     }
 }
@@ -325,7 +331,10 @@ mod tests {
         assert_eq!(a.n_parameters(), 3 * 4 + 2 * 4);
         assert_eq!(a.spec(), "3-3-2");
         for bad in ["3", "3-x-2", "3-0-2", "", "3--2", "-1-2"] {
-            assert!(Architecture::parse(bad, Activation::Linear).is_err(), "{bad}");
+            assert!(
+                Architecture::parse(bad, Activation::Linear).is_err(),
+                "{bad}"
+            );
         }
     }
 

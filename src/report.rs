@@ -144,14 +144,22 @@ pub fn log_plot_svg(title: &str, xlabel: &str, series: &[Series]) -> String {
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .fold(1.0_f64, f64::max);
     let xmin = 1.0_f64.min(xmax);
-    let (mut lo, mut hi) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, y)| {
-        (a.min(y.log10()), b.max(y.log10()))
-    });
+    let (mut lo, mut hi) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, y)| {
+            (a.min(y.log10()), b.max(y.log10()))
+        });
     if !lo.is_finite() {
         (lo, hi) = (-1.0, 1.0);
     }
     let (lo, hi) = (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
-    let sx = |x: f64| left + if xmax > xmin { (x - xmin) / (xmax - xmin) * pw } else { pw / 2.0 };
+    let sx = |x: f64| {
+        left + if xmax > xmin {
+            (x - xmin) / (xmax - xmin) * pw
+        } else {
+            pw / 2.0
+        }
+    };
     let sy = |y: f64| top + (hi - y.log10()) / (hi - lo) * ph;
     let mut s = String::new();
     let _ = writeln!(
@@ -226,7 +234,11 @@ pub fn log_plot_svg(title: &str, xlabel: &str, series: &[Series]) -> String {
                 pts.join(" ")
             );
             for (x, y) in seg {
-                let _ = writeln!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="2" fill="{}"/>"#, ser.color);
+                let _ = writeln!(
+                    s,
+                    r#"<circle cx="{x:.1}" cy="{y:.1}" r="2" fill="{}"/>"#,
+                    ser.color
+                );
             }
         }
         let ly = top + 10.0 + 18.0 * k as f64;
@@ -247,5 +259,7 @@ pub fn log_plot_svg(title: &str, xlabel: &str, series: &[Series]) -> String {
 }
 
 fn xml_escape(t: &str) -> String {
-    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -20,7 +20,10 @@ fn tmp(name: &str, text: &str) -> PathBuf {
 
 fn assert_clean_failure(out: &Output, want: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success; stderr: {stderr}");
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "panic: {stderr}");
     assert!(stderr.contains(want), "stderr lacks '{want}': {stderr}");
 }
@@ -30,18 +33,43 @@ fn teacher_files(tag: &str) -> (PathBuf, PathBuf) {
     let data = tmp(&format!("{tag}-teacher.csv"), "");
     let model = tmp(&format!("{tag}-teacher.json"), "");
     let out = cvxnn(&[
-        "generate", "teacher", "--arch", "3-3-2", "--n", "25", "--seed", "4",
-        "--out", data.to_str().unwrap(), "--model-out", model.to_str().unwrap(),
+        "generate",
+        "teacher",
+        "--arch",
+        "3-3-2",
+        "--n",
+        "25",
+        "--seed",
+        "4",
+        "--out",
+        data.to_str().unwrap(),
+        "--model-out",
+        model.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (data, model)
 }
 
 #[test]
 fn eval_of_the_teacher_on_its_own_data_is_exact() {
     let (data, model) = teacher_files("t1");
-    let out = cvxnn(&["eval", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cvxnn(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["n_samples"], 25);
     assert!(v["output_error"].as_f64().unwrap() < 1e-15, "{v}");
@@ -52,8 +80,16 @@ fn malformed_csv_nan_inf_and_shape_mismatch_fail_cleanly() {
     let (_, model) = teacher_files("t2");
     let m = model.to_str().unwrap();
     let cases = [
-        ("ragged.csv", "1,2,3,4,5\n1,2,3\n", "line 2: 3 fields, expected 5"),
-        ("text.csv", "x1,x2,x3,y1,y2\n1,2,3,4,oops\n", "'oops' is not a number"),
+        (
+            "ragged.csv",
+            "1,2,3,4,5\n1,2,3\n",
+            "line 2: 3 fields, expected 5",
+        ),
+        (
+            "text.csv",
+            "x1,x2,x3,y1,y2\n1,2,3,4,oops\n",
+            "'oops' is not a number",
+        ),
         ("nan.csv", "1,2,3,4,5\n1,NaN,3,4,5\n", "non-finite"),
         ("inf.csv", "1,2,3,4,-inf\n", "non-finite"),
         ("narrow.csv", "1,2,3,4\n5,6,7,8\n", "takes 3 inputs"),
@@ -66,9 +102,18 @@ fn malformed_csv_nan_inf_and_shape_mismatch_fail_cleanly() {
     }
     let missing = cvxnn(&["eval", "--model", m, "--data", "/nonexistent/data.csv"]);
     assert_clean_failure(&missing, "No such file");
-    let bad_model = tmp("bad_model.json", "{\"format\": \"cvxnn-mlp\", \"version\": 1}");
+    let bad_model = tmp(
+        "bad_model.json",
+        "{\"format\": \"cvxnn-mlp\", \"version\": 1}",
+    );
     let p = tmp("ok.csv", "1,2,3,4,5\n");
-    let out = cvxnn(&["eval", "--model", bad_model.to_str().unwrap(), "--data", p.to_str().unwrap()]);
+    let out = cvxnn(&[
+        "eval",
+        "--model",
+        bad_model.to_str().unwrap(),
+        "--data",
+        p.to_str().unwrap(),
+    ]);
     assert_clean_failure(&out, "not a cvxnn model file");
 }
 
@@ -77,13 +122,38 @@ fn bad_arguments_fail_cleanly() {
     let (data, _) = teacher_files("t3");
     let d = data.to_str().unwrap();
     for (args, want) in [
-        (vec!["train", "--data", d, "--arch", "3-x-2"], "not a layer width"),
-        (vec!["train", "--data", d, "--arch", "3-3-3"], "shape mismatch"),
+        (
+            vec!["train", "--data", d, "--arch", "3-x-2"],
+            "not a layer width",
+        ),
+        (
+            vec!["train", "--data", d, "--arch", "3-3-3"],
+            "shape mismatch",
+        ),
         (vec!["train", "--data", d], "--arch is required"),
-        (vec!["train", "--teacher", "3-3-2", "--lambda=-1"], "lambda must be positive"),
-        (vec!["train", "--teacher", "3-3-2", "--max-iter", "0"], "iteration cap"),
-        (vec!["train", "--teacher", "3-3-2", "--n", "0"], "at least one sample"),
-        (vec!["generate", "teacher", "--arch", "3-0-2", "--out", "/tmp/never.csv"], "outside 1..="),
+        (
+            vec!["train", "--teacher", "3-3-2", "--lambda=-1"],
+            "lambda must be positive",
+        ),
+        (
+            vec!["train", "--teacher", "3-3-2", "--max-iter", "0"],
+            "iteration cap",
+        ),
+        (
+            vec!["train", "--teacher", "3-3-2", "--n", "0"],
+            "at least one sample",
+        ),
+        (
+            vec![
+                "generate",
+                "teacher",
+                "--arch",
+                "3-0-2",
+                "--out",
+                "/tmp/never.csv",
+            ],
+            "outside 1..=",
+        ),
     ] {
         assert_clean_failure(&cvxnn(&args), want);
     }
@@ -93,12 +163,24 @@ fn bad_arguments_fail_cleanly() {
 fn relu_output_rejects_negative_targets() {
     let p = tmp("neg.csv", "1,2,3,-1,0.5\n4,5,6,2,1\n");
     let out = cvxnn(&[
-        "train", "--data", p.to_str().unwrap(), "--arch", "3-3-2", "--output-activation", "relu",
+        "train",
+        "--data",
+        p.to_str().unwrap(),
+        "--arch",
+        "3-3-2",
+        "--output-activation",
+        "relu",
     ]);
     // without the sdp feature the missing backend is reported first; with it the data are rejected
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && !stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains("negative target") || stderr.contains("--features sdp"), "{stderr}");
+    assert!(
+        !out.status.success() && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("negative target") || stderr.contains("--features sdp"),
+        "{stderr}"
+    );
 }
 
 #[cfg(not(feature = "sdp"))]
@@ -115,21 +197,53 @@ fn train_writes_model_and_report_that_eval_reads() {
     let report = tmp("report.json", "");
     let plot = tmp("plot.svg", "");
     let out = cvxnn(&[
-        "train", "--method", "scr", "--data", data.to_str().unwrap(), "--arch", "3-3-2",
-        "--init", "zero", "--max-iter", "3", "--model-out", model.to_str().unwrap(),
-        "--report", report.to_str().unwrap(), "--plot", plot.to_str().unwrap(),
+        "train",
+        "--method",
+        "scr",
+        "--data",
+        data.to_str().unwrap(),
+        "--arch",
+        "3-3-2",
+        "--init",
+        "zero",
+        "--max-iter",
+        "3",
+        "--model-out",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let run = &r["runs"][0];
     assert_eq!(run["init"], "zero");
     assert_eq!(run["iterations"].as_array().unwrap().len(), 3);
-    for key in ["product_violation", "complementarity_violation", "output_error", "objective", "seconds"] {
+    for key in [
+        "product_violation",
+        "complementarity_violation",
+        "output_error",
+        "objective",
+        "seconds",
+    ] {
         assert!(run["iterations"][2][key].is_f64(), "{key}");
     }
     assert!(run["final"]["output_error"].is_f64());
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
-    let ev = cvxnn(&["eval", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--json"]);
+    let ev = cvxnn(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
     let want = run["final"]["output_error"].as_f64().unwrap();
     assert!((v["output_error"].as_f64().unwrap() - want).abs() < 1e-12 * want.max(1.0));

@@ -22,14 +22,23 @@ fn rank_of_rank_matrix_is_n_plus_rank_of_residual() {
         let a = gaussian(&mut rng, p, n, 1.0);
         let b = gaussian(&mut rng, n, q, 1.0);
         let r = trial % (p.min(q) + 1);
-        let resid = gaussian(&mut rng, p, r, 1.0).matmul(&gaussian(&mut rng, r, q, 1.0)).unwrap();
+        let resid = gaussian(&mut rng, p, r, 1.0)
+            .matmul(&gaussian(&mut rng, r, q, 1.0))
+            .unwrap();
         let c = a.matmul(&b).unwrap().add(&resid).unwrap();
         let x0 = gaussian(&mut rng, p, n, 2.0);
         let y0 = gaussian(&mut rng, n, q, 2.0);
         let m = rank_matrix(&a, &b, &c, &x0, &y0).unwrap();
         assert_eq!(m.shape(), (p + n, q + n));
-        assert_eq!(m.rank(1e-10).unwrap(), n + r, "trial {trial}: p={p} n={n} q={q} r={r}");
-        assert_eq!(c.sub(&a.matmul(&b).unwrap()).unwrap().rank(1e-10).unwrap(), r);
+        assert_eq!(
+            m.rank(1e-10).unwrap(),
+            n + r,
+            "trial {trial}: p={p} n={n} q={q} r={r}"
+        );
+        assert_eq!(
+            c.sub(&a.matmul(&b).unwrap()).unwrap().rank(1e-10).unwrap(),
+            r
+        );
     }
 }
 
@@ -69,15 +78,25 @@ fn split_nuclear_norm_equals_svd_nuclear_norm() {
         let mut total = (0..m_rows).map(|i| w.get(i, i)).sum::<f64>() / 2.0;
         for j in 0..q {
             let mj = Matrix::from_col_major(m_rows, 1, m.col(j).to_vec()).unwrap();
-            let zj = mj.transpose().matmul(&w_inv).unwrap().matmul(&mj).unwrap().get(0, 0);
+            let zj = mj
+                .transpose()
+                .matmul(&w_inv)
+                .unwrap()
+                .matmul(&mj)
+                .unwrap()
+                .get(0, 0);
             total += zj / 2.0;
-            let block = Matrix::block2x2(&w, &mj, &mj.transpose(), &Matrix::from_fn(1, 1, |_, _| zj))
-                .unwrap();
+            let block =
+                Matrix::block2x2(&w, &mj, &mj.transpose(), &Matrix::from_fn(1, 1, |_, _| zj))
+                    .unwrap();
             let (ev, _) = block.symmetric_eigen().unwrap();
             assert!(ev[0] > -1e-9 * ev[m_rows], "block {j} not PSD: {}", ev[0]);
         }
         let nuc = m.nuclear_norm().unwrap();
-        assert!((total - nuc).abs() < 1e-10 * nuc, "{m_rows}×{q}: split {total} vs svd {nuc}");
+        assert!(
+            (total - nuc).abs() < 1e-10 * nuc,
+            "{m_rows}×{q}: split {total} vs svd {nuc}"
+        );
     }
 }
 
@@ -91,13 +110,19 @@ fn nuclear_norm_at_least_n_with_equality_at_fixed_point() {
         let b = gaussian(&mut rng, n, q, 1.0);
         let c = gaussian(&mut rng, p, q, 1.0);
         let (x0, y0) = (gaussian(&mut rng, p, n, 1.0), gaussian(&mut rng, n, q, 1.0));
-        let nuc = rank_matrix(&a, &b, &c, &x0, &y0).unwrap().nuclear_norm().unwrap();
+        let nuc = rank_matrix(&a, &b, &c, &x0, &y0)
+            .unwrap()
+            .nuclear_norm()
+            .unwrap();
         assert!(nuc >= n as f64 - 1e-12, "trial {trial}: {nuc} < {n}");
         let ab = a.matmul(&b).unwrap();
         let at_fixed = rank_matrix(&a, &b, &ab, &a.neg(), &b.neg()).unwrap();
         assert!((at_fixed.nuclear_norm().unwrap() - n as f64).abs() < 1e-10);
         // any other point is strictly above n
-        let off = rank_matrix(&a, &b, &ab, &x0, &y0).unwrap().nuclear_norm().unwrap();
+        let off = rank_matrix(&a, &b, &ab, &x0, &y0)
+            .unwrap()
+            .nuclear_norm()
+            .unwrap();
         assert!(off > n as f64 + 1e-6);
     }
 }
@@ -119,13 +144,23 @@ fn solver_expressions_match_matrix_formulas() {
         if output == Activation::Relu {
             // the free entries of Z₂ (where Y = 0) move; the others are pinned to Y
             it.z2 = Matrix::from_fn(2, 12, |i, j| {
-                if t.data.y.get(i, j) == 0.0 { -0.5 } else { t.data.y.get(i, j) }
+                if t.data.y.get(i, j) == 0.0 {
+                    -0.5
+                } else {
+                    t.data.y.get(i, j)
+                }
             });
         }
         let v = lay.pack(&it);
         assert_eq!(lay.unpack(&p, &v), it);
-        let m1 = rank_matrix(&it.w2, &it.h, &it.product_rhs().unwrap(), &params.xw, &params.yh)
-            .unwrap();
+        let m1 = rank_matrix(
+            &it.w2,
+            &it.h,
+            &it.product_rhs().unwrap(),
+            &params.xw,
+            &params.yh,
+        )
+        .unwrap();
         for j in 0..m1.cols() {
             let col = lay.product_column(&p, &params, j);
             for (i, e) in col.iter().enumerate() {

@@ -10,7 +10,12 @@ use cvxnn::scr::{
 };
 use rand::SeedableRng;
 
-fn teacher_problem(spec: &str, output: Activation, n: usize, seed: u64) -> (cvxnn::data::Teacher, ScrProblem) {
+fn teacher_problem(
+    spec: &str,
+    output: Activation,
+    n: usize,
+    seed: u64,
+) -> (cvxnn::data::Teacher, ScrProblem) {
     let arch = Architecture::parse(spec, output).unwrap();
     let t = planted_teacher(&arch, n, seed).unwrap();
     let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
@@ -26,7 +31,12 @@ fn solver_objective_equals_svd_objective_at_its_solution() {
         for (seed, lambda, mu) in [(1, 1.0, 1.0), (2, 10.0, 1.1), (3, 0.5, 2.0)] {
             let params = Params::random(&p, seed);
             let sol = ClarabelBackend::default()
-                .solve(&Subproblem { problem: &p, params: &params, lambda, mu })
+                .solve(&Subproblem {
+                    problem: &p,
+                    params: &params,
+                    lambda,
+                    mu,
+                })
                 .unwrap();
             assert!(sol.status.is_usable(), "{:?}", sol.status);
             let exact = objective_at(&sol.iterate, &p, &params, lambda, mu).unwrap();
@@ -51,11 +61,23 @@ fn solver_objective_equals_svd_objective_at_its_solution() {
 fn true_values_are_a_fixed_point() {
     for output in [Activation::Relu, Activation::Linear] {
         let (t, p) = teacher_problem("3-3-2", output, 30, 1);
-        let params = Iterate::from_model(&t.model, &p).unwrap().next_params(&p).unwrap();
-        let sol = ClarabelBackend::default()
-            .solve(&Subproblem { problem: &p, params: &params, lambda: 1.0, mu: 1.0 })
+        let params = Iterate::from_model(&t.model, &p)
+            .unwrap()
+            .next_params(&p)
             .unwrap();
-        assert!((sol.objective - (3.0 + 90.0)).abs() < 1e-6, "{}", sol.objective);
+        let sol = ClarabelBackend::default()
+            .solve(&Subproblem {
+                problem: &p,
+                params: &params,
+                lambda: 1.0,
+                mu: 1.0,
+            })
+            .unwrap();
+        assert!(
+            (sol.objective - (3.0 + 90.0)).abs() < 1e-6,
+            "{}",
+            sol.objective
+        );
         assert!(sol.iterate.product_violation().unwrap() < 1e-6);
         assert!(sol.iterate.complementarity_violation(&p).unwrap() < 1e-6);
     }
@@ -67,12 +89,36 @@ fn scr_converges_from_perturbed_start_both_outputs() {
     for (output, seed) in [(Activation::Relu, 2), (Activation::Linear, 4)] {
         let (t, p) = teacher_problem("3-3-2", output, 30, seed);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
-        let init = Init::Model { model: t.model.perturbed(0.05, &mut rng), label: "perturbed".into() };
-        let settings = ScrSettings { max_iter: 40, ..Default::default() };
-        let run = scr::run(&p, &init, &settings, &mut ClarabelBackend::default(), &mut |_| {}).unwrap();
-        assert_eq!(run.summary.stop_reason, StopReason::Converged, "{output}: {:?}", run.summary);
-        assert!(run.summary.product_violation <= 1e-6 && run.summary.complementarity_violation <= 1e-6);
-        assert!(run.summary.output_error < 1e-6, "{output}: {:e}", run.summary.output_error);
+        let init = Init::Model {
+            model: t.model.perturbed(0.05, &mut rng),
+            label: "perturbed".into(),
+        };
+        let settings = ScrSettings {
+            max_iter: 40,
+            ..Default::default()
+        };
+        let run = scr::run(
+            &p,
+            &init,
+            &settings,
+            &mut ClarabelBackend::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            run.summary.stop_reason,
+            StopReason::Converged,
+            "{output}: {:?}",
+            run.summary
+        );
+        assert!(
+            run.summary.product_violation <= 1e-6 && run.summary.complementarity_violation <= 1e-6
+        );
+        assert!(
+            run.summary.output_error < 1e-6,
+            "{output}: {:e}",
+            run.summary.output_error
+        );
         assert_eq!(run.history.len(), run.summary.iterations);
         // the trained weights fit the data through the forward pass alone
         assert!(run.model.relative_error(&t.data.x, &t.data.y).unwrap() < 1e-6);
@@ -83,10 +129,19 @@ fn scr_converges_from_perturbed_start_both_outputs() {
 #[test]
 fn scr_is_deterministic() {
     let (_, p) = teacher_problem("3-3-2", Activation::Relu, 15, 6);
-    let settings = ScrSettings { max_iter: 3, ..Default::default() };
+    let settings = ScrSettings {
+        max_iter: 3,
+        ..Default::default()
+    };
     let go = || {
-        scr::run(&p, &Init::Random { seed: 8 }, &settings, &mut ClarabelBackend::default(), &mut |_| {})
-            .unwrap()
+        scr::run(
+            &p,
+            &Init::Random { seed: 8 },
+            &settings,
+            &mut ClarabelBackend::default(),
+            &mut |_| {},
+        )
+        .unwrap()
     };
     let (a, b) = (go(), go());
     assert_eq!(a.model, b.model);

@@ -27,7 +27,9 @@ pub fn load_csv(path: &Path, targets: &Targets) -> Result<Dataset> {
             header = Some(rec.iter().map(str::to_string).collect());
             continue;
         }
-        let width = header.as_ref().map_or_else(|| rows.first().map(Vec::len), |h| Some(h.len()));
+        let width = header
+            .as_ref()
+            .map_or_else(|| rows.first().map(Vec::len), |h| Some(h.len()));
         if let Some(w) = width {
             if rec.len() != w {
                 return Err(Error::parse(
@@ -75,13 +77,12 @@ pub fn save_csv(ds: &Dataset, path: &Path) -> Result<()> {
     let io = |e: csv::Error| Error::parse(path, e.to_string());
     w.write_record(&header).map_err(io)?;
     for j in 0..ds.n_samples() {
-        let rec: Vec<String> = ds
-            .x
-            .col(j)
-            .iter()
-            .chain(ds.y.col(j))
-            .map(|v| format!("{v:?}"))
-            .collect();
+        let rec: Vec<String> =
+            ds.x.col(j)
+                .iter()
+                .chain(ds.y.col(j))
+                .map(|v| format!("{v:?}"))
+                .collect();
         w.write_record(&rec).map_err(io)?;
     }
     w.flush().map_err(|e| Error::io(path, e))

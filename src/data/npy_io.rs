@@ -37,11 +37,26 @@ pub fn load_npy(path: &Path, targets: &Targets) -> Result<Dataset> {
     let values: Vec<f64> = match npy.try_data::<f64>() {
         Ok(d) => d.collect::<std::io::Result<Vec<_>>>().map_err(read_err)?,
         Err(npy) => match npy.try_data::<f32>() {
-            Ok(d) => d.collect::<std::io::Result<Vec<_>>>().map_err(read_err)?.into_iter().map(f64::from).collect(),
+            Ok(d) => d
+                .collect::<std::io::Result<Vec<_>>>()
+                .map_err(read_err)?
+                .into_iter()
+                .map(f64::from)
+                .collect(),
             Err(npy) => match npy.try_data::<i64>() {
-                Ok(d) => d.collect::<std::io::Result<Vec<_>>>().map_err(read_err)?.into_iter().map(|v| v as f64).collect(),
+                Ok(d) => d
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .map_err(read_err)?
+                    .into_iter()
+                    .map(|v| v as f64)
+                    .collect(),
                 Err(npy) => match npy.try_data::<i32>() {
-                    Ok(d) => d.collect::<std::io::Result<Vec<_>>>().map_err(read_err)?.into_iter().map(f64::from).collect(),
+                    Ok(d) => d
+                        .collect::<std::io::Result<Vec<_>>>()
+                        .map_err(read_err)?
+                        .into_iter()
+                        .map(f64::from)
+                        .collect(),
                     Err(_) => {
                         return Err(Error::parse(
                             path,
@@ -106,7 +121,10 @@ mod tests {
         std::fs::write(&p, npy_bytes(&[6], &[1., 2., 3., 4., 5., 6.])).unwrap();
         assert!(load_npy(&p, &Targets::Last(1)).is_err());
         std::fs::write(&p, npy_bytes(&[2, 2], &[1., f64::NAN, 3., 4.])).unwrap();
-        assert!(load_npy(&p, &Targets::Last(1)).unwrap_err().to_string().contains("non-finite"));
+        assert!(load_npy(&p, &Targets::Last(1))
+            .unwrap_err()
+            .to_string()
+            .contains("non-finite"));
         std::fs::write(&p, b"garbage").unwrap();
         assert!(load_npy(&p, &Targets::Last(1)).is_err());
     }

@@ -39,10 +39,7 @@ pub fn planted_teacher(arch: &Architecture, n_samples: usize, seed: u64) -> Resu
     let data = Dataset::new(
         x,
         y,
-        format!(
-            "planted teacher {} N={n_samples} seed={seed}",
-            arch
-        ),
+        format!("planted teacher {} N={n_samples} seed={seed}", arch),
     )?;
     Ok(Teacher { model, data, seed })
 }

@@ -127,25 +127,24 @@ impl SubproblemSolver for ClarabelBackend {
         for v in lay.z2_vars().collect::<Vec<_>>() {
             k.push(&Affine::var(v, -1.0), 1.0);
         }
-        k.cones.push(SupportedConeT::NonnegativeConeT(k.b.len() - before));
+        k.cones
+            .push(SupportedConeT::NonnegativeConeT(k.b.len() - before));
 
         // §9: one PSD block of side m + 1 per column of M_1, sharing W.
         let sqrt2 = std::f64::consts::SQRT_2;
         for j in 0..ncols {
             let col = lay.product_column(p, sub.params, j);
-            for c in 0..=m {
+            // svec order: upper triangle column by column, off-diagonal entries scaled by √2.
+            for c in 0..m {
                 for r in 0..=c {
                     let scale = if r == c { 1.0 } else { sqrt2 };
-                    let e = if c < m {
-                        Affine::var(w_idx(r, c), 1.0)
-                    } else if r < m {
-                        col[r].clone()
-                    } else {
-                        Affine::var(z_base + j, 1.0)
-                    };
-                    k.push(&e, scale);
+                    k.push(&Affine::var(w_idx(r, c), 1.0), scale);
                 }
             }
+            for e in &col {
+                k.push(e, sqrt2);
+            }
+            k.push(&Affine::var(z_base + j, 1.0), 1.0);
             k.cones.push(SupportedConeT::PSDTriangleConeT(m + 1));
         }
 

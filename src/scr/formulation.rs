@@ -164,12 +164,17 @@ impl Iterate {
 
     /// The right-hand side `C = Z_2 − B_2` of the product constraint `W_2 H = C`.
     pub fn product_rhs(&self) -> Result<Matrix> {
-        self.z2.add_col_vector(&self.b2.iter().map(|v| -v).collect::<Vec<_>>())
+        self.z2
+            .add_col_vector(&self.b2.iter().map(|v| -v).collect::<Vec<_>>())
     }
 
     /// Product violation `‖W_2 H − (Z_2 − B_2)‖_F` (scr-method.md §5, `e_a`).
     pub fn product_violation(&self) -> Result<f64> {
-        Ok(self.w2.matmul(&self.h)?.sub(&self.product_rhs()?)?.frobenius())
+        Ok(self
+            .w2
+            .matmul(&self.h)?
+            .sub(&self.product_rhs()?)?
+            .frobenius())
     }
 
     /// Complementarity violation `‖H ∘ S_1‖_F` (§5, `e_b`).
@@ -299,17 +304,16 @@ impl Layout {
         let b2 = w2 + n_y * n_h;
         let h = b2 + n_y;
         let mut next = h + n_h * n;
-        let z2 = p
-            .y
-            .as_slice()
-            .iter()
-            .map(|&v| {
-                (p.output == Activation::Relu && v == 0.0).then(|| {
-                    next += 1;
-                    next - 1
+        let z2 =
+            p.y.as_slice()
+                .iter()
+                .map(|&v| {
+                    (p.output == Activation::Relu && v == 0.0).then(|| {
+                        next += 1;
+                        next - 1
+                    })
                 })
-            })
-            .collect();
+                .collect();
         Self {
             n_x,
             n_h,

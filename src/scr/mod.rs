@@ -66,9 +66,8 @@ impl Params {
     /// Independent N(0, 1) entries (the seed's "random" start).
     pub fn random(p: &ScrProblem, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut g = |r: usize, c: usize| {
-            Matrix::from_fn(r, c, |_, _| rng.sample::<f64, _>(StandardNormal))
-        };
+        let mut g =
+            |r: usize, c: usize| Matrix::from_fn(r, c, |_, _| rng.sample::<f64, _>(StandardNormal));
         let (n_h, n_y, n) = (p.n_hidden, p.n_outputs(), p.n_samples());
         Self {
             xw: g(n_y, n_h),
@@ -295,8 +294,8 @@ pub fn run(
             _ => it.next_params(problem)?,
         };
         observe(&rec);
-        let converged = rec.product_violation <= settings.tol
-            && rec.complementarity_violation <= settings.tol;
+        let converged =
+            rec.product_violation <= settings.tol && rec.complementarity_violation <= settings.tol;
         let output_ok = settings.output_tol.is_some_and(|t| rec.output_error <= t);
         history.push(rec);
         last = Some((it, model));
