@@ -331,9 +331,25 @@ fn any_failed(runs: &[ScrRun]) -> Result<()> {
     Ok(())
 }
 
+/// The perturbed start: the teacher with N(0, σ²) noise on every weight (noise seed `seed + 1000`).
+fn perturbed_teacher(teacher: &Mlp, sigma: f64, seed: u64) -> Init {
+    let noise_seed = seed.wrapping_add(1000);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(noise_seed);
+    Init::Model {
+        model: teacher.perturbed(sigma, &mut rng),
+        label: "perturbed".into(),
+        detail: format!(
+            "the teacher with N(0, {sigma}²) noise on its weights, noise seed {noise_seed}"
+        ),
+    }
+}
+
 fn demo(a: DemoArgs) -> Result<()> {
     let settings = a.scr.settings();
     settings.validate()?;
+    if !(a.sigma.is_finite() && a.sigma >= 0.0) {
+        bail!("--sigma must be nonnegative and finite, got {}", a.sigma);
+    }
     let mut backend = backend(&a.scr)?;
     let arch = Architecture::parse("3-3-2", a.output_activation)?;
     let teacher = data::planted_teacher(&arch, a.n, a.seed)?;
@@ -345,13 +361,7 @@ fn demo(a: DemoArgs) -> Result<()> {
     let mut runs = Vec::new();
     for init in &a.inits {
         let init = match init {
-            DemoInit::Perturbed => {
-                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed.wrapping_add(1000));
-                Init::Model {
-                    model: teacher.model.perturbed(a.sigma, &mut rng),
-                    label: "perturbed".into(),
-                }
-            }
+            DemoInit::Perturbed => perturbed_teacher(&teacher.model, a.sigma, a.seed),
             DemoInit::Random => Init::Random { seed: a.seed },
             DemoInit::Zero => Init::Zero,
         };
@@ -424,11 +434,7 @@ fn train(a: TrainArgs) -> Result<()> {
             if t.model.arch.widths != arch.widths {
                 bail!("--init perturbed needs --arch equal to the teacher's");
             }
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(init_seed.wrapping_add(1000));
-            Init::Model {
-                model: t.model.perturbed(a.sigma, &mut rng),
-                label: "perturbed".into(),
-            }
+            perturbed_teacher(&t.model, a.sigma, init_seed)
         }
         InitKind::Model => {
             let Some(p) = &a.init_model else {
@@ -437,6 +443,7 @@ fn train(a: TrainArgs) -> Result<()> {
             Init::Model {
                 model: Mlp::load(p)?,
                 label: "model".into(),
+                detail: format!("the model in {}", p.display()),
             }
         }
     };

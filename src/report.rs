@@ -26,6 +26,8 @@ pub struct ProblemInfo {
 pub struct RunReport {
     /// `perturbed`, `random`, `zero` or `model`.
     pub init: String,
+    /// How the start was made (seed, σ, …).
+    pub init_detail: String,
     pub backend: String,
     pub iterations: Vec<IterationRecord>,
     #[serde(rename = "final")]
@@ -36,6 +38,7 @@ impl From<&ScrRun> for RunReport {
     fn from(r: &ScrRun) -> Self {
         Self {
             init: r.init.clone(),
+            init_detail: r.init_detail.clone(),
             backend: r.backend.clone(),
             iterations: r.history.clone(),
             final_: r.summary.clone(),
@@ -111,6 +114,7 @@ impl Report {
                 self.problem.architecture, self.problem.output_activation, self.problem.n_samples
             ),
             "iteration",
+            "Frobenius norm / relative error (log scale)",
             &series,
         )
     }
@@ -130,9 +134,9 @@ pub struct Series {
 }
 
 /// A line plot with a log-scale y axis. Nonpositive or non-finite values are left out of a line.
-pub fn log_plot_svg(title: &str, xlabel: &str, series: &[Series]) -> String {
+pub fn log_plot_svg(title: &str, xlabel: &str, ylabel: &str, series: &[Series]) -> String {
     let (w, h) = (900.0, 560.0);
-    let (left, right, top, bottom) = (80.0, 300.0, 40.0, 50.0);
+    let (left, right, top, bottom) = (85.0, 300.0, 40.0, 50.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
     let finite: Vec<(f64, f64)> = series
         .iter()
@@ -213,6 +217,12 @@ pub fn log_plot_svg(title: &str, xlabel: &str, series: &[Series]) -> String {
         left + pw / 2.0,
         h - 12.0,
         xml_escape(xlabel)
+    );
+    let _ = writeln!(
+        s,
+        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        top + ph / 2.0,
+        xml_escape(ylabel)
     );
     for (k, ser) in series.iter().enumerate() {
         // split into polylines at missing points

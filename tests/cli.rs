@@ -144,6 +144,14 @@ fn bad_arguments_fail_cleanly() {
             "at least one sample",
         ),
         (
+            vec!["train", "--teacher", "1000000-1000000-1", "--n", "10"],
+            "needs more than",
+        ),
+        (
+            vec!["train", "--teacher", "3-3-2", "--n", "10000000000"],
+            "needs more than",
+        ),
+        (
             vec![
                 "generate",
                 "teacher",

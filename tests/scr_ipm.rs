@@ -92,6 +92,7 @@ fn scr_converges_from_perturbed_start_both_outputs() {
         let init = Init::Model {
             model: t.model.perturbed(0.05, &mut rng),
             label: "perturbed".into(),
+            detail: "the teacher with N(0, 0.05²) noise".into(),
         };
         let settings = ScrSettings {
             max_iter: 40,

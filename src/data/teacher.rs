@@ -23,11 +23,15 @@ pub fn planted_teacher(arch: &Architecture, n_samples: usize, seed: u64) -> Resu
             "a teacher needs at least one sample".into(),
         ));
     }
-    let cells = arch.n_inputs().checked_mul(n_samples);
-    if cells.is_none_or(|c| c > 1 << 31) {
+    // Refuse sizes that cannot be held in memory before allocating anything.
+    const MAX_CELLS: usize = 1 << 31;
+    let widest = arch.widths.iter().copied().max().unwrap_or(1);
+    if widest.checked_mul(n_samples).is_none_or(|c| c > MAX_CELLS)
+        || arch.n_parameters() > MAX_CELLS
+    {
         return Err(Error::InvalidArgument(format!(
-            "{n_samples} samples of {} inputs is more than cvxnn will hold in memory",
-            arch.n_inputs()
+            "a teacher {} with {n_samples} samples needs more than {MAX_CELLS} numbers in one matrix",
+            arch.spec()
         )));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -86,8 +86,12 @@ pub enum Init {
     /// Gaussian parameters from a seed.
     Random { seed: u64 },
     /// Minus the lifted point of a network (a perturbed teacher, a saved model, …), with a label
-    /// for reports (`"perturbed"`, `"model"`).
-    Model { model: Mlp, label: String },
+    /// for reports (`"perturbed"`, `"model"`) and a line on where the network came from.
+    Model {
+        model: Mlp,
+        label: String,
+        detail: String,
+    },
 }
 
 impl Init {
@@ -97,6 +101,17 @@ impl Init {
             Init::Zero => "zero".into(),
             Init::Random { .. } => "random".into(),
             Init::Model { label, .. } => label.clone(),
+        }
+    }
+
+    /// One line on how the start was made, for reports.
+    pub fn detail(&self) -> String {
+        match self {
+            Init::Zero => "all parameters zero".into(),
+            Init::Random { seed } => format!("N(0, 1) parameters, seed {seed}"),
+            Init::Model { detail, .. } => {
+                format!("minus the lifted point (W₂, H, H, S₁) of {detail}")
+            }
         }
     }
 
@@ -224,6 +239,8 @@ pub struct RunSummary {
 #[derive(Clone, Debug)]
 pub struct ScrRun {
     pub init: String,
+    /// How the start was made (seed, σ, …).
+    pub init_detail: String,
     pub backend: String,
     pub history: Vec<IterationRecord>,
     pub summary: RunSummary,
@@ -320,6 +337,7 @@ pub fn run(
     };
     Ok(ScrRun {
         init: init.label(),
+        init_detail: init.detail(),
         backend: backend.name().to_string(),
         history,
         summary,
