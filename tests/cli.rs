@@ -18,6 +18,17 @@ fn tmp(name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Runs the binary and requires success.
+fn succeed(args: &[&str]) -> Output {
+    let out = cvxnn(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn assert_clean_failure(out: &Output, want: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -32,7 +43,7 @@ fn assert_clean_failure(out: &Output, want: &str) {
 fn teacher_files(tag: &str) -> (PathBuf, PathBuf) {
     let data = tmp(&format!("{tag}-teacher.csv"), "");
     let model = tmp(&format!("{tag}-teacher.json"), "");
-    let out = cvxnn(&[
+    succeed(&[
         "generate",
         "teacher",
         "--arch",
@@ -46,18 +57,13 @@ fn teacher_files(tag: &str) -> (PathBuf, PathBuf) {
         "--model-out",
         model.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     (data, model)
 }
 
 #[test]
 fn eval_of_the_teacher_on_its_own_data_is_exact() {
     let (data, model) = teacher_files("t1");
-    let out = cvxnn(&[
+    let out = succeed(&[
         "eval",
         "--model",
         model.to_str().unwrap(),
@@ -65,11 +71,6 @@ fn eval_of_the_teacher_on_its_own_data_is_exact() {
         data.to_str().unwrap(),
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["n_samples"], 25);
     assert!(v["output_error"].as_f64().unwrap() < 1e-15, "{v}");
@@ -204,7 +205,7 @@ fn train_writes_model_and_report_that_eval_reads() {
     let model = tmp("trained.json", "");
     let report = tmp("report.json", "");
     let plot = tmp("plot.svg", "");
-    let out = cvxnn(&[
+    succeed(&[
         "train",
         "--method",
         "scr",
@@ -223,11 +224,6 @@ fn train_writes_model_and_report_that_eval_reads() {
         "--plot",
         plot.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let run = &r["runs"][0];

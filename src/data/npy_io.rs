@@ -33,30 +33,14 @@ pub fn load_npy(path: &Path, targets: &Targets) -> Result<Dataset> {
     }
     let fortran = matches!(npy.order(), npyz::Order::Fortran);
     let dtype = npy.dtype();
-    let read_err = |e: std::io::Error| Error::parse(path, format!("cannot read array data: {e}"));
-    let values: Vec<f64> = match npy.try_data::<f64>() {
-        Ok(d) => d.collect::<std::io::Result<Vec<_>>>().map_err(read_err)?,
+    let values = match npy.try_data::<f64>() {
+        Ok(d) => to_f64(d, |v| v),
         Err(npy) => match npy.try_data::<f32>() {
-            Ok(d) => d
-                .collect::<std::io::Result<Vec<_>>>()
-                .map_err(read_err)?
-                .into_iter()
-                .map(f64::from)
-                .collect(),
+            Ok(d) => to_f64(d, f64::from),
             Err(npy) => match npy.try_data::<i64>() {
-                Ok(d) => d
-                    .collect::<std::io::Result<Vec<_>>>()
-                    .map_err(read_err)?
-                    .into_iter()
-                    .map(|v| v as f64)
-                    .collect(),
+                Ok(d) => to_f64(d, |v| v as f64),
                 Err(npy) => match npy.try_data::<i32>() {
-                    Ok(d) => d
-                        .collect::<std::io::Result<Vec<_>>>()
-                        .map_err(read_err)?
-                        .into_iter()
-                        .map(f64::from)
-                        .collect(),
+                    Ok(d) => to_f64(d, f64::from),
                     Err(_) => {
                         return Err(Error::parse(
                             path,
@@ -66,7 +50,8 @@ pub fn load_npy(path: &Path, targets: &Targets) -> Result<Dataset> {
                 },
             },
         },
-    };
+    }
+    .map_err(|e| Error::parse(path, format!("cannot read array data: {e}")))?;
     let table = if fortran {
         Matrix::from_col_major(rows, cols, values)
     } else {
@@ -85,6 +70,14 @@ pub fn load_npy(path: &Path, targets: &Targets) -> Result<Dataset> {
         ));
     }
     Dataset::from_table(&table, None, targets, path)
+}
+
+/// Reads every element of an array and converts it to `f64`.
+fn to_f64<T: npyz::Deserialize, R: std::io::Read>(
+    data: npyz::NpyReader<T, R>,
+    convert: impl Fn(T) -> f64,
+) -> std::io::Result<Vec<f64>> {
+    data.map(|v| v.map(&convert)).collect()
 }
 
 #[cfg(test)]
