@@ -185,3 +185,33 @@ fn solver_expressions_match_matrix_formulas() {
         assert!((want - got).abs() < 1e-9 * want);
     }
 }
+
+/// Near the fixed point, ‖[[E, D], [F, I]]‖_* = n + ‖E − DF‖_* + ½‖D‖²_F + ½‖F‖²_F + O(ε³): an
+/// SCR step is a proximal step on the exact penalty of the true residual (README, "Choosing λ and μ").
+#[test]
+fn second_order_expansion_of_the_rank_matrix_norm() {
+    let mut rng = ChaCha8Rng::seed_from_u64(16);
+    let (p, n, q) = (2, 3, 5);
+    let mut worst = Vec::new();
+    for eps in [1e-1, 1e-2, 1e-3] {
+        let mut w: f64 = 0.0;
+        for _ in 0..100 {
+            let e = gaussian(&mut rng, p, q, eps);
+            let d = gaussian(&mut rng, p, n, eps);
+            let f = gaussian(&mut rng, n, q, eps);
+            let m = Matrix::block2x2(&e, &d, &f, &Matrix::identity(n)).unwrap();
+            let schur = e.sub(&d.matmul(&f).unwrap()).unwrap();
+            let approx = n as f64
+                + schur.nuclear_norm().unwrap()
+                + 0.5 * d.frobenius().powi(2)
+                + 0.5 * f.frobenius().powi(2);
+            w = w.max((m.nuclear_norm().unwrap() - approx).abs());
+        }
+        worst.push(w / eps.powi(2));
+    }
+    // the error relative to ε² vanishes linearly in ε (it is O(ε³))
+    assert!(
+        worst[1] < worst[0] / 5.0 && worst[2] < worst[1] / 5.0 && worst[2] < 0.1,
+        "{worst:?}"
+    );
+}
