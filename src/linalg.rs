@@ -266,7 +266,7 @@ impl Matrix {
         Ok(self.singular_values()?.iter().sum())
     }
 
-    /// Numerical rank: singular values above `tol · σ_max` (σ_max ≥ 1 assumed scale-free otherwise).
+    /// Numerical rank: the number of singular values above `rel_tol · σ_max`.
     pub fn rank(&self, rel_tol: f64) -> Result<usize> {
         let s = self.singular_values()?;
         let smax = s.first().copied().unwrap_or(0.0);
