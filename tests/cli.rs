@@ -1,6 +1,6 @@
 //! The command line end to end: bad input gives a clear error and a non-zero exit, never a panic.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn cvxnn(args: &[&str]) -> Output {
@@ -60,9 +60,8 @@ fn teacher_files(tag: &str) -> (PathBuf, PathBuf) {
     (data, model)
 }
 
-#[test]
-fn eval_of_the_teacher_on_its_own_data_is_exact() {
-    let (data, model) = teacher_files("t1");
+/// `cvxnn eval --json` of a model on a data file.
+fn eval_json(model: &Path, data: &Path) -> serde_json::Value {
     let out = succeed(&[
         "eval",
         "--model",
@@ -71,7 +70,13 @@ fn eval_of_the_teacher_on_its_own_data_is_exact() {
         data.to_str().unwrap(),
         "--json",
     ]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn eval_of_the_teacher_on_its_own_data_is_exact() {
+    let (data, model) = teacher_files("t1");
+    let v = eval_json(&model, &data);
     assert_eq!(v["n_samples"], 25);
     assert!(v["output_error"].as_f64().unwrap() < 1e-15, "{v}");
 }
@@ -240,15 +245,7 @@ fn train_writes_model_and_report_that_eval_reads() {
     }
     assert!(run["final"]["output_error"].is_f64());
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
-    let ev = cvxnn(&[
-        "eval",
-        "--model",
-        model.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--json",
-    ]);
-    let v: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+    let v = eval_json(&model, &data);
     let want = run["final"]["output_error"].as_f64().unwrap();
     assert!((v["output_error"].as_f64().unwrap() - want).abs() < 1e-12 * want.max(1.0));
 }
