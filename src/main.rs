@@ -35,8 +35,25 @@ enum Command {
     Generate(GenerateCmd),
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum BackendKind {
+    /// First-order ADMM, pure Rust (default).
+    Admm,
+    /// Interior point with Clarabel (needs the `sdp` feature).
+    Ipm,
+}
+
 #[derive(Args, Clone)]
 struct ScrArgs {
+    /// Subproblem solver.
+    #[arg(long, value_enum, default_value = "admm")]
+    backend: BackendKind,
+    /// ADMM tolerance on the primal and dual residuals (absolute and relative).
+    #[arg(long, default_value_t = 1e-9)]
+    admm_tol: f64,
+    /// ADMM iteration cap per subproblem.
+    #[arg(long, default_value_t = 20_000)]
+    admm_max_iter: usize,
     /// Weight λ of the product term ‖M_1‖_*.
     #[arg(long, default_value_t = 1.0)]
     lambda: f64,
@@ -55,7 +72,7 @@ struct ScrArgs {
     /// Extrapolation β: next parameters from x_k + β(x_k − x_{k−1}) (0 = as published).
     #[arg(long, default_value_t = 0.0)]
     extrapolation: f64,
-    /// Print the interior-point solver's own log.
+    /// Print the interior-point solver's own log (--backend ipm).
     #[arg(long)]
     solver_verbose: bool,
 }
@@ -230,25 +247,30 @@ fn main() {
     }
 }
 
-/// The interior-point backend, or a plain message that this build lacks it.
+/// The chosen subproblem solver, or a plain message that this build lacks it.
 fn backend(args: &ScrArgs) -> Result<Box<dyn SubproblemSolver>> {
-    #[cfg(feature = "sdp")]
-    {
-        Ok(Box::new(scr::ClarabelBackend {
+    match args.backend {
+        BackendKind::Admm => {
+            if !(args.admm_tol.is_finite() && args.admm_tol > 0.0) || args.admm_max_iter == 0 {
+                bail!("--admm-tol must be positive and --admm-max-iter at least 1");
+            }
+            Ok(Box::new(scr::AdmmBackend::with_tolerance(
+                args.admm_tol,
+                args.admm_max_iter,
+            )))
+        }
+        #[cfg(feature = "sdp")]
+        BackendKind::Ipm => Ok(Box::new(scr::ClarabelBackend {
             verbose: args.solver_verbose,
             ..Default::default()
-        }))
-    }
-    #[cfg(not(feature = "sdp"))]
-    {
-        let _ = args;
-        Err(cvxnn::Error::Unavailable(
-            "SCR needs its interior-point backend, which this build does not include: \
-             install Debian's libopenblas-dev and build with `--features sdp` \
-             (a pure-Rust backend is not implemented yet)"
+        })),
+        #[cfg(not(feature = "sdp"))]
+        BackendKind::Ipm => Err(cvxnn::Error::Unavailable(
+            "the interior-point backend is not in this build: install Debian's libopenblas-dev \
+             and build with `--features sdp`, or use --backend admm"
                 .into(),
         )
-        .into())
+        .into()),
     }
 }
 

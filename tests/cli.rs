@@ -199,8 +199,8 @@ fn relu_output_rejects_negative_targets() {
 
 #[cfg(not(feature = "sdp"))]
 #[test]
-fn scr_without_backend_says_so() {
-    assert_clean_failure(&cvxnn(&["demo"]), "--features sdp");
+fn ipm_backend_without_sdp_feature_says_so() {
+    assert_clean_failure(&cvxnn(&["demo", "--backend", "ipm"]), "--features sdp");
 }
 
 #[cfg(feature = "sdp")]

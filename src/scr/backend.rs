@@ -50,11 +50,14 @@ pub struct SubSolution {
     /// Objective of (8) as the backend computed it.
     pub objective: f64,
     pub status: SolveStatus,
-    /// The backend's own iteration count (interior-point iterations, …).
+    /// The backend's own iteration count (interior-point iterations, ADMM iterations, …).
     pub solver_iterations: u32,
+    /// Final primal and dual residuals, as the backend measures them.
+    pub residuals: Option<(f64, f64)>,
 }
 
-/// Solves subproblem (8). Backends: [`super::ClarabelBackend`] (feature `sdp`).
+/// Solves subproblem (8). Backends: [`super::AdmmBackend`] (first-order, pure Rust) and
+/// [`super::ClarabelBackend`] (interior point, feature `sdp`).
 pub trait SubproblemSolver {
     /// Name for reports (`"clarabel"`, …).
     fn name(&self) -> &str;

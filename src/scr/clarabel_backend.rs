@@ -199,6 +199,7 @@ impl SubproblemSolver for ClarabelBackend {
             objective: sol.obj_val,
             status,
             solver_iterations: sol.iterations,
+            residuals: Some((sol.r_prim, sol.r_dual)),
         })
     }
 }

@@ -18,11 +18,13 @@
 //! # }
 //! ```
 
+mod admm_backend;
 mod backend;
 #[cfg(feature = "sdp")]
 mod clarabel_backend;
 pub mod formulation;
 
+pub use admm_backend::{svt_2x2, svt_wide, AdmmBackend};
 pub use backend::{SolveStatus, SubSolution, Subproblem, SubproblemSolver};
 #[cfg(feature = "sdp")]
 pub use clarabel_backend::ClarabelBackend;
@@ -204,6 +206,10 @@ pub struct IterationRecord {
     pub status: String,
     /// The backend's own iterations.
     pub solver_iterations: u32,
+    /// The backend's final primal residual (`null` if it reports none).
+    pub primal_residual: Option<f64>,
+    /// The backend's final dual residual.
+    pub dual_residual: Option<f64>,
     /// Wall-clock seconds of this iteration (subproblem and bookkeeping).
     pub seconds: f64,
 }
@@ -286,6 +292,8 @@ pub fn run(
                 objective: f64::NAN,
                 status: sol.status.label(),
                 solver_iterations: sol.solver_iterations,
+                primal_residual: sol.residuals.map(|r| r.0),
+                dual_residual: sol.residuals.map(|r| r.1),
                 seconds: t0.elapsed().as_secs_f64(),
             });
             observe(history.last().expect("just pushed"));
@@ -302,6 +310,8 @@ pub fn run(
             objective: sol.objective,
             status: sol.status.label(),
             solver_iterations: sol.solver_iterations,
+            primal_residual: sol.residuals.map(|r| r.0),
+            dual_residual: sol.residuals.map(|r| r.1),
             seconds: t0.elapsed().as_secs_f64(),
         };
         params = match (&last, settings.extrapolation) {
