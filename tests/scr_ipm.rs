@@ -147,3 +147,46 @@ fn scr_is_deterministic() {
     let (a, b) = (go(), go());
     assert_eq!(a.model, b.model);
 }
+
+/// The first-order backend agrees with the interior-point one on random subproblems: objective
+/// within 1e-5 relative and the same weights and activations.
+#[test]
+fn admm_agrees_with_interior_point_on_random_subproblems() {
+    use cvxnn::scr::AdmmBackend;
+    for (output, seed) in [
+        (Activation::Relu, 1),
+        (Activation::Linear, 2),
+        (Activation::Relu, 3),
+    ] {
+        let (t, p) = teacher_problem("3-3-2", output, 25, seed);
+        // parameters near the teacher (as inside an SCR run) and fully random ones
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let near = Iterate::from_model(&t.model.perturbed(0.1, &mut rng), &p)
+            .unwrap()
+            .next_params(&p)
+            .unwrap();
+        for params in [near, Params::random(&p, seed + 10)] {
+            let sub = Subproblem {
+                problem: &p,
+                params: &params,
+                lambda: 1.0,
+                mu: 1.0,
+            };
+            let ipm = ClarabelBackend::default().solve(&sub).unwrap();
+            let admm = AdmmBackend::default().solve(&sub).unwrap();
+            let rel = (ipm.objective - admm.objective).abs() / ipm.objective;
+            assert!(
+                rel < 1e-5,
+                "{output}: ipm {} admm {} ({:?})",
+                ipm.objective,
+                admm.objective,
+                admm.status
+            );
+            let dh = admm.iterate.h.sub(&ipm.iterate.h).unwrap().frobenius();
+            assert!(
+                dh < 1e-3 * ipm.iterate.h.frobenius().max(1.0),
+                "{output}: ‖ΔH‖ = {dh:e}"
+            );
+        }
+    }
+}

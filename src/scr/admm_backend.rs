@@ -33,6 +33,9 @@ pub struct AdmmBackend {
     pub max_iter: usize,
     /// Initial penalty ρ.
     pub rho: f64,
+    /// Over-relaxation α ∈ (0, 2): `A v + c` is replaced by `α (A v + c) + (1 − α) w` in the
+    /// w- and u-updates.
+    pub alpha: f64,
     /// The last solve's split variables, reused as the next start when the sizes match.
     warm: Option<Warm>,
 }
@@ -51,6 +54,7 @@ impl Default for AdmmBackend {
             eps_rel: 1e-9,
             max_iter: 20_000,
             rho: 1.0,
+            alpha: 1.6,
             warm: None,
         }
     }
@@ -604,15 +608,16 @@ impl SubproblemSolver for AdmmBackend {
             ops.apply_t(&t, &mut vg, &mut vl);
             normal.solve(&ops, &mut vg, &mut vl);
             ops.apply(&vg, &vl, &mut av);
-            // w-update
+            // w-update with over-relaxation: t = α(Av + c) + (1 − α) w
             w_prev.copy_from_slice(&w);
             for i in 0..n_w {
-                w[i] = av[i] + u[i];
+                t[i] = self.alpha * av[i] + (1.0 - self.alpha) * w_prev[i];
+                w[i] = t[i] + u[i];
             }
             Self::prox(&ops, &mut w, sub.lambda, sub.mu, rho)?;
             // dual update
             for i in 0..n_w {
-                u[i] += av[i] - w[i];
+                u[i] += t[i] - w[i];
             }
             if k % check_every == 0 || k == self.max_iter {
                 for i in 0..n_w {

@@ -1,0 +1,81 @@
+//! SCR with the first-order backend (ADMM, pure Rust, the default build).
+
+use cvxnn::data::planted_teacher;
+use cvxnn::net::{Activation, Architecture};
+use cvxnn::scr::formulation::objective_at;
+use cvxnn::scr::{
+    self, AdmmBackend, Init, Params, ScrProblem, ScrSettings, StopReason, Subproblem,
+    SubproblemSolver,
+};
+use rand::SeedableRng;
+
+fn problem(output: Activation, n: usize, seed: u64) -> (cvxnn::data::Teacher, ScrProblem) {
+    let arch = Architecture::parse("3-3-2", output).unwrap();
+    let t = planted_teacher(&arch, n, seed).unwrap();
+    let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
+    (t, p)
+}
+
+/// ADMM's answer satisfies (5) to its tolerance and its objective is at least the bound n_h + n_h N.
+#[test]
+fn admm_solution_is_feasible_and_above_the_bound() {
+    for output in [Activation::Relu, Activation::Linear] {
+        let (_, p) = problem(output, 20, 3);
+        let params = Params::random(&p, 1);
+        let sol = AdmmBackend::default()
+            .solve(&Subproblem {
+                problem: &p,
+                params: &params,
+                lambda: 1.0,
+                mu: 1.0,
+            })
+            .unwrap();
+        assert!(sol.status.is_usable(), "{:?}", sol.status);
+        let s1 = sol.iterate.s1(&p).unwrap();
+        let worst = sol
+            .iterate
+            .h
+            .as_slice()
+            .iter()
+            .chain(s1.as_slice())
+            .fold(0.0_f64, |m, &v| m.max(-v));
+        assert!(worst < 1e-6, "{output}: constraint violation {worst:e}");
+        assert!(sol.objective >= 3.0 + 60.0 - 1e-6);
+        let exact = objective_at(&sol.iterate, &p, &params, 1.0, 1.0).unwrap();
+        assert_eq!(exact, sol.objective);
+    }
+}
+
+/// SCR with ADMM from a perturbed teacher reaches violations ≤ 1e-6, both output variants.
+#[test]
+fn admm_scr_converges_from_perturbed_start_both_outputs() {
+    for (output, seed) in [(Activation::Relu, 2), (Activation::Linear, 4)] {
+        let (t, p) = problem(output, 30, seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
+        let init = Init::Model {
+            model: t.model.perturbed(0.05, &mut rng),
+            label: "perturbed".into(),
+            detail: "test".into(),
+        };
+        let settings = ScrSettings {
+            max_iter: 40,
+            ..Default::default()
+        };
+        let run = scr::run(
+            &p,
+            &init,
+            &settings,
+            &mut AdmmBackend::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            run.summary.stop_reason,
+            StopReason::Converged,
+            "{output}: {:?}",
+            run.summary
+        );
+        assert!(run.model.relative_error(&t.data.x, &t.data.y).unwrap() < 1e-5);
+        assert!(run.history.iter().all(|r| r.primal_residual.is_some()));
+    }
+}
