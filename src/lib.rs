@@ -2,7 +2,8 @@
 //!
 //! One problem description (a [`data::Dataset`] and a [`net::Architecture`]), many methods. This
 //! release has the heart of the project: the sequential convex relaxation (SCR) of ReLU-network
-//! training ([`scr`]), with an interior-point backend (Clarabel, cargo feature `sdp`).
+//! training ([`scr`]), with a first-order backend in pure Rust (ADMM, the default) and an
+//! interior-point backend (Clarabel, cargo feature `sdp`).
 //!
 //! ```
 //! use cvxnn::data::planted_teacher;

@@ -5,17 +5,17 @@
 //! affine constraints hard) through a [`SubproblemSolver`], then sets every bilinear constraint's
 //! parameters to minus the optimum: `(X, Y) := (−A*, −B*)`.
 //!
-//! ```no_run
-//! # #[cfg(feature = "sdp")] {
+//! ```
 //! use cvxnn::{data::planted_teacher, net::{Activation, Architecture}};
-//! use cvxnn::scr::{self, ClarabelBackend, Init, ScrProblem, ScrSettings};
+//! use cvxnn::scr::{self, AdmmBackend, Init, ScrProblem, ScrSettings};
 //! let arch = Architecture::parse("3-3-2", Activation::Relu).unwrap();
 //! let t = planted_teacher(&arch, 30, 1).unwrap();
 //! let problem = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
-//! let run = scr::run(&problem, &Init::Zero, &ScrSettings::default(),
-//!                    &mut ClarabelBackend::default(), &mut |_| {}).unwrap();
-//! println!("output error {:.2e}", run.summary.output_error);
-//! # }
+//! let settings = ScrSettings { max_iter: 2, ..Default::default() };
+//! let run = scr::run(&problem, &Init::Zero, &settings,
+//!                    &mut AdmmBackend::default(), &mut |_| {}).unwrap();
+//! assert_eq!(run.history.len(), 2);
+//! assert!(run.summary.output_error.is_finite());
 //! ```
 
 mod admm_backend;
