@@ -44,7 +44,7 @@ pub struct AdmmBackend {
 struct Warm {
     w: Vec<f64>,
     u: Vec<f64>,
-    rho: f64,
+    rho: [f64; 3],
 }
 
 impl Default for AdmmBackend {
@@ -144,6 +144,17 @@ impl<'a> Ops<'a> {
             off_ps,
             off_pz,
             n_w: off_pz + count,
+        }
+    }
+
+    /// Which block of `w` an entry belongs to: 0 = M_1, 1 = the 2×2 blocks, 2 = the copies.
+    fn group(&self, o: usize) -> usize {
+        if o < self.off_blk {
+            0
+        } else if o < self.off_ph {
+            1
+        } else {
+            2
         }
     }
 
@@ -267,15 +278,15 @@ impl<'a> Ops<'a> {
         });
     }
 
-    /// `Aᵀ t` (the constants are ignored).
-    fn apply_t(&self, t: &[f64], gg: &mut [f64], gl: &mut [f64]) {
+    /// `Aᵀ R t` with `R` the per-block weights (the constants are ignored).
+    fn apply_t(&self, t: &[f64], wts: &[f64; 3], gg: &mut [f64], gl: &mut [f64]) {
         gg.iter_mut().for_each(|v| *v = 0.0);
         gl.iter_mut().for_each(|v| *v = 0.0);
         let mut buf = RowBuf::default();
         for j in 0..self.n {
             let lo = self.loc_off[j];
             self.sample_rows(j, &mut buf, |o, loc, glob, _| {
-                let to = t[o];
+                let to = t[o] * wts[self.group(o)];
                 for &(s, a) in loc {
                     gl[lo + s] += a * to;
                 }
@@ -286,7 +297,7 @@ impl<'a> Ops<'a> {
         }
         self.global_rows(|o, glob, _| {
             for &(g, a) in glob {
-                gg[g] += a * t[o];
+                gg[g] += a * t[o] * wts[0];
             }
         });
     }
@@ -353,10 +364,13 @@ struct Normal {
     dl_off: Vec<usize>,
     /// Cholesky factor of S = K_gg − Σ_j B_j D_j⁻¹ B_jᵀ (ng × ng).
     s: Vec<f64>,
+    /// The per-block weights (penalties ρ) of `AᵀRA`.
+    wts: [f64; 3],
 }
 
 impl Normal {
-    fn factor(ops: &Ops<'_>) -> Result<Self> {
+    /// Factors `AᵀRA` with `R` the per-block weights.
+    fn factor(ops: &Ops<'_>, wts: [f64; 3]) -> Result<Self> {
         let ng = ops.ng;
         let mut s = vec![0.0; ng * ng];
         let mut dl = Vec::new();
@@ -368,18 +382,19 @@ impl Normal {
             let mut d = vec![0.0; nj * nj];
             bmat.clear();
             bmat.resize(ng * nj, 0.0);
-            ops.sample_rows(j, &mut buf, |_, loc, glob, _| {
+            ops.sample_rows(j, &mut buf, |o, loc, glob, _| {
+                let r = wts[ops.group(o)];
                 for &(a, ca) in loc {
                     for &(b, cb) in loc {
-                        d[a * nj + b] += ca * cb;
+                        d[a * nj + b] += r * ca * cb;
                     }
                     for &(g, cg) in glob {
-                        bmat[g * nj + a] += cg * ca;
+                        bmat[g * nj + a] += r * cg * ca;
                     }
                 }
                 for &(g, cg) in glob {
                     for &(h, ch) in glob {
-                        s[g * ng + h] += cg * ch;
+                        s[g * ng + h] += r * cg * ch;
                     }
                 }
             });
@@ -404,7 +419,7 @@ impl Normal {
         ops.global_rows(|_, glob, _| {
             for &(g, cg) in glob {
                 for &(h, ch) in glob {
-                    s[g * ng + h] += cg * ch;
+                    s[g * ng + h] += wts[0] * cg * ch;
                 }
             }
         });
@@ -417,10 +432,10 @@ impl Normal {
             s[g * ng + g] += 1e-12 * scale;
         }
         cholesky(&mut s, ng)?;
-        Ok(Self { dl, dl_off, s })
+        Ok(Self { dl, dl_off, s, wts })
     }
 
-    /// Solves `AᵀA v = r` (r split into weights and locals), overwriting `rg`, `rl` with `v`.
+    /// Solves `AᵀRA v = r` (r split into weights and locals), overwriting `rg`, `rl` with `v`.
     fn solve(&self, ops: &Ops<'_>, rg: &mut [f64], rl: &mut [f64]) {
         let ng = ops.ng;
         let mut buf = RowBuf::default();
@@ -433,11 +448,12 @@ impl Normal {
             let y = &mut rl[lo..hi];
             let mut yj = y.to_vec();
             chol_solve(d, nj, &mut yj);
-            ops.sample_rows(j, &mut buf, |_, loc, glob, _| {
+            ops.sample_rows(j, &mut buf, |o, loc, glob, _| {
                 if glob.is_empty() {
                     return;
                 }
-                let t: f64 = loc.iter().map(|&(s, a)| a * yj[s]).sum();
+                let t: f64 =
+                    self.wts[ops.group(o)] * loc.iter().map(|&(s, a)| a * yj[s]).sum::<f64>();
                 for &(g, cg) in glob {
                     acc[g] += cg * t;
                 }
@@ -452,11 +468,12 @@ impl Normal {
             let (lo, hi) = (ops.loc_off[j], ops.loc_off[j + 1]);
             let nj = hi - lo;
             let r = &mut rl[lo..hi];
-            ops.sample_rows(j, &mut buf, |_, loc, glob, _| {
+            ops.sample_rows(j, &mut buf, |o, loc, glob, _| {
                 if glob.is_empty() {
                     return;
                 }
-                let t: f64 = glob.iter().map(|&(g, a)| a * rg[g]).sum();
+                let t: f64 =
+                    self.wts[ops.group(o)] * glob.iter().map(|&(g, a)| a * rg[g]).sum::<f64>();
                 for &(s, a) in loc {
                     r[s] -= a * t;
                 }
@@ -538,10 +555,10 @@ fn norm(v: &[f64]) -> f64 {
 
 impl AdmmBackend {
     /// The proximal step `w ← prox_{g/ρ}(z)`.
-    fn prox(ops: &Ops<'_>, z: &mut [f64], lambda: f64, mu: f64, rho: f64) -> Result<()> {
-        svt_wide(&mut z[..ops.off_blk], ops.m, lambda / rho)?;
+    fn prox(ops: &Ops<'_>, z: &mut [f64], lambda: f64, mu: f64, rho: &[f64; 3]) -> Result<()> {
+        svt_wide(&mut z[..ops.off_blk], ops.m, lambda / rho[0])?;
         for blk in z[ops.off_blk..ops.off_ph].chunks_exact_mut(4) {
-            let out = svt_2x2([blk[0], blk[1], blk[2], blk[3]], mu / rho);
+            let out = svt_2x2([blk[0], blk[1], blk[2], blk[3]], mu / rho[1]);
             blk.copy_from_slice(&out);
         }
         for v in &mut z[ops.off_ph..ops.off_pz] {
@@ -582,13 +599,15 @@ impl SubproblemSolver for AdmmBackend {
 
     fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution> {
         let ops = Ops::new(sub.problem, sub.params);
-        let normal = Normal::factor(&ops)?;
         let n_w = ops.n_w;
         let c = ops.constants();
+        // One penalty per block of w (M_1, 2×2 blocks, copies), each balanced on its own residuals.
         let (mut w, mut u, mut rho) = match self.warm.take() {
             Some(wm) if wm.w.len() == n_w => (wm.w, wm.u, wm.rho),
-            _ => (c.clone(), vec![0.0; n_w], self.rho),
+            _ => (c.clone(), vec![0.0; n_w], [self.rho; 3]),
         };
+        let mut normal = Normal::factor(&ops, rho)?;
+        let ranges = [0..ops.off_blk, ops.off_blk..ops.off_ph, ops.off_ph..n_w];
         let nl = ops.loc_off[ops.n];
         let (mut vg, mut vl) = (vec![0.0; ops.ng], vec![0.0; nl]);
         let mut av = vec![0.0; n_w];
@@ -601,11 +620,11 @@ impl SubproblemSolver for AdmmBackend {
         let check_every = 10;
         for k in 1..=self.max_iter {
             iters = k;
-            // v-update: AᵀA v = Aᵀ(w − u − c)
+            // v-update: AᵀRA v = AᵀR(w − u − c)
             for i in 0..n_w {
                 t[i] = w[i] - u[i] - c[i];
             }
-            ops.apply_t(&t, &mut vg, &mut vl);
+            ops.apply_t(&t, &rho, &mut vg, &mut vl);
             normal.solve(&ops, &mut vg, &mut vl);
             ops.apply(&vg, &vl, &mut av);
             // w-update with over-relaxation: t = α(Av + c) + (1 − α) w
@@ -614,7 +633,7 @@ impl SubproblemSolver for AdmmBackend {
                 t[i] = self.alpha * av[i] + (1.0 - self.alpha) * w_prev[i];
                 w[i] = t[i] + u[i];
             }
-            Self::prox(&ops, &mut w, sub.lambda, sub.mu, rho)?;
+            Self::prox(&ops, &mut w, sub.lambda, sub.mu, &rho)?;
             // dual update
             for i in 0..n_w {
                 u[i] += t[i] - w[i];
@@ -624,13 +643,19 @@ impl SubproblemSolver for AdmmBackend {
                     t[i] = av[i] - w[i];
                 }
                 r_prim = norm(&t);
+                let group_prim: Vec<f64> = ranges.iter().map(|r| norm(&t[r.clone()])).collect();
                 for i in 0..n_w {
                     t[i] = w[i] - w_prev[i];
                 }
-                ops.apply_t(&t, &mut gg, &mut gl);
-                r_dual = rho * (norm(&gg).powi(2) + norm(&gl).powi(2)).sqrt();
-                ops.apply_t(&u, &mut gg, &mut gl);
-                let aty = rho * (norm(&gg).powi(2) + norm(&gl).powi(2)).sqrt();
+                let group_dual: Vec<f64> = ranges
+                    .iter()
+                    .enumerate()
+                    .map(|(g, r)| rho[g] * norm(&t[r.clone()]))
+                    .collect();
+                ops.apply_t(&t, &rho, &mut gg, &mut gl);
+                r_dual = (norm(&gg).powi(2) + norm(&gl).powi(2)).sqrt();
+                ops.apply_t(&u, &rho, &mut gg, &mut gl);
+                let aty = (norm(&gg).powi(2) + norm(&gl).powi(2)).sqrt();
                 let eps_p =
                     self.eps_abs * (n_w as f64).sqrt() + self.eps_rel * norm(&av).max(norm(&w));
                 let eps_d = self.eps_abs * ((ops.ng + nl) as f64).sqrt() + self.eps_rel * aty;
@@ -641,14 +666,25 @@ impl SubproblemSolver for AdmmBackend {
                     converged = true;
                     break;
                 }
-                // residual balancing
-                let ratio = (r_prim / eps_p) / (r_dual / eps_d).max(1e-300);
-                if !(0.1..=10.0).contains(&ratio) {
-                    let scale = ratio.sqrt().clamp(0.2, 5.0);
-                    rho *= scale;
-                    for v in &mut u {
-                        *v /= scale;
+                // residual balancing, block by block
+                let mut changed = false;
+                for (g, r) in ranges.iter().enumerate() {
+                    let dim = (r.len() as f64).sqrt();
+                    let ep = self.eps_abs * dim
+                        + self.eps_rel * norm(&av[r.clone()]).max(norm(&w[r.clone()]));
+                    let ed = self.eps_abs * dim + self.eps_rel * rho[g] * norm(&u[r.clone()]);
+                    let ratio = (group_prim[g] / ep) / (group_dual[g] / ed).max(1e-300);
+                    if !(0.1..=10.0).contains(&ratio) {
+                        let scale = ratio.sqrt().clamp(0.2, 5.0);
+                        rho[g] *= scale;
+                        for v in &mut u[r.clone()] {
+                            *v /= scale;
+                        }
+                        changed = true;
                     }
+                }
+                if changed {
+                    normal = Normal::factor(&ops, rho)?;
                 }
             }
         }
@@ -772,14 +808,16 @@ mod tests {
                 a.iter().zip(&c).map(|(x, y)| x - y).collect::<Vec<_>>()
             };
             let cols: Vec<Vec<f64>> = (0..nv).map(col).collect();
+            let wts = [2.0, 0.5, 3.0];
+            let r: Vec<f64> = (0..ops.n_w).map(|o| wts[ops.group(o)]).collect();
             let ata = Matrix::from_fn(nv, nv, |a, b| {
-                cols[a].iter().zip(&cols[b]).map(|(x, y)| x * y).sum()
+                (0..ops.n_w).map(|o| cols[a][o] * r[o] * cols[b][o]).sum()
             });
             let x_true: Vec<f64> = (0..nv).map(|i| 1.0 + (i as f64).sqrt()).collect();
             let rhs: Vec<f64> = (0..nv)
                 .map(|a| (0..nv).map(|b| ata.get(a, b) * x_true[b]).sum())
                 .collect();
-            let normal = Normal::factor(&ops).unwrap();
+            let normal = Normal::factor(&ops, wts).unwrap();
             let (mut rg, mut rl) = (rhs[..ops.ng].to_vec(), rhs[ops.ng..].to_vec());
             normal.solve(&ops, &mut rg, &mut rl);
             let err: f64 = rg
