@@ -758,7 +758,7 @@ mod tests {
     }
 
     /// The matrix-free operator equals the formulation's affine expressions, and the block
-    /// elimination solves the normal equations like a dense solve.
+    /// elimination solves the weighted normal equations `AᵀRA v = r` like a dense solve.
     #[test]
     fn operator_and_structured_solve_match_dense() {
         for output in [Activation::Relu, Activation::Linear] {
