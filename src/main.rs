@@ -289,6 +289,8 @@ fn run_with_progress(
         .expect("valid template"),
     );
     bar.set_prefix(init.label());
+    // keep the elapsed time moving while one long subproblem runs
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
     let mut observe = |r: &IterationRecord| {
         bar.inc(1);
         bar.set_message(format!(
@@ -354,42 +356,48 @@ fn any_failed(runs: &[ScrRun]) -> Result<()> {
 }
 
 /// The perturbed start: the teacher with N(0, σ²) noise on every weight (noise seed `seed + 1000`).
-fn perturbed_teacher(teacher: &Mlp, sigma: f64, seed: u64) -> Init {
+fn perturbed_teacher(teacher: &Mlp, sigma: f64, seed: u64) -> Result<Init> {
+    if !(sigma.is_finite() && sigma >= 0.0) {
+        bail!("--sigma must be nonnegative and finite, got {sigma}");
+    }
     let noise_seed = seed.wrapping_add(1000);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(noise_seed);
-    Init::Model {
+    Ok(Init::Model {
         model: teacher.perturbed(sigma, &mut rng),
         label: "perturbed".into(),
         detail: format!(
             "the teacher with N(0, {sigma}²) noise on its weights, noise seed {noise_seed}"
         ),
-    }
+    })
 }
 
 fn demo(a: DemoArgs) -> Result<()> {
     let settings = a.scr.settings();
     settings.validate()?;
-    if !(a.sigma.is_finite() && a.sigma >= 0.0) {
-        bail!("--sigma must be nonnegative and finite, got {}", a.sigma);
-    }
     let mut backend = backend(&a.scr)?;
     let arch = Architecture::parse("3-3-2", a.output_activation)?;
     let teacher = data::planted_teacher(&arch, a.n, a.seed)?;
     let problem = ScrProblem::new(&teacher.data.x, &teacher.data.y, &arch)?;
+    let inits = a
+        .inits
+        .iter()
+        .map(|init| {
+            Ok(match init {
+                DemoInit::Perturbed => perturbed_teacher(&teacher.model, a.sigma, a.seed)?,
+                DemoInit::Random => Init::Random { seed: a.seed },
+                DemoInit::Zero => Init::Zero,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     println!(
         "SCR demo: teacher {arch}, N = {}, seed {}, λ = {}, μ = {}, tol {:.0e}, at most {} iterations, backend {}",
         a.n, a.seed, settings.lambda, settings.mu, settings.tol, settings.max_iter, backend.name()
     );
     let mut runs = Vec::new();
-    for init in &a.inits {
-        let init = match init {
-            DemoInit::Perturbed => perturbed_teacher(&teacher.model, a.sigma, a.seed),
-            DemoInit::Random => Init::Random { seed: a.seed },
-            DemoInit::Zero => Init::Zero,
-        };
+    for init in &inits {
         runs.push(run_with_progress(
             &problem,
-            &init,
+            init,
             &settings,
             backend.as_mut(),
         )?);
@@ -420,9 +428,6 @@ fn train(a: TrainArgs) -> Result<()> {
     let Method::Scr = a.method;
     let settings = a.scr.settings();
     settings.validate()?;
-    if !(a.sigma.is_finite() && a.sigma >= 0.0) {
-        bail!("--sigma must be nonnegative and finite, got {}", a.sigma);
-    }
     let (arch, dataset, teacher) = match (&a.data, &a.teacher) {
         (Some(path), None) => {
             let Some(spec) = &a.arch else {
@@ -456,7 +461,7 @@ fn train(a: TrainArgs) -> Result<()> {
             if t.model.arch.widths != arch.widths {
                 bail!("--init perturbed needs --arch equal to the teacher's");
             }
-            perturbed_teacher(&t.model, a.sigma, init_seed)
+            perturbed_teacher(&t.model, a.sigma, init_seed)?
         }
         InitKind::Model => {
             let Some(p) = &a.init_model else {
