@@ -149,6 +149,11 @@ fn bad_arguments_fail_cleanly() {
             vec!["train", "--teacher", "3-3-2", "--n", "0"],
             "at least one sample",
         ),
+        (vec!["demo", "--sigma=-1"], "--sigma must be nonnegative"),
+        (
+            vec!["demo", "--backend", "admm", "--admm-tol=0"],
+            "--admm-tol must be positive",
+        ),
         (
             vec!["train", "--teacher", "1000000-1000000-1", "--n", "10"],
             "needs more than",
