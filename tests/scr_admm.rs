@@ -1,26 +1,17 @@
 //! SCR with the first-order backend (ADMM, pure Rust, the default build).
 
-use cvxnn::data::planted_teacher;
-use cvxnn::net::{Activation, Architecture};
+use cvxnn::net::Activation;
 use cvxnn::scr::formulation::objective_at;
-use cvxnn::scr::{
-    self, AdmmBackend, Init, Params, ScrProblem, ScrSettings, StopReason, Subproblem,
-    SubproblemSolver,
-};
-use rand::SeedableRng;
+use cvxnn::scr::{AdmmBackend, Params, StopReason, Subproblem, SubproblemSolver};
 
-fn problem(output: Activation, n: usize, seed: u64) -> (cvxnn::data::Teacher, ScrProblem) {
-    let arch = Architecture::parse("3-3-2", output).unwrap();
-    let t = planted_teacher(&arch, n, seed).unwrap();
-    let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
-    (t, p)
-}
+mod common;
+use common::teacher_problem;
 
 /// ADMM's answer satisfies (5) to its tolerance and its objective is at least the bound n_h + n_h N.
 #[test]
 fn admm_solution_is_feasible_and_above_the_bound() {
     for output in [Activation::Relu, Activation::Linear] {
-        let (_, p) = problem(output, 20, 3);
+        let (_, p) = teacher_problem("3-3-2", output, 20, 3);
         let params = Params::random(&p, 1);
         let sol = AdmmBackend::default()
             .solve(&Subproblem {
@@ -50,25 +41,7 @@ fn admm_solution_is_feasible_and_above_the_bound() {
 #[test]
 fn admm_scr_converges_from_perturbed_start_both_outputs() {
     for (output, seed) in [(Activation::Relu, 2), (Activation::Linear, 4)] {
-        let (t, p) = problem(output, 30, seed);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
-        let init = Init::Model {
-            model: t.model.perturbed(0.05, &mut rng),
-            label: "perturbed".into(),
-            detail: "test".into(),
-        };
-        let settings = ScrSettings {
-            max_iter: 40,
-            ..Default::default()
-        };
-        let run = scr::run(
-            &p,
-            &init,
-            &settings,
-            &mut AdmmBackend::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+        let (t, run) = common::perturbed_run(output, seed, &mut AdmmBackend::default());
         assert_eq!(
             run.summary.stop_reason,
             StopReason::Converged,

@@ -1,26 +1,16 @@
 //! SCR with the interior-point backend (Clarabel, feature `sdp`).
 #![cfg(feature = "sdp")]
 
-use cvxnn::data::planted_teacher;
-use cvxnn::net::{Activation, Architecture};
+mod common;
+use common::teacher_problem;
+
+use cvxnn::net::Activation;
 use cvxnn::scr::formulation::objective_at;
 use cvxnn::scr::{
-    self, ClarabelBackend, Init, Iterate, Params, ScrProblem, ScrSettings, StopReason, Subproblem,
+    self, ClarabelBackend, Init, Iterate, Params, ScrSettings, StopReason, Subproblem,
     SubproblemSolver,
 };
 use rand::SeedableRng;
-
-fn teacher_problem(
-    spec: &str,
-    output: Activation,
-    n: usize,
-    seed: u64,
-) -> (cvxnn::data::Teacher, ScrProblem) {
-    let arch = Architecture::parse(spec, output).unwrap();
-    let t = planted_teacher(&arch, n, seed).unwrap();
-    let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
-    (t, p)
-}
 
 /// The solver's objective (column-split PSD blocks + SOC pairs) equals λ‖M_1‖_* + μΣ‖m_k‖_*
 /// computed by SVD and the 2×2 closed form at the returned point: the split is exact (§9).
@@ -87,25 +77,7 @@ fn true_values_are_a_fixed_point() {
 #[test]
 fn scr_converges_from_perturbed_start_both_outputs() {
     for (output, seed) in [(Activation::Relu, 2), (Activation::Linear, 4)] {
-        let (t, p) = teacher_problem("3-3-2", output, 30, seed);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
-        let init = Init::Model {
-            model: t.model.perturbed(0.05, &mut rng),
-            label: "perturbed".into(),
-            detail: "the teacher with N(0, 0.05²) noise".into(),
-        };
-        let settings = ScrSettings {
-            max_iter: 40,
-            ..Default::default()
-        };
-        let run = scr::run(
-            &p,
-            &init,
-            &settings,
-            &mut ClarabelBackend::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+        let (t, run) = common::perturbed_run(output, seed, &mut ClarabelBackend::default());
         assert_eq!(
             run.summary.stop_reason,
             StopReason::Converged,

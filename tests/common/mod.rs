@@ -1,0 +1,42 @@
+//! Shared helpers of the SCR integration tests.
+#![allow(dead_code)]
+
+use cvxnn::data::{planted_teacher, Teacher};
+use cvxnn::net::{Activation, Architecture};
+use cvxnn::scr::{self, Init, ScrProblem, ScrRun, ScrSettings, SubproblemSolver};
+use rand::SeedableRng;
+
+/// A planted teacher of `spec` with `n` samples and its SCR problem.
+pub fn teacher_problem(
+    spec: &str,
+    output: Activation,
+    n: usize,
+    seed: u64,
+) -> (Teacher, ScrProblem) {
+    let arch = Architecture::parse(spec, output).unwrap();
+    let t = planted_teacher(&arch, n, seed).unwrap();
+    let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
+    (t, p)
+}
+
+/// SCR (at most 40 iterations) on a 3-3-2 teacher with N = 30 from the teacher perturbed by
+/// N(0, 0.05²) noise, with the given backend.
+pub fn perturbed_run(
+    output: Activation,
+    seed: u64,
+    backend: &mut dyn SubproblemSolver,
+) -> (Teacher, ScrRun) {
+    let (t, p) = teacher_problem("3-3-2", output, 30, seed);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
+    let init = Init::Model {
+        model: t.model.perturbed(0.05, &mut rng),
+        label: "perturbed".into(),
+        detail: "the teacher with N(0, 0.05²) noise".into(),
+    };
+    let settings = ScrSettings {
+        max_iter: 40,
+        ..Default::default()
+    };
+    let run = scr::run(&p, &init, &settings, backend, &mut |_| {}).unwrap();
+    (t, run)
+}
