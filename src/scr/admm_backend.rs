@@ -175,15 +175,11 @@ impl<'a> Ops<'a> {
     }
 
     /// Local slot of the free Z₂[i, j] within sample j (after the n_h entries of H[:, j]).
+    /// Constant time: the free entries before column j number `loc_off[j] − j·n_h`, and they are
+    /// numbered consecutively.
     fn z_slot(&self, i: usize, j: usize) -> Option<usize> {
         let k = self.zfree[i + j * self.ny]?;
-        let first = self.zfree[j * self.ny..(j + 1) * self.ny]
-            .iter()
-            .flatten()
-            .next()
-            .copied()
-            .unwrap_or(k);
-        Some(self.nh + (k - first))
+        Some(self.nh + k + j * self.nh - self.loc_off[j])
     }
 
     /// Calls `f(out, local terms, global terms, constant)` for every row of sample `j`.
@@ -444,12 +440,13 @@ impl Normal {
         let mut buf = RowBuf::default();
         // y_j = D_j⁻¹ r_j ; rg −= B_j y_j
         let mut acc = vec![0.0; ng];
+        let mut yj = Vec::new();
         for j in 0..ops.n {
             let (lo, hi) = (ops.loc_off[j], ops.loc_off[j + 1]);
             let nj = hi - lo;
             let d = &self.dl[self.dl_off[j]..self.dl_off[j + 1]];
-            let y = &mut rl[lo..hi];
-            let mut yj = y.to_vec();
+            yj.clear();
+            yj.extend_from_slice(&rl[lo..hi]);
             chol_solve(d, nj, &mut yj);
             ops.sample_rows(j, &mut buf, |o, loc, glob, _| {
                 if glob.is_empty() {
