@@ -54,12 +54,23 @@ struct ScrArgs {
     /// ADMM iteration cap per subproblem.
     #[arg(long, default_value_t = 20_000)]
     admm_max_iter: usize,
-    /// Weight λ of the product term ‖M_1‖_*.
-    #[arg(long, default_value_t = 1.0)]
-    lambda: f64,
-    /// Weight μ of each complementarity term ‖m_k‖_*.
-    #[arg(long, default_value_t = 1.0)]
-    mu: f64,
+    /// Weight λ of the product term ‖M_k‖_* of each hidden layer: one value, or one per hidden
+    /// layer, comma-separated (e.g. 1,10).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1",
+        allow_hyphen_values = true
+    )]
+    lambda: Vec<f64>,
+    /// Weight μ of each complementarity term ‖m‖_*: one value, or one per hidden layer.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1",
+        allow_hyphen_values = true
+    )]
+    mu: Vec<f64>,
     /// Maximum number of SCR iterations.
     #[arg(long, default_value_t = 50)]
     max_iter: usize,
@@ -80,8 +91,8 @@ struct ScrArgs {
 impl ScrArgs {
     fn settings(&self) -> ScrSettings {
         ScrSettings {
-            lambda: self.lambda,
-            mu: self.mu,
+            lambda: self.lambda.clone(),
+            mu: self.mu.clone(),
             max_iter: self.max_iter,
             tol: self.tol,
             output_tol: self.output_tol,
@@ -92,6 +103,9 @@ impl ScrArgs {
 
 #[derive(Args)]
 struct DemoArgs {
+    /// Teacher architecture (widths, e.g. 3-3-2 or 4-8-8-1 for two hidden layers).
+    #[arg(long, default_value = "3-3-2")]
+    arch: String,
     /// Number of samples.
     #[arg(long, default_value_t = 30)]
     n: usize,
@@ -375,7 +389,7 @@ fn demo(a: DemoArgs) -> Result<()> {
     let settings = a.scr.settings();
     settings.validate()?;
     let mut backend = backend(&a.scr)?;
-    let arch = Architecture::parse("3-3-2", a.output_activation)?;
+    let arch = Architecture::parse(&a.arch, a.output_activation)?;
     let teacher = data::planted_teacher(&arch, a.n, a.seed)?;
     let problem = ScrProblem::new(&teacher.data.x, &teacher.data.y, &arch)?;
     let inits = a
@@ -391,7 +405,13 @@ fn demo(a: DemoArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     println!(
         "SCR demo: teacher {arch}, N = {}, seed {}, λ = {}, μ = {}, tol {:.0e}, at most {} iterations, backend {}",
-        a.n, a.seed, settings.lambda, settings.mu, settings.tol, settings.max_iter, backend.name()
+        a.n,
+        a.seed,
+        list(&settings.lambda),
+        list(&settings.mu),
+        settings.tol,
+        settings.max_iter,
+        backend.name()
     );
     let mut runs = Vec::new();
     for init in &inits {
@@ -415,6 +435,14 @@ fn demo(a: DemoArgs) -> Result<()> {
     );
     write_outputs(&report, Some(&a.report), Some(&a.plot))?;
     any_failed(&runs)
+}
+
+/// `1,10` for a list of weights.
+fn list(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn targets_for(names: &Option<Vec<String>>, n_outputs: usize) -> Targets {

@@ -3,7 +3,9 @@
 use cvxnn::data::planted_teacher;
 use cvxnn::linalg::Matrix;
 use cvxnn::net::{Activation, Architecture};
-use cvxnn::scr::formulation::{nuclear_norm_2x2, objective_at, rank_matrix, Iterate, Layout};
+use cvxnn::scr::formulation::{
+    nuclear_norm_2x2, objective_at, product_matrix, rank_matrix, Iterate, Layout,
+};
 use cvxnn::scr::{Params, ScrProblem};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -127,23 +129,37 @@ fn nuclear_norm_at_least_n_with_equality_at_fixed_point() {
     }
 }
 
-/// The affine expressions the solvers receive agree with the matrix formulas of §3 at any point.
+/// The affine expressions the solvers receive agree with the matrix formulas of §3 and §7 at any
+/// point, for one and two hidden layers.
 #[test]
 fn solver_expressions_match_matrix_formulas() {
-    for output in [Activation::Relu, Activation::Linear] {
-        let arch = Architecture::parse("3-4-2", output).unwrap();
-        let t = planted_teacher(&arch, 12, 5).unwrap();
+    for (spec, output) in [
+        ("3-4-2", Activation::Relu),
+        ("3-4-2", Activation::Linear),
+        ("2-3-4-2", Activation::Relu),
+        ("2-3-4-2", Activation::Linear),
+    ] {
+        let arch = Architecture::parse(spec, output).unwrap();
+        let n = 12;
+        let t = planted_teacher(&arch, n, 5).unwrap();
         let p = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
         let lay = Layout::new(&p);
         let params = Params::random(&p, 9);
         let mut rng = ChaCha8Rng::seed_from_u64(15);
         let mut it = Iterate::from_model(&t.model, &p).unwrap();
-        it.w1 = gaussian(&mut rng, 4, 3, 1.0);
-        it.b2 = vec![0.3, -0.2];
-        it.h = gaussian(&mut rng, 4, 12, 1.0);
+        let kl = p.n_hidden_layers();
+        it.weights[0] = gaussian(&mut rng, p.widths[1], p.widths[0], 1.0);
+        it.biases[kl] = (0..p.n_outputs()).map(|i| 0.3 - 0.5 * i as f64).collect();
+        for k in 0..kl {
+            it.h[k] = gaussian(&mut rng, p.hidden_width(k), n, 1.0);
+            if k + 1 < kl {
+                // hidden pre-activations are free variables
+                it.z[k] = gaussian(&mut rng, p.widths[k + 2], n, 1.0);
+            }
+        }
         if output == Activation::Relu {
-            // the free entries of Z₂ (where Y = 0) move; the others are pinned to Y
-            it.z2 = Matrix::from_fn(2, 12, |i, j| {
+            // the free output entries (where Y = 0) move; the others are pinned to Y
+            it.z[kl - 1] = Matrix::from_fn(p.n_outputs(), n, |i, j| {
                 if t.data.y.get(i, j) == 0.0 {
                     -0.5
                 } else {
@@ -151,37 +167,39 @@ fn solver_expressions_match_matrix_formulas() {
                 }
             });
         }
-        let v = lay.pack(&it);
+        let v = lay.pack(&p, &it);
         assert_eq!(lay.unpack(&p, &v), it);
-        let m1 = rank_matrix(
-            &it.w2,
-            &it.h,
-            &it.product_rhs().unwrap(),
-            &params.xw,
-            &params.yh,
-        )
-        .unwrap();
-        for j in 0..m1.cols() {
-            let col = lay.product_column(&p, &params, j);
-            for (i, e) in col.iter().enumerate() {
-                assert!((e.eval(&v) - m1.get(i, j)).abs() < 1e-12, "M_1[{i},{j}]");
+        let (lambda, mu): (Vec<f64>, Vec<f64>) = (0..kl).map(|k| (2.0 + k as f64, 0.5)).unzip();
+        let mut want = 0.0;
+        for k in 0..kl {
+            let m = product_matrix(&it, &params, k).unwrap();
+            for j in 0..m.cols() {
+                let col = lay.product_column(&p, &params, k, j);
+                assert_eq!(col.len(), m.rows());
+                for (i, e) in col.iter().enumerate() {
+                    assert!(
+                        (e.eval(&v) - m.get(i, j)).abs() < 1e-12,
+                        "{spec}: M_{k}[{i},{j}]"
+                    );
+                }
             }
-        }
-        let s1 = it.s1(&p).unwrap();
-        let mut comp = 0.0;
-        for j in 0..12 {
-            for i in 0..4 {
-                let [a, b, c] = lay.complementarity_block(&p, &params, i, j);
-                let (h, s) = (it.h.get(i, j), s1.get(i, j));
-                let x = params.xh.get(i, j);
-                // Schur complement of the 2×2 block is −h·s (§3.3)
-                assert!((a.eval(&v) - b.eval(&v) * c.eval(&v) + h * s).abs() < 1e-10);
-                assert!((b.eval(&v) - (h + x)).abs() < 1e-12);
-                comp += nuclear_norm_2x2(a.eval(&v), b.eval(&v), c.eval(&v), 1.0);
+            let s = it.slack(&p, k).unwrap();
+            let lp = &params.layers[k];
+            let mut comp = 0.0;
+            for j in 0..n {
+                for i in 0..p.hidden_width(k) {
+                    let [a, b, c] = lay.complementarity_block(&p, &params, k, i, j);
+                    let (h, s) = (it.h[k].get(i, j), s.get(i, j));
+                    assert!((lay.slack_expr(&p, k, i, j).eval(&v) - s).abs() < 1e-12);
+                    // Schur complement of the 2×2 block is −h·s (§3.3)
+                    assert!((a.eval(&v) - b.eval(&v) * c.eval(&v) + h * s).abs() < 1e-10);
+                    assert!((b.eval(&v) - (h + lp.xh.get(i, j))).abs() < 1e-12);
+                    comp += nuclear_norm_2x2(a.eval(&v), b.eval(&v), c.eval(&v), 1.0);
+                }
             }
+            want += lambda[k] * m.nuclear_norm().unwrap() + mu[k] * comp;
         }
-        let want = 2.0 * m1.nuclear_norm().unwrap() + 0.5 * comp;
-        let got = objective_at(&it, &p, &params, 2.0, 0.5).unwrap();
+        let got = objective_at(&it, &p, &params, &lambda, &mu).unwrap();
         assert!((want - got).abs() < 1e-9 * want);
     }
 }

@@ -5,15 +5,16 @@ use super::Params;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
-/// One instance of (8): the data, the parameters of this SCR iteration and the weights.
+/// One instance of (8) / (8_L): the data, the parameters of this SCR iteration and the weights
+/// (one λ and one μ per hidden layer).
 #[derive(Clone, Copy, Debug)]
 pub struct Subproblem<'a> {
     pub problem: &'a ScrProblem,
     pub params: &'a Params,
-    /// Weight λ of the product term ‖M_1‖_*.
-    pub lambda: f64,
-    /// Weight μ of the complementarity terms Σ_k ‖m_k‖_*.
-    pub mu: f64,
+    /// Weight λ_k of the product term ‖M_k‖_* of each hidden layer.
+    pub lambda: &'a [f64],
+    /// Weight μ_k of the complementarity terms of each hidden layer.
+    pub mu: &'a [f64],
 }
 
 /// How a backend's solve ended.

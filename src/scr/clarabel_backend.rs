@@ -1,8 +1,8 @@
-//! Interior-point backend: (8) as one conic program for Clarabel.
+//! Interior-point backend: (8) / (8_L) as one conic program for Clarabel.
 //!
-//! - `‖M_1‖_*` through the column split of scr-method.md §9: one shared symmetric `W` (m × m,
-//!   m = n_y + n_h) and one PSD block `[[W, m_j], [m_jᵀ, z_j]]` of side m + 1 per column of `M_1`
-//!   (N + n_h blocks); the term is `½ tr W + ½ Σ_j z_j`. No block grows with N.
+//! - Each `‖M_k‖_*` through the column split of scr-method.md §9: one shared symmetric `W_k`
+//!   (m × m, m = n_{k+2} + n_{k+1}) and one PSD block `[[W_k, m_j], [m_jᵀ, z_j]]` of side m + 1 per
+//!   column of `M_k` (N + n_{k+1} blocks); the term is `½ tr W_k + ½ Σ_j z_j`. No block grows with N.
 //! - Each complementarity term `‖m_k‖_*` as the epigraph `t_k ≥ max(‖(a+1, c−b)‖, ‖(a−1, b+c)‖)`:
 //!   two 3-dimensional second-order cones (§3.3).
 //! - The polyhedral constraints (5) as a nonnegative cone.
@@ -85,30 +85,6 @@ impl SubproblemSolver for ClarabelBackend {
         single_threaded_blas();
         let p = sub.problem;
         let lay = Layout::new(p);
-        let m = lay.n_y + lay.n_h;
-        let ncols = lay.n + lay.n_h;
-        // Variable blocks after the core: svec(W) (upper triangle, column by column), z_j, t_k.
-        let w_base = lay.n_core;
-        let w_idx = |r: usize, c: usize| {
-            let (r, c) = if r <= c { (r, c) } else { (c, r) };
-            w_base + c * (c + 1) / 2 + r
-        };
-        let z_base = w_base + m * (m + 1) / 2;
-        let t_base = z_base + ncols;
-        let n_t = lay.n_h * lay.n;
-        let nvar = t_base + n_t;
-
-        let mut q = vec![0.0; nvar];
-        for i in 0..m {
-            q[w_idx(i, i)] = 0.5 * sub.lambda;
-        }
-        for v in &mut q[z_base..t_base] {
-            *v = 0.5 * sub.lambda;
-        }
-        for v in &mut q[t_base..] {
-            *v = sub.mu;
-        }
-
         let mut k = ConeRows {
             rows: Vec::new(),
             cols: Vec::new(),
@@ -116,58 +92,78 @@ impl SubproblemSolver for ClarabelBackend {
             b: Vec::new(),
             cones: Vec::new(),
         };
-        // (5): H ≥ 0, S_1 ≥ 0, −Z_2 ≥ 0 where Y = 0.
+        let mut q = vec![0.0; lay.n_core];
+        // (5): H_k ≥ 0, S_k ≥ 0, −Z ≥ 0 at the free output entries.
         let before = k.b.len();
-        for j in 0..lay.n {
-            for i in 0..lay.n_h {
-                k.push(&Affine::var(lay.h(i, j), 1.0), 1.0);
-                k.push(&lay.s1_expr(p, i, j), 1.0);
+        for layer in 0..lay.n_hidden_layers() {
+            for j in 0..lay.n {
+                for i in 0..p.hidden_width(layer) {
+                    k.push(&Affine::var(lay.h(layer, i, j), 1.0), 1.0);
+                    k.push(&lay.slack_expr(p, layer, i, j), 1.0);
+                }
             }
         }
-        for v in lay.z2_vars().collect::<Vec<_>>() {
+        for v in lay.output_vars().collect::<Vec<_>>() {
             k.push(&Affine::var(v, -1.0), 1.0);
         }
         k.cones
             .push(SupportedConeT::NonnegativeConeT(k.b.len() - before));
 
-        // §9: one PSD block of side m + 1 per column of M_1, sharing W.
         let sqrt2 = std::f64::consts::SQRT_2;
-        for j in 0..ncols {
-            let col = lay.product_column(p, sub.params, j);
-            // svec order: upper triangle column by column, off-diagonal entries scaled by √2.
-            for c in 0..m {
-                for r in 0..=c {
-                    let scale = if r == c { 1.0 } else { sqrt2 };
-                    k.push(&Affine::var(w_idx(r, c), 1.0), scale);
+        for layer in 0..lay.n_hidden_layers() {
+            let (lambda, mu) = (sub.lambda[layer], sub.mu[layer]);
+            let n_h = p.hidden_width(layer);
+            let m = p.widths[layer + 2] + n_h;
+            // New variables: svec(W_k) (upper triangle, column by column), z_j, t.
+            let w_base = q.len();
+            let w_idx = |r: usize, c: usize| {
+                let (r, c) = if r <= c { (r, c) } else { (c, r) };
+                w_base + c * (c + 1) / 2 + r
+            };
+            q.resize(w_base + m * (m + 1) / 2, 0.0);
+            for i in 0..m {
+                q[w_idx(i, i)] = 0.5 * lambda;
+            }
+            // §9: one PSD block of side m + 1 per column of M_k, sharing W_k.
+            for j in 0..lay.n + n_h {
+                let z = q.len();
+                q.push(0.5 * lambda);
+                // svec order: upper triangle column by column, off-diagonal entries scaled by √2.
+                for c in 0..m {
+                    for r in 0..=c {
+                        let scale = if r == c { 1.0 } else { sqrt2 };
+                        k.push(&Affine::var(w_idx(r, c), 1.0), scale);
+                    }
+                }
+                for e in &lay.product_column(p, sub.params, layer, j) {
+                    k.push(e, sqrt2);
+                }
+                k.push(&Affine::var(z, 1.0), 1.0);
+                k.cones.push(SupportedConeT::PSDTriangleConeT(m + 1));
+            }
+            // §3.3: t ≥ ‖(a+1, c−b)‖ and t ≥ ‖(a−1, b+c)‖.
+            for j in 0..lay.n {
+                for i in 0..n_h {
+                    let t = Affine::var(q.len(), 1.0);
+                    q.push(mu);
+                    let [a, b, c] = lay.complementarity_block(p, sub.params, layer, i, j);
+                    let mut a_plus = a.clone();
+                    a_plus.constant += 1.0;
+                    let mut a_minus = a;
+                    a_minus.constant -= 1.0;
+                    for (first, second) in [
+                        (a_plus, Affine::combine(&c, &b, -1.0)),
+                        (a_minus, Affine::combine(&b, &c, 1.0)),
+                    ] {
+                        k.push(&t, 1.0);
+                        k.push(&first, 1.0);
+                        k.push(&second, 1.0);
+                        k.cones.push(SupportedConeT::SecondOrderConeT(3));
+                    }
                 }
             }
-            for e in &col {
-                k.push(e, sqrt2);
-            }
-            k.push(&Affine::var(z_base + j, 1.0), 1.0);
-            k.cones.push(SupportedConeT::PSDTriangleConeT(m + 1));
         }
-
-        // §3.3: t_k ≥ ‖(a+1, c−b)‖ and t_k ≥ ‖(a−1, b+c)‖.
-        for j in 0..lay.n {
-            for i in 0..lay.n_h {
-                let t = Affine::var(t_base + i + j * lay.n_h, 1.0);
-                let [a, b, c] = lay.complementarity_block(p, sub.params, i, j);
-                let mut a_plus = a.clone();
-                a_plus.constant += 1.0;
-                let mut a_minus = a;
-                a_minus.constant -= 1.0;
-                for (first, second) in [
-                    (a_plus, Affine::combine(&c, &b, -1.0)),
-                    (a_minus, Affine::combine(&b, &c, 1.0)),
-                ] {
-                    k.push(&t, 1.0);
-                    k.push(&first, 1.0);
-                    k.push(&second, 1.0);
-                    k.cones.push(SupportedConeT::SecondOrderConeT(3));
-                }
-            }
-        }
+        let nvar = q.len();
 
         let nrows = k.b.len();
         let a = CscMatrix::new_from_triplets(nrows, nvar, k.rows, k.cols, k.vals);

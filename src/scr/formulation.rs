@@ -1,19 +1,22 @@
-//! The SCR subproblem (8) of `docs/scr-method.md` for one hidden ReLU layer, written once as affine
-//! expressions in the decision variables, so that every backend and every check reads the same
-//! formulation.
+//! The SCR subproblem of `docs/scr-method.md` — (8) for one hidden layer, (8_L) of §7 for several —
+//! written once as affine expressions in the decision variables, so that every backend and every
+//! check reads the same formulation.
 //!
-//! Decision variables (§2): `W_1, b_1, W_2, b_2, H` and, for a ReLU output, the entries of `Z_2`
-//! where `Y = 0` (where `Y > 0` the constraint `Y ∘ (Y − Z_2) = 0` pins `Z_2 = Y`, so those entries
-//! are constants).
+//! Hidden layers are numbered `k = 0 … K−1` (0-based; the docs' layer `l = k + 1`). Decision
+//! variables: all weights `W_l, b_l` (l = 0 … K); the activations `H_k` of every hidden layer; the
+//! pre-activations `Z_k` of hidden layers `k ≥ 1` (free variables, §7); and for a ReLU output the
+//! entries of the output pre-activation where `Y = 0` (where `Y > 0`, `Y ∘ (Y − Z) = 0` pins `Z = Y`,
+//! so those entries are constants; for a linear output `Z = Y`).
 //!
-//! - Product term (6a), §3.2: `M_1 = [[C + X_W Y_H + W_2 Y_H + X_W H, W_2 + X_W], [H + Y_H, I]]`
-//!   with `C = Z_2 − B_2` (ReLU output) or `Y − B_2` (linear output).
-//! - Complementarity (6b), §3.3: per entry `k = (i, j)` of `H`, with `h = H_ij`,
-//!   `s = (H − W_1 X − B_1)_ij` and parameters `x, y`:
-//!   `m_k = [[x y + h y + x s, h + x], [s + y, 1]]`.
-//! - Polyhedral constraints (5): `H ≥ 0`, `H − W_1 X − B_1 ≥ 0`, `Z_2 ≤ 0` where `Y = 0`.
+//! - Slack of hidden layer k: `S_k = H_k − P_k` with `P_0 = W_0 X + B_0` and `P_k = Z_k` (k ≥ 1).
+//! - Product term of hidden layer k (§3.2): `W_{k+1} H_k = C_k` with `C_k = P_{k+1} − B_{k+1}`
+//!   (`P_K` the output pre-activation), as
+//!   `M_k = [[C_k + X_k Y_k + W_{k+1} Y_k + X_k H_k, W_{k+1} + X_k], [H_k + Y_k, I]]`, weight λ_k.
+//! - Complementarity terms of hidden layer k (§3.3): per entry, with `h = H_k[i, j]`,
+//!   `s = S_k[i, j]` and parameters `x, y`: `m = [[x y + h y + x s, h + x], [s + y, 1]]`, weight μ_k.
+//! - Polyhedral constraints (5): `H_k ≥ 0`, `S_k ≥ 0`, output `Z ≤ 0` where `Y = 0`.
 
-use super::Params;
+use super::{LayerParams, Params};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
@@ -68,24 +71,24 @@ impl Affine {
     }
 }
 
-/// Training data and shape of a one-hidden-layer SCR problem, validated.
+/// Training data and shape of an SCR problem (one or more hidden ReLU layers), validated.
 #[derive(Clone, Debug)]
 pub struct ScrProblem {
     pub x: Matrix,
     pub y: Matrix,
-    pub n_hidden: usize,
+    /// Layer widths `n_x, n_1, …, n_K, n_y`.
+    pub widths: Vec<usize>,
     pub output: Activation,
 }
 
 impl ScrProblem {
-    /// Checks that the architecture has one hidden layer, that the data fit it, and that a ReLU
-    /// output is asked only of nonnegative targets.
+    /// Checks that the architecture has at least one hidden layer, that the data fit it, and that
+    /// a ReLU output is asked only of nonnegative targets.
     pub fn new(x: &Matrix, y: &Matrix, arch: &Architecture) -> Result<Self> {
-        if arch.n_hidden_layers() != 1 {
+        if arch.n_hidden_layers() == 0 {
             return Err(Error::Unavailable(format!(
-                "SCR is implemented for exactly one hidden layer; architecture {} has {}",
-                arch.spec(),
-                arch.n_hidden_layers()
+                "SCR needs at least one hidden layer; architecture {} has none",
+                arch.spec()
             )));
         }
         if x.rows() != arch.n_inputs() || y.rows() != arch.n_outputs() {
@@ -118,7 +121,7 @@ impl ScrProblem {
         Ok(Self {
             x: x.clone(),
             y: y.clone(),
-            n_hidden: arch.widths[1],
+            widths: arch.widths.clone(),
             output: arch.output,
         })
     }
@@ -135,89 +138,128 @@ impl ScrProblem {
         self.x.cols()
     }
 
+    /// Number of hidden layers K.
+    pub fn n_hidden_layers(&self) -> usize {
+        self.widths.len() - 2
+    }
+
+    /// Width of hidden layer `k` (0-based).
+    pub fn hidden_width(&self, k: usize) -> usize {
+        self.widths[k + 1]
+    }
+
     pub fn architecture(&self) -> Architecture {
         Architecture {
-            widths: vec![self.n_inputs(), self.n_hidden, self.n_outputs()],
+            widths: self.widths.clone(),
             output: self.output,
         }
     }
 }
 
-/// The decision variables of (8) at one point: the network weights and the lifted activations.
+/// The decision variables at one point: the network weights and the lifted activations.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Iterate {
-    pub w1: Matrix,
-    pub b1: Vec<f64>,
-    pub w2: Matrix,
-    pub b2: Vec<f64>,
-    /// Hidden activations `H` (n_h × N).
-    pub h: Matrix,
-    /// Output pre-activations `Z_2` (ReLU output) or `Y` itself (linear output), n_y × N.
-    pub z2: Matrix,
+    /// `W_0 … W_K` (layer l maps width `n_l` to `n_{l+1}`).
+    pub weights: Vec<Matrix>,
+    pub biases: Vec<Vec<f64>>,
+    /// Hidden activations `H_k` (n_{k+1} × N), k = 0 … K−1.
+    pub h: Vec<Matrix>,
+    /// Pre-activations of the layer after each hidden layer: `z[k]` is `Z_{k+1}` for k < K−1 and the
+    /// output pre-activation for k = K−1 (`Y` itself for a linear output).
+    pub z: Vec<Matrix>,
 }
 
 impl Iterate {
-    /// The slack `S_1 = H − W_1 X − B_1`.
-    pub fn s1(&self, p: &ScrProblem) -> Result<Matrix> {
-        self.h.sub(&self.w1.matmul(&p.x)?.add_col_vector(&self.b1)?)
+    /// The pre-activation `P_k` of hidden layer k: `W_0 X + B_0` for k = 0, `z[k−1]` after.
+    pub fn pre_activation(&self, p: &ScrProblem, k: usize) -> Result<Matrix> {
+        if k == 0 {
+            self.weights[0]
+                .matmul(&p.x)?
+                .add_col_vector(&self.biases[0])
+        } else {
+            Ok(self.z[k - 1].clone())
+        }
     }
 
-    /// The right-hand side `C = Z_2 − B_2` of the product constraint `W_2 H = C`.
-    pub fn product_rhs(&self) -> Result<Matrix> {
-        self.z2
-            .add_col_vector(&self.b2.iter().map(|v| -v).collect::<Vec<_>>())
+    /// The slack `S_k = H_k − P_k`.
+    pub fn slack(&self, p: &ScrProblem, k: usize) -> Result<Matrix> {
+        self.h[k].sub(&self.pre_activation(p, k)?)
     }
 
-    /// Product violation `‖W_2 H − (Z_2 − B_2)‖_F` (scr-method.md §5, `e_a`).
+    /// The right-hand side `C_k = z[k] − B_{k+1}` of the product constraint `W_{k+1} H_k = C_k`.
+    pub fn product_rhs(&self, k: usize) -> Result<Matrix> {
+        self.z[k].add_col_vector(&self.biases[k + 1].iter().map(|v| -v).collect::<Vec<_>>())
+    }
+
+    /// Product violation `(Σ_k ‖W_{k+1} H_k − C_k‖_F²)^{1/2}` (scr-method.md §5, `e_a`).
     pub fn product_violation(&self) -> Result<f64> {
-        Ok(self
-            .w2
-            .matmul(&self.h)?
-            .sub(&self.product_rhs()?)?
-            .frobenius())
+        let mut sq = 0.0;
+        for k in 0..self.h.len() {
+            let r = self.weights[k + 1]
+                .matmul(&self.h[k])?
+                .sub(&self.product_rhs(k)?)?;
+            sq += r.frobenius().powi(2);
+        }
+        Ok(sq.sqrt())
     }
 
-    /// Complementarity violation `‖H ∘ S_1‖_F` (§5, `e_b`).
+    /// Complementarity violation `(Σ_k ‖H_k ∘ S_k‖_F²)^{1/2}` (§5, `e_b`).
     pub fn complementarity_violation(&self, p: &ScrProblem) -> Result<f64> {
-        Ok(self.h.zip_map(&self.s1(p)?, |a, b| a * b)?.frobenius())
+        let mut sq = 0.0;
+        for k in 0..self.h.len() {
+            let r = self.h[k].zip_map(&self.slack(p, k)?, |a, b| a * b)?;
+            sq += r.frobenius().powi(2);
+        }
+        Ok(sq.sqrt())
     }
 
     /// The network given by the weights alone.
     pub fn model(&self, p: &ScrProblem) -> Result<Mlp> {
-        Mlp::new(
-            p.architecture(),
-            vec![self.w1.clone(), self.w2.clone()],
-            vec![self.b1.clone(), self.b2.clone()],
-        )
+        Mlp::new(p.architecture(), self.weights.clone(), self.biases.clone())
     }
 
     /// `self + β (self − prev)`: the extrapolated point used to set the next parameters.
     pub fn extrapolated(&self, prev: &Iterate, beta: f64) -> Result<Iterate> {
-        let ex = |a: &Matrix, b: &Matrix| a.zip_map(b, |x, y| x + beta * (x - y));
-        let exv = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x + beta * (x - y)).collect();
+        let ex = |a: &[Matrix], b: &[Matrix]| -> Result<Vec<Matrix>> {
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| a.zip_map(b, |x, y| x + beta * (x - y)))
+                .collect()
+        };
+        let exv = |a: &[Vec<f64>], b: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + beta * (x - y)).collect())
+                .collect()
+        };
         Ok(Iterate {
-            w1: ex(&self.w1, &prev.w1)?,
-            b1: exv(&self.b1, &prev.b1),
-            w2: ex(&self.w2, &prev.w2)?,
-            b2: exv(&self.b2, &prev.b2),
+            weights: ex(&self.weights, &prev.weights)?,
+            biases: exv(&self.biases, &prev.biases),
             h: ex(&self.h, &prev.h)?,
-            z2: ex(&self.z2, &prev.z2)?,
+            z: ex(&self.z, &prev.z)?,
         })
     }
 
-    /// The parameters of the next SCR step: `(X, Y) := (−A*, −B*)` for every bilinear constraint (§5).
+    /// The parameters of the next SCR step: `(X, Y) := (−A*, −B*)` for every bilinear constraint
+    /// (§5, §7): `X_k = −W_{k+1}`, `Y_k = −H_k`, `x_k = −H_k`, `y_k = −S_k`.
     pub fn next_params(&self, p: &ScrProblem) -> Result<Params> {
-        Ok(Params {
-            xw: self.w2.neg(),
-            yh: self.h.neg(),
-            xh: self.h.neg(),
-            ys: self.s1(p)?.neg(),
-        })
+        let layers = (0..self.h.len())
+            .map(|k| {
+                Ok(LayerParams {
+                    xw: self.weights[k + 1].neg(),
+                    yh: self.h[k].neg(),
+                    xh: self.h[k].neg(),
+                    ys: self.slack(p, k)?.neg(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Params { layers })
     }
 
-    /// The lifted point of a network: `H = relu(W_1X + B_1)`, `Z_2 = W_2 H + B_2`.
+    /// The lifted point of a network: `H_k = relu(P_k)` and the pre-activations of its forward pass
+    /// (`Y` for a linear output).
     pub fn from_model(m: &Mlp, p: &ScrProblem) -> Result<Self> {
-        if m.arch.widths != p.architecture().widths {
+        if m.arch.widths != p.widths {
             return Err(Error::Shape(format!(
                 "model architecture {} does not match the problem's {}",
                 m.arch.spec(),
@@ -225,17 +267,22 @@ impl Iterate {
             )));
         }
         let layers = m.forward_layers(&p.x)?;
-        let z2 = match p.output {
-            Activation::Relu => layers[1].0.clone(),
-            Activation::Linear => p.y.clone(),
-        };
+        let n_hidden = p.n_hidden_layers();
+        let h = (0..n_hidden).map(|k| layers[k].1.clone()).collect();
+        let z = (0..n_hidden)
+            .map(|k| {
+                if k + 1 == n_hidden && p.output == Activation::Linear {
+                    p.y.clone()
+                } else {
+                    layers[k + 1].0.clone()
+                }
+            })
+            .collect();
         Ok(Self {
-            w1: m.weights[0].clone(),
-            b1: m.biases[0].clone(),
-            w2: m.weights[1].clone(),
-            b2: m.biases[1].clone(),
-            h: layers[0].1.clone(),
-            z2,
+            weights: m.weights.clone(),
+            biases: m.biases.clone(),
+            h,
+            z,
         })
     }
 }
@@ -257,165 +304,248 @@ pub fn nuclear_norm_2x2(a: f64, b: f64, c: f64, d: f64) -> f64 {
     (a + d).hypot(c - b).max((a - d).hypot(b + c))
 }
 
-/// The exact value of the objective of (8) at an iterate: `λ‖M_1‖_* + μ Σ_k ‖m_k‖_*`, computed with
-/// an SVD and the 2×2 closed form (independently of any solver's reformulation).
+/// The product matrix `M_k` of hidden layer k at an iterate.
+pub fn product_matrix(it: &Iterate, params: &Params, k: usize) -> Result<Matrix> {
+    let lp = &params.layers[k];
+    rank_matrix(
+        &it.weights[k + 1],
+        &it.h[k],
+        &it.product_rhs(k)?,
+        &lp.xw,
+        &lp.yh,
+    )
+}
+
+/// The exact value of the objective at an iterate: `Σ_k λ_k‖M_k‖_* + μ_k Σ ‖m‖_*`, computed with an
+/// SVD and the 2×2 closed form (independently of any solver's reformulation). `lambda` and `mu`
+/// hold one weight per hidden layer.
 pub fn objective_at(
     it: &Iterate,
     p: &ScrProblem,
     params: &Params,
-    lambda: f64,
-    mu: f64,
+    lambda: &[f64],
+    mu: &[f64],
 ) -> Result<f64> {
-    let m1 = rank_matrix(&it.w2, &it.h, &it.product_rhs()?, &params.xw, &params.yh)?;
-    let s1 = it.s1(p)?;
-    let mut comp = 0.0;
-    for k in 0..s1.as_slice().len() {
-        let (h, s) = (it.h.as_slice()[k], s1.as_slice()[k]);
-        let (x, y) = (params.xh.as_slice()[k], params.ys.as_slice()[k]);
-        comp += nuclear_norm_2x2(x * y + h * y + x * s, h + x, s + y, 1.0);
+    let mut total = 0.0;
+    for k in 0..p.n_hidden_layers() {
+        let lp = &params.layers[k];
+        let s = it.slack(p, k)?;
+        let mut comp = 0.0;
+        for e in 0..s.as_slice().len() {
+            let (h, s) = (it.h[k].as_slice()[e], s.as_slice()[e]);
+            let (x, y) = (lp.xh.as_slice()[e], lp.ys.as_slice()[e]);
+            comp += nuclear_norm_2x2(x * y + h * y + x * s, h + x, s + y, 1.0);
+        }
+        total += lambda[k] * product_matrix(it, params, k)?.nuclear_norm()? + mu[k] * comp;
     }
-    Ok(lambda * m1.nuclear_norm()? + mu * comp)
+    Ok(total)
 }
 
-/// Index map of the core decision variables in a solver's vector.
+/// Index map of the decision variables in a solver's vector: first every weight (`W_l`
+/// column-major, then `b_l`, layer by layer), then sample by sample the variables that belong to
+/// one sample — `H_k[:, j]` for every k, the free hidden `Z_k[:, j]`, the free output entries — so
+/// that `sample_range(j)` is contiguous.
 #[derive(Clone, Debug)]
 pub struct Layout {
-    pub n_x: usize,
-    pub n_h: usize,
-    pub n_y: usize,
+    pub widths: Vec<usize>,
     pub n: usize,
-    w1: usize,
-    b1: usize,
-    w2: usize,
-    b2: usize,
-    h: usize,
-    /// Variable index of `Z_2[i, j]` (column-major), `None` where it is the constant `Y[i, j]`.
-    z2: Vec<Option<usize>>,
-    /// Number of core variables.
+    /// Offsets of `W_l` and `b_l`.
+    w_off: Vec<usize>,
+    b_off: Vec<usize>,
+    /// Number of weights (the leading block of the vector).
+    pub n_weights: usize,
+    /// Offsets within a sample's block of `H_k[:, j]` and (k ≥ 1) `Z_k[:, j]`.
+    h_loc: Vec<usize>,
+    z_loc: Vec<usize>,
+    /// Start of each sample's block; length N + 1.
+    sample_off: Vec<usize>,
+    /// Per output entry (i, j) (column-major): its slot within sample j's block, `None` where it is
+    /// the constant `Y[i, j]`.
+    out_slot: Vec<Option<usize>>,
+    /// Total number of variables.
     pub n_core: usize,
 }
 
 impl Layout {
     pub fn new(p: &ScrProblem) -> Self {
-        let (n_x, n_h, n_y, n) = (p.n_inputs(), p.n_hidden, p.n_outputs(), p.n_samples());
-        let w1 = 0;
-        let b1 = w1 + n_h * n_x;
-        let w2 = b1 + n_h;
-        let b2 = w2 + n_y * n_h;
-        let h = b2 + n_y;
-        let mut next = h + n_h * n;
-        let z2 =
-            p.y.as_slice()
-                .iter()
-                .map(|&v| {
-                    (p.output == Activation::Relu && v == 0.0).then(|| {
-                        next += 1;
-                        next - 1
-                    })
-                })
-                .collect();
+        let widths = p.widths.clone();
+        let n_layers = widths.len() - 1;
+        let n_hidden = n_layers - 1;
+        let n = p.n_samples();
+        let (mut w_off, mut b_off) = (Vec::new(), Vec::new());
+        let mut next = 0;
+        for l in 0..n_layers {
+            w_off.push(next);
+            next += widths[l + 1] * widths[l];
+            b_off.push(next);
+            next += widths[l + 1];
+        }
+        let n_weights = next;
+        let (mut h_loc, mut z_loc) = (Vec::new(), Vec::new());
+        let mut fixed = 0;
+        for k in 0..n_hidden {
+            h_loc.push(fixed);
+            fixed += widths[k + 1];
+        }
+        for k in 0..n_hidden {
+            z_loc.push(fixed);
+            if k >= 1 {
+                fixed += widths[k + 1];
+            }
+        }
+        let n_y = p.n_outputs();
+        let mut sample_off = Vec::with_capacity(n + 1);
+        let mut out_slot = Vec::with_capacity(n_y * n);
+        for j in 0..n {
+            sample_off.push(next);
+            let mut slot = fixed;
+            for i in 0..n_y {
+                if p.output == Activation::Relu && p.y.get(i, j) == 0.0 {
+                    out_slot.push(Some(slot));
+                    slot += 1;
+                } else {
+                    out_slot.push(None);
+                }
+            }
+            next += slot;
+        }
+        sample_off.push(next);
         Self {
-            n_x,
-            n_h,
-            n_y,
+            widths,
             n,
-            w1,
-            b1,
-            w2,
-            b2,
-            h,
-            z2,
+            w_off,
+            b_off,
+            n_weights,
+            h_loc,
+            z_loc,
+            sample_off,
+            out_slot,
             n_core: next,
         }
     }
 
-    pub fn w1(&self, i: usize, j: usize) -> usize {
-        self.w1 + i + j * self.n_h
-    }
-    pub fn b1(&self, i: usize) -> usize {
-        self.b1 + i
-    }
-    pub fn w2(&self, i: usize, j: usize) -> usize {
-        self.w2 + i + j * self.n_y
-    }
-    pub fn b2(&self, i: usize) -> usize {
-        self.b2 + i
-    }
-    pub fn h(&self, i: usize, j: usize) -> usize {
-        self.h + i + j * self.n_h
+    pub fn n_hidden_layers(&self) -> usize {
+        self.widths.len() - 2
     }
 
-    /// Indices of the `Z_2` entries that are variables (each must be ≤ 0).
-    pub fn z2_vars(&self) -> impl Iterator<Item = usize> + '_ {
-        self.z2.iter().flatten().copied()
+    /// `W_l[i, c]`.
+    pub fn w(&self, l: usize, i: usize, c: usize) -> usize {
+        self.w_off[l] + i + c * self.widths[l + 1]
+    }
+    /// `b_l[i]`.
+    pub fn b(&self, l: usize, i: usize) -> usize {
+        self.b_off[l] + i
+    }
+    /// `H_k[i, j]`.
+    pub fn h(&self, k: usize, i: usize, j: usize) -> usize {
+        self.sample_off[j] + self.h_loc[k] + i
+    }
+    /// The variables of sample j.
+    pub fn sample_range(&self, j: usize) -> std::ops::Range<usize> {
+        self.sample_off[j]..self.sample_off[j + 1]
     }
 
-    /// `Z_2[i, j]` as an affine expression.
-    pub fn z2_expr(&self, p: &ScrProblem, i: usize, j: usize) -> Affine {
-        match self.z2[i + j * self.n_y] {
-            Some(v) => Affine::var(v, 1.0),
+    /// Indices of the output entries that are variables (each must be ≤ 0).
+    pub fn output_vars(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.n).flat_map(|j| self.output_vars_of(j))
+    }
+
+    /// The output entries of sample j that are variables.
+    pub fn output_vars_of(&self, j: usize) -> impl Iterator<Item = usize> + '_ {
+        let n_y = *self.widths.last().expect("validated widths");
+        self.out_slot[j * n_y..(j + 1) * n_y]
+            .iter()
+            .filter_map(move |s| s.map(|s| self.sample_off[j] + s))
+    }
+
+    /// `z[k][i, j]` (see [`Iterate::z`]) as an affine expression.
+    pub fn z_expr(&self, p: &ScrProblem, k: usize, i: usize, j: usize) -> Affine {
+        if k + 1 < self.n_hidden_layers() {
+            return Affine::var(self.sample_off[j] + self.z_loc[k + 1] + i, 1.0);
+        }
+        let n_y = p.n_outputs();
+        match self.out_slot[i + j * n_y] {
+            Some(s) => Affine::var(self.sample_off[j] + s, 1.0),
             None => Affine::constant(p.y.get(i, j)),
         }
     }
 
-    /// `S_1[i, j] = H_ij − Σ_c W_1[i, c] X[c, j] − b_1[i]`.
-    pub fn s1_expr(&self, p: &ScrProblem, i: usize, j: usize) -> Affine {
-        let mut e = Affine::var(self.h(i, j), 1.0);
-        for c in 0..self.n_x {
-            e.add_var(self.w1(i, c), -p.x.get(c, j));
+    /// The pre-activation `P_k[i, j]` of hidden layer k.
+    pub fn pre_expr(&self, p: &ScrProblem, k: usize, i: usize, j: usize) -> Affine {
+        if k >= 1 {
+            return self.z_expr(p, k - 1, i, j);
         }
-        e.add_var(self.b1(i), -1.0);
+        let mut e = Affine::var(self.b(0, i), 1.0);
+        for c in 0..self.widths[0] {
+            e.add_var(self.w(0, i, c), p.x.get(c, j));
+        }
         e
     }
 
-    /// Column `j` of `M_1` (`j < N`: data columns, `N ≤ j < N + n_h`: the `[W_2 + X_W; I]` columns),
-    /// `n_y + n_h` entries.
-    pub fn product_column(&self, p: &ScrProblem, params: &Params, j: usize) -> Vec<Affine> {
-        let mut col = Vec::with_capacity(self.n_y + self.n_h);
+    /// `S_k[i, j] = H_k[i, j] − P_k[i, j]`.
+    pub fn slack_expr(&self, p: &ScrProblem, k: usize, i: usize, j: usize) -> Affine {
+        let mut e = Affine::var(self.h(k, i, j), 1.0);
+        e.add_scaled(&self.pre_expr(p, k, i, j), -1.0);
+        e
+    }
+
+    /// Column `j` of `M_k` (`j < N`: data columns, `N ≤ j < N + n_{k+1}`: the `[W_{k+1} + X_k; I]`
+    /// columns), `n_{k+2} + n_{k+1}` entries.
+    pub fn product_column(
+        &self,
+        p: &ScrProblem,
+        params: &Params,
+        k: usize,
+        j: usize,
+    ) -> Vec<Affine> {
+        let lp = &params.layers[k];
+        let (n_in, n_out) = (self.widths[k + 1], self.widths[k + 2]);
+        let mut col = Vec::with_capacity(n_in + n_out);
         if j < self.n {
-            for i in 0..self.n_y {
-                // C + X_W Y_H + W_2 Y_H + X_W H, with C = Z_2 − B_2
-                let mut e = self.z2_expr(p, i, j);
-                e.add_var(self.b2(i), -1.0);
-                for l in 0..self.n_h {
-                    let xw = params.xw.get(i, l);
-                    let yh = params.yh.get(l, j);
+            for i in 0..n_out {
+                // C + X Y + W Y + X H, with C = z[k] − B_{k+1}
+                let mut e = self.z_expr(p, k, i, j);
+                e.add_var(self.b(k + 1, i), -1.0);
+                for l in 0..n_in {
+                    let (xw, yh) = (lp.xw.get(i, l), lp.yh.get(l, j));
                     e.constant += xw * yh;
-                    e.add_var(self.w2(i, l), yh);
-                    e.add_var(self.h(l, j), xw);
+                    e.add_var(self.w(k + 1, i, l), yh);
+                    e.add_var(self.h(k, l, j), xw);
                 }
                 col.push(e);
             }
-            for l in 0..self.n_h {
-                let mut e = Affine::var(self.h(l, j), 1.0);
-                e.constant += params.yh.get(l, j);
+            for l in 0..n_in {
+                let mut e = Affine::var(self.h(k, l, j), 1.0);
+                e.constant += lp.yh.get(l, j);
                 col.push(e);
             }
         } else {
             let l0 = j - self.n;
-            for i in 0..self.n_y {
-                let mut e = Affine::var(self.w2(i, l0), 1.0);
-                e.constant += params.xw.get(i, l0);
+            for i in 0..n_out {
+                let mut e = Affine::var(self.w(k + 1, i, l0), 1.0);
+                e.constant += lp.xw.get(i, l0);
                 col.push(e);
             }
-            for l in 0..self.n_h {
+            for l in 0..n_in {
                 col.push(Affine::constant(if l == l0 { 1.0 } else { 0.0 }));
             }
         }
         col
     }
 
-    /// The entries `(a, b, c)` of the complementarity block `m_k = [[a, b], [c, 1]]` for `H[i, j]`.
+    /// The entries `(a, b, c)` of the complementarity block `m = [[a, b], [c, 1]]` of `H_k[i, j]`.
     pub fn complementarity_block(
         &self,
         p: &ScrProblem,
         params: &Params,
+        k: usize,
         i: usize,
         j: usize,
     ) -> [Affine; 3] {
-        let h = Affine::var(self.h(i, j), 1.0);
-        let s = self.s1_expr(p, i, j);
-        let (x, y) = (params.xh.get(i, j), params.ys.get(i, j));
+        let lp = &params.layers[k];
+        let h = Affine::var(self.h(k, i, j), 1.0);
+        let s = self.slack_expr(p, k, i, j);
+        let (x, y) = (lp.xh.get(i, j), lp.ys.get(i, j));
         // a = x y + h y + x s
         let mut a = Affine::constant(x * y);
         a.add_scaled(&h, y);
@@ -427,50 +557,63 @@ impl Layout {
         [a, b, c]
     }
 
-    /// Writes an iterate into a vector of the core variables (the inverse of [`Layout::unpack`] on
-    /// the free entries; the fixed entries of `Z_2` are data and are not stored).
-    pub fn pack(&self, it: &Iterate) -> Vec<f64> {
+    /// Writes an iterate into a vector (the inverse of [`Layout::unpack`] on the variables; the
+    /// fixed output entries are data and are not stored).
+    pub fn pack(&self, p: &ScrProblem, it: &Iterate) -> Vec<f64> {
         let mut v = vec![0.0; self.n_core];
-        for j in 0..self.n_x {
-            for i in 0..self.n_h {
-                v[self.w1(i, j)] = it.w1.get(i, j);
+        for (l, (w, b)) in it.weights.iter().zip(&it.biases).enumerate() {
+            for c in 0..w.cols() {
+                for i in 0..w.rows() {
+                    v[self.w(l, i, c)] = w.get(i, c);
+                }
+            }
+            for (i, &bi) in b.iter().enumerate() {
+                v[self.b(l, i)] = bi;
             }
         }
-        for i in 0..self.n_h {
-            v[self.b1(i)] = it.b1[i];
+        for k in 0..self.n_hidden_layers() {
             for j in 0..self.n {
-                v[self.h(i, j)] = it.h.get(i, j);
-            }
-        }
-        for i in 0..self.n_y {
-            v[self.b2(i)] = it.b2[i];
-            for l in 0..self.n_h {
-                v[self.w2(i, l)] = it.w2.get(i, l);
-            }
-        }
-        for (k, slot) in self.z2.iter().enumerate() {
-            if let Some(var) = slot {
-                v[*var] = it.z2.as_slice()[k];
+                for i in 0..self.widths[k + 1] {
+                    v[self.h(k, i, j)] = it.h[k].get(i, j);
+                }
+                for i in 0..self.widths[k + 2] {
+                    if let [(var, _)] = self.z_expr(p, k, i, j).terms[..] {
+                        v[var] = it.z[k].get(i, j);
+                    }
+                }
             }
         }
         v
     }
 
-    /// Reads the core variables of a solver's vector back into an iterate.
+    /// Reads a solver's vector back into an iterate.
     pub fn unpack(&self, p: &ScrProblem, v: &[f64]) -> Iterate {
-        let w1 = Matrix::from_fn(self.n_h, self.n_x, |i, j| v[self.w1(i, j)]);
-        let b1 = (0..self.n_h).map(|i| v[self.b1(i)]).collect();
-        let w2 = Matrix::from_fn(self.n_y, self.n_h, |i, j| v[self.w2(i, j)]);
-        let b2 = (0..self.n_y).map(|i| v[self.b2(i)]).collect();
-        let h = Matrix::from_fn(self.n_h, self.n, |i, j| v[self.h(i, j)]);
-        let z2 = Matrix::from_fn(self.n_y, self.n, |i, j| self.z2_expr(p, i, j).eval(v));
+        let n_layers = self.widths.len() - 1;
+        let weights = (0..n_layers)
+            .map(|l| {
+                Matrix::from_fn(self.widths[l + 1], self.widths[l], |i, c| {
+                    v[self.w(l, i, c)]
+                })
+            })
+            .collect();
+        let biases = (0..n_layers)
+            .map(|l| (0..self.widths[l + 1]).map(|i| v[self.b(l, i)]).collect())
+            .collect();
+        let h = (0..self.n_hidden_layers())
+            .map(|k| Matrix::from_fn(self.widths[k + 1], self.n, |i, j| v[self.h(k, i, j)]))
+            .collect();
+        let z = (0..self.n_hidden_layers())
+            .map(|k| {
+                Matrix::from_fn(self.widths[k + 2], self.n, |i, j| {
+                    self.z_expr(p, k, i, j).eval(v)
+                })
+            })
+            .collect();
         Iterate {
-            w1,
-            b1,
-            w2,
-            b2,
+            weights,
+            biases,
             h,
-            z2,
+            z,
         }
     }
 }

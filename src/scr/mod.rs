@@ -1,6 +1,7 @@
-//! Sequential convex relaxation (SCR) of ReLU-network training, docs/scr-method.md §§2–5.
+//! Sequential convex relaxation (SCR) of ReLU-network training, docs/scr-method.md §§2–5 and §7.
 //!
-//! One hidden layer, linear or ReLU output. Each SCR iteration solves the convex program (8)
+//! Any number of hidden ReLU layers, linear or ReLU output. Each SCR iteration solves the convex
+//! program (8) — (8_L) for several hidden layers
 //! (nuclear-norm heuristics of the rank reformulations of the bilinear constraints, with the
 //! affine constraints hard) through a [`SubproblemSolver`], then sets every bilinear constraint's
 //! parameters to minus the optimum: `(X, Y) := (−A*, −B*)`.
@@ -28,7 +29,7 @@ pub use admm_backend::{svt_2x2, svt_wide, AdmmBackend};
 pub use backend::{SolveStatus, SubSolution, Subproblem, SubproblemSolver};
 #[cfg(feature = "sdp")]
 pub use clarabel_backend::ClarabelBackend;
-pub use formulation::{Iterate, ScrProblem};
+pub use formulation::{Iterate, Layout, ScrProblem};
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -39,44 +40,63 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// The parameters of (8): `X_W, Y_H` for the product constraint `W_2 H = C`, and `x, y` (stored as
-/// `n_h × N` matrices, the diagonals of `X_d, Y_d`) for the complementarity `H ∘ S_1 = 0`.
+/// The parameters of one hidden layer k: `X_k, Y_k` for its product constraint
+/// `W_{k+1} H_k = C_k`, and `x_k, y_k` (stored as matrices of the shape of `H_k`, the diagonals of
+/// `X_d, Y_d`) for its complementarity `H_k ∘ S_k = 0`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerParams {
+    /// `X_k` (n_{k+2} × n_{k+1}), paired with `W_{k+1}`.
+    pub xw: Matrix,
+    /// `Y_k` (n_{k+1} × N), paired with `H_k` in the product term.
+    pub yh: Matrix,
+    /// `x_k` (n_{k+1} × N), paired with `H_k` in the complementarity terms.
+    pub xh: Matrix,
+    /// `y_k` (n_{k+1} × N), paired with `S_k`.
+    pub ys: Matrix,
+}
+
+/// The parameters of (8) / (8_L): one [`LayerParams`] per hidden layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params {
-    /// `X_W` (n_y × n_h), paired with `W_2`.
-    pub xw: Matrix,
-    /// `Y_H` (n_h × N), paired with `H` in the product term.
-    pub yh: Matrix,
-    /// `x` (n_h × N), paired with `H` in the complementarity terms.
-    pub xh: Matrix,
-    /// `y` (n_h × N), paired with `S_1`.
-    pub ys: Matrix,
+    pub layers: Vec<LayerParams>,
 }
 
 impl Params {
     /// All zero (the seed's "zero" start).
     pub fn zeros(p: &ScrProblem) -> Self {
-        let (n_h, n_y, n) = (p.n_hidden, p.n_outputs(), p.n_samples());
-        Self {
-            xw: Matrix::zeros(n_y, n_h),
-            yh: Matrix::zeros(n_h, n),
-            xh: Matrix::zeros(n_h, n),
-            ys: Matrix::zeros(n_h, n),
-        }
+        let n = p.n_samples();
+        let layers = (0..p.n_hidden_layers())
+            .map(|k| {
+                let (n_h, n_o) = (p.hidden_width(k), p.widths[k + 2]);
+                LayerParams {
+                    xw: Matrix::zeros(n_o, n_h),
+                    yh: Matrix::zeros(n_h, n),
+                    xh: Matrix::zeros(n_h, n),
+                    ys: Matrix::zeros(n_h, n),
+                }
+            })
+            .collect();
+        Self { layers }
     }
 
-    /// Independent N(0, 1) entries (the seed's "random" start).
+    /// Independent N(0, 1) entries (the seed's "random" start), layer by layer.
     pub fn random(p: &ScrProblem, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut g =
             |r: usize, c: usize| Matrix::from_fn(r, c, |_, _| rng.sample::<f64, _>(StandardNormal));
-        let (n_h, n_y, n) = (p.n_hidden, p.n_outputs(), p.n_samples());
-        Self {
-            xw: g(n_y, n_h),
-            yh: g(n_h, n),
-            xh: g(n_h, n),
-            ys: g(n_h, n),
-        }
+        let n = p.n_samples();
+        let layers = (0..p.n_hidden_layers())
+            .map(|k| {
+                let (n_h, n_o) = (p.hidden_width(k), p.widths[k + 2]);
+                LayerParams {
+                    xw: g(n_o, n_h),
+                    yh: g(n_h, n),
+                    xh: g(n_h, n),
+                    ys: g(n_h, n),
+                }
+            })
+            .collect();
+        Self { layers }
     }
 }
 
@@ -129,10 +149,11 @@ impl Init {
 /// Settings of the SCR outer loop.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScrSettings {
-    /// λ, weight of the product term ‖M_1‖_*.
-    pub lambda: f64,
-    /// μ, weight of each complementarity term ‖m_k‖_*.
-    pub mu: f64,
+    /// λ_k, weight of the product term ‖M_k‖_* of each hidden layer: one value for all layers, or
+    /// one per hidden layer.
+    pub lambda: Vec<f64>,
+    /// μ_k, weight of each complementarity term ‖m‖_* of hidden layer k (one value or one per layer).
+    pub mu: Vec<f64>,
     /// Iteration cap.
     pub max_iter: usize,
     /// Stop when both violations (Frobenius norms) are at most this.
@@ -148,8 +169,8 @@ pub struct ScrSettings {
 impl Default for ScrSettings {
     fn default() -> Self {
         Self {
-            lambda: 1.0,
-            mu: 1.0,
+            lambda: vec![1.0],
+            mu: vec![1.0],
             max_iter: 50,
             tol: 1e-6,
             output_tol: None,
@@ -161,11 +182,18 @@ impl Default for ScrSettings {
 impl ScrSettings {
     /// Rejects weights that are not positive and finite, an iteration cap of 0, and negative tolerances.
     pub fn validate(&self) -> Result<()> {
-        for (name, v) in [("lambda", self.lambda), ("mu", self.mu)] {
-            if !(v.is_finite() && v > 0.0) {
+        for (name, list) in [("lambda", &self.lambda), ("mu", &self.mu)] {
+            if list.is_empty() {
                 return Err(Error::InvalidArgument(format!(
-                    "{name} must be positive and finite, got {v}"
+                    "{name} needs at least one value"
                 )));
+            }
+            for &v in list {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::InvalidArgument(format!(
+                        "{name} must be positive and finite, got {v}"
+                    )));
+                }
             }
         }
         if self.max_iter == 0 {
@@ -188,15 +216,28 @@ impl ScrSettings {
         }
         Ok(())
     }
+
+    /// λ_k and μ_k for each of `n_hidden` layers (a single value applies to every layer).
+    pub fn layer_weights(&self, n_hidden: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+        let expand = |name: &str, list: &[f64]| match list.len() {
+            1 => Ok(vec![list[0]; n_hidden]),
+            len if len == n_hidden => Ok(list.to_vec()),
+            len => Err(Error::InvalidArgument(format!(
+                "{name} has {len} values; give one, or one per hidden layer ({n_hidden})"
+            ))),
+        };
+        Ok((expand("lambda", &self.lambda)?, expand("mu", &self.mu)?))
+    }
 }
 
 /// One SCR iteration, as recorded in the history and the JSON report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IterationRecord {
     pub iteration: usize,
-    /// `‖W_2 H − (Z_2 − B_2)‖_F` at the subproblem's optimum.
+    /// `(Σ_k ‖W_{k+1} H_k − C_k‖_F²)^{1/2}` at the subproblem's optimum (one hidden layer:
+    /// `‖W_2 H − (Z_2 − B_2)‖_F`).
     pub product_violation: f64,
-    /// `‖H ∘ S_1‖_F` at the subproblem's optimum.
+    /// `(Σ_k ‖H_k ∘ S_k‖_F²)^{1/2}` at the subproblem's optimum.
     pub complementarity_violation: f64,
     /// `‖Y − f(X)‖_F / ‖Y‖_F` of the weights' forward pass.
     pub output_error: f64,
@@ -263,6 +304,7 @@ pub fn run(
     observe: &mut dyn FnMut(&IterationRecord),
 ) -> Result<ScrRun> {
     settings.validate()?;
+    let (lambda, mu) = settings.layer_weights(problem.n_hidden_layers())?;
     let start = Instant::now();
     let mut params = init.params(problem)?;
     let mut history: Vec<IterationRecord> = Vec::new();
@@ -273,8 +315,8 @@ pub fn run(
         let sol = backend.solve(&Subproblem {
             problem,
             params: &params,
-            lambda: settings.lambda,
-            mu: settings.mu,
+            lambda: &lambda,
+            mu: &mu,
         })?;
         if !sol.status.is_usable() {
             if last.is_none() {
