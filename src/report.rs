@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Version of the report format; bumped on any incompatible change.
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// What was trained on.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -46,7 +46,7 @@ impl From<&ScrRun> for RunReport {
     }
 }
 
-/// `{"format": "cvxnn-report", "version": 1, "method": "scr", "problem": …, "settings": …, "runs": […]}`.
+/// `{"format": "cvxnn-report", "version": 2, "method": "scr", "problem": …, "settings": …, "runs": […]}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub format: String,

@@ -146,6 +146,18 @@ fn bad_arguments_fail_cleanly() {
             "iteration cap",
         ),
         (
+            vec!["train", "--teacher", "3-3-2", "--lambda", "1,2"],
+            "lambda has 2 values; give one, or one per hidden layer (1)",
+        ),
+        (
+            vec!["train", "--teacher", "3-3-3-1", "--mu", "1,1,1"],
+            "mu has 3 values",
+        ),
+        (
+            vec!["train", "--teacher", "3-2", "--n", "5"],
+            "at least one hidden layer",
+        ),
+        (
             vec!["train", "--teacher", "3-3-2", "--n", "0"],
             "at least one sample",
         ),
