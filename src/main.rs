@@ -54,6 +54,9 @@ struct ScrArgs {
     /// ADMM iteration cap per subproblem.
     #[arg(long, default_value_t = 20_000)]
     admm_max_iter: usize,
+    /// ADMM worker threads (default: all cores); the answer does not depend on it.
+    #[arg(long)]
+    admm_threads: Option<usize>,
     /// Weight λ of the product term ‖M_k‖_* of each hidden layer: one value, or one per hidden
     /// layer, comma-separated (e.g. 1,10).
     #[arg(
@@ -268,10 +271,13 @@ fn backend(args: &ScrArgs) -> Result<Box<dyn SubproblemSolver>> {
             if !(args.admm_tol.is_finite() && args.admm_tol > 0.0) || args.admm_max_iter == 0 {
                 bail!("--admm-tol must be positive and --admm-max-iter at least 1");
             }
-            Ok(Box::new(scr::AdmmBackend::with_tolerance(
-                args.admm_tol,
-                args.admm_max_iter,
-            )))
+            let mut b = scr::AdmmBackend::with_tolerance(args.admm_tol, args.admm_max_iter);
+            match args.admm_threads {
+                Some(0) => bail!("--admm-threads must be at least 1"),
+                Some(t) => b.threads = t,
+                None => {}
+            }
+            Ok(Box::new(b))
         }
         #[cfg(feature = "sdp")]
         BackendKind::Ipm => Ok(Box::new(scr::ClarabelBackend {

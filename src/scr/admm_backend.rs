@@ -39,8 +39,10 @@ pub struct AdmmBackend {
     /// Initial penalties ρ of the three kinds of block of w: the product matrices, the 2×2 blocks,
     /// the copies of H, S and Z. The copies' ρ is further multiplied by min(1, 30/N): at N = 300
     /// the first subproblem of a perturbed start took 18 240 iterations with ρ = 1 there, 2 140 with
-    /// 0.1 and 1 530 with 0.01, while at N = 30 (the demo) ρ = 1 was fastest. A heuristic, measured
-    /// on 3-3-2 teachers.
+    /// 0.1 and 1 530 with 0.01, while at N = 30 (the demo) ρ = 1 was fastest. The products' 0.1:
+    /// the zero-start step of the 3-3-2 teacher at N = 3 000 took 620 iterations with 1, 190 with
+    /// 0.3, 70 with 0.1 (N = 30 000: 210), while the demo's and the perturbed and random starts'
+    /// counts did not change. Heuristics, measured on 3-3-2 teachers.
     pub rho: [f64; 3],
     /// Over-relaxation α ∈ (0, 2): `A v + c` is replaced by `α (A v + c) + (1 − α) w` in the
     /// w- and u-updates.
@@ -64,7 +66,7 @@ impl Default for AdmmBackend {
             eps_abs: 1e-9,
             eps_rel: 1e-9,
             max_iter: 20_000,
-            rho: [1.0; 3],
+            rho: [0.1, 1.0, 1.0],
             alpha: 1.6,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
             warm: None,
@@ -374,85 +376,114 @@ fn split_at_bounds<'a, T>(mut s: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [
     out
 }
 
+/// Above this many entries per sample, `E_j = D_j⁻¹ B_jᵀ` is not stored and the passes go through
+/// the rows instead (8 KB per sample; the 3-3-2 network needs 80 entries, 4-8-8-1 about 3 000).
+const DENSE_LIMIT: usize = 1024;
+
 /// The factored normal matrix `AᵀRA`: per-sample local blocks and the Schur complement in the
 /// weights.
 struct Normal {
-    /// Cholesky factors of the local blocks D_j, concatenated (n_j² each).
-    dl: Vec<f64>,
-    dl_off: Vec<usize>,
+    /// The inverses `D_j⁻¹` of the local blocks, concatenated (n_j² each, row-major).
+    dinv: Vec<f64>,
+    d_off: Vec<usize>,
+    /// `E_j = D_j⁻¹ B_jᵀ` (n_j × ng, row-major) per sample, when small enough (else empty).
+    e: Vec<f64>,
+    e_off: Vec<usize>,
     /// Cholesky factor of S = K_gg − Σ_j B_j D_j⁻¹ B_jᵀ (ng × ng).
     s: Vec<f64>,
 }
 
 impl Normal {
-    /// Factors `AᵀRA` with `R` the per-group penalties `rho`.
-    fn factor(rows: &Rows, rho: &[f64], threads: usize) -> Result<Self> {
+    /// Factors `AᵀRA` with `R` the per-group penalties `rho`; `dense` stores the `E_j`.
+    fn factor(rows: &Rows, rho: &[f64], threads: usize, dense: bool) -> Result<Self> {
         let ng = rows.ng;
-        let parts = par_map(
-            rows.chunks(),
-            threads,
-            |js| -> Result<(Vec<f64>, Vec<f64>)> {
-                let mut s = vec![0.0; ng * ng];
-                let mut dl = Vec::new();
-                let mut bmat = Vec::new(); // B_j: ng × nj, row-major
-                let mut col = Vec::new();
-                for j in js {
-                    let nj = rows.loc_off[j + 1] - rows.loc_off[j];
-                    let mut d = vec![0.0; nj * nj];
-                    bmat.clear();
-                    bmat.resize(ng * nj, 0.0);
-                    for o in rows.w_off[j]..rows.w_off[j + 1] {
-                        let r = rho[rows.group_of(o)];
-                        let (idx, val) = rows.terms(o);
-                        for (&ia, &va) in idx.iter().zip(val) {
-                            let ia = ia as usize;
-                            for (&ib, &vb) in idx.iter().zip(val) {
-                                let ib = ib as usize;
-                                match (ia >= ng, ib >= ng) {
-                                    (true, true) => d[(ia - ng) * nj + ib - ng] += r * va * vb,
-                                    (true, false) => bmat[ib * nj + ia - ng] += r * va * vb,
-                                    (false, false) => s[ia * ng + ib] += r * va * vb,
-                                    (false, true) => {}
-                                }
+        type Part = (Vec<f64>, Vec<f64>, Vec<f64>);
+        let parts = par_map(rows.chunks(), threads, |js| -> Result<Part> {
+            let mut s = vec![0.0; ng * ng];
+            let (mut dinv, mut e) = (Vec::new(), Vec::new());
+            let mut bmat = Vec::new(); // B_j: ng × nj, row-major
+            let mut col = Vec::new();
+            for j in js {
+                let nj = rows.loc_off[j + 1] - rows.loc_off[j];
+                let mut d = vec![0.0; nj * nj];
+                bmat.clear();
+                bmat.resize(ng * nj, 0.0);
+                for o in rows.w_off[j]..rows.w_off[j + 1] {
+                    let r = rho[rows.group_of(o)];
+                    let (idx, val) = rows.terms(o);
+                    for (&ia, &va) in idx.iter().zip(val) {
+                        let ia = ia as usize;
+                        for (&ib, &vb) in idx.iter().zip(val) {
+                            let ib = ib as usize;
+                            match (ia >= ng, ib >= ng) {
+                                (true, true) => d[(ia - ng) * nj + ib - ng] += r * va * vb,
+                                (true, false) => bmat[ib * nj + ia - ng] += r * va * vb,
+                                (false, false) => s[ia * ng + ib] += r * va * vb,
+                                (false, true) => {}
                             }
                         }
                     }
-                    cholesky(&mut d, nj)?;
-                    // S −= B_j D_j⁻¹ B_jᵀ over the weights this sample touches
-                    let active: Vec<usize> = (0..ng)
-                        .filter(|&g| bmat[g * nj..(g + 1) * nj].iter().any(|&v| v != 0.0))
-                        .collect();
-                    for &g in &active {
-                        col.clear();
-                        col.extend_from_slice(&bmat[g * nj..(g + 1) * nj]);
-                        chol_solve(&d, nj, &mut col);
-                        for &h in &active {
-                            let bh = &bmat[h * nj..(h + 1) * nj];
-                            s[h * ng + g] -= bh.iter().zip(&col).map(|(a, b)| a * b).sum::<f64>();
+                }
+                cholesky(&mut d, nj)?;
+                let base = dinv.len();
+                dinv.resize(base + nj * nj, 0.0);
+                for b in 0..nj {
+                    col.clear();
+                    col.resize(nj, 0.0);
+                    col[b] = 1.0;
+                    chol_solve(&d, nj, &mut col);
+                    for a in 0..nj {
+                        dinv[base + a * nj + b] = col[a];
+                    }
+                }
+                let ebase = e.len();
+                if dense {
+                    e.resize(ebase + nj * ng, 0.0);
+                }
+                // S −= B_j D_j⁻¹ B_jᵀ over the weights this sample touches
+                let active: Vec<usize> = (0..ng)
+                    .filter(|&g| bmat[g * nj..(g + 1) * nj].iter().any(|&v| v != 0.0))
+                    .collect();
+                for &g in &active {
+                    col.clear();
+                    col.extend_from_slice(&bmat[g * nj..(g + 1) * nj]);
+                    chol_solve(&d, nj, &mut col);
+                    if dense {
+                        for a in 0..nj {
+                            e[ebase + a * ng + g] = col[a];
                         }
                     }
-                    dl.extend_from_slice(&d);
+                    for &h in &active {
+                        let bh = &bmat[h * nj..(h + 1) * nj];
+                        s[h * ng + g] -= bh.iter().zip(&col).map(|(a, b)| a * b).sum::<f64>();
+                    }
                 }
-                Ok((dl, s))
-            },
-        );
+            }
+            Ok((dinv, e, s))
+        });
         let mut s = vec![0.0; ng * ng];
-        let mut dl = Vec::new();
+        let (mut dinv, mut e) = (Vec::new(), Vec::new());
         for part in parts {
-            let (d, sp) = part?;
-            dl.extend_from_slice(&d);
+            let (d, ep, sp) = part?;
+            dinv.extend_from_slice(&d);
+            e.extend_from_slice(&ep);
             for (a, b) in s.iter_mut().zip(&sp) {
                 *a += b;
             }
         }
-        let mut dl_off = Vec::with_capacity(rows.n + 1);
-        let mut pos = 0;
+        let (mut d_off, mut e_off) = (Vec::with_capacity(rows.n + 1), Vec::new());
+        let (mut pos, mut epos) = (0, 0);
         for j in 0..rows.n {
-            dl_off.push(pos);
+            d_off.push(pos);
             let nj = rows.loc_off[j + 1] - rows.loc_off[j];
             pos += nj * nj;
+            if dense {
+                e_off.push(epos);
+                epos += nj * ng;
+            }
         }
-        dl_off.push(pos);
+        d_off.push(pos);
+        e_off.push(epos);
         for o in rows.w_off[rows.n]..rows.n_w() {
             let r = rho[rows.group_of(o)];
             let (idx, val) = rows.terms(o);
@@ -471,11 +502,31 @@ impl Normal {
             s[g * ng + g] += 1e-12 * scale;
         }
         cholesky(&mut s, ng)?;
-        Ok(Self { dl, dl_off, s })
+        Ok(Self {
+            dinv,
+            d_off,
+            e,
+            e_off,
+            s,
+        })
     }
 
-    fn local(&self, j: usize) -> &[f64] {
-        &self.dl[self.dl_off[j]..self.dl_off[j + 1]]
+    /// `y ← D_j⁻¹ r`.
+    fn local_solve(&self, j: usize, r: &[f64], y: &mut [f64]) {
+        let n = r.len();
+        let d = &self.dinv[self.d_off[j]..self.d_off[j + 1]];
+        for (a, ya) in y.iter_mut().enumerate() {
+            *ya = d[a * n..(a + 1) * n]
+                .iter()
+                .zip(r)
+                .map(|(x, y)| x * y)
+                .sum();
+        }
+    }
+
+    /// `E_j` (n_j × ng, row-major) if stored.
+    fn e(&self, j: usize) -> Option<&[f64]> {
+        (!self.e.is_empty()).then(|| &self.e[self.e_off[j]..self.e_off[j + 1]])
     }
 }
 
@@ -628,10 +679,12 @@ impl Solver<'_> {
         let rows = self.rows;
         let ng = rows.ng;
         let mut gp = vec![0.0; ng];
+        let mut r = Vec::new();
         let l0 = rows.loc_off[js.start];
         for j in js {
             let y = &mut vl[rows.loc_off[j] - l0..rows.loc_off[j + 1] - l0];
-            y.iter_mut().for_each(|v| *v = 0.0);
+            r.clear();
+            r.resize(y.len(), 0.0);
             let span = rows.w_off[j]..rows.w_off[j + 1];
             for o in span.clone() {
                 let to = self.rho[rows.group_of(o)] * (w[o] - u[o] - rows.c[o]);
@@ -644,11 +697,20 @@ impl Solver<'_> {
                     if i < ng {
                         gp[i] += a * to;
                     } else {
-                        y[i - ng] += a * to;
+                        r[i - ng] += a * to;
                     }
                 }
             }
-            chol_solve(self.normal.local(j), y.len(), y);
+            self.normal.local_solve(j, &r, y);
+            // the weights' right-hand side loses B_j y_j = E_jᵀ r_j
+            if let Some(e) = self.normal.e(j) {
+                for (ra, ea) in r.iter().zip(e.chunks_exact(ng)) {
+                    for (g, eg) in gp.iter_mut().zip(ea) {
+                        *g -= eg * ra;
+                    }
+                }
+                continue;
+            }
             for o in span {
                 let (idx, val) = rows.terms(o);
                 let so: f64 = idx
@@ -711,6 +773,12 @@ impl Solver<'_> {
     fn finish_local(&self, j: usize, vg: &[f64], v: &mut [f64], q: &mut Vec<f64>) {
         let rows = self.rows;
         let ng = rows.ng;
+        if let Some(e) = self.normal.e(j) {
+            for (va, ea) in v.iter_mut().zip(e.chunks_exact(ng)) {
+                *va -= ea.iter().zip(vg).map(|(x, y)| x * y).sum::<f64>();
+            }
+            return;
+        }
         q.clear();
         q.resize(v.len(), 0.0);
         for o in rows.w_off[j]..rows.w_off[j + 1] {
@@ -731,8 +799,11 @@ impl Solver<'_> {
                 }
             }
         }
-        chol_solve(self.normal.local(j), q.len(), q);
-        for (a, b) in v.iter_mut().zip(q.iter()) {
+        let n = v.len();
+        q.resize(2 * n, 0.0);
+        let (rhs, sol) = q.split_at_mut(n);
+        self.normal.local_solve(j, rhs, sol);
+        for (a, b) in v.iter_mut().zip(sol.iter()) {
             *a -= b;
         }
     }
@@ -918,6 +989,8 @@ impl SubproblemSolver for AdmmBackend {
         let ngr = rows.n_groups();
         let nl = rows.loc_off[n];
         let threads = self.threads.max(1);
+        let max_local = (0..n).map(|j| rows.loc_off[j + 1] - rows.loc_off[j]).max();
+        let dense = max_local.unwrap_or(0) * ng <= DENSE_LIMIT;
         // One ρ per group (each M_k, each layer's blocks, the copies), balanced on its own residuals.
         let kind = |g: usize| (g / kl).min(2);
         let mut rho0: Vec<f64> = (0..ngr).map(|g| self.rho[kind(g)]).collect();
@@ -935,7 +1008,7 @@ impl SubproblemSolver for AdmmBackend {
         let mut solver = Solver {
             rows: &rows,
             tau: tau_of(&rho),
-            normal: Normal::factor(&rows, &rho, threads)?,
+            normal: Normal::factor(&rows, &rho, threads, dense)?,
             rho,
             alpha: self.alpha,
             threads,
@@ -1097,7 +1170,7 @@ impl SubproblemSolver for AdmmBackend {
                 changed = true;
             }
             if changed {
-                solver.normal = Normal::factor(&rows, &solver.rho, threads)?;
+                solver.normal = Normal::factor(&rows, &solver.rho, threads, dense)?;
                 solver.tau = tau_of(&solver.rho);
             }
         }
@@ -1202,11 +1275,12 @@ mod tests {
     /// solve (one and two hidden layers, both outputs, one and three threads).
     #[test]
     fn rows_and_structured_solve_match_dense() {
-        for (spec, output, threads) in [
-            ("3-4-2", Activation::Relu, 1),
-            ("3-4-2", Activation::Linear, 1),
-            ("2-3-3-1", Activation::Relu, 3),
-            ("2-3-2-2", Activation::Linear, 1),
+        for (spec, output, threads, dense) in [
+            ("3-4-2", Activation::Relu, 1, true),
+            ("3-4-2", Activation::Linear, 1, false),
+            ("2-3-3-1", Activation::Relu, 3, true),
+            ("2-3-3-1", Activation::Relu, 2, false),
+            ("2-3-2-2", Activation::Linear, 1, false),
         ] {
             let (p, par) = instance(spec, output, 9);
             let lay = Layout::new(&p);
@@ -1269,7 +1343,7 @@ mod tests {
             let solver = Solver {
                 rows: &rows,
                 tau: vec![0.0; rows.n_groups()],
-                normal: Normal::factor(&rows, &rho, threads).unwrap(),
+                normal: Normal::factor(&rows, &rho, threads, dense).unwrap(),
                 rho,
                 alpha: 1.0,
                 threads,
