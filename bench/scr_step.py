@@ -94,6 +94,8 @@ def cvxnn_step(data_csv, backend, timeout):
         cmd = [CVXNN, "train", "--method", "scr", "--data", data_csv, "--arch", "3-3-2",
                "--output-activation", "relu", "--init", "zero", "--max-iter", "1",
                "--backend", backend, "--model-out", os.path.join(d, "m.json"), "--report", rep]
+        if backend == "admm":
+            cmd.append("--admm-exact")  # the full tolerance (1e-9), not inexact SCR's first step
         t0 = time.perf_counter()
         _, rss = run_child(cmd, timeout)
         wall = time.perf_counter() - t0

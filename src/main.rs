@@ -57,6 +57,10 @@ struct ScrArgs {
     /// ADMM worker threads (default: all cores); the answer does not depend on it.
     #[arg(long)]
     admm_threads: Option<usize>,
+    /// Solve every ADMM subproblem to --admm-tol (default: inexact SCR, a looser tolerance while
+    /// the violations are large and decreasing).
+    #[arg(long)]
+    admm_exact: bool,
     /// Weight λ of the product term ‖M_k‖_* of each hidden layer: one value, or one per hidden
     /// layer, comma-separated (e.g. 1,10).
     #[arg(
@@ -272,6 +276,7 @@ fn backend(args: &ScrArgs) -> Result<Box<dyn SubproblemSolver>> {
                 bail!("--admm-tol must be positive and --admm-max-iter at least 1");
             }
             let mut b = scr::AdmmBackend::with_tolerance(args.admm_tol, args.admm_max_iter);
+            b.adaptive = !args.admm_exact;
             match args.admm_threads {
                 Some(0) => bail!("--admm-threads must be at least 1"),
                 Some(t) => b.threads = t,

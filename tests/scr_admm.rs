@@ -90,3 +90,35 @@ fn deep_scr_converges_from_perturbed_start() {
     // the start was not already a fit
     assert!(run.history[0].output_error > 1e-4, "{:?}", run.history[0]);
 }
+
+/// Inexact SCR (the default: looser ADMM tolerances while the violations fall) reaches the same
+/// converged fit as exact solves with fewer ADMM iterations, and a reused backend gives the same
+/// run twice (no warm start carried across runs).
+#[test]
+fn inexact_scr_matches_exact_and_runs_are_independent() {
+    let mut exact = AdmmBackend::default();
+    exact.adaptive = false;
+    let (_, a) = common::perturbed_run(Activation::Relu, 2, &mut exact);
+    let mut inexact = AdmmBackend::default();
+    let (t, b) = common::perturbed_run(Activation::Relu, 2, &mut inexact);
+    for run in [&a, &b] {
+        assert_eq!(
+            run.summary.stop_reason,
+            StopReason::Converged,
+            "{:?}",
+            run.summary
+        );
+    }
+    assert!(b.model.relative_error(&t.data.x, &t.data.y).unwrap() < 1e-5);
+    assert!(a.summary.iterations.abs_diff(b.summary.iterations) <= 2);
+    let admm_iters =
+        |r: &cvxnn::scr::ScrRun| -> u32 { r.history.iter().map(|h| h.solver_iterations).sum() };
+    assert!(
+        admm_iters(&b) < admm_iters(&a),
+        "{} vs {}",
+        admm_iters(&b),
+        admm_iters(&a)
+    );
+    let (_, c) = common::perturbed_run(Activation::Relu, 2, &mut inexact);
+    assert_eq!(b.model, c.model);
+}

@@ -49,6 +49,16 @@ pub struct AdmmBackend {
     pub alpha: f64,
     /// Worker threads for the passes over the samples (1 = this thread only).
     pub threads: usize,
+    /// Inexact SCR: inside an SCR run, while the violations decrease, solve each subproblem only to
+    /// `clamp(ADAPTIVE_FACTOR × previous violation, eps, ADAPTIVE_MAX)` (`eps_abs`, `eps_rel` are the
+    /// floor); the first subproblem of a run to `ADAPTIVE_MAX`, and any after a step without
+    /// progress to the floor. The stopping test of SCR is on the true violations, so this changes
+    /// the cost and the path, not what "converged" means. Solves outside `scr::run` always use the
+    /// floor.
+    pub adaptive: bool,
+    /// The tolerance of the next solve when `adaptive` (set from the violation hint).
+    hint_tol: Option<f64>,
+    last_violation: Option<f64>,
     /// The last solve's split variables, reused as the next start when the sizes match.
     warm: Option<Warm>,
 }
@@ -69,6 +79,9 @@ impl Default for AdmmBackend {
             rho: [0.1, 1.0, 1.0],
             alpha: 1.6,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+            adaptive: true,
+            hint_tol: None,
+            last_violation: None,
             warm: None,
         }
     }
@@ -91,6 +104,11 @@ impl AdmmBackend {
 /// stopped at the 20 000-iteration cap for N = 100, 300 and 10 000; bounded by 100 it converged in
 /// 120, 200 and 1 150 iterations (10 and 1 000 gave the same counts).
 const RHO_RANGE: f64 = 100.0;
+
+/// Inexact SCR (see [`AdmmBackend::adaptive`]): the tolerance is this fraction of the previous
+/// SCR iterate's violation, and never looser than `ADAPTIVE_MAX`.
+const ADAPTIVE_FACTOR: f64 = 1e-3;
+const ADAPTIVE_MAX: f64 = 1e-5;
 
 /// Samples per chunk of a parallel pass. Fixed, so that the summation order — and so the result —
 /// does not depend on the number of threads.
@@ -592,6 +610,19 @@ fn apply_small(pm: &Matrix, col: &mut [f64], tmp: &mut [f64]) {
     col.copy_from_slice(&tmp[..m]);
 }
 
+/// One product column after pass 2: `w[r]` holds `z`; sets `w[r] ← P z` and `u[r] ← z − P z`.
+fn threshold_column(pm: &Matrix, r: Range<usize>, w: &mut [f64], u: &mut [f64], tmp: &mut [f64]) {
+    let m = r.len();
+    let z = &w[r.clone()];
+    for (a, t) in tmp[..m].iter_mut().enumerate() {
+        *t = (0..m).map(|b| pm.get(a, b) * z[b]).sum();
+    }
+    for (i, &pz) in r.zip(tmp[..m].iter()) {
+        u[i] = w[i] - pz;
+        w[i] = pz;
+    }
+}
+
 /// Adds the outer product `c cᵀ` to the (full, column-major) `m × m` array `gram`.
 fn add_outer(gram: &mut [f64], c: &[f64]) {
     let m = c.len();
@@ -821,73 +852,76 @@ impl Solver<'_> {
         w: &mut [f64],
         u: &mut [f64],
         av: &mut [f64],
-        t: &mut [f64],
         wp: &mut [f64],
+        record: bool,
     ) -> Vec<Vec<f64>> {
         let rows = self.rows;
         let sh = &rows.shape;
         let mut grams: Vec<Vec<f64>> = sh.m_rows.iter().map(|&m| vec![0.0; m * m]).collect();
         let (l0, w0) = (rows.loc_off[js.start], rows.w_off[js.start]);
         let mut q = Vec::new();
+        // the relaxed point α(Av + c) + (1 − α)w of one sample's rows
+        let mut ts = Vec::new();
         let alpha = self.alpha;
         for j in js {
             let v = &mut vl[rows.loc_off[j] - l0..rows.loc_off[j + 1] - l0];
             self.finish_local(j, vg, v, &mut q);
             let span = rows.w_off[j]..rows.w_off[j + 1];
             let base = span.start - w0;
+            ts.clear();
             for o in span.clone() {
                 let r = o - w0;
-                av[r] = rows.c[o] + rows.dot(o, vg, v);
-                t[r] = alpha * av[r] + (1.0 - alpha) * w[r];
-                wp[r] = w[r];
+                let a = rows.c[o] + rows.dot(o, vg, v);
+                if record {
+                    av[r] = a;
+                    wp[r] = w[r];
+                }
+                ts.push(alpha * a + (1.0 - alpha) * w[r]);
             }
-            // product columns: w = t + u, thresholded later
+            // product columns: w = t + u, thresholded (and u updated) in pass 3
             for (k, (&ms, &m)) in sh.m_start.iter().zip(&sh.m_rows).enumerate() {
                 let r = base + ms..base + ms + m;
-                for i in r.clone() {
-                    w[i] = t[i] + u[i];
+                for (wi, (ti, ui)) in w[r.clone()]
+                    .iter_mut()
+                    .zip(ts[ms..ms + m].iter().zip(&u[r.clone()]))
+                {
+                    *wi = ti + ui;
                 }
                 add_outer(&mut grams[k], &w[r]);
             }
             // 2×2 blocks
             for (b, &layer) in sh.blk_layer.iter().enumerate() {
-                let r0 = base + sh.blk_start + 4 * b;
+                let (s0, r0) = (sh.blk_start + 4 * b, base + sh.blk_start + 4 * b);
                 let z = [
-                    t[r0] + u[r0],
-                    t[r0 + 1] + u[r0 + 1],
-                    t[r0 + 2] + u[r0 + 2],
-                    t[r0 + 3] + u[r0 + 3],
+                    ts[s0] + u[r0],
+                    ts[s0 + 1] + u[r0 + 1],
+                    ts[s0 + 2] + u[r0 + 2],
+                    ts[s0 + 3] + u[r0 + 3],
                 ];
                 let out = svt_2x2(z, self.tau[rows.k_layers + layer]);
                 w[r0..r0 + 4].copy_from_slice(&out);
-                for i in r0..r0 + 4 {
-                    u[i] += t[i] - w[i];
+                for i in 0..4 {
+                    u[r0 + i] += ts[s0 + i] - out[i];
                 }
             }
             // copies
-            let end = span.end - w0;
-            for r in base + sh.nonneg_start..end {
-                let z = t[r] + u[r];
-                w[r] = if r < base + sh.nonpos_start {
+            for s in sh.nonneg_start..ts.len() {
+                let r = base + s;
+                let z = ts[s] + u[r];
+                w[r] = if s < sh.nonpos_start {
                     z.max(0.0)
                 } else {
                     z.min(0.0)
                 };
-                u[r] += t[r] - w[r];
+                u[r] += ts[s] - w[r];
             }
         }
         grams
     }
 
-    /// Pass 3: the thresholded product columns and their dual update.
-    fn pass_product(
-        &self,
-        js: Range<usize>,
-        projectors: &[Matrix],
-        w: &mut [f64],
-        u: &mut [f64],
-        t: &[f64],
-    ) {
+    /// Pass 3: the thresholded product columns and their dual update. `w` holds `z = t + u` from
+    /// pass 2; `w ← P z` and `u ← u + t − w = z − w`.
+    fn pass_product(&self, js: Range<usize>, projectors: &[Matrix], w: &mut [f64], u: &mut [f64]) {
         let rows = self.rows;
         let sh = &rows.shape;
         let w0 = rows.w_off[js.start];
@@ -895,11 +929,7 @@ impl Solver<'_> {
         for j in js {
             let base = rows.w_off[j] - w0;
             for (k, (&ms, &m)) in sh.m_start.iter().zip(&sh.m_rows).enumerate() {
-                let r = base + ms..base + ms + m;
-                apply_small(&projectors[k], &mut w[r.clone()], &mut tmp);
-                for i in r {
-                    u[i] += t[i] - w[i];
-                }
+                threshold_column(&projectors[k], base + ms..base + ms + m, w, u, &mut tmp);
             }
         }
     }
@@ -981,8 +1011,34 @@ impl SubproblemSolver for AdmmBackend {
         "admm"
     }
 
+    fn begin_run(&mut self) {
+        self.warm = None;
+        self.hint_tol = None;
+        self.last_violation = None;
+    }
+
+    fn set_violation_hint(&mut self, violation: Option<f64>) {
+        // Loose solves only while SCR makes progress: a stalled run (e.g. the zero start at its
+        // symmetric point) gets full-accuracy solves, which is what lets it move on.
+        let progress = match (violation, self.last_violation) {
+            (Some(v), Some(prev)) => v < 0.99 * prev,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        self.last_violation = violation;
+        self.hint_tol = match violation {
+            // the first step of a run: nothing to measure progress by yet
+            None => Some(ADAPTIVE_MAX),
+            Some(v) => (v.is_finite() && progress).then(|| (ADAPTIVE_FACTOR * v).min(ADAPTIVE_MAX)),
+        };
+    }
+
     fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution> {
         let p = sub.problem;
+        let (eps_abs, eps_rel) = match (self.adaptive, self.hint_tol) {
+            (true, Some(t)) => (t.max(self.eps_abs), t.max(self.eps_rel)),
+            _ => (self.eps_abs, self.eps_rel),
+        };
         let lay = Layout::new(p);
         let rows = Rows::build(p, &lay, sub.params)?;
         let (n, ng, n_w, kl) = (rows.n, rows.ng, rows.n_w(), rows.k_layers);
@@ -1023,7 +1079,8 @@ impl SubproblemSolver for AdmmBackend {
         let mut l_bounds: Vec<usize> = chunks.iter().map(|r| rows.loc_off[r.start]).collect();
         l_bounds.push(nl);
         let (mut vg, mut vl) = (vec![0.0; ng], vec![0.0; nl]);
-        let (mut av, mut t, mut wp) = (vec![0.0; n_w], vec![0.0; n_w], vec![0.0; n_w]);
+        // Av + c and the previous w, written on the iterations that test convergence
+        let (mut av, mut wp) = (vec![0.0; n_w], vec![0.0; n_w]);
         let (mut r_prim, mut r_dual) = (f64::INFINITY, f64::INFINITY);
         let mut converged = false;
         let mut iters = 0;
@@ -1031,6 +1088,7 @@ impl SubproblemSolver for AdmmBackend {
         let wn = rows.w_off[n];
         for k in 1..=self.max_iter {
             iters = k;
+            let record = k % check_every == 0 || k == self.max_iter;
             // v-update: AᵀRA v = AᵀR(w − u − c), samples eliminated (finished in pass_local)
             solver.v_update(&chunks, &l_bounds, &w, &u, &mut vg, &mut vl);
             // Av + c, relaxation, local proxes; Gram matrices of the product terms
@@ -1046,7 +1104,6 @@ impl SubproblemSolver for AdmmBackend {
                 let (wh, wt) = w.split_at_mut(wn);
                 let (uh, ut) = u.split_at_mut(wn);
                 let (avh, avt) = av.split_at_mut(wn);
-                let (th, tt) = t.split_at_mut(wn);
                 let (wph, wpt) = wp.split_at_mut(wn);
                 let items: Vec<_> = chunks
                     .iter()
@@ -1055,16 +1112,11 @@ impl SubproblemSolver for AdmmBackend {
                     .zip(split_at_bounds(wh, &w_bounds))
                     .zip(split_at_bounds(uh, &w_bounds))
                     .zip(split_at_bounds(avh, &w_bounds))
-                    .zip(split_at_bounds(th, &w_bounds))
                     .zip(split_at_bounds(wph, &w_bounds))
                     .collect();
-                let parts = par_map(
-                    items,
-                    threads,
-                    |((((((js, vlc), wc), uc), avc), tc), wpc)| {
-                        s.pass_local(js, vgr, vlc, wc, uc, avc, tc, wpc)
-                    },
-                );
+                let parts = par_map(items, threads, |(((((js, vlc), wc), uc), avc), wpc)| {
+                    s.pass_local(js, vgr, vlc, wc, uc, avc, wpc, record)
+                });
                 for part in parts {
                     for (g, pg) in grams.iter_mut().zip(&part) {
                         for (a, b) in g.iter_mut().zip(pg) {
@@ -1079,10 +1131,9 @@ impl SubproblemSolver for AdmmBackend {
                         let r = start + col * m - wn..start + (col + 1) * m - wn;
                         for i in r.clone() {
                             let o = i + wn;
-                            avt[i] = rows.c[o] + rows.dot(o, vgr, &[]);
-                            tt[i] = s.alpha * avt[i] + (1.0 - s.alpha) * wt[i];
-                            wpt[i] = wt[i];
-                            wt[i] = tt[i] + ut[i];
+                            let a = rows.c[o] + rows.dot(o, vgr, &[]);
+                            (avt[i], wpt[i]) = (a, wt[i]);
+                            wt[i] = s.alpha * a + (1.0 - s.alpha) * wt[i] + ut[i];
                         }
                         add_outer(&mut grams[layer], &wt[r]);
                     }
@@ -1102,30 +1153,25 @@ impl SubproblemSolver for AdmmBackend {
                 let pr = &projectors;
                 let (wh, wt) = w.split_at_mut(wn);
                 let (uh, ut) = u.split_at_mut(wn);
-                let (th, tt) = t.split_at_mut(wn);
                 let items: Vec<_> = chunks
                     .iter()
                     .cloned()
                     .zip(split_at_bounds(wh, &w_bounds))
                     .zip(split_at_bounds(uh, &w_bounds))
-                    .zip(split_at_bounds(th, &w_bounds))
                     .collect();
-                par_map(items, threads, |(((js, wc), uc), tc)| {
-                    s.pass_product(js, pr, wc, uc, tc)
+                par_map(items, threads, |((js, wc), uc)| {
+                    s.pass_product(js, pr, wc, uc)
                 });
                 let mut tmp = vec![0.0; rows.shape.m_rows.iter().copied().max().unwrap_or(0)];
                 for (layer, &m) in rows.shape.m_rows.iter().enumerate() {
                     let start = rows.glob_start[layer] - wn;
                     for col in 0..p.hidden_width(layer) {
                         let r = start + col * m..start + (col + 1) * m;
-                        apply_small(&pr[layer], &mut wt[r.clone()], &mut tmp);
-                        for i in r {
-                            ut[i] += tt[i] - wt[i];
-                        }
+                        threshold_column(&pr[layer], r, wt, ut, &mut tmp);
                     }
                 }
             }
-            if k % check_every != 0 && k != self.max_iter {
+            if !record {
                 continue;
             }
             let c = solver.check(&w, &u, &av, &wp);
@@ -1134,8 +1180,8 @@ impl SubproblemSolver for AdmmBackend {
             let aty = (norm(&c.aty_g).powi(2) + c.aty_l).sqrt();
             let av_norm = c.groups.iter().map(|g| g[1]).sum::<f64>().sqrt();
             let w_norm = c.groups.iter().map(|g| g[2]).sum::<f64>().sqrt();
-            let eps_p = self.eps_abs * (n_w as f64).sqrt() + self.eps_rel * av_norm.max(w_norm);
-            let eps_d = self.eps_abs * ((ng + nl) as f64).sqrt() + self.eps_rel * aty;
+            let eps_p = eps_abs * (n_w as f64).sqrt() + eps_rel * av_norm.max(w_norm);
+            let eps_d = eps_abs * ((ng + nl) as f64).sqrt() + eps_rel * aty;
             if !r_prim.is_finite() || !r_dual.is_finite() {
                 break;
             }
@@ -1149,8 +1195,8 @@ impl SubproblemSolver for AdmmBackend {
                 let [prim2, av2, w2, dw2, u2] = c.groups[g];
                 let rho_g = solver.rho[g];
                 let dim = (dims[g] as f64).sqrt();
-                let ep = self.eps_abs * dim + self.eps_rel * av2.sqrt().max(w2.sqrt());
-                let ed = self.eps_abs * dim + self.eps_rel * rho_g * u2.sqrt();
+                let ep = eps_abs * dim + eps_rel * av2.sqrt().max(w2.sqrt());
+                let ed = eps_abs * dim + eps_rel * rho_g * u2.sqrt();
                 let ratio = (prim2.sqrt() / ep) / (rho_g * dw2.sqrt() / ed).max(1e-300);
                 if (0.1..=10.0).contains(&ratio) {
                     continue;

@@ -64,4 +64,11 @@ pub trait SubproblemSolver {
     fn name(&self) -> &str;
     /// Solves one instance; errors only when no answer at all could be produced.
     fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution>;
+    /// Called by [`super::run`] before its first subproblem: forget what another run left behind
+    /// (warm starts), so that runs do not depend on each other.
+    fn begin_run(&mut self) {}
+    /// Called by [`super::run`] before each subproblem with the sum of the violations (product and
+    /// complementarity) of the previous SCR iterate, `None` before the first. A backend may solve
+    /// less accurately while the violations are large (inexact SCR); the default ignores it.
+    fn set_violation_hint(&mut self, _violation: Option<f64>) {}
 }

@@ -310,8 +310,14 @@ pub fn run(
     let mut history: Vec<IterationRecord> = Vec::new();
     let mut last: Option<(Iterate, Mlp)> = None;
     let mut stop = StopReason::IterationLimit;
+    backend.begin_run();
     for iteration in 1..=settings.max_iter {
         let t0 = Instant::now();
+        backend.set_violation_hint(
+            history
+                .last()
+                .map(|r| r.product_violation + r.complementarity_violation),
+        );
         let sol = backend.solve(&Subproblem {
             problem,
             params: &params,
