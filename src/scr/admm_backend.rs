@@ -905,15 +905,15 @@ impl Solver<'_> {
                 }
             }
             // copies
-            for s in sh.nonneg_start..ts.len() {
+            for (s, &t) in ts.iter().enumerate().skip(sh.nonneg_start) {
                 let r = base + s;
-                let z = ts[s] + u[r];
+                let z = t + u[r];
                 w[r] = if s < sh.nonpos_start {
                     z.max(0.0)
                 } else {
                     z.min(0.0)
                 };
-                u[r] += ts[s] - w[r];
+                u[r] += t - w[r];
             }
         }
         grams
