@@ -1225,9 +1225,10 @@ impl SubproblemSolver for AdmmBackend {
         let finite = v.iter().all(|x| x.is_finite());
         let status = if !finite {
             SolveStatus::Failed("ADMM diverged (non-finite iterate)".into())
-        } else if converged {
+        } else if converged && eps_abs <= self.eps_abs && eps_rel <= self.eps_rel {
             SolveStatus::Solved
         } else {
+            // the iteration cap, or converged to inexact SCR's looser tolerance
             SolveStatus::AlmostSolved
         };
         let objective = if finite {
