@@ -161,8 +161,92 @@ struct Rows {
     t_val: Vec<f64>,
 }
 
+/// The rows of some samples (or of the weights alone), built separately and then appended.
+#[derive(Default)]
+struct RowsPart {
+    w_off: Vec<usize>,
+    c: Vec<f64>,
+    group: Vec<u8>,
+    /// End of each row's terms (relative to this part).
+    t_end: Vec<usize>,
+    t_idx: Vec<u32>,
+    t_val: Vec<f64>,
+}
+
+impl RowsPart {
+    /// Appends the row `e` (terms merged by variable, zeros dropped; a sample's variables as
+    /// `ng + slot`, with `base` the sample's first variable).
+    fn push(
+        &mut self,
+        e: &Affine,
+        group: usize,
+        ng: usize,
+        base: usize,
+        merged: &mut Vec<(usize, f64)>,
+    ) -> Result<()> {
+        merged.clear();
+        merged.extend(e.terms.iter().filter(|t| t.1 != 0.0).copied());
+        merged.sort_by_key(|t| t.0);
+        merged.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 += b.1;
+            }
+            same
+        });
+        for &(var, val) in merged.iter().filter(|t| t.1 != 0.0) {
+            let idx = if var < ng { var } else { ng + var - base };
+            self.t_idx.push(u32::try_from(idx).map_err(|_| {
+                Error::InvalidArgument("problem too large for the ADMM backend".into())
+            })?);
+            self.t_val.push(val);
+        }
+        self.t_end.push(self.t_idx.len());
+        self.c.push(e.constant);
+        self.group.push(group as u8);
+        Ok(())
+    }
+
+    /// The rows of sample j, in the order of [`SampleShape`].
+    fn sample(
+        &mut self,
+        p: &ScrProblem,
+        lay: &Layout,
+        par: &super::Params,
+        j: usize,
+        merged: &mut Vec<(usize, f64)>,
+    ) -> Result<()> {
+        let (ng, kl) = (lay.n_weights, lay.n_hidden_layers());
+        let copies = 2 * kl;
+        let base = lay.sample_range(j).start;
+        for k in 0..kl {
+            for e in lay.product_column(p, par, k, j) {
+                self.push(&e, k, ng, base, merged)?;
+            }
+        }
+        for k in 0..kl {
+            for i in 0..p.hidden_width(k) {
+                let [a, b, c] = lay.complementarity_block(p, par, k, i, j);
+                for e in [a, b, c, Affine::constant(1.0)] {
+                    self.push(&e, kl + k, ng, base, merged)?;
+                }
+            }
+        }
+        for k in 0..kl {
+            for i in 0..p.hidden_width(k) {
+                self.push(&Affine::var(lay.h(k, i, j), 1.0), copies, ng, base, merged)?;
+                self.push(&lay.slack_expr(p, k, i, j), copies, ng, base, merged)?;
+            }
+        }
+        for var in lay.output_vars_of(j) {
+            self.push(&Affine::var(var, 1.0), copies, ng, base, merged)?;
+        }
+        Ok(())
+    }
+}
+
 impl Rows {
-    fn build(p: &ScrProblem, lay: &Layout, par: &super::Params) -> Result<Self> {
+    fn build(p: &ScrProblem, lay: &Layout, par: &super::Params, threads: usize) -> Result<Self> {
         let (n, kl, ng) = (lay.n, lay.n_hidden_layers(), lay.n_weights);
         if kl >= 100 {
             return Err(Error::InvalidArgument(format!(
@@ -204,79 +288,45 @@ impl Rows {
             t_idx: Vec::new(),
             t_val: Vec::new(),
         };
-        let copies = (2 * kl) as u8;
-        let mut merged: Vec<(usize, f64)> = Vec::new();
-        let mut push = |rows: &mut Rows, e: &Affine, group: usize, base: usize| -> Result<()> {
-            merged.clear();
-            merged.extend(e.terms.iter().filter(|t| t.1 != 0.0).copied());
-            merged.sort_by_key(|t| t.0);
-            merged.dedup_by(|b, a| {
-                let same = a.0 == b.0;
-                if same {
-                    a.1 += b.1;
-                }
-                same
-            });
-            for &(var, val) in merged.iter().filter(|t| t.1 != 0.0) {
-                let idx = if var < ng { var } else { ng + var - base };
-                rows.t_idx.push(u32::try_from(idx).map_err(|_| {
-                    Error::InvalidArgument("problem too large for the ADMM backend".into())
-                })?);
-                rows.t_val.push(val);
+        let parts = par_map(rows.chunks(), threads, |js| -> Result<RowsPart> {
+            let mut part = RowsPart::default();
+            let mut merged = Vec::new();
+            for j in js {
+                part.w_off.push(part.c.len());
+                part.sample(p, lay, par, j, &mut merged)?;
             }
-            rows.t_start.push(rows.t_idx.len());
-            rows.c.push(e.constant);
-            rows.group.push(group as u8);
-            Ok(())
-        };
-        for j in 0..n {
-            let range = lay.sample_range(j);
-            rows.w_off.push(rows.c.len());
-            rows.loc_off.push(range.start - ng);
-            let base = range.start;
-            for k in 0..kl {
-                for e in lay.product_column(p, par, k, j) {
-                    push(&mut rows, &e, k, base)?;
-                }
-            }
-            for k in 0..kl {
-                for i in 0..p.hidden_width(k) {
-                    let [a, b, c] = lay.complementarity_block(p, par, k, i, j);
-                    for e in [a, b, c, Affine::constant(1.0)] {
-                        push(&mut rows, &e, kl + k, base)?;
-                    }
-                }
-            }
-            for k in 0..kl {
-                for i in 0..p.hidden_width(k) {
-                    push(
-                        &mut rows,
-                        &Affine::var(lay.h(k, i, j), 1.0),
-                        copies as usize,
-                        base,
-                    )?;
-                    push(
-                        &mut rows,
-                        &lay.slack_expr(p, k, i, j),
-                        copies as usize,
-                        base,
-                    )?;
-                }
-            }
-            for var in lay.output_vars_of(j) {
-                push(&mut rows, &Affine::var(var, 1.0), copies as usize, base)?;
-            }
+            Ok(part)
+        });
+        for part in parts {
+            let part = part?;
+            let (r0, t0) = (rows.c.len(), rows.t_idx.len());
+            rows.w_off.extend(part.w_off.iter().map(|o| o + r0));
+            rows.c.extend_from_slice(&part.c);
+            rows.group.extend_from_slice(&part.group);
+            rows.t_start.extend(part.t_end.iter().map(|e| e + t0));
+            rows.t_idx.extend_from_slice(&part.t_idx);
+            rows.t_val.extend_from_slice(&part.t_val);
         }
+        rows.loc_off
+            .extend((0..n).map(|j| lay.sample_range(j).start - ng));
         rows.w_off.push(rows.c.len());
         rows.loc_off.push(lay.n_core - ng);
+        let mut part = RowsPart::default();
+        let mut merged = Vec::new();
         for k in 0..kl {
-            rows.glob_start.push(rows.c.len());
+            rows.glob_start.push(rows.c.len() + part.c.len());
             for l in 0..p.hidden_width(k) {
                 for e in lay.product_column(p, par, k, n + l) {
-                    push(&mut rows, &e, k, 0)?;
+                    part.push(&e, k, ng, 0, &mut merged)?;
                 }
             }
         }
+        let t0 = rows.t_idx.len();
+        rows.c.extend_from_slice(&part.c);
+        rows.group.extend_from_slice(&part.group);
+        rows.t_start.extend(part.t_end.iter().map(|e| e + t0));
+        rows.t_idx.extend_from_slice(&part.t_idx);
+        rows.t_val.extend_from_slice(&part.t_val);
         Ok(rows)
     }
 
@@ -1048,7 +1098,7 @@ impl SubproblemSolver for AdmmBackend {
             _ => (self.eps_abs, self.eps_rel),
         };
         let lay = Layout::new(p);
-        let rows = Rows::build(p, &lay, sub.params)?;
+        let rows = Rows::build(p, &lay, sub.params, self.threads.max(1))?;
         let (n, ng, n_w, kl) = (rows.n, rows.ng, rows.n_w(), rows.k_layers);
         let ngr = rows.n_groups();
         let nl = rows.loc_off[n];
@@ -1342,7 +1392,7 @@ mod tests {
         ] {
             let (p, par) = instance(spec, output, 9);
             let lay = Layout::new(&p);
-            let rows = Rows::build(&p, &lay, &par).unwrap();
+            let rows = Rows::build(&p, &lay, &par, threads).unwrap();
             let (ng, nl, n_w) = (rows.ng, rows.loc_off[rows.n], rows.n_w());
             let x_true: Vec<f64> = (0..ng + nl)
                 .map(|i| 1.0 + (i as f64 * 0.37).sin())
