@@ -55,31 +55,17 @@ fn admm_scr_converges_from_perturbed_start_both_outputs() {
 /// ≤ 1e-6 and an exact fit through the forward pass (seeded instance).
 #[test]
 fn deep_scr_converges_from_perturbed_start() {
-    use cvxnn::scr::{self, Init, ScrSettings};
-    use rand::SeedableRng;
-    let (t, p) = teacher_problem("3-3-3-1", Activation::Relu, 30, 3);
+    let (t, run) = common::perturbed_run_on(
+        "3-3-3-1",
+        30,
+        Activation::Relu,
+        3,
+        &mut AdmmBackend::default(),
+    );
     assert!(
         t.data.y.frobenius() > 0.1,
         "the teacher's outputs are not all zero"
     );
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1003);
-    let init = Init::Model {
-        model: t.model.perturbed(0.05, &mut rng),
-        label: "perturbed".into(),
-        detail: "the teacher with N(0, 0.05²) noise".into(),
-    };
-    let settings = ScrSettings {
-        max_iter: 40,
-        ..Default::default()
-    };
-    let run = scr::run(
-        &p,
-        &init,
-        &settings,
-        &mut AdmmBackend::default(),
-        &mut |_| {},
-    )
-    .unwrap();
     assert_eq!(
         run.summary.stop_reason,
         StopReason::Converged,

@@ -179,25 +179,13 @@ fn admm_agrees_with_interior_point_on_random_subproblems() {
 /// an exact fit (seeded instance; see README for how often it does over seeds).
 #[test]
 fn deep_scr_converges_from_perturbed_start_ipm() {
-    let (t, p) = teacher_problem("3-3-3-1", Activation::Relu, 30, 3);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1003);
-    let init = Init::Model {
-        model: t.model.perturbed(0.05, &mut rng),
-        label: "perturbed".into(),
-        detail: "the teacher with N(0, 0.05²) noise".into(),
-    };
-    let settings = ScrSettings {
-        max_iter: 40,
-        ..Default::default()
-    };
-    let run = scr::run(
-        &p,
-        &init,
-        &settings,
+    let (t, run) = common::perturbed_run_on(
+        "3-3-3-1",
+        30,
+        Activation::Relu,
+        3,
         &mut ClarabelBackend::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    );
     assert_eq!(
         run.summary.stop_reason,
         StopReason::Converged,

@@ -26,7 +26,19 @@ pub fn perturbed_run(
     seed: u64,
     backend: &mut dyn SubproblemSolver,
 ) -> (Teacher, ScrRun) {
-    let (t, p) = teacher_problem("3-3-2", output, 30, seed);
+    perturbed_run_on("3-3-2", 30, output, seed, backend)
+}
+
+/// SCR (at most 40 iterations) on a teacher of `spec` with `n` samples from the teacher perturbed
+/// by N(0, 0.05²) noise (noise seed `seed + 1000`, as `cvxnn train --init perturbed`).
+pub fn perturbed_run_on(
+    spec: &str,
+    n: usize,
+    output: Activation,
+    seed: u64,
+    backend: &mut dyn SubproblemSolver,
+) -> (Teacher, ScrRun) {
+    let (t, p) = teacher_problem(spec, output, n, seed);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
     let init = Init::Model {
         model: t.model.perturbed(0.05, &mut rng),
