@@ -194,3 +194,28 @@ fn deep_scr_converges_from_perturbed_start_ipm() {
     );
     assert!(run.model.relative_error(&t.data.x, &t.data.y).unwrap() < 1e-5);
 }
+
+/// The two backends follow the same SCR trajectory from the same perturbed start (ADMM with exact
+/// solves): the same iteration count to convergence and objectives that agree iteration by
+/// iteration.
+#[test]
+fn admm_and_interior_point_trajectories_agree() {
+    use cvxnn::scr::AdmmBackend;
+    let mut admm = AdmmBackend::default();
+    admm.adaptive = false;
+    let (_, a) = common::perturbed_run(Activation::Relu, 1, &mut admm);
+    let (_, b) = common::perturbed_run(Activation::Relu, 1, &mut ClarabelBackend::default());
+    assert_eq!(a.summary.stop_reason, StopReason::Converged);
+    assert_eq!(b.summary.stop_reason, StopReason::Converged);
+    assert_eq!(a.history.len(), b.history.len());
+    for (x, y) in a.history.iter().zip(&b.history) {
+        let rel = (x.objective - y.objective).abs() / y.objective;
+        assert!(
+            rel < 1e-6,
+            "iteration {}: {} vs {}",
+            x.iteration,
+            x.objective,
+            y.objective
+        );
+    }
+}
