@@ -338,7 +338,7 @@ impl Rows {
         2 * self.k_layers + 1
     }
 
-    /// The row ranges of every group (for per-group residuals).
+    /// The penalty group of row `o`.
     fn group_of(&self, o: usize) -> usize {
         self.group[o] as usize
     }
