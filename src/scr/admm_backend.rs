@@ -659,22 +659,23 @@ fn svt_projector(gram: &Matrix, tau: f64) -> Result<Matrix> {
     }))
 }
 
+/// `out[..m] ← P x` for a small dense `P` (m = x.len()).
+fn small_matvec(pm: &Matrix, x: &[f64], out: &mut [f64]) {
+    for (a, t) in out[..x.len()].iter_mut().enumerate() {
+        *t = x.iter().enumerate().map(|(b, xb)| pm.get(a, b) * xb).sum();
+    }
+}
+
 /// `col ← P col` for a small dense `P`.
 fn apply_small(pm: &Matrix, col: &mut [f64], tmp: &mut [f64]) {
-    let m = col.len();
-    for (a, t) in tmp[..m].iter_mut().enumerate() {
-        *t = (0..m).map(|b| pm.get(a, b) * col[b]).sum();
-    }
-    col.copy_from_slice(&tmp[..m]);
+    small_matvec(pm, col, tmp);
+    col.copy_from_slice(&tmp[..col.len()]);
 }
 
 /// One product column after pass 2: `w[r]` holds `z`; sets `w[r] ← P z` and `u[r] ← z − P z`.
 fn threshold_column(pm: &Matrix, r: Range<usize>, w: &mut [f64], u: &mut [f64], tmp: &mut [f64]) {
     let m = r.len();
-    let z = &w[r.clone()];
-    for (a, t) in tmp[..m].iter_mut().enumerate() {
-        *t = (0..m).map(|b| pm.get(a, b) * z[b]).sum();
-    }
+    small_matvec(pm, &w[r.clone()], tmp);
     for (i, &pz) in r.zip(tmp[..m].iter()) {
         u[i] = w[i] - pz;
         w[i] = pz;
@@ -772,24 +773,8 @@ impl Solver<'_> {
         let l0 = rows.loc_off[js.start];
         for j in js {
             let y = &mut vl[rows.loc_off[j] - l0..rows.loc_off[j + 1] - l0];
-            r.clear();
-            r.resize(y.len(), 0.0);
             let span = rows.w_off[j]..rows.w_off[j + 1];
-            for o in span.clone() {
-                let to = self.rho[rows.group_of(o)] * (w[o] - u[o] - rows.c[o]);
-                if to == 0.0 {
-                    continue;
-                }
-                let (idx, val) = rows.terms(o);
-                for (&i, &a) in idx.iter().zip(val) {
-                    let i = i as usize;
-                    if i < ng {
-                        gp[i] += a * to;
-                    } else {
-                        r[i - ng] += a * to;
-                    }
-                }
-            }
+            self.at_r(j, |o| w[o] - u[o] - rows.c[o], &mut gp, &mut r);
             self.normal.local_solve(j, &r, y);
             // the weights' right-hand side loses B_j y_j = E_jᵀ r_j
             if let Some(e) = self.normal.e(j) {
@@ -992,19 +977,13 @@ impl Solver<'_> {
         }
     }
 
-    /// `AᵀR x` for the rows of sample j: adds the weight part to `g` and returns the squared norm of
-    /// the local part.
-    fn at_r(
-        &self,
-        j: usize,
-        x: impl Fn(usize) -> f64,
-        g: &mut [f64],
-        scratch: &mut Vec<f64>,
-    ) -> f64 {
+    /// `AᵀR x` for the rows of sample j: adds the weight part to `g` and writes the local part
+    /// into `local`.
+    fn at_r(&self, j: usize, x: impl Fn(usize) -> f64, g: &mut [f64], local: &mut Vec<f64>) {
         let rows = self.rows;
         let ng = rows.ng;
-        scratch.clear();
-        scratch.resize(rows.loc_off[j + 1] - rows.loc_off[j], 0.0);
+        local.clear();
+        local.resize(rows.loc_off[j + 1] - rows.loc_off[j], 0.0);
         for o in rows.w_off[j]..rows.w_off[j + 1] {
             let xo = self.rho[rows.group_of(o)] * x(o);
             if xo == 0.0 {
@@ -1016,11 +995,10 @@ impl Solver<'_> {
                 if i < ng {
                     g[i] += a * xo;
                 } else {
-                    scratch[i - ng] += a * xo;
+                    local[i - ng] += a * xo;
                 }
             }
         }
-        scratch.iter().map(|v| v * v).sum()
     }
 
     /// The sums behind the stopping test and residual balancing.
@@ -1042,8 +1020,10 @@ impl Solver<'_> {
                 for o in rows.w_off[j]..rows.w_off[j + 1] {
                     add_row(&mut c, o);
                 }
-                c.dual_l += self.at_r(j, |o| w[o] - wp[o], &mut c.dual_g, &mut scratch);
-                c.aty_l += self.at_r(j, |o| u[o], &mut c.aty_g, &mut scratch);
+                self.at_r(j, |o| w[o] - wp[o], &mut c.dual_g, &mut scratch);
+                c.dual_l += norm(&scratch).powi(2);
+                self.at_r(j, |o| u[o], &mut c.aty_g, &mut scratch);
+                c.aty_l += norm(&scratch).powi(2);
             }
             c
         });
