@@ -90,7 +90,8 @@ struct ScrArgs {
     /// Extrapolation β: next parameters from x_k + β(x_k − x_{k−1}) (0 = as published).
     #[arg(long, default_value_t = 0.0)]
     extrapolation: f64,
-    /// Print the interior-point solver's own log (--backend ipm).
+    /// Print the subproblem solver's progress: the interior-point log, or ADMM's residuals and
+    /// penalties every 10 iterations.
     #[arg(long)]
     solver_verbose: bool,
 }
@@ -277,6 +278,7 @@ fn backend(args: &ScrArgs) -> Result<Box<dyn SubproblemSolver>> {
             }
             let mut b = scr::AdmmBackend::with_tolerance(args.admm_tol, args.admm_max_iter);
             b.adaptive = !args.admm_exact;
+            b.verbose = args.solver_verbose;
             match args.admm_threads {
                 Some(0) => bail!("--admm-threads must be at least 1"),
                 Some(t) => b.threads = t,

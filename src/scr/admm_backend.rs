@@ -37,12 +37,8 @@ pub struct AdmmBackend {
     /// Iteration cap of one subproblem.
     pub max_iter: usize,
     /// Initial penalties ρ of the three kinds of block of w: the product matrices, the 2×2 blocks,
-    /// the copies of H, S and Z. The copies' ρ is further multiplied by min(1, 30/N): at N = 300
-    /// the first subproblem of a perturbed start took 18 240 iterations with ρ = 1 there, 2 140 with
-    /// 0.1 and 1 530 with 0.01, while at N = 30 (the demo) ρ = 1 was fastest. The products' 0.1:
-    /// the zero-start step of the 3-3-2 teacher at N = 3 000 took 620 iterations with 1, 190 with
-    /// 0.3, 70 with 0.1 (N = 30 000: 210), while the demo's and the perturbed and random starts'
-    /// counts did not change. Heuristics, measured on 3-3-2 teachers.
+    /// the copies of H, S and Z, before the scaling with N of [`size_scales`]. Heuristics,
+    /// measured on 3-3-2 teachers.
     pub rho: [f64; 3],
     /// Over-relaxation α ∈ (0, 2): `A v + c` is replaced by `α (A v + c) + (1 − α) w` in the
     /// w- and u-updates.
@@ -56,6 +52,8 @@ pub struct AdmmBackend {
     /// the cost and the path, not what "converged" means. Solves outside `scr::run` always use the
     /// floor.
     pub adaptive: bool,
+    /// Print the residuals and penalties at every convergence check (to stderr).
+    pub verbose: bool,
     /// The tolerance of the next solve when `adaptive` (set from the violation hint).
     hint_tol: Option<f64>,
     last_violation: Option<f64>,
@@ -76,10 +74,11 @@ impl Default for AdmmBackend {
             eps_abs: 1e-9,
             eps_rel: 1e-9,
             max_iter: 20_000,
-            rho: [0.1, 1.0, 1.0],
+            rho: [1.0, 1.0, 1.0],
             alpha: 1.6,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
             adaptive: true,
+            verbose: false,
             hint_tol: None,
             last_violation: None,
             warm: None,
@@ -105,6 +104,25 @@ impl AdmmBackend {
 /// 120, 200 and 1 150 iterations (10 and 1 000 gave the same counts; measured with the products'
 /// ρ starting at 1 and balancing every 10 iterations).
 const RHO_RANGE: f64 = 100.0;
+
+/// How the initial ρ of the products and of the copies scale with the number of samples N:
+/// `(min(1, √(30/N)), clamp(30/N, 0.003, 1))`.
+///
+/// - Products: the dual of `λ‖M‖_*` is a matrix of spectral norm ≤ λ spread over N columns, so its
+///   entries shrink like 1/√N while `M`'s do not. A fixed ρ = 0.1 (best at N = 3 000) made the
+///   zero-start step of the 3-3-2 teacher take 200 iterations at N = 100 000 (the dual residual
+///   dominating throughout); with 1/√N it takes 50 (N = 10 000: 80 → 50, N = 30 000:
+///   120 → 40). Perturbed and random starts at N = 30, 300, 1 000 (40 SCR iterations each) took
+///   73 040 ADMM iterations in total instead of 73 150 (each run within 6 %).
+/// - Copies: at N = 300 the first subproblem of a perturbed start took 18 240 iterations with
+///   ρ = 1 there, 2 140 with 0.1 and 1 530 with 0.01, while at N = 30 (the demo) ρ = 1 was
+///   fastest; hence 30/N. Below 0.003 (N > 10 000) the balancing had to raise it again for
+///   150 iterations of the zero-start step at N = 100 000; a floor at 0.01 or 0.03 cost the
+///   perturbed first step at N = 10 000 1.6–1.8× the iterations.
+fn size_scales(n: usize) -> (f64, f64) {
+    let r = 30.0 / n.max(1) as f64;
+    (r.sqrt().min(1.0), r.clamp(0.003, 1.0))
+}
 
 /// Inexact SCR (see [`AdmmBackend::adaptive`]): the tolerance is this fraction of the previous
 /// SCR iterate's violation, and never looser than `ADAPTIVE_MAX`.
@@ -458,6 +476,7 @@ const DENSE_LIMIT: usize = 1024;
 
 /// The factored normal matrix `AᵀRA`: per-sample local blocks and the Schur complement in the
 /// weights.
+#[derive(Default)]
 struct Normal {
     /// The inverses `D_j⁻¹` of the local blocks, concatenated (n_j² each, row-major).
     dinv: Vec<f64>,
@@ -1088,7 +1107,14 @@ impl SubproblemSolver for AdmmBackend {
         // One ρ per group (each M_k, each layer's blocks, the copies), balanced on its own residuals.
         let kind = |g: usize| (g / kl).min(2);
         let mut rho0: Vec<f64> = (0..ngr).map(|g| self.rho[kind(g)]).collect();
-        rho0[2 * kl] *= (30.0 / n as f64).min(1.0);
+        let (prod_scale, copy_scale) = size_scales(n);
+        for (g, r) in rho0.iter_mut().enumerate() {
+            match kind(g) {
+                0 => *r *= prod_scale,
+                2 => *r *= copy_scale,
+                _ => {}
+            }
+        }
         let (mut w, mut u, rho) = match self.warm.take() {
             Some(wm) if wm.w.len() == n_w && wm.rho.len() == ngr => (wm.w, wm.u, wm.rho),
             _ => (rows.c.clone(), vec![0.0; n_w], rho0.clone()),
@@ -1220,6 +1246,14 @@ impl SubproblemSolver for AdmmBackend {
             let w_norm = c.groups.iter().map(|g| g[2]).sum::<f64>().sqrt();
             let eps_p = eps_abs * (n_w as f64).sqrt() + eps_rel * av_norm.max(w_norm);
             let eps_d = eps_abs * ((ng + nl) as f64).sqrt() + eps_rel * aty;
+            if self.verbose {
+                let rho: Vec<String> = solver.rho.iter().map(|r| format!("{r:.2e}")).collect();
+                eprintln!(
+                    "  admm {k:>6}  primal {r_prim:.3e} (tol {eps_p:.1e})  dual {r_dual:.3e} \
+                     (tol {eps_d:.1e})  rho [{}]",
+                    rho.join(", ")
+                );
+            }
             if !r_prim.is_finite() || !r_dual.is_finite() {
                 break;
             }
@@ -1257,6 +1291,8 @@ impl SubproblemSolver for AdmmBackend {
                 changed = true;
             }
             if changed {
+                // free the old factors first: they are most of the memory
+                drop(std::mem::take(&mut solver.normal));
                 solver.normal = Normal::factor(&rows, &solver.rho, threads, dense)?;
                 solver.tau = tau_of(&solver.rho);
             }
