@@ -23,7 +23,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CVXNN = os.path.join(ROOT, "target", "release", "cvxnn")
+CVXNN = os.environ.get("CVXNN_BIN", os.path.join(ROOT, "target", "release", "cvxnn"))
 
 
 def solve_cvxpy(data_csv, form):
