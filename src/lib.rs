@@ -14,8 +14,10 @@
 //! assert_eq!(teacher.model.relative_error(&teacher.data.x, &teacher.data.y).unwrap(), 0.0);
 //! ```
 
+pub mod compare;
 pub mod data;
 pub mod error;
+pub mod gradient;
 pub mod linalg;
 pub mod net;
 pub mod report;

@@ -3,8 +3,9 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cvxnn::data::{self, Dataset, Targets};
+use cvxnn::gradient::{self, GradRecord, GradRun, GradSettings, InitScheme, Optimizer};
 use cvxnn::net::{Activation, Architecture, Mlp};
-use cvxnn::report::{ProblemInfo, Report};
+use cvxnn::report::{GradReport, GradRunReport, ProblemInfo, Report};
 use cvxnn::scr::{self, Init, IterationRecord, ScrProblem, ScrRun, ScrSettings, SubproblemSolver};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
@@ -28,6 +29,9 @@ enum Command {
     Demo(DemoArgs),
     /// Train a network on a data file or a planted teacher, write the model and a report.
     Train(TrainArgs),
+    /// Run several methods on the same problems (K seeded teachers, or a data file) from several
+    /// random starts; print success rates and medians per method, write the rows (JSON) and a plot.
+    Compare(CompareArgs),
     /// Evaluate a saved model on a data file.
     Eval(EvalArgs),
     /// Generate data.
@@ -146,10 +150,141 @@ enum DemoInit {
     Zero,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum Method {
     /// Sequential convex relaxation (docs/scr-method.md).
     Scr,
+    /// Full-batch gradient descent.
+    Gd,
+    /// Mini-batch SGD with momentum.
+    Sgd,
+    /// Adam (full batch unless --batch).
+    Adam,
+    /// L-BFGS with a strong-Wolfe line search.
+    Lbfgs,
+    /// Levenberg–Marquardt (nonlinear least squares; small networks).
+    Lm,
+    /// SCR, then L-BFGS from SCR's network.
+    #[value(name = "scr+lbfgs")]
+    ScrLbfgs,
+}
+
+impl Method {
+    fn gradient(self) -> Option<GradMethod> {
+        match self {
+            Method::Scr => None,
+            Method::Gd => Some(GradMethod::Gd),
+            Method::Sgd => Some(GradMethod::Sgd),
+            Method::Adam => Some(GradMethod::Adam),
+            Method::Lbfgs | Method::ScrLbfgs => Some(GradMethod::Lbfgs),
+            Method::Lm => Some(GradMethod::Lm),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum GradMethod {
+    Gd,
+    Sgd,
+    Adam,
+    Lbfgs,
+    Lm,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum SchemeArg {
+    /// N(0, 2/n_in) weights, zero biases.
+    He,
+    /// N(0, 2/(n_in + n_out)) weights, zero biases.
+    Glorot,
+}
+
+#[derive(Args, Clone)]
+struct GradArgs {
+    /// Iteration cap of the gradient method [default: gd 20000, sgd 5000, adam 5000, lbfgs 2000,
+    /// lm 500].
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Learning rate [default: gd 0.1, sgd 0.01, adam 0.01].
+    #[arg(long, allow_hyphen_values = true)]
+    lr: Option<f64>,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f64,
+    /// Mini-batch size [default: sgd 32; adam full batch].
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Adam β₁.
+    #[arg(long, default_value_t = 0.9)]
+    beta1: f64,
+    /// Adam β₂.
+    #[arg(long, default_value_t = 0.999)]
+    beta2: f64,
+    /// Adam ε.
+    #[arg(long, default_value_t = 1e-8)]
+    adam_eps: f64,
+    /// L-BFGS memory (correction pairs).
+    #[arg(long, default_value_t = 10)]
+    memory: usize,
+    /// Stop when the gradient norm is at most this.
+    #[arg(long, default_value_t = 1e-12)]
+    grad_tol: f64,
+    /// Weight initialisation of --init random for gradient methods.
+    #[arg(long, value_enum, default_value = "he")]
+    init_scheme: SchemeArg,
+    /// Seed of the mini-batch order (default: --seed).
+    #[arg(long)]
+    batch_seed: Option<u64>,
+}
+
+impl GradArgs {
+    /// Settings of a gradient method; `output_tol` stops on the output error (default 1e-9).
+    fn settings(&self, m: GradMethod, output_tol: Option<f64>, seed: u64) -> GradSettings {
+        let lr = |d: f64| self.lr.unwrap_or(d);
+        let (optimizer, steps) = match m {
+            GradMethod::Gd => (Optimizer::Gd { lr: lr(0.1) }, 20_000),
+            GradMethod::Sgd => (
+                Optimizer::Sgd {
+                    lr: lr(0.01),
+                    momentum: self.momentum,
+                    batch: self.batch.unwrap_or(32),
+                },
+                5_000,
+            ),
+            GradMethod::Adam => (
+                Optimizer::Adam {
+                    lr: lr(0.01),
+                    beta1: self.beta1,
+                    beta2: self.beta2,
+                    eps: self.adam_eps,
+                    batch: self.batch,
+                },
+                5_000,
+            ),
+            GradMethod::Lbfgs => (
+                Optimizer::Lbfgs {
+                    memory: self.memory,
+                },
+                2_000,
+            ),
+            GradMethod::Lm => (Optimizer::Lm, 500),
+        };
+        GradSettings {
+            optimizer,
+            max_iter: self.steps.unwrap_or(steps),
+            output_tol: output_tol.unwrap_or(1e-9),
+            grad_tol: self.grad_tol,
+            seed: self.batch_seed.unwrap_or(seed),
+            record_every: 0,
+        }
+    }
+
+    fn scheme(&self) -> InitScheme {
+        match self.init_scheme {
+            SchemeArg::He => InitScheme::He,
+            SchemeArg::Glorot => InitScheme::Glorot,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -190,7 +325,8 @@ struct TrainArgs {
     /// Output activation: linear or relu.
     #[arg(long, default_value = "linear")]
     output_activation: Activation,
-    /// Start of the SCR parameters.
+    /// Start: of the SCR parameters (SCR, scr+lbfgs), or of the network (gradient methods:
+    /// random = --init-scheme, seeded by --init-seed).
     #[arg(long, value_enum, default_value = "random")]
     init: InitKind,
     /// Seed of the random start and of the teacher perturbation (default: --seed).
@@ -213,6 +349,56 @@ struct TrainArgs {
     plot: Option<PathBuf>,
     #[command(flatten)]
     scr: ScrArgs,
+    #[command(flatten)]
+    grad: GradArgs,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Number of planted teachers (seeds --seed, --seed + 1, …).
+    #[arg(long, conflicts_with = "data", required_unless_present = "data")]
+    teachers: Option<usize>,
+    /// A data file instead of teachers (CSV or .npy).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Target columns by header name (default: the last n_y columns).
+    #[arg(long, value_delimiter = ',')]
+    targets: Option<Vec<String>>,
+    /// Architecture of the teachers and of the trained networks.
+    #[arg(long, default_value = "3-3-2")]
+    arch: String,
+    /// Output activation: linear or relu.
+    #[arg(long, default_value = "linear")]
+    output_activation: Activation,
+    /// Samples per teacher.
+    #[arg(long, default_value_t = 30)]
+    n: usize,
+    /// First teacher seed, and the base of the start seeds.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Random starts per problem (every method gets the same start seeds).
+    #[arg(long, default_value_t = 1)]
+    starts: usize,
+    /// Methods, comma-separated: scr, gd, sgd, adam, lbfgs, lm, scr+lbfgs.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "adam,lbfgs,lm,scr,scr+lbfgs"
+    )]
+    methods: Vec<Method>,
+    /// Runs in parallel [default: all cores].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Where to write the rows and the summary (JSON).
+    #[arg(long, default_value = "compare.json")]
+    json: PathBuf,
+    /// Where to write the plot of the final output errors (SVG).
+    #[arg(long, default_value = "compare.svg")]
+    plot: PathBuf,
+    #[command(flatten)]
+    scr: ScrArgs,
+    #[command(flatten)]
+    grad: GradArgs,
 }
 
 #[derive(Args)]
@@ -260,6 +446,7 @@ fn main() {
     let result = match cli.command {
         Command::Demo(a) => demo(a),
         Command::Train(a) => train(a),
+        Command::Compare(a) => compare(a),
         Command::Eval(a) => eval(a),
         Command::Generate(g) => generate(g),
     };
@@ -466,9 +653,10 @@ fn targets_for(names: &Option<Vec<String>>, n_outputs: usize) -> Targets {
 }
 
 fn train(a: TrainArgs) -> Result<()> {
-    let Method::Scr = a.method;
     let settings = a.scr.settings();
-    settings.validate()?;
+    if a.method == Method::Scr || a.method == Method::ScrLbfgs {
+        settings.validate()?;
+    }
     let (arch, dataset, teacher) = match (&a.data, &a.teacher) {
         (Some(path), None) => {
             let Some(spec) = &a.arch else {
@@ -489,8 +677,6 @@ fn train(a: TrainArgs) -> Result<()> {
         }
         _ => bail!("give either --data FILE or --teacher ARCH"),
     };
-    let problem = ScrProblem::new(&dataset.x, &dataset.y, &arch)?;
-    let mut backend = backend(&a.scr)?;
     let init_seed = a.init_seed.unwrap_or(a.seed);
     let init = match a.init {
         InitKind::Zero => Init::Zero,
@@ -508,29 +694,308 @@ fn train(a: TrainArgs) -> Result<()> {
             let Some(p) = &a.init_model else {
                 bail!("--init model needs --init-model PATH");
             };
+            let model = Mlp::load(p)?;
+            if model.arch != arch {
+                bail!(
+                    "--init-model {} is a {} network, training a {arch}",
+                    p.display(),
+                    model.arch
+                );
+            }
             Init::Model {
-                model: Mlp::load(p)?,
+                model,
                 label: "model".into(),
                 detail: format!("the model in {}", p.display()),
             }
         }
     };
-    let run = run_with_progress(&problem, &init, &settings, backend.as_mut())?;
-    print_table(std::slice::from_ref(&run));
+    let problem_info = ProblemInfo {
+        architecture: arch.spec(),
+        output_activation: arch.output.to_string(),
+        n_samples: dataset.n_samples(),
+        data: dataset.source.clone(),
+    };
+    let Some(gm) = a.method.gradient() else {
+        let problem = ScrProblem::new(&dataset.x, &dataset.y, &arch)?;
+        let mut backend = backend(&a.scr)?;
+        let run = run_with_progress(&problem, &init, &settings, backend.as_mut())?;
+        print_table(std::slice::from_ref(&run));
+        run.model.save(&a.model_out)?;
+        eprintln!("model written to {}", a.model_out.display());
+        let report = Report::new(problem_info, settings, std::slice::from_ref(&run));
+        write_outputs(&report, a.report.as_deref(), a.plot.as_deref())?;
+        return any_failed(std::slice::from_ref(&run));
+    };
+    let gsettings = a.grad.settings(gm, a.scr.output_tol, a.seed);
+    gsettings.validate()?;
+    // the gradient method's start: SCR's answer, or a network
+    let (scr_run, start) = if a.method == Method::ScrLbfgs {
+        let problem = ScrProblem::new(&dataset.x, &dataset.y, &arch)?;
+        let mut backend = backend(&a.scr)?;
+        let run = run_with_progress(&problem, &init, &settings, backend.as_mut())?;
+        print_table(std::slice::from_ref(&run));
+        any_failed(std::slice::from_ref(&run))?;
+        let m = run.model.clone();
+        (Some(run), m)
+    } else {
+        let m = match &init {
+            Init::Zero => Mlp::zeros(&arch),
+            Init::Random { seed } => gradient::init_model(&arch, a.grad.scheme(), *seed),
+            Init::Model { model, .. } => model.clone(),
+        };
+        (None, m)
+    };
+    let (label, detail) = match (&init, &scr_run) {
+        (Init::Random { seed }, None) => (
+            "random".to_string(),
+            format!("{:?} initialisation, seed {seed}", a.grad.scheme()),
+        ),
+        (Init::Zero, None) => ("zero".into(), "all parameters zero".into()),
+        _ => (init.label(), init.detail()),
+    };
+    let run = grad_with_progress(&dataset, &start, &gsettings, &label)?;
+    print_grad_table(&[(label.clone(), &run)]);
     run.model.save(&a.model_out)?;
     eprintln!("model written to {}", a.model_out.display());
-    let report = Report::new(
-        ProblemInfo {
-            architecture: arch.spec(),
-            output_activation: arch.output.to_string(),
-            n_samples: dataset.n_samples(),
-            data: dataset.source.clone(),
-        },
-        settings,
-        std::slice::from_ref(&run),
+    let method = if a.method == Method::ScrLbfgs {
+        "scr+lbfgs"
+    } else {
+        gsettings.optimizer.name()
+    };
+    let report = GradReport::new(
+        method,
+        problem_info,
+        gsettings,
+        scr_run.as_ref().map(|_| settings.clone()),
+        vec![GradRunReport::new(label, detail, scr_run.as_ref(), &run)],
     );
-    write_outputs(&report, a.report.as_deref(), a.plot.as_deref())?;
-    any_failed(std::slice::from_ref(&run))
+    if let Some(p) = &a.report {
+        report.save(p)?;
+        eprintln!("report written to {}", p.display());
+    }
+    if let Some(p) = &a.plot {
+        std::fs::write(p, report.loss_svg()).with_context(|| format!("{}", p.display()))?;
+        eprintln!("plot written to {}", p.display());
+    }
+    if run.summary.stop_reason == gradient::GradStop::Diverged {
+        bail!("the {method} run diverged (non-finite loss): lower --lr");
+    }
+    Ok(())
+}
+
+/// Runs a gradient method with a progress bar on stderr (shown only on a terminal).
+fn grad_with_progress(
+    ds: &Dataset,
+    start: &Mlp,
+    settings: &GradSettings,
+    label: &str,
+) -> Result<GradRun> {
+    let bar = ProgressBar::new(settings.max_iter as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} [{elapsed_precise}] {bar:30} {pos:>6}/{len} {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar.set_prefix(format!("{} {label}", settings.optimizer.name()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
+    let mut observe = |r: &GradRecord| {
+        bar.set_position(r.iteration as u64);
+        bar.set_message(format!(
+            "loss {:.2e}  out {:.2e}  |g| {:.1e}",
+            r.loss, r.output_error, r.grad_norm
+        ));
+    };
+    let run = gradient::train(&ds.x, &ds.y, start, settings, &mut observe);
+    bar.finish_and_clear();
+    Ok(run?)
+}
+
+fn print_grad_table(runs: &[(String, &GradRun)]) {
+    println!(
+        "{:<10} {:<7} {:>7} {:>7} {:>20} {:>12} {:>12} {:>10} {:>9}",
+        "init", "method", "iters", "evals", "stop", "loss (mse)", "output err", "|grad|", "seconds"
+    );
+    for (init, r) in runs {
+        let s = &r.summary;
+        let stop = serde_json::to_value(s.stop_reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        println!(
+            "{:<10} {:<7} {:>7} {:>7} {:>20} {:>12.3e} {:>12.3e} {:>10.2e} {:>9.3}",
+            init,
+            r.method,
+            s.iterations,
+            s.evaluations,
+            stop,
+            s.loss,
+            s.output_error,
+            s.grad_norm,
+            s.seconds
+        );
+    }
+}
+
+fn compare(a: CompareArgs) -> Result<()> {
+    use cvxnn::compare::{self, MethodSpec, Problem};
+    let arch = Architecture::parse(&a.arch, a.output_activation)?;
+    let scr_settings = a.scr.settings();
+    scr_settings.validate()?;
+    if a.starts == 0 || a.teachers == Some(0) {
+        bail!("--teachers and --starts must be at least 1");
+    }
+    if a.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    if a.methods.is_empty() {
+        bail!("--methods: give at least one method");
+    }
+    backend(&a.scr)?; // fail early on an unavailable backend
+    let mut methods = Vec::new();
+    for &m in &a.methods {
+        let name = m
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        if methods.iter().any(|x: &compare::Method| x.name == name) {
+            bail!("--methods lists {name} twice");
+        }
+        let spec = match (m, m.gradient()) {
+            (Method::Scr, _) => MethodSpec::Scr(scr_settings.clone()),
+            (Method::ScrLbfgs, Some(g)) => MethodSpec::ScrThen(
+                scr_settings.clone(),
+                a.grad.settings(g, a.scr.output_tol, a.seed),
+            ),
+            (_, Some(g)) => MethodSpec::Grad(a.grad.settings(g, a.scr.output_tol, a.seed)),
+            (_, None) => unreachable!("only SCR has no gradient stage"),
+        };
+        if let MethodSpec::Grad(g) | MethodSpec::ScrThen(_, g) = &spec {
+            g.validate()?;
+        }
+        methods.push(compare::Method { name, spec });
+    }
+    let problems: Vec<Problem> = match (&a.data, a.teachers) {
+        (Some(path), _) => {
+            let ds = Dataset::load(path, &targets_for(&a.targets, arch.n_outputs()))?;
+            vec![Problem {
+                name: path.display().to_string(),
+                teacher_seed: None,
+                x: ds.x,
+                y: ds.y,
+            }]
+        }
+        (None, Some(k)) => (0..k as u64)
+            .map(|i| {
+                let seed = a.seed + i;
+                let t = data::planted_teacher(&arch, a.n, seed)?;
+                Ok(Problem {
+                    name: format!("teacher seed {seed}"),
+                    teacher_seed: Some(seed),
+                    x: t.data.x,
+                    y: t.data.y,
+                })
+            })
+            .collect::<Result<_>>()?,
+        (None, None) => bail!("give --teachers K or --data FILE"),
+    };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let total = methods.len() * problems.len() * a.starts;
+    eprintln!(
+        "compare: {} on {} problem(s) × {} start(s) = {total} runs, {jobs} in parallel",
+        methods
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        problems.len(),
+        a.starts
+    );
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} runs")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
+    let make_backend = || -> cvxnn::Result<Box<dyn SubproblemSolver>> {
+        backend(&a.scr).map_err(|e| cvxnn::Error::Unavailable(e.to_string()))
+    };
+    let rows = compare::run_all(
+        &make_backend,
+        &arch,
+        &methods,
+        &problems,
+        a.starts,
+        a.seed,
+        jobs,
+        &|done, _| bar.set_position(done as u64),
+    )?;
+    bar.finish_and_clear();
+    let summary = compare::summarize(&methods, &rows);
+    let what = match a.teachers {
+        Some(k) if a.data.is_none() => format!("{k} teachers {arch}, N = {}", a.n),
+        _ => format!("{arch} on {}", problems[0].name),
+    };
+    println!("compare: {what}, {} start(s) each", a.starts);
+    println!(
+        "{:<10} {:>5} {:>12} {:>12} {:>7} {:>12} {:>12} {:>10}",
+        "method",
+        "runs",
+        "err < 1e-6",
+        "err < 1e-2",
+        "failed",
+        "median loss",
+        "median err",
+        "median s"
+    );
+    for s in &summary {
+        println!(
+            "{:<10} {:>5} {:>12} {:>12} {:>7} {:>12.3e} {:>12.3e} {:>10.3}",
+            s.method,
+            s.runs,
+            format!("{}/{}", s.exact, s.runs),
+            format!("{}/{}", s.close, s.runs),
+            s.failed,
+            s.median_loss,
+            s.median_output_error,
+            s.median_seconds
+        );
+    }
+    let doc = serde_json::json!({
+        "format": "cvxnn-compare",
+        "version": 1,
+        "cvxnn_version": env!("CARGO_PKG_VERSION"),
+        "problem": {
+            "architecture": arch.spec(),
+            "output_activation": arch.output.to_string(),
+            "source": what,
+            "starts": a.starts,
+            "seed": a.seed,
+        },
+        "scr_settings": scr_settings,
+        "methods": methods.iter().map(|m| match &m.spec {
+            MethodSpec::Scr(_) => serde_json::json!({"name": m.name}),
+            MethodSpec::Grad(g) | MethodSpec::ScrThen(_, g) => serde_json::json!({"name": m.name, "gradient": g}),
+        }).collect::<Vec<_>>(),
+        "summary": summary,
+        "rows": rows,
+    });
+    let text = serde_json::to_string_pretty(&doc)?;
+    std::fs::write(&a.json, text + "\n").with_context(|| format!("{}", a.json.display()))?;
+    eprintln!("rows written to {}", a.json.display());
+    let svg = compare::plot(&format!("compare: {what}"), &methods, &rows);
+    std::fs::write(&a.plot, svg).with_context(|| format!("{}", a.plot.display()))?;
+    eprintln!("plot written to {}", a.plot.display());
+    let failed: usize = summary.iter().map(|s| s.failed).sum();
+    if failed > 0 {
+        bail!(
+            "{failed} run(s) failed: see the \"error\" field of their rows in {}",
+            a.json.display()
+        );
+    }
+    Ok(())
 }
 
 fn eval(a: EvalArgs) -> Result<()> {

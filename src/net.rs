@@ -193,6 +193,16 @@ impl Mlp {
         Ok(())
     }
 
+    /// Every weight and bias zero.
+    pub fn zeros(arch: &Architecture) -> Self {
+        let w = &arch.widths;
+        Self {
+            arch: arch.clone(),
+            weights: w.windows(2).map(|p| Matrix::zeros(p[1], p[0])).collect(),
+            biases: w.windows(2).map(|p| vec![0.0; p[1]]).collect(),
+        }
+    }
+
     /// Every weight and bias drawn from N(0, scale²), from the given RNG.
     pub fn random_gaussian(arch: &Architecture, scale: f64, rng: &mut impl Rng) -> Self {
         let mut g = || scale * rng.sample::<f64, _>(StandardNormal);

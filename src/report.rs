@@ -1,6 +1,7 @@
 //! The JSON report (a user-facing format, documented in the README) and SVG plots.
 
 use crate::error::{Error, Result};
+use crate::gradient::{GradRecord, GradRun, GradSettings, GradSummary};
 use crate::scr::{IterationRecord, RunSummary, ScrRun, ScrSettings};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -43,6 +44,111 @@ impl From<&ScrRun> for RunReport {
             iterations: r.history.clone(),
             final_: r.summary.clone(),
         }
+    }
+}
+
+/// One gradient run in a report; `scr` holds the first stage of a pipeline such as `scr+lbfgs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GradRunReport {
+    pub init: String,
+    pub init_detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scr: Option<RunReport>,
+    pub iterations: Vec<GradRecord>,
+    #[serde(rename = "final")]
+    pub final_: GradSummary,
+}
+
+impl GradRunReport {
+    pub fn new(init: String, init_detail: String, scr: Option<&ScrRun>, run: &GradRun) -> Self {
+        Self {
+            init,
+            init_detail,
+            scr: scr.map(RunReport::from),
+            iterations: run.history.clone(),
+            final_: run.summary.clone(),
+        }
+    }
+}
+
+/// The report of a gradient method (`gd`, `sgd`, `adam`, `lbfgs`, `lm`) or of a pipeline that
+/// ends with one (`scr+lbfgs`: then `scr_settings` and each run's `scr` are set).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GradReport {
+    pub format: String,
+    pub version: u32,
+    pub cvxnn_version: String,
+    pub method: String,
+    pub problem: ProblemInfo,
+    pub settings: GradSettings,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scr_settings: Option<ScrSettings>,
+    pub runs: Vec<GradRunReport>,
+}
+
+impl GradReport {
+    pub fn new(
+        method: &str,
+        problem: ProblemInfo,
+        settings: GradSettings,
+        scr_settings: Option<ScrSettings>,
+        runs: Vec<GradRunReport>,
+    ) -> Self {
+        Self {
+            format: "cvxnn-report".into(),
+            version: REPORT_VERSION,
+            cvxnn_version: env!("CARGO_PKG_VERSION").into(),
+            method: method.into(),
+            problem,
+            settings,
+            scr_settings,
+            runs,
+        }
+    }
+
+    /// Writes pretty JSON (non-finite numbers as `null`).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::parse(path, format!("cannot serialise report: {e}")))?;
+        std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+    }
+
+    /// Loss and output error per iteration, log scale, as SVG.
+    pub fn loss_svg(&self) -> String {
+        let mut series = Vec::new();
+        for (k, run) in self.runs.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let pick = |f: fn(&GradRecord) -> f64| -> Vec<(f64, f64)> {
+                run.iterations
+                    .iter()
+                    .map(|r| (r.iteration as f64, f(r)))
+                    .collect()
+            };
+            series.push(Series {
+                label: format!("{}: loss (MSE)", run.init),
+                color,
+                dash: "",
+                points: pick(|r| r.loss),
+            });
+            series.push(Series {
+                label: format!("{}: output error", run.init),
+                color,
+                dash: "1 3",
+                points: pick(|r| r.output_error),
+            });
+        }
+        log_plot_svg(
+            &format!(
+                "{} {} ({} output), N = {}: loss per iteration",
+                self.method,
+                self.problem.architecture,
+                self.problem.output_activation,
+                self.problem.n_samples
+            ),
+            "iteration",
+            "MSE / relative error (log scale)",
+            &series,
+        )
     }
 }
 
@@ -272,4 +378,115 @@ fn xml_escape(t: &str) -> String {
     t.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// One column of a strip plot: a label and its values.
+pub struct Strip {
+    pub label: String,
+    pub values: Vec<f64>,
+}
+
+/// Values per category on a log scale, one column of points per strip (jittered
+/// deterministically), with dashed reference lines at `refs`. Values ≤ 1e-16 (and exact zeros)
+/// are drawn at 1e-16; NaN (failed runs) are counted in the label.
+pub fn log_strip_svg(title: &str, ylabel: &str, strips: &[Strip], refs: &[f64]) -> String {
+    const FLOOR: f64 = 1e-16;
+    let (w, h) = (900.0, 520.0);
+    let (left, right, top, bottom) = (85.0, 30.0, 40.0, 70.0);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let shown = |v: f64| v.max(FLOOR);
+    let logs: Vec<f64> = strips
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .filter(|v| v.is_finite())
+        .map(|v| shown(v).log10())
+        .chain(refs.iter().map(|r| r.log10()))
+        .collect();
+    let lo = logs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if lo.is_finite() {
+        (lo.floor(), hi.ceil().max(lo.floor() + 1.0))
+    } else {
+        (-1.0, 1.0)
+    };
+    let sy = |v: f64| top + (hi - shown(v).log10()) / (hi - lo) * ph;
+    let ncat = strips.len().max(1) as f64;
+    let cx = |k: usize| left + (k as f64 + 0.5) * pw / ncat;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
+        left + pw / 2.0,
+        xml_escape(title)
+    );
+    let step = ((hi - lo) / 12.0).ceil().max(1.0);
+    let mut d = lo;
+    while d <= hi + 1e-9 {
+        let y = top + (hi - d) / (hi - lo) * ph;
+        let _ = writeln!(
+            s,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">1e{}</text>"##,
+            left + pw,
+            left - 6.0,
+            y + 4.0,
+            d as i64
+        );
+        d += step;
+    }
+    for &r in refs {
+        let y = sy(r);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#c33" stroke-dasharray="5 4"/>"##,
+            left + pw
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
+    );
+    let _ = writeln!(
+        s,
+        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        top + ph / 2.0,
+        xml_escape(ylabel)
+    );
+    for (k, strip) in strips.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let half = 0.3 * pw / ncat;
+        let n = strip.values.len().max(1) as f64;
+        let mut failed = 0;
+        for (i, &v) in strip.values.iter().enumerate() {
+            if !v.is_finite() {
+                failed += 1;
+                continue;
+            }
+            // deterministic jitter: spread the points evenly across the column
+            let x = cx(k) - half + 2.0 * half * (i as f64 + 0.5) / n;
+            let _ = writeln!(
+                s,
+                r#"<circle cx="{x:.1}" cy="{:.1}" r="3" fill="{color}" fill-opacity="0.7"/>"#,
+                sy(v)
+            );
+        }
+        let label = if failed > 0 {
+            format!("{} ({failed} failed)", strip.label)
+        } else {
+            strip.label.clone()
+        };
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            cx(k),
+            top + ph + 20.0,
+            xml_escape(&label)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
 }

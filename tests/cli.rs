@@ -266,3 +266,190 @@ fn train_writes_model_and_report_that_eval_reads() {
     let want = run["final"]["output_error"].as_f64().unwrap();
     assert!((v["output_error"].as_f64().unwrap() - want).abs() < 1e-12 * want.max(1.0));
 }
+
+#[test]
+fn gradient_methods_train_polish_and_report() {
+    let (data, teacher) = teacher_files("grad");
+    let model = tmp("grad-model.json", "");
+    let report = tmp("grad-report.json", "");
+    // L-BFGS polishing the exact teacher keeps it exact and stops at once
+    succeed(&[
+        "train",
+        "--method",
+        "lbfgs",
+        "--data",
+        data.to_str().unwrap(),
+        "--arch",
+        "3-3-2",
+        "--init",
+        "model",
+        "--init-model",
+        teacher.to_str().unwrap(),
+        "--model-out",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let v = eval_json(&model, &data);
+    assert_eq!(v["output_error"].as_f64().unwrap(), 0.0);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["method"], "lbfgs");
+    assert_eq!(r["runs"][0]["final"]["stop_reason"], "output_tolerance");
+    assert_eq!(r["runs"][0]["final"]["iterations"], 0);
+    // the scr+lbfgs pipeline keeps SCR's history in the report
+    succeed(&[
+        "train",
+        "--method",
+        "scr+lbfgs",
+        "--teacher",
+        "3-3-2",
+        "--n",
+        "20",
+        "--max-iter",
+        "3",
+        "--steps",
+        "50",
+        "--model-out",
+        model.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["method"], "scr+lbfgs");
+    assert_eq!(
+        r["runs"][0]["scr"]["iterations"].as_array().unwrap().len(),
+        3
+    );
+    assert!(r["scr_settings"]["lambda"].is_array());
+    // bad hyper-parameters and a mismatched start fail cleanly
+    let t = teacher.to_str().unwrap();
+    for (args, want) in [
+        (vec!["--method", "adam", "--lr", "-1"], "learning rate"),
+        (vec!["--method", "sgd", "--batch", "0"], "batch size"),
+        (vec!["--method", "lbfgs", "--memory", "0"], "memory"),
+        (vec!["--method", "adam", "--steps", "0"], "iteration cap"),
+        (
+            vec![
+                "--method",
+                "lbfgs",
+                "--arch",
+                "3-4-2",
+                "--init",
+                "model",
+                "--init-model",
+                t,
+            ],
+            "is a 3-3-2",
+        ),
+        (vec!["--method", "lm", "--arch", "3-400-400-2"], "too large"),
+    ] {
+        let mut all = vec![
+            "train",
+            "--teacher",
+            "3-3-2",
+            "--model-out",
+            model.to_str().unwrap(),
+        ];
+        all.extend(args);
+        assert_clean_failure(&cvxnn(&all), want);
+    }
+}
+
+#[test]
+fn compare_writes_a_table_rows_and_a_plot() {
+    let json = tmp("cmp.json", "");
+    let svg = tmp("cmp.svg", "");
+    let out = succeed(&[
+        "compare",
+        "--teachers",
+        "2",
+        "--starts",
+        "2",
+        "--n",
+        "20",
+        "--methods",
+        "lbfgs,lm,scr",
+        "--max-iter",
+        "3",
+        "--jobs",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    for m in ["lbfgs", "lm", "scr"] {
+        assert!(table.lines().any(|l| l.starts_with(m)), "{table}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["format"], "cvxnn-compare");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2 * 2 * 3);
+    for r in rows {
+        let e = r["output_error"].as_f64().unwrap();
+        assert!(e.is_finite() && e >= 0.0, "{r}");
+        assert!(r["seconds"].as_f64().unwrap() >= 0.0);
+        assert!(r["error"].is_null());
+    }
+    // every method got the same start seeds, and the summary counts agree with the rows
+    let seeds = |m: &str| -> Vec<u64> {
+        rows.iter()
+            .filter(|r| r["method"] == m)
+            .map(|r| r["init_seed"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(seeds("lbfgs"), seeds("scr"));
+    for s in v["summary"].as_array().unwrap() {
+        let m = s["method"].as_str().unwrap();
+        let exact = rows
+            .iter()
+            .filter(|r| r["method"] == m && r["output_error"].as_f64().unwrap() < 1e-6)
+            .count();
+        assert_eq!(s["exact"].as_u64().unwrap() as usize, exact);
+        assert_eq!(s["runs"], 4);
+    }
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.starts_with("<svg") && plot.trim_end().ends_with("</svg>"));
+    assert_eq!(plot.matches("<circle").count(), 12);
+    // the same command twice gives the same rows (up to the timings)
+    let again = tmp("cmp2.json", "");
+    succeed(&[
+        "compare",
+        "--teachers",
+        "2",
+        "--starts",
+        "2",
+        "--n",
+        "20",
+        "--methods",
+        "lbfgs,lm,scr",
+        "--max-iter",
+        "3",
+        "--jobs",
+        "1",
+        "--json",
+        again.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    let w: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+    let strip = |v: &serde_json::Value| -> Vec<(String, f64)> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["method"].to_string(), r["output_error"].as_f64().unwrap()))
+            .collect()
+    };
+    assert_eq!(strip(&v), strip(&w));
+    assert_clean_failure(&cvxnn(&["compare", "--teachers", "0"]), "at least 1");
+    assert_clean_failure(
+        &cvxnn(&["compare", "--teachers", "1", "--methods", "lbfgs,lbfgs"]),
+        "twice",
+    );
+}

@@ -1,0 +1,208 @@
+//! L-BFGS (Nocedal & Wright 2006, Algorithm 7.5) with the strong-Wolfe line search of their
+//! Algorithms 3.5 and 3.6 (cubic interpolation in the zoom).
+
+use super::{norm, GradStop, Tracker, Workspace};
+use std::collections::VecDeque;
+
+const C1: f64 = 1e-4;
+const C2: f64 = 0.9;
+/// Function evaluations allowed per line search.
+const MAX_EVALS: usize = 30;
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// A point on the search line: step, loss, directional derivative, gradient.
+#[derive(Clone)]
+struct Point {
+    alpha: f64,
+    f: f64,
+    df: f64,
+    g: Vec<f64>,
+}
+
+/// Evaluates the loss along `theta + alpha d`.
+struct Line<'a, 'b> {
+    tr: &'a mut Tracker<'b>,
+    ws: &'a mut Workspace,
+    theta: &'a [f64],
+    d: &'a [f64],
+    trial: Vec<f64>,
+    evals: usize,
+}
+
+impl Line<'_, '_> {
+    fn at(&mut self, alpha: f64) -> Point {
+        for ((t, x), d) in self.trial.iter_mut().zip(self.theta).zip(self.d) {
+            *t = x + alpha * d;
+        }
+        let mut g = vec![0.0; self.theta.len()];
+        self.tr.evaluations += 1;
+        self.evals += 1;
+        let f = self.tr.loss.eval(&self.trial, Some(&mut g), self.ws);
+        let df = dot(&g, self.d);
+        Point { alpha, f, df, g }
+    }
+}
+
+/// Minimiser of the cubic through two points with their slopes, or the midpoint when the cubic
+/// has none; kept inside the middle 80 % of the bracket.
+fn cubic(lo: &Point, hi: &Point) -> f64 {
+    let (a, b) = (lo.alpha, hi.alpha);
+    let d1 = lo.df + hi.df - 3.0 * (lo.f - hi.f) / (a - b);
+    let disc = d1 * d1 - lo.df * hi.df;
+    let mid = 0.5 * (a + b);
+    if !(disc.is_finite() && disc >= 0.0) {
+        return mid;
+    }
+    let d2 = (b - a).signum() * disc.sqrt();
+    let t = b - (b - a) * (hi.df + d2 - d1) / (hi.df - lo.df + 2.0 * d2);
+    let (min, max) = (a.min(b), a.max(b));
+    let margin = 0.1 * (max - min);
+    if t.is_finite() {
+        t.clamp(min + margin, max - margin)
+    } else {
+        mid
+    }
+}
+
+/// A step satisfying the strong Wolfe conditions, or the best sufficient-decrease point found,
+/// or None.
+fn line_search(line: &mut Line, f0: f64, df0: f64, alpha0: f64) -> Option<Point> {
+    let armijo = |p: &Point| p.f <= f0 + C1 * p.alpha * df0;
+    let curvature = |p: &Point| p.df.abs() <= -C2 * df0;
+    let mut prev = Point {
+        alpha: 0.0,
+        f: f0,
+        df: df0,
+        g: Vec::new(),
+    };
+    let mut alpha = alpha0;
+    let (lo, hi) = loop {
+        let p = line.at(alpha);
+        if !p.f.is_finite() {
+            // overshot into overflow: back off
+            alpha = 0.5 * (prev.alpha + alpha);
+            if line.evals >= MAX_EVALS {
+                return None;
+            }
+            continue;
+        }
+        if !armijo(&p) || (prev.alpha > 0.0 && p.f >= prev.f) {
+            break (prev, p);
+        }
+        if curvature(&p) {
+            return Some(p);
+        }
+        if p.df >= 0.0 {
+            break (p, prev);
+        }
+        if line.evals >= MAX_EVALS {
+            return Some(p);
+        }
+        alpha = 2.0 * p.alpha;
+        prev = p;
+    };
+    zoom(line, f0, df0, lo, hi)
+}
+
+fn zoom(line: &mut Line, f0: f64, df0: f64, mut lo: Point, mut hi: Point) -> Option<Point> {
+    while line.evals < MAX_EVALS {
+        if (hi.alpha - lo.alpha).abs() <= 1e-16 * lo.alpha.abs().max(hi.alpha.abs()) {
+            break;
+        }
+        let p = line.at(cubic(&lo, &hi));
+        if !p.f.is_finite() || p.f > f0 + C1 * p.alpha * df0 || p.f >= lo.f {
+            hi = p;
+            continue;
+        }
+        if p.df.abs() <= -C2 * df0 {
+            return Some(p);
+        }
+        if p.df * (hi.alpha - lo.alpha) >= 0.0 {
+            hi = lo;
+        }
+        lo = p;
+    }
+    // the best point with sufficient decrease, if any (lo always has it once it moved)
+    (lo.alpha > 0.0 && lo.f < f0).then_some(lo)
+}
+
+/// Runs L-BFGS from `theta`; returns the stop reason and the iteration count.
+pub(super) fn run(theta: &mut Vec<f64>, memory: usize, tr: &mut Tracker) -> (GradStop, usize) {
+    let mut ws = tr.loss.workspace();
+    let np = theta.len();
+    let mut g = vec![0.0; np];
+    tr.evaluations += 1;
+    let mut f = tr.loss.eval(theta, Some(&mut g), &mut ws);
+    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(memory);
+    let mut d = vec![0.0; np];
+    let mut alphas = vec![0.0; memory];
+    let mut it = 0;
+    loop {
+        if let Some(stop) = tr.step(it, f, norm(&g), false) {
+            return (stop, it);
+        }
+        // two-loop recursion: d = −H g
+        d.iter_mut().zip(&g).for_each(|(d, g)| *d = -g);
+        for (k, (s, y, rho)) in pairs.iter().enumerate().rev() {
+            let a = rho * dot(s, &d);
+            alphas[k] = a;
+            d.iter_mut().zip(y).for_each(|(d, y)| *d -= a * y);
+        }
+        if let Some((s, y, _)) = pairs.back() {
+            let gamma = dot(s, y) / dot(y, y);
+            d.iter_mut().for_each(|d| *d *= gamma);
+        }
+        for (k, (s, y, rho)) in pairs.iter().enumerate() {
+            let b = rho * dot(y, &d);
+            let a = alphas[k];
+            d.iter_mut().zip(s).for_each(|(d, s)| *d += (a - b) * s);
+        }
+        let mut df0 = dot(&g, &d);
+        if df0.is_nan() || df0 >= 0.0 {
+            // not a descent direction (numerical trouble): steepest descent
+            pairs.clear();
+            d.iter_mut().zip(&g).for_each(|(d, g)| *d = -g);
+            df0 = -dot(&g, &g);
+        }
+        let alpha0 = if pairs.is_empty() {
+            (1.0 / g.iter().map(|v| v.abs()).sum::<f64>()).min(1.0)
+        } else {
+            1.0
+        };
+        let found = {
+            let mut line = Line {
+                tr: &mut *tr,
+                ws: &mut ws,
+                theta,
+                d: &d,
+                trial: vec![0.0; np],
+                evals: 0,
+            };
+            line_search(&mut line, f, df0, alpha0)
+        };
+        let Some(p) = found else {
+            if pairs.is_empty() {
+                return (GradStop::LineSearchFailed, it);
+            }
+            // retry once from steepest descent
+            pairs.clear();
+            continue;
+        };
+        let s: Vec<f64> = d.iter().map(|d| p.alpha * d).collect();
+        let y: Vec<f64> = p.g.iter().zip(&g).map(|(a, b)| a - b).collect();
+        theta.iter_mut().zip(&s).for_each(|(t, s)| *t += s);
+        let sy = dot(&s, &y);
+        if sy > 1e-12 * norm(&s) * norm(&y) && sy > 0.0 {
+            if pairs.len() == memory {
+                pairs.pop_front();
+            }
+            pairs.push_back((s, y, 1.0 / sy));
+        }
+        f = p.f;
+        g = p.g;
+        it += 1;
+    }
+}

@@ -1,0 +1,466 @@
+//! Gradient-based training of an [`Mlp`] on the squared loss `L(θ) = ‖f_θ(X) − Y‖_F² / (n_y N)`:
+//! full-batch gradient descent, mini-batch SGD with momentum, Adam, L-BFGS with a strong-Wolfe
+//! line search, and Levenberg–Marquardt (training as nonlinear least squares).
+//!
+//! Every method starts from a given network (seeded He/Glorot initialisation, a perturbed teacher,
+//! or any saved model — so SCR's answer can be polished), records a history, and stops on the
+//! output error, the gradient norm, stagnation, or an iteration cap.
+
+mod lbfgs;
+mod lm;
+pub mod model;
+
+pub use model::{Loss, ParamLayout, Workspace};
+
+use crate::error::{Error, Result};
+use crate::net::{Architecture, Mlp};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// The optimiser and its hyper-parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Full-batch gradient descent with a fixed step.
+    Gd { lr: f64 },
+    /// Mini-batch SGD with (heavy-ball) momentum, `v ← μ v + g, θ ← θ − lr v` as in PyTorch;
+    /// the samples are reshuffled every epoch.
+    Sgd {
+        lr: f64,
+        momentum: f64,
+        batch: usize,
+    },
+    /// Adam (Kingma & Ba), bias-corrected as in PyTorch; `batch` = None is full batch.
+    Adam {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        batch: Option<usize>,
+    },
+    /// L-BFGS with `memory` correction pairs and a strong-Wolfe line search (c₁ = 1e-4, c₂ = 0.9).
+    Lbfgs { memory: usize },
+    /// Levenberg–Marquardt on the residuals `(f(X) − Y)/√(n_y N)`, damping updated as in
+    /// Madsen, Nielsen & Tingleff (2004). Forms the Jacobian: for small networks.
+    Lm,
+}
+
+impl Optimizer {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Optimizer::Gd { .. } => "gd",
+            Optimizer::Sgd { .. } => "sgd",
+            Optimizer::Adam { .. } => "adam",
+            Optimizer::Lbfgs { .. } => "lbfgs",
+            Optimizer::Lm => "lm",
+        }
+    }
+
+    /// Mini-batch size, if the method uses mini-batches.
+    fn batch(&self) -> Option<usize> {
+        match self {
+            Optimizer::Sgd { batch, .. } => Some(*batch),
+            Optimizer::Adam { batch, .. } => *batch,
+            _ => None,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidArgument(m));
+        let pos = |v: f64| v.is_finite() && v > 0.0;
+        match *self {
+            Optimizer::Gd { lr } if !pos(lr) => bad(format!("learning rate must be > 0, got {lr}")),
+            Optimizer::Sgd {
+                lr,
+                momentum,
+                batch,
+            } => {
+                if !pos(lr) {
+                    bad(format!("learning rate must be > 0, got {lr}"))
+                } else if !(0.0..1.0).contains(&momentum) {
+                    bad(format!("momentum must be in [0, 1), got {momentum}"))
+                } else if batch == 0 {
+                    bad("batch size must be at least 1".into())
+                } else {
+                    Ok(())
+                }
+            }
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                batch,
+            } => {
+                if !pos(lr) {
+                    bad(format!("learning rate must be > 0, got {lr}"))
+                } else if !pos(eps) {
+                    bad(format!("Adam's ε must be > 0, got {eps:e}"))
+                } else if !(0.0..1.0).contains(&beta1) || !(0.0..1.0).contains(&beta2) {
+                    bad(format!("Adam needs β₁, β₂ in [0, 1), got {beta1}, {beta2}"))
+                } else if batch == Some(0) {
+                    bad("batch size must be at least 1".into())
+                } else {
+                    Ok(())
+                }
+            }
+            Optimizer::Lbfgs { memory: 0 } => {
+                bad("L-BFGS memory must be at least 1".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// When to stop, and what to record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GradSettings {
+    pub optimizer: Optimizer,
+    /// Iteration cap: steps for GD, SGD and Adam (one mini-batch each), iterations for L-BFGS and
+    /// Levenberg–Marquardt.
+    pub max_iter: usize,
+    /// Stop when the relative output error `‖f(X) − Y‖_F / ‖Y‖_F` is at most this.
+    pub output_tol: f64,
+    /// Stop when the gradient's Euclidean norm is at most this.
+    pub grad_tol: f64,
+    /// Seed of the mini-batch order.
+    pub seed: u64,
+    /// Record the full-data loss every this many iterations (and at the last); 0 = about 1 000
+    /// records per run.
+    pub record_every: usize,
+}
+
+impl GradSettings {
+    pub fn new(optimizer: Optimizer) -> Self {
+        Self {
+            optimizer,
+            max_iter: 1000,
+            output_tol: 1e-9,
+            grad_tol: 1e-12,
+            seed: 1,
+            record_every: 0,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.optimizer.validate()?;
+        if self.max_iter == 0 {
+            return Err(Error::InvalidArgument(
+                "the iteration cap must be at least 1".into(),
+            ));
+        }
+        for (name, v) in [("output_tol", self.output_tol), ("grad_tol", self.grad_tol)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::InvalidArgument(format!(
+                    "{name} must be finite and ≥ 0, got {v}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn record_every(&self) -> usize {
+        if self.record_every > 0 {
+            self.record_every
+        } else {
+            self.max_iter.div_ceil(1000).max(1)
+        }
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GradStop {
+    /// Output error at most `output_tol`.
+    OutputTolerance,
+    /// Gradient norm at most `grad_tol`.
+    GradientTolerance,
+    /// L-BFGS: no step satisfies the line search (typically at the precision limit).
+    LineSearchFailed,
+    /// Levenberg–Marquardt: the step or the decrease fell below machine precision.
+    Stalled,
+    /// `max_iter` iterations done.
+    IterationLimit,
+    /// The loss became NaN or infinite (learning rate too large); the run ends with the last
+    /// finite parameters.
+    Diverged,
+}
+
+/// One recorded iteration (full-data loss at the parameters after `iteration` iterations).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GradRecord {
+    pub iteration: usize,
+    pub loss: f64,
+    pub output_error: f64,
+    /// Euclidean norm of the full-data gradient (mini-batch methods: of the last batch's).
+    pub grad_norm: f64,
+    /// Loss/gradient evaluations so far (L-BFGS's line search may take several per iteration).
+    pub evaluations: usize,
+    /// Seconds since the start of the run.
+    pub seconds: f64,
+}
+
+/// Final figures of a run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GradSummary {
+    pub loss: f64,
+    pub output_error: f64,
+    pub grad_norm: f64,
+    pub iterations: usize,
+    pub evaluations: usize,
+    pub stop_reason: GradStop,
+    pub seconds: f64,
+}
+
+/// A finished gradient run.
+#[derive(Clone, Debug)]
+pub struct GradRun {
+    pub method: String,
+    pub history: Vec<GradRecord>,
+    pub summary: GradSummary,
+    pub model: Mlp,
+}
+
+/// Weight initialisations for gradient training (biases zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitScheme {
+    /// He/Kaiming normal: `N(0, 2/n_in)`, the usual choice for ReLU layers.
+    He,
+    /// Glorot/Xavier normal: `N(0, 2/(n_in + n_out))`.
+    Glorot,
+}
+
+/// A seeded random network (ChaCha8).
+pub fn init_model(arch: &Architecture, scheme: InitScheme, seed: u64) -> Mlp {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut m = Mlp::zeros(arch);
+    for (l, w) in m.weights.iter_mut().enumerate() {
+        let (n_in, n_out) = (arch.widths[l] as f64, arch.widths[l + 1] as f64);
+        let sd = match scheme {
+            InitScheme::He => (2.0 / n_in).sqrt(),
+            InitScheme::Glorot => (2.0 / (n_in + n_out)).sqrt(),
+        };
+        for v in w.as_mut_slice() {
+            *v = sd * rng.sample::<f64, _>(StandardNormal);
+        }
+    }
+    m
+}
+
+/// Book-keeping shared by the trainers: the clock, the evaluation count, the history and the
+/// stopping tests.
+struct Tracker<'a> {
+    loss: &'a Loss<'a>,
+    settings: &'a GradSettings,
+    start: Instant,
+    evaluations: usize,
+    history: Vec<GradRecord>,
+    observe: &'a mut dyn FnMut(&GradRecord),
+}
+
+impl Tracker<'_> {
+    /// Records iteration `it` (at its cadence, or when `force`); returns the stop reason, if any.
+    fn step(&mut self, it: usize, loss: f64, grad_norm: f64, force: bool) -> Option<GradStop> {
+        let out = self.loss.output_error(loss);
+        let stop = if !loss.is_finite() || !grad_norm.is_finite() {
+            Some(GradStop::Diverged)
+        } else if out <= self.settings.output_tol {
+            Some(GradStop::OutputTolerance)
+        } else if grad_norm <= self.settings.grad_tol {
+            Some(GradStop::GradientTolerance)
+        } else if it >= self.settings.max_iter {
+            Some(GradStop::IterationLimit)
+        } else {
+            None
+        };
+        if force || stop.is_some() || it % self.settings.record_every() == 0 {
+            self.record(it, loss, grad_norm);
+        }
+        stop
+    }
+
+    fn record(&mut self, it: usize, loss: f64, grad_norm: f64) {
+        if self.history.last().is_some_and(|r| r.iteration == it) {
+            return;
+        }
+        let r = GradRecord {
+            iteration: it,
+            loss,
+            output_error: self.loss.output_error(loss),
+            grad_norm,
+            evaluations: self.evaluations,
+            seconds: self.start.elapsed().as_secs_f64(),
+        };
+        (self.observe)(&r);
+        self.history.push(r);
+    }
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Trains `start` on `(x, y)` with the settings' optimiser. `observe` sees every recorded
+/// iteration (progress bars, logging).
+pub fn train(
+    x: &crate::linalg::Matrix,
+    y: &crate::linalg::Matrix,
+    start: &Mlp,
+    settings: &GradSettings,
+    observe: &mut dyn FnMut(&GradRecord),
+) -> Result<GradRun> {
+    settings.validate()?;
+    let loss = Loss::new(&start.arch, x, y)?;
+    let mut theta = loss.layout.pack(start)?;
+    let mut tr = Tracker {
+        loss: &loss,
+        settings,
+        start: Instant::now(),
+        evaluations: 0,
+        history: Vec::new(),
+        observe,
+    };
+    let (stop, iters) = match &settings.optimizer {
+        Optimizer::Gd { .. } | Optimizer::Sgd { .. } | Optimizer::Adam { .. } => {
+            first_order(&mut theta, &mut tr)
+        }
+        Optimizer::Lbfgs { memory } => lbfgs::run(&mut theta, *memory, &mut tr),
+        Optimizer::Lm => lm::run(&mut theta, &mut tr)?,
+    };
+    // the final figures, on the full data
+    let mut ws = loss.workspace();
+    let mut grad = vec![0.0; theta.len()];
+    let l = loss.eval(&theta, Some(&mut grad), &mut ws);
+    let g = norm(&grad);
+    let model = loss.layout.unpack(&theta)?;
+    Ok(GradRun {
+        method: settings.optimizer.name().into(),
+        summary: GradSummary {
+            loss: l,
+            output_error: loss.output_error(l),
+            grad_norm: g,
+            iterations: iters,
+            evaluations: tr.evaluations,
+            stop_reason: stop,
+            seconds: tr.start.elapsed().as_secs_f64(),
+        },
+        history: tr.history,
+        model,
+    })
+}
+
+/// Gradient descent, SGD with momentum, Adam. Returns the stop reason and the iteration count;
+/// `theta` ends at the last finite iterate.
+fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (GradStop, usize) {
+    let loss = tr.loss;
+    let opt = tr.settings.optimizer.clone();
+    let n = loss.n_samples();
+    let np = theta.len();
+    let (nx, ny) = (loss.x().rows(), loss.y().rows());
+    let batch = opt.batch().map(|b| b.min(n));
+    let mut ws = Workspace::new(&loss.layout.arch, batch.unwrap_or(n));
+    let mut full_ws = batch.map(|_| loss.workspace());
+    let mut grad = vec![0.0; np];
+    let mut full_grad = vec![0.0; np];
+    // momentum / first and second moments
+    let (mut m1, mut m2) = (vec![0.0; np], vec![0.0; np]);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(tr.settings.seed);
+    let mut pos = n; // next sample of the epoch (n: reshuffle first)
+    let (mut xb, mut yb) = (
+        vec![0.0; nx * batch.unwrap_or(0)],
+        vec![0.0; ny * batch.unwrap_or(0)],
+    );
+    let mut last_good = theta.clone();
+    let every = tr.settings.record_every();
+    let mut it = 0;
+    loop {
+        let check = batch.is_none() || it % every == 0 || it >= tr.settings.max_iter;
+        match batch {
+            None => {
+                tr.evaluations += 1;
+                let l = loss.eval(theta, Some(&mut grad), &mut ws);
+                if let Some(s) = tr.step(it, l, norm(&grad), false) {
+                    if s == GradStop::Diverged {
+                        theta.clone_from(&last_good);
+                    }
+                    return (s, it);
+                }
+            }
+            Some(b) => {
+                // the full-data figures (and the stopping tests) at the recording cadence
+                if check {
+                    let fw = full_ws.as_mut().expect("allocated with a batch");
+                    tr.evaluations += 1;
+                    let l = loss.eval(theta, Some(&mut full_grad), fw);
+                    if let Some(s) = tr.step(it, l, norm(&full_grad), false) {
+                        if s == GradStop::Diverged {
+                            theta.clone_from(&last_good);
+                        }
+                        return (s, it);
+                    }
+                }
+                if pos + b > n {
+                    order.shuffle(&mut rng);
+                    pos = 0;
+                }
+                for (k, &j) in order[pos..pos + b].iter().enumerate() {
+                    xb[k * nx..(k + 1) * nx].copy_from_slice(loss.x().col(j));
+                    yb[k * ny..(k + 1) * ny].copy_from_slice(loss.y().col(j));
+                }
+                pos += b;
+                tr.evaluations += 1;
+                model::eval_batch(&loss.layout, theta, &xb, &yb, b, Some(&mut grad), &mut ws);
+            }
+        }
+        if !grad.iter().all(|g| g.is_finite()) {
+            theta.clone_from(&last_good);
+            return (GradStop::Diverged, it);
+        }
+        if check {
+            last_good.clone_from(theta);
+        }
+        it += 1;
+        match opt {
+            Optimizer::Gd { lr } => {
+                for (t, g) in theta.iter_mut().zip(&grad) {
+                    *t -= lr * g;
+                }
+            }
+            Optimizer::Sgd { lr, momentum, .. } => {
+                for ((t, g), v) in theta.iter_mut().zip(&grad).zip(m1.iter_mut()) {
+                    *v = momentum * *v + g;
+                    *t -= lr * *v;
+                }
+            }
+            Optimizer::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                ..
+            } => {
+                let c1 = 1.0 - beta1.powi(it.min(i32::MAX as usize) as i32);
+                let c2 = 1.0 - beta2.powi(it.min(i32::MAX as usize) as i32);
+                let step = lr / c1;
+                let c2s = c2.sqrt();
+                for (((t, g), m), v) in theta
+                    .iter_mut()
+                    .zip(&grad)
+                    .zip(m1.iter_mut())
+                    .zip(m2.iter_mut())
+                {
+                    *m = beta1 * *m + (1.0 - beta1) * g;
+                    *v = beta2 * *v + (1.0 - beta2) * g * g;
+                    *t -= step * *m / (v.sqrt() / c2s + eps);
+                }
+            }
+            Optimizer::Lbfgs { .. } | Optimizer::Lm => unreachable!("not a first-order method"),
+        }
+    }
+}

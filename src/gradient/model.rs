@@ -1,0 +1,425 @@
+//! The squared loss of an [`Mlp`] as a function of its flattened parameters, with a hand-written
+//! backward pass (dense GEMMs through `faer`, one thread, no allocation per evaluation).
+
+use crate::error::{Error, Result};
+use crate::linalg::Matrix;
+use crate::net::{Activation, Architecture, Mlp};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Where each layer's weights (column-major, `n_{l+1} × n_l`) and biases sit in the flat
+/// parameter vector: `W_1, b_1, W_2, b_2, …` — the same order as the SCR layout's weights.
+#[derive(Clone, Debug)]
+pub struct ParamLayout {
+    pub arch: Architecture,
+    w_off: Vec<usize>,
+    b_off: Vec<usize>,
+    len: usize,
+}
+
+impl ParamLayout {
+    pub fn new(arch: &Architecture) -> Self {
+        let (mut w_off, mut b_off) = (Vec::new(), Vec::new());
+        let mut next = 0;
+        for w in arch.widths.windows(2) {
+            w_off.push(next);
+            next += w[0] * w[1];
+            b_off.push(next);
+            next += w[1];
+        }
+        Self {
+            arch: arch.clone(),
+            w_off,
+            b_off,
+            len: next,
+        }
+    }
+
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn n_layers(&self) -> usize {
+        self.w_off.len()
+    }
+
+    fn w_range(&self, l: usize) -> std::ops::Range<usize> {
+        self.w_off[l]..self.b_off[l]
+    }
+
+    fn b_range(&self, l: usize) -> std::ops::Range<usize> {
+        self.b_off[l]..self.b_off[l] + self.arch.widths[l + 1]
+    }
+
+    /// The parameters of `m` as one vector.
+    pub fn pack(&self, m: &Mlp) -> Result<Vec<f64>> {
+        if m.arch.widths != self.arch.widths {
+            return Err(Error::Shape(format!(
+                "model {} does not have architecture {}",
+                m.arch.spec(),
+                self.arch.spec()
+            )));
+        }
+        let mut theta = vec![0.0; self.len];
+        for l in 0..self.n_layers() {
+            theta[self.w_range(l)].copy_from_slice(m.weights[l].as_slice());
+            theta[self.b_range(l)].copy_from_slice(&m.biases[l]);
+        }
+        Ok(theta)
+    }
+
+    /// The model with parameters `theta` (validated: finite).
+    pub fn unpack(&self, theta: &[f64]) -> Result<Mlp> {
+        if theta.len() != self.len {
+            return Err(Error::Shape(format!(
+                "{} parameters given, the architecture {} has {}",
+                theta.len(),
+                self.arch.spec(),
+                self.len
+            )));
+        }
+        let widths = &self.arch.widths;
+        let mut weights = Vec::with_capacity(self.n_layers());
+        let mut biases = Vec::with_capacity(self.n_layers());
+        for l in 0..self.n_layers() {
+            weights.push(Matrix::from_col_major(
+                widths[l + 1],
+                widths[l],
+                theta[self.w_range(l)].to_vec(),
+            )?);
+            biases.push(theta[self.b_range(l)].to_vec());
+        }
+        Mlp::new(self.arch.clone(), weights, biases)
+    }
+}
+
+/// Buffers of one forward/backward pass over at most `cap` samples.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    cap: usize,
+    /// Pre-activations and activations of every layer (`n_{l+1} × cap`, column-major).
+    z: Vec<Vec<f64>>,
+    a: Vec<Vec<f64>>,
+    /// Back-propagated errors of the current and the previous layer.
+    delta: Vec<f64>,
+    delta_prev: Vec<f64>,
+}
+
+impl Workspace {
+    pub fn new(arch: &Architecture, cap: usize) -> Self {
+        let widths = &arch.widths;
+        let z: Vec<Vec<f64>> = widths[1..].iter().map(|&w| vec![0.0; w * cap]).collect();
+        let max_w = widths[1..].iter().copied().max().unwrap_or(0);
+        Self {
+            cap,
+            a: z.clone(),
+            z,
+            delta: vec![0.0; max_w * cap],
+            delta_prev: vec![0.0; max_w * cap],
+        }
+    }
+}
+
+fn mat(s: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(&s[..rows * cols], rows, cols)
+}
+
+fn mat_mut(s: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
+    MatMut::from_column_major_slice_mut(&mut s[..rows * cols], rows, cols)
+}
+
+/// The mean squared error `L(θ) = ‖f_θ(X) − Y‖_F² / (n_y N)` of a network on a data set, and its
+/// gradient.
+pub struct Loss<'a> {
+    pub layout: ParamLayout,
+    x: &'a Matrix,
+    y: &'a Matrix,
+}
+
+impl<'a> Loss<'a> {
+    /// Checks that the data fit the architecture.
+    pub fn new(arch: &Architecture, x: &'a Matrix, y: &'a Matrix) -> Result<Self> {
+        if x.rows() != arch.n_inputs() || y.rows() != arch.n_outputs() {
+            return Err(Error::Shape(format!(
+                "the architecture {} takes {} inputs and gives {} outputs; the data have {} and {}",
+                arch.spec(),
+                arch.n_inputs(),
+                arch.n_outputs(),
+                x.rows(),
+                y.rows()
+            )));
+        }
+        if x.cols() != y.cols() || x.cols() == 0 {
+            return Err(Error::Shape(format!(
+                "{} input and {} target samples (need the same, at least one)",
+                x.cols(),
+                y.cols()
+            )));
+        }
+        Ok(Self {
+            layout: ParamLayout::new(arch),
+            x,
+            y,
+        })
+    }
+
+    pub fn n_samples(&self) -> usize {
+        self.x.cols()
+    }
+
+    pub fn x(&self) -> &Matrix {
+        self.x
+    }
+
+    pub fn y(&self) -> &Matrix {
+        self.y
+    }
+
+    /// A workspace for the whole data set.
+    pub fn workspace(&self) -> Workspace {
+        Workspace::new(&self.layout.arch, self.n_samples())
+    }
+
+    /// `L(θ)` on all samples, and its gradient into `grad` if given.
+    pub fn eval(&self, theta: &[f64], grad: Option<&mut [f64]>, ws: &mut Workspace) -> f64 {
+        let n = self.n_samples();
+        eval_batch(
+            &self.layout,
+            theta,
+            self.x.as_slice(),
+            self.y.as_slice(),
+            n,
+            grad,
+            ws,
+        )
+    }
+
+    /// The residuals `r = vec(f(X) − Y)/√(n_y N)` (so that `L = ‖r‖²`) into `r`, and the transposed
+    /// Jacobian `∂r/∂θ` (P × n_y N, column-major: column k is the gradient of `r_k`) into `jt`.
+    /// Returns `L`. One forward pass, then one backward pass per residual, O(n_y N P).
+    pub fn residual_jacobian(
+        &self,
+        theta: &[f64],
+        ws: &mut Workspace,
+        jt: &mut [f64],
+        r: &mut [f64],
+    ) -> f64 {
+        let lay = &self.layout;
+        let widths = &lay.arch.widths;
+        let layers = lay.n_layers();
+        let (n, ny, np) = (self.n_samples(), self.y.rows(), lay.len());
+        let l = self.eval(theta, None, ws);
+        let scale = 1.0 / ((ny * n) as f64).sqrt();
+        let out = &ws.a[layers - 1];
+        for (k, rk) in r.iter_mut().enumerate().take(ny * n) {
+            *rk = scale * (out[k] - self.y.as_slice()[k]);
+        }
+        let max_w = widths.iter().copied().max().unwrap_or(0);
+        let (mut delta, mut prev) = (vec![0.0; max_w], vec![0.0; max_w]);
+        for j in 0..n {
+            for i in 0..ny {
+                let k = i + j * ny;
+                let col = &mut jt[k * np..(k + 1) * np];
+                col.iter_mut().for_each(|v| *v = 0.0);
+                delta[..ny].iter_mut().for_each(|v| *v = 0.0);
+                let z_out = ws.z[layers - 1][k];
+                delta[i] = match lay.arch.output {
+                    Activation::Linear => scale,
+                    Activation::Relu if z_out > 0.0 => scale,
+                    Activation::Relu => 0.0,
+                };
+                for l in (0..layers).rev() {
+                    let (rows, inner) = (widths[l + 1], widths[l]);
+                    let input: &[f64] = if l == 0 {
+                        self.x.col(j)
+                    } else {
+                        &ws.a[l - 1][j * inner..(j + 1) * inner]
+                    };
+                    let wg = &mut col[lay.w_range(l)];
+                    for (c, &xc) in input.iter().enumerate() {
+                        for (rr, &d) in delta[..rows].iter().enumerate() {
+                            wg[rr + c * rows] = d * xc;
+                        }
+                    }
+                    col[lay.b_range(l)].copy_from_slice(&delta[..rows]);
+                    if l == 0 {
+                        break;
+                    }
+                    let w = &theta[lay.w_range(l)];
+                    let z = &ws.z[l - 1][j * inner..(j + 1) * inner];
+                    for c in 0..inner {
+                        prev[c] = if z[c] > 0.0 {
+                            (0..rows).map(|rr| w[rr + c * rows] * delta[rr]).sum()
+                        } else {
+                            0.0
+                        };
+                    }
+                    std::mem::swap(&mut delta, &mut prev);
+                }
+            }
+        }
+        l
+    }
+
+    /// Relative output error `‖f(X) − Y‖_F / ‖Y‖_F` from a loss value (absolute when Y = 0).
+    pub fn output_error(&self, loss: f64) -> f64 {
+        let sse = loss * (self.y.rows() * self.y.cols()) as f64;
+        let ny = self.y.frobenius();
+        if ny > 0.0 {
+            sse.sqrt() / ny
+        } else {
+            sse.sqrt()
+        }
+    }
+}
+
+/// Loss (and gradient) on the `n` samples whose inputs and targets are the column-major `xs`
+/// (`n_0 × n`) and `ys` (`n_y × n`).
+pub fn eval_batch(
+    layout: &ParamLayout,
+    theta: &[f64],
+    xs: &[f64],
+    ys: &[f64],
+    n: usize,
+    grad: Option<&mut [f64]>,
+    ws: &mut Workspace,
+) -> f64 {
+    assert!(n <= ws.cap, "workspace too small");
+    let widths = &layout.arch.widths;
+    let layers = layout.n_layers();
+    // forward
+    for l in 0..layers {
+        let (rows, inner) = (widths[l + 1], widths[l]);
+        let z = &mut ws.z[l];
+        let input: &[f64] = if l == 0 { xs } else { &ws.a[l - 1] };
+        let bias = &theta[layout.b_range(l)];
+        for col in z[..rows * n].chunks_exact_mut(rows) {
+            col.copy_from_slice(bias);
+        }
+        matmul(
+            mat_mut(z, rows, n),
+            Accum::Add,
+            mat(&theta[layout.w_range(l)], rows, inner),
+            mat(input, inner, n),
+            1.0,
+            Par::Seq,
+        );
+        let act = if l + 1 == layers {
+            layout.arch.output
+        } else {
+            Activation::Relu
+        };
+        let a = &mut ws.a[l];
+        for (ai, &zi) in a[..rows * n].iter_mut().zip(&z[..rows * n]) {
+            *ai = act.apply(zi);
+        }
+    }
+    let ny = widths[layers];
+    let out = &ws.a[layers - 1][..ny * n];
+    let scale = 1.0 / (ny * n) as f64;
+    let sse: f64 = out
+        .iter()
+        .zip(&ys[..ny * n])
+        .map(|(f, y)| (f - y) * (f - y))
+        .sum();
+    let Some(grad) = grad else {
+        return sse * scale;
+    };
+    // backward: δ_L = 2 (F − Y)/(n_y N) ⊙ act'(Z_L)
+    {
+        let z = &ws.z[layers - 1];
+        for (((d, f), y), zi) in ws.delta[..ny * n]
+            .iter_mut()
+            .zip(out)
+            .zip(&ys[..ny * n])
+            .zip(z.iter())
+        {
+            let deriv = match layout.arch.output {
+                Activation::Linear => 1.0,
+                Activation::Relu => f64::from(u8::from(*zi > 0.0)),
+            };
+            *d = 2.0 * scale * (f - y) * deriv;
+        }
+    }
+    for l in (0..layers).rev() {
+        let (rows, inner) = (widths[l + 1], widths[l]);
+        let input: &[f64] = if l == 0 { xs } else { &ws.a[l - 1] };
+        // ∂W_l = δ_l A_{l−1}ᵀ, ∂b_l = δ_l 1
+        matmul(
+            mat_mut(&mut grad[layout.w_range(l)], rows, inner),
+            Accum::Replace,
+            mat(&ws.delta, rows, n),
+            mat(input, inner, n).transpose(),
+            1.0,
+            Par::Seq,
+        );
+        let gb = &mut grad[layout.b_range(l)];
+        gb.iter_mut().for_each(|g| *g = 0.0);
+        for col in ws.delta[..rows * n].chunks_exact(rows) {
+            for (g, d) in gb.iter_mut().zip(col) {
+                *g += d;
+            }
+        }
+        if l == 0 {
+            break;
+        }
+        // δ_{l−1} = (W_lᵀ δ_l) ⊙ 1[Z_{l−1} > 0]
+        matmul(
+            mat_mut(&mut ws.delta_prev, inner, n),
+            Accum::Replace,
+            mat(&theta[layout.w_range(l)], rows, inner).transpose(),
+            mat(&ws.delta, rows, n),
+            1.0,
+            Par::Seq,
+        );
+        for (d, &z) in ws.delta_prev[..inner * n].iter_mut().zip(&ws.z[l - 1]) {
+            if z <= 0.0 {
+                *d = 0.0;
+            }
+        }
+        std::mem::swap(&mut ws.delta, &mut ws.delta_prev);
+    }
+    sse * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::planted_teacher;
+    use rand::SeedableRng;
+
+    #[test]
+    fn pack_unpack_roundtrip() {
+        let arch = Architecture::parse("3-4-5-2", Activation::Relu).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let m = Mlp::random_gaussian(&arch, 1.0, &mut rng);
+        let lay = ParamLayout::new(&arch);
+        assert_eq!(lay.len(), arch.n_parameters());
+        let theta = lay.pack(&m).unwrap();
+        assert_eq!(lay.unpack(&theta).unwrap(), m);
+        assert!(lay.unpack(&theta[1..]).is_err());
+    }
+
+    #[test]
+    fn loss_matches_the_forward_pass() {
+        for out in [Activation::Linear, Activation::Relu] {
+            let arch = Architecture::parse("3-5-4-2", out).unwrap();
+            let t = planted_teacher(&arch, 40, 2).unwrap();
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+            let m = Mlp::random_gaussian(&arch, 0.7, &mut rng);
+            let loss = Loss::new(&arch, &t.data.x, &t.data.y).unwrap();
+            let theta = loss.layout.pack(&m).unwrap();
+            let mut ws = loss.workspace();
+            let l = loss.eval(&theta, None, &mut ws);
+            let mse = m.mse(&t.data.x, &t.data.y).unwrap();
+            assert!((l - mse).abs() <= 1e-12 * mse.max(1.0), "{l} vs {mse}");
+            let rel = m.relative_error(&t.data.x, &t.data.y).unwrap();
+            assert!((loss.output_error(l) - rel).abs() <= 1e-12 * rel.max(1.0));
+        }
+    }
+}

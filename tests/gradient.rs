@@ -1,0 +1,272 @@
+//! Gradient trainers: the backward pass against finite differences, the Jacobian against the
+//! gradient, each trainer on a seeded teacher, polishing, determinism, bad settings.
+
+use cvxnn::data::planted_teacher;
+use cvxnn::gradient::{self, init_model, GradSettings, GradStop, InitScheme, Loss, Optimizer};
+use cvxnn::linalg::Matrix;
+use cvxnn::net::{Activation, Architecture, Mlp};
+use rand::SeedableRng;
+
+fn teacher(
+    spec: &str,
+    out: Activation,
+    n: usize,
+    seed: u64,
+) -> (Architecture, Matrix, Matrix, Mlp) {
+    let arch = Architecture::parse(spec, out).unwrap();
+    let t = planted_teacher(&arch, n, seed).unwrap();
+    (arch, t.data.x, t.data.y, t.model)
+}
+
+fn perturbed(m: &Mlp, sigma: f64, seed: u64) -> Mlp {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    m.perturbed(sigma, &mut rng)
+}
+
+#[test]
+fn gradient_matches_finite_differences() {
+    for (spec, out) in [
+        ("3-3-2", Activation::Linear),
+        ("3-3-2", Activation::Relu),
+        ("4-6-5-2", Activation::Linear),
+        ("2-4-3-3-1", Activation::Relu),
+    ] {
+        let (arch, x, y, _) = teacher(spec, out, 25, 4);
+        let loss = Loss::new(&arch, &x, &y).unwrap();
+        // Gaussian biases too: with zero biases a sample whose hidden units are all off has an
+        // output pre-activation of exactly 0, a kink where finite differences are one-sided
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let start = Mlp::random_gaussian(&arch, 0.5, &mut rng);
+        let theta = loss.layout.pack(&start).unwrap();
+        let mut ws = loss.workspace();
+        let mut g = vec![0.0; theta.len()];
+        loss.eval(&theta, Some(&mut g), &mut ws);
+        let h = 1e-6;
+        let mut worst: f64 = 0.0;
+        for i in 0..theta.len() {
+            let (mut tp, mut tm) = (theta.clone(), theta.clone());
+            tp[i] += h;
+            tm[i] -= h;
+            let fd = (loss.eval(&tp, None, &mut ws) - loss.eval(&tm, None, &mut ws)) / (2.0 * h);
+            worst = worst.max((fd - g[i]).abs() / g[i].abs().max(1e-3));
+        }
+        assert!(
+            worst < 1e-5,
+            "{spec} {out}: worst relative error {worst:.2e}"
+        );
+    }
+}
+
+#[test]
+fn jacobian_gives_the_gradient_and_the_loss() {
+    for out in [Activation::Linear, Activation::Relu] {
+        let (arch, x, y, t) = teacher("3-4-3-2", out, 20, 5);
+        let loss = Loss::new(&arch, &x, &y).unwrap();
+        let theta = loss.layout.pack(&perturbed(&t, 0.3, 1)).unwrap();
+        let (np, m) = (theta.len(), 2 * 20);
+        let mut ws = loss.workspace();
+        let (mut jt, mut r) = (vec![0.0; np * m], vec![0.0; m]);
+        let l = loss.residual_jacobian(&theta, &mut ws, &mut jt, &mut r);
+        assert!((l - r.iter().map(|v| v * v).sum::<f64>()).abs() <= 1e-14 * l.max(1e-300));
+        let mut g = vec![0.0; np];
+        assert_eq!(loss.eval(&theta, Some(&mut g), &mut ws), l);
+        for (i, gi) in g.iter().enumerate() {
+            let jtr: f64 = (0..m).map(|k| jt[i + k * np] * r[k]).sum();
+            assert!(
+                (2.0 * jtr - gi).abs() <= 1e-12 * gi.abs().max(1e-6),
+                "{out} parameter {i}: 2Jᵀr = {} vs ∇L = {gi}",
+                2.0 * jtr
+            );
+        }
+    }
+}
+
+fn settings(opt: Optimizer, max_iter: usize) -> GradSettings {
+    GradSettings {
+        max_iter,
+        ..GradSettings::new(opt)
+    }
+}
+
+#[test]
+fn every_trainer_fits_a_perturbed_teacher() {
+    let (arch, x, y, t) = teacher("3-3-2", Activation::Linear, 30, 2);
+    let start = perturbed(&t, 0.05, 7);
+    let l0 = start.mse(&x, &y).unwrap();
+    assert!(l0 > 1e-4, "the start must be off the teacher: {l0}");
+    let cases: Vec<(Optimizer, usize, f64)> = vec![
+        // (optimiser, iterations, required final loss relative to the start)
+        (Optimizer::Gd { lr: 0.05 }, 3_000, 1e-2),
+        (
+            Optimizer::Sgd {
+                lr: 0.01,
+                momentum: 0.9,
+                batch: 8,
+            },
+            3_000,
+            1e-2,
+        ),
+        (
+            Optimizer::Adam {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                batch: None,
+            },
+            3_000,
+            1e-2,
+        ),
+        (Optimizer::Lbfgs { memory: 10 }, 500, 1e-12),
+        (Optimizer::Lm, 200, 1e-12),
+    ];
+    for (opt, iters, factor) in cases {
+        let name = opt.name();
+        let run = gradient::train(&x, &y, &start, &settings(opt, iters), &mut |_| {}).unwrap();
+        let l = run.model.mse(&x, &y).unwrap();
+        assert!(
+            l <= factor * l0,
+            "{name}: loss {l:.3e} from {l0:.3e} ({:?} after {} iterations)",
+            run.summary.stop_reason,
+            run.summary.iterations
+        );
+        assert!(
+            (run.summary.loss - l).abs() <= 1e-12 * l0,
+            "{name}: summary loss"
+        );
+        assert_eq!(run.model.arch, arch);
+        // the history is in order and ends at the last iteration
+        assert!(run
+            .history
+            .windows(2)
+            .all(|w| w[0].iteration < w[1].iteration));
+        assert_eq!(
+            run.history.last().unwrap().iteration,
+            run.summary.iterations
+        );
+    }
+}
+
+#[test]
+fn second_order_methods_reach_an_exact_fit() {
+    // L-BFGS and Levenberg–Marquardt from a close start: output error below 1e-9 (the default
+    // output_tol), ReLU output included.
+    for out in [Activation::Linear, Activation::Relu] {
+        let (_, x, y, t) = teacher("3-3-2", out, 30, 1);
+        let start = perturbed(&t, 0.01, 3);
+        for opt in [Optimizer::Lbfgs { memory: 10 }, Optimizer::Lm] {
+            let name = opt.name();
+            let run = gradient::train(&x, &y, &start, &settings(opt, 1000), &mut |_| {}).unwrap();
+            assert_eq!(
+                run.summary.stop_reason,
+                GradStop::OutputTolerance,
+                "{out} {name}: {:?}, output error {:.2e}",
+                run.summary.stop_reason,
+                run.summary.output_error
+            );
+            assert!(run.model.relative_error(&x, &y).unwrap() <= 1e-9);
+        }
+    }
+}
+
+#[test]
+fn polishing_an_exact_model_keeps_it_exact() {
+    let (_, x, y, t) = teacher("3-3-2", Activation::Relu, 30, 1);
+    for opt in [
+        Optimizer::Lbfgs { memory: 10 },
+        Optimizer::Lm,
+        Optimizer::Adam {
+            lr: 1e-2,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            batch: None,
+        },
+    ] {
+        let run = gradient::train(&x, &y, &t, &settings(opt.clone(), 100), &mut |_| {}).unwrap();
+        assert_eq!(
+            run.summary.stop_reason,
+            GradStop::OutputTolerance,
+            "{opt:?}"
+        );
+        assert_eq!(run.summary.iterations, 0);
+        assert_eq!(run.model, t, "{opt:?} moved an exact model");
+    }
+}
+
+#[test]
+fn seeded_minibatches_are_reproducible() {
+    let (_, x, y, t) = teacher("3-3-2", Activation::Linear, 50, 3);
+    let start = perturbed(&t, 0.2, 1);
+    let sgd = |seed| {
+        let mut s = settings(
+            Optimizer::Sgd {
+                lr: 0.01,
+                momentum: 0.9,
+                batch: 7,
+            },
+            200,
+        );
+        s.seed = seed;
+        gradient::train(&x, &y, &start, &s, &mut |_| {})
+            .unwrap()
+            .model
+    };
+    assert_eq!(sgd(5), sgd(5));
+    assert_ne!(sgd(5), sgd(6));
+    let arch = start.arch.clone();
+    assert_eq!(
+        init_model(&arch, InitScheme::He, 9),
+        init_model(&arch, InitScheme::He, 9)
+    );
+    assert_ne!(
+        init_model(&arch, InitScheme::He, 9),
+        init_model(&arch, InitScheme::He, 10)
+    );
+}
+
+#[test]
+fn divergence_and_bad_settings_are_reported() {
+    let (_, x, y, t) = teacher("3-3-2", Activation::Linear, 30, 1);
+    let start = perturbed(&t, 0.5, 2);
+    let run = gradient::train(
+        &x,
+        &y,
+        &start,
+        &settings(Optimizer::Gd { lr: 1e6 }, 100),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(run.summary.stop_reason, GradStop::Diverged);
+    assert!(run.model.weights.iter().all(|w| w.is_finite()));
+    for bad in [
+        Optimizer::Gd { lr: -1.0 },
+        Optimizer::Gd { lr: f64::NAN },
+        Optimizer::Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            batch: 0,
+        },
+        Optimizer::Sgd {
+            lr: 0.1,
+            momentum: 1.5,
+            batch: 4,
+        },
+        Optimizer::Lbfgs { memory: 0 },
+    ] {
+        let err = gradient::train(&x, &y, &start, &settings(bad.clone(), 10), &mut |_| {});
+        assert!(err.is_err(), "{bad:?} accepted");
+    }
+    // shapes
+    let wrong = Matrix::zeros(4, 30);
+    assert!(gradient::train(&wrong, &y, &start, &settings(Optimizer::Lm, 5), &mut |_| {}).is_err());
+    // Levenberg–Marquardt refuses a Jacobian it cannot hold
+    let big = Architecture::parse("20-300-300-1", Activation::Linear).unwrap();
+    let bx = Matrix::zeros(20, 5);
+    let by = Matrix::zeros(1, 5);
+    let m = init_model(&big, InitScheme::He, 1);
+    let err = gradient::train(&bx, &by, &m, &settings(Optimizer::Lm, 5), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("too large"), "{err}");
+}
