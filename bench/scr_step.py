@@ -17,6 +17,7 @@ Usage (from the repository root):
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,15 +78,22 @@ def limit_memory():
 
 
 def run_child(cmd, timeout):
-    """Runs `cmd` under GNU time; returns (stdout, peak RSS in MB) or raises."""
+    """Runs `cmd` under GNU time; returns (stdout, peak RSS in MB) or raises. On a timeout the
+    whole process group is killed (GNU time's child too, not only time itself)."""
     with tempfile.NamedTemporaryFile(suffix=".time") as tf:
-        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd,
-                             capture_output=True, text=True, timeout=timeout,
-                             preexec_fn=limit_memory)
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr else "failed")
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=limit_memory, start_new_session=True)
+        try:
+            stdout, stderr = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            raise
+        if p.returncode != 0:
+            raise RuntimeError(stderr.strip().splitlines()[-1] if stderr else "failed")
         rss_kb = int(open(tf.name).read().split()[-1])
-        return out.stdout, rss_kb / 1024
+        return stdout, rss_kb / 1024
 
 
 def cvxnn_step(data_csv, backend, timeout):

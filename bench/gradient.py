@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Adam and L-BFGS: cvxnn against PyTorch (CPU, float64, one thread), same network, data and
+initial weights.
+
+For each case the script draws the inputs X ~ N(0, 1) and a random teacher of the same
+architecture (numpy, seeded), writes the data as .npy and the initial network in cvxnn's model
+format, and then
+- Adam, full batch, lr 1e-3, a fixed number of steps: steps per second of the training loop
+  (cvxnn: the `seconds` of its report, which covers the loop only; PyTorch: the loop only);
+- L-BFGS (memory 10, strong-Wolfe line search) until the gradient norm is below 1e-8 or
+  `--lbfgs-iters` iterations: time, iterations and final loss.
+The losses at the end are printed for both, so that "same problem" can be checked.
+
+Run through bench/run_gradient.sh, which builds cvxnn and installs torch into bench/.venv-torch.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CVXNN = os.environ.get("CVXNN_BIN", os.path.join(ROOT, "target", "release", "cvxnn"))
+
+CASES = {
+    # name: (widths, N, Adam steps)
+    "3-3-2": ([3, 3, 2], 30, 5000),
+    "10-50-1": ([10, 50, 1], 1000, 2000),
+    "784-128-10": ([784, 128, 10], 10000, 20),
+}
+
+
+def he_init(widths, rng):
+    ws, bs = [], []
+    for a, b in zip(widths[:-1], widths[1:]):
+        ws.append(rng.normal(0.0, np.sqrt(2.0 / a), size=(b, a)))
+        bs.append(np.zeros(b))
+    return ws, bs
+
+
+def forward(ws, bs, x):
+    h = x
+    for l, (w, b) in enumerate(zip(ws, bs)):
+        z = w @ h + b[:, None]
+        h = z if l == len(ws) - 1 else np.maximum(z, 0.0)
+    return h
+
+
+def write_case(tmp, widths, n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(widths[0], n))
+    tw, tb = [rng.normal(size=(b, a)) for a, b in zip(widths[:-1], widths[1:])], [
+        rng.normal(size=b) for b in widths[1:]]
+    y = forward(tw, tb, x)
+    ws, bs = he_init(widths, rng)
+    data = os.path.join(tmp, "data.npy")
+    np.save(data, np.ascontiguousarray(np.vstack([x, y]).T))
+    model = os.path.join(tmp, "init.json")
+    with open(model, "w") as f:
+        json.dump({
+            "format": "cvxnn-mlp", "version": 1,
+            "arch": {"widths": widths, "output": "linear"},
+            "weights": [{"rows": w.shape[0], "cols": w.shape[1],
+                         "data": w.flatten(order="F").tolist()} for w in ws],
+            "biases": [b.tolist() for b in bs],
+        }, f)
+    return x, y, ws, bs, data, model
+
+
+def cvxnn_run(widths, data, model, tmp, args):
+    report = os.path.join(tmp, "report.json")
+    cmd = [CVXNN, "train", "--data", data, "--arch", "-".join(map(str, widths)),
+           "--init", "model", "--init-model", model, "--model-out", os.path.join(tmp, "out.json"),
+           "--report", report, "--output-tol", "0", *args]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    with open(report) as f:
+        r = json.load(f)
+    return r["runs"][0]["final"]
+
+
+def torch_setup(x, y, ws, bs):
+    import torch
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)
+    layers = []
+    for l, (w, b) in enumerate(zip(ws, bs)):
+        lin = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers.append(lin)
+        if l < len(ws) - 1:
+            layers.append(torch.nn.ReLU())
+    net = torch.nn.Sequential(*layers)
+    xt = torch.from_numpy(np.ascontiguousarray(x.T))
+    yt = torch.from_numpy(np.ascontiguousarray(y.T))
+    return torch, net, xt, yt
+
+
+def torch_adam(x, y, ws, bs, steps, lr):
+    torch, net, xt, yt = torch_setup(x, y, ws, bs)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    lossf = torch.nn.MSELoss()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = lossf(net(xt), yt)
+        loss.backward()
+        opt.step()
+    secs = time.perf_counter() - t0
+    with torch.no_grad():
+        final = lossf(net(xt), yt).item()
+    return secs, final
+
+
+def torch_lbfgs(x, y, ws, bs, iters, gtol):
+    torch, net, xt, yt = torch_setup(x, y, ws, bs)
+    opt = torch.optim.LBFGS(net.parameters(), lr=1, max_iter=iters, max_eval=iters * 25,
+                            tolerance_grad=gtol, tolerance_change=0.0, history_size=10,
+                            line_search_fn="strong_wolfe")
+    lossf = torch.nn.MSELoss()
+
+    def closure():
+        opt.zero_grad()
+        loss = lossf(net(xt), yt)
+        loss.backward()
+        return loss
+
+    t0 = time.perf_counter()
+    opt.step(closure)
+    secs = time.perf_counter() - t0
+    state = opt.state[opt._params[0]]
+    with torch.no_grad():
+        final = lossf(net(xt), yt).item()
+    return secs, final, state.get("n_iter", 0), state.get("func_evals", 0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lbfgs-iters", type=int, default=500)
+    ap.add_argument("--gtol", type=float, default=1e-8)
+    a = ap.parse_args()
+    print(f"{'case':>12} {'N':>6} {'method':>7} {'who':>8} {'seconds':>9} {'steps/s':>10} "
+          f"{'iters':>6} {'evals':>6} {'final loss':>12}  ratio")
+    for name in a.cases.split(","):
+        widths, n, steps = CASES[name]
+        with tempfile.TemporaryDirectory() as tmp:
+            x, y, ws, bs, data, model = write_case(tmp, widths, n, a.seed)
+            # Adam
+            c = cvxnn_run(widths, data, model, tmp,
+                          ["--method", "adam", "--lr", str(a.lr), "--steps", str(steps),
+                           "--grad-tol", "0"])
+            t_secs, t_loss = torch_adam(x, y, ws, bs, steps, a.lr)
+            c_rate, t_rate = c["iterations"] / c["seconds"], steps / t_secs
+            print(f"{name:>12} {n:>6} {'adam':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
+                  f"{c_rate:>10.1f} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
+                  f"{c_rate / t_rate:.2f}× PyTorch's steps/s")
+            print(f"{name:>12} {n:>6} {'adam':>7} {'pytorch':>8} {t_secs:>9.3f} {t_rate:>10.1f} "
+                  f"{steps:>6} {steps:>6} {t_loss:>12.6e}")
+            # L-BFGS
+            c = cvxnn_run(widths, data, model, tmp,
+                          ["--method", "lbfgs", "--steps", str(a.lbfgs_iters),
+                           "--grad-tol", str(a.gtol)])
+            t_secs, t_loss, t_it, t_ev = torch_lbfgs(x, y, ws, bs, a.lbfgs_iters, a.gtol)
+            print(f"{name:>12} {n:>6} {'lbfgs':>7} {'cvxnn':>8} {c['seconds']:>9.3f} {'':>10} "
+                  f"{c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
+                  f"{t_secs / c['seconds']:.2f}× faster ({c['stop_reason']})")
+            print(f"{name:>12} {n:>6} {'lbfgs':>7} {'pytorch':>8} {t_secs:>9.3f} {'':>10} "
+                  f"{t_it:>6} {t_ev:>6} {t_loss:>12.6e}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
