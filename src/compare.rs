@@ -43,9 +43,12 @@ pub struct CompareRow {
     pub method: String,
     pub problem: String,
     pub teacher_seed: Option<u64>,
-    /// Index of the start (0-based) and the seed it was drawn from.
+    /// Index of the start (0-based) and the seed of its first attempt.
     pub start: usize,
     pub init_seed: u64,
+    /// Attempts made for this row, and which one (0-based) gave the reported network.
+    pub restarts: usize,
+    pub best_restart: Option<usize>,
     /// Final mean squared error and relative output error `‖f(X) − Y‖_F / ‖Y‖_F`.
     pub loss: f64,
     pub output_error: f64,
@@ -91,87 +94,148 @@ fn stop_name<T: Serialize>(s: &T) -> String {
 /// Makes a fresh SCR subproblem solver for each run.
 pub type BackendFactory<'a> = &'a (dyn Fn() -> Result<Box<dyn SubproblemSolver>> + Sync);
 
-/// Runs `method` on `problem` from the start seeded by `seed`.
+/// Where SCR starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScrStart {
+    /// Gaussian N(0, 1) parameters (`Init::Random`).
+    Params,
+    /// Minus the lifted point of a He-initialised network (the gradient methods' start).
+    Network,
+    /// Restart r: `params` for even r, `network` for odd r.
+    Alternate,
+}
+
+/// How each run is made: best of `restarts` attempts (by final loss), SCR's start.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct RunPlan {
+    pub restarts: usize,
+    pub scr_start: ScrStart,
+}
+
+impl Default for RunPlan {
+    fn default() -> Self {
+        Self {
+            restarts: 1,
+            scr_start: ScrStart::Params,
+        }
+    }
+}
+
+/// One attempt: the trained network, the last stage's iterations and stop reason.
+fn attempt(
+    backend: BackendFactory,
+    arch: &Architecture,
+    spec: &MethodSpec,
+    problem: &Problem,
+    seed: u64,
+    network_start: bool,
+) -> Result<(Mlp, usize, String)> {
+    let (ss, then) = match spec {
+        MethodSpec::Grad(gs) => {
+            let m0 = gradient::init_model(arch, InitScheme::He, seed);
+            let run = gradient::train(&problem.x, &problem.y, &m0, gs, &mut |_| {})?;
+            let stop = stop_name(&run.summary.stop_reason);
+            return Ok((run.model, run.summary.iterations, stop));
+        }
+        MethodSpec::Scr(ss) => (ss, None),
+        MethodSpec::ScrThen(ss, gs) => (ss, Some(gs)),
+    };
+    let p = ScrProblem::new(&problem.x, &problem.y, arch)?;
+    let mut backend = backend()?;
+    let init = if network_start {
+        Init::Model {
+            model: gradient::init_model(arch, InitScheme::He, seed),
+            label: "network".into(),
+            detail: format!("He initialisation, seed {seed}"),
+        }
+    } else {
+        Init::Random { seed }
+    };
+    let run = scr::run(&p, &init, ss, backend.as_mut(), &mut |_| {})?;
+    if run.summary.stop_reason == scr::StopReason::SolverFailed {
+        return Err(Error::Solver("the SCR subproblem solver failed".into()));
+    }
+    let Some(gs) = then else {
+        let stop = stop_name(&run.summary.stop_reason);
+        return Ok((run.model, run.summary.iterations, stop));
+    };
+    let g = gradient::train(&problem.x, &problem.y, &run.model, gs, &mut |_| {})?;
+    let stop = stop_name(&g.summary.stop_reason);
+    Ok((g.model, g.summary.iterations, stop))
+}
+
+/// Runs `method` on `problem` from start `start`: the best (lowest final loss) of
+/// `plan.restarts` attempts, attempt r seeded by `init_seed(base, problem_index, start·R + r)`.
+/// An attempt that fails is skipped; the row reports an error only if all fail.
+#[allow(clippy::too_many_arguments)]
 pub fn run_one(
     backend: BackendFactory,
     arch: &Architecture,
     method: &Method,
     problem: &Problem,
+    problem_index: usize,
     start: usize,
-    seed: u64,
+    base_seed: u64,
+    plan: RunPlan,
 ) -> CompareRow {
     let t0 = Instant::now();
-    let result: Result<(Mlp, usize, String)> = (|| match &method.spec {
-        MethodSpec::Grad(gs) => {
-            let m0 = gradient::init_model(arch, InitScheme::He, seed);
-            let run = gradient::train(&problem.x, &problem.y, &m0, gs, &mut |_| {})?;
-            Ok((
-                run.model,
-                run.summary.iterations,
-                stop_name(&run.summary.stop_reason),
-            ))
-        }
-        MethodSpec::Scr(ss) | MethodSpec::ScrThen(ss, _) => {
-            let p = ScrProblem::new(&problem.x, &problem.y, arch)?;
-            let mut backend = backend()?;
-            let run = scr::run(
-                &p,
-                &Init::Random { seed },
-                ss,
-                backend.as_mut(),
-                &mut |_| {},
-            )?;
-            if run.summary.stop_reason == scr::StopReason::SolverFailed {
-                return Err(Error::Solver("the SCR subproblem solver failed".into()));
-            }
-            match &method.spec {
-                MethodSpec::ScrThen(_, gs) => {
-                    let g = gradient::train(&problem.x, &problem.y, &run.model, gs, &mut |_| {})?;
-                    Ok((
-                        g.model,
-                        g.summary.iterations,
-                        stop_name(&g.summary.stop_reason),
-                    ))
+    let restarts = plan.restarts.max(1);
+    let first_seed = init_seed(base_seed, problem_index, start * restarts);
+    let mut best: Option<(f64, f64, usize, String, usize)> = None;
+    let mut last_error = None;
+    for r in 0..restarts {
+        let seed = init_seed(base_seed, problem_index, start * restarts + r);
+        let network = match plan.scr_start {
+            ScrStart::Params => false,
+            ScrStart::Network => true,
+            ScrStart::Alternate => r % 2 == 1,
+        };
+        let scored = attempt(backend, arch, &method.spec, problem, seed, network).and_then(
+            |(m, it, stop)| {
+                Ok((
+                    m.mse(&problem.x, &problem.y)?,
+                    m.relative_error(&problem.x, &problem.y)?,
+                    it,
+                    stop,
+                ))
+            },
+        );
+        match scored {
+            Ok((loss, out, it, stop)) => {
+                if best.as_ref().is_none_or(|b| loss < b.0) {
+                    best = Some((loss, out, it, stop, r));
                 }
-                _ => Ok((
-                    run.model,
-                    run.summary.iterations,
-                    stop_name(&run.summary.stop_reason),
-                )),
             }
+            Err(e) => last_error = Some(e.to_string()),
         }
-    })();
-    let seconds = t0.elapsed().as_secs_f64();
+    }
     let base = CompareRow {
         method: method.name.clone(),
         problem: problem.name.clone(),
         teacher_seed: problem.teacher_seed,
         start,
-        init_seed: seed,
+        init_seed: first_seed,
+        restarts,
+        best_restart: None,
         loss: f64::NAN,
         output_error: f64::NAN,
-        seconds,
+        seconds: t0.elapsed().as_secs_f64(),
         iterations: 0,
         stop: String::new(),
         error: None,
     };
-    match result.and_then(|(m, it, stop)| {
-        Ok((
-            m.mse(&problem.x, &problem.y)?,
-            m.relative_error(&problem.x, &problem.y)?,
-            it,
-            stop,
-        ))
-    }) {
-        Ok((loss, out, iterations, stop)) => CompareRow {
+    match best {
+        Some((loss, output_error, iterations, stop, r)) => CompareRow {
             loss,
-            output_error: out,
+            output_error,
             iterations,
             stop,
+            best_restart: Some(r),
             ..base
         },
-        Err(e) => CompareRow {
-            error: Some(e.to_string()),
+        None => CompareRow {
+            error: last_error,
             stop: "error".into(),
             ..base
         },
@@ -189,6 +253,7 @@ pub fn run_all(
     problems: &[Problem],
     starts: usize,
     seed: u64,
+    plan: RunPlan,
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<CompareRow>> {
@@ -223,8 +288,10 @@ pub fn run_all(
                     arch,
                     &methods[mi],
                     &problems[pi],
+                    pi,
                     s,
-                    init_seed(seed, pi, s),
+                    seed,
+                    plan,
                 );
                 *slots[k].lock().expect("no poisoned slot") = Some(row);
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;

@@ -379,6 +379,14 @@ struct CompareArgs {
     /// Random starts per problem (every method gets the same start seeds).
     #[arg(long, default_value_t = 1)]
     starts: usize,
+    /// Attempts per start: each row reports the best of this many (lowest final loss), and its
+    /// time is their sum. Applies to every method alike.
+    #[arg(long, default_value_t = 1)]
+    restarts: usize,
+    /// SCR's start: Gaussian parameters, minus the lifted point of a He-initialised network
+    /// (the gradient methods' start), or alternating between the two over the restarts.
+    #[arg(long, value_enum, default_value = "params")]
+    scr_start: ScrStartArg,
     /// Methods, comma-separated: scr, gd, sgd, adam, lbfgs, lm, scr+lbfgs.
     #[arg(
         long,
@@ -399,6 +407,13 @@ struct CompareArgs {
     scr: ScrArgs,
     #[command(flatten)]
     grad: GradArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScrStartArg {
+    Params,
+    Network,
+    Alternate,
 }
 
 #[derive(Args)]
@@ -842,9 +857,17 @@ fn compare(a: CompareArgs) -> Result<()> {
     let arch = Architecture::parse(&a.arch, a.output_activation)?;
     let scr_settings = a.scr.settings();
     scr_settings.validate()?;
-    if a.starts == 0 || a.teachers == Some(0) {
-        bail!("--teachers and --starts must be at least 1");
+    if a.starts == 0 || a.restarts == 0 || a.teachers == Some(0) {
+        bail!("--teachers, --starts and --restarts must be at least 1");
     }
+    let plan = compare::RunPlan {
+        restarts: a.restarts,
+        scr_start: match a.scr_start {
+            ScrStartArg::Params => compare::ScrStart::Params,
+            ScrStartArg::Network => compare::ScrStart::Network,
+            ScrStartArg::Alternate => compare::ScrStart::Alternate,
+        },
+    };
     if a.jobs == Some(0) {
         bail!("--jobs must be at least 1");
     }
@@ -929,6 +952,7 @@ fn compare(a: CompareArgs) -> Result<()> {
         &problems,
         a.starts,
         a.seed,
+        plan,
         jobs,
         &|done, _| bar.set_position(done as u64),
     )?;
@@ -938,7 +962,10 @@ fn compare(a: CompareArgs) -> Result<()> {
         Some(k) if a.data.is_none() => format!("{k} teachers {arch}, N = {}", a.n),
         _ => format!("{arch} on {}", problems[0].name),
     };
-    println!("compare: {what}, {} start(s) each", a.starts);
+    println!(
+        "compare: {what}, {} start(s) each, best of {} attempt(s) per start",
+        a.starts, a.restarts
+    );
     println!(
         "{:<10} {:>5} {:>12} {:>12} {:>7} {:>12} {:>12} {:>10}",
         "method",
@@ -974,6 +1001,7 @@ fn compare(a: CompareArgs) -> Result<()> {
             "starts": a.starts,
             "seed": a.seed,
         },
+        "plan": plan,
         "scr_settings": scr_settings,
         "methods": methods.iter().map(|m| match &m.spec {
             MethodSpec::Scr(_) => serde_json::json!({"name": m.name}),
