@@ -1,9 +1,10 @@
 //! # cvxnn — train neural networks as mathematical programs
 //!
-//! One problem description (a [`data::Dataset`] and a [`net::Architecture`]), many methods. This
-//! release has the heart of the project: the sequential convex relaxation (SCR) of ReLU-network
-//! training ([`scr`]), with a first-order backend in pure Rust (ADMM, the default) and an
-//! interior-point backend (Clarabel, cargo feature `sdp`).
+//! One problem description (a [`data::Dataset`] and a [`net::Architecture`]), many methods: the
+//! sequential convex relaxation (SCR) of ReLU-network training ([`scr`]), with a first-order
+//! backend in pure Rust (ADMM, the default) and an interior-point backend (Clarabel, cargo feature
+//! `sdp`); gradient training (GD, SGD, Adam, L-BFGS, Levenberg–Marquardt, [`gradient`]); and
+//! [`compare`], which runs several methods on the same problems.
 //!
 //! ```
 //! use cvxnn::data::planted_teacher;

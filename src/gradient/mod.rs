@@ -107,9 +107,7 @@ impl Optimizer {
                     Ok(())
                 }
             }
-            Optimizer::Lbfgs { memory: 0 } => {
-                bad("L-BFGS memory must be at least 1".into())
-            }
+            Optimizer::Lbfgs { memory: 0 } => bad("L-BFGS memory must be at least 1".into()),
             _ => Ok(()),
         }
     }
