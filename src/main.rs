@@ -901,6 +901,15 @@ fn compare(a: CompareArgs) -> Result<()> {
     let problems: Vec<Problem> = match (&a.data, a.teachers) {
         (Some(path), _) => {
             let ds = Dataset::load(path, &targets_for(&a.targets, arch.n_outputs()))?;
+            if ds.n_inputs() != arch.n_inputs() {
+                bail!(
+                    "{} has {} input columns, the architecture {} takes {}",
+                    path.display(),
+                    ds.n_inputs(),
+                    arch.spec(),
+                    arch.n_inputs()
+                );
+            }
             vec![Problem {
                 name: path.display().to_string(),
                 teacher_seed: None,
