@@ -8,6 +8,11 @@ use std::path::Path;
 /// Loads a CSV table. The first row is a header when any of its fields is not a number.
 pub fn load_csv(path: &Path, targets: &Targets) -> Result<Dataset> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_csv(&text, path, targets)
+}
+
+/// Parses CSV text as [`load_csv`] does; `path` names the source in messages.
+pub fn parse_csv(text: &str, path: &Path, targets: &Targets) -> Result<Dataset> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -6,6 +6,7 @@ mod csv_io;
 mod npy_io;
 mod teacher;
 
+pub mod bundled;
 pub use csv_io::{load_csv, save_csv};
 pub use npy_io::load_npy;
 pub use teacher::{planted_teacher, Teacher};
@@ -153,12 +154,109 @@ impl Dataset {
         Ok(ds)
     }
 
-    /// Loads a CSV or `.npy` file by extension (anything but `.npy` is read as CSV).
+    /// Loads a CSV or `.npy` file by extension (anything but `.npy` is read as CSV), or a bundled
+    /// data set by name (`iris`, `wine`, `breast_cancer`, `diabetes`; see [`bundled`]) when no
+    /// file of that name exists.
     pub fn load(path: &Path, targets: &Targets) -> Result<Self> {
+        if !path.exists() {
+            if let Some(text) = path.to_str().and_then(bundled::csv) {
+                return csv_io::parse_csv(text, path, targets);
+            }
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some(e) if e.eq_ignore_ascii_case("npy") => load_npy(path, targets),
             _ => load_csv(path, targets),
         }
+    }
+}
+
+/// Per-feature mean and standard deviation, as fitted by [`Dataset::standardized`] on training
+/// data, to apply the same map to test data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardizer {
+    pub mean: Vec<f64>,
+    /// Population standard deviation (divisor N, as scikit-learn's `StandardScaler`); a constant
+    /// feature gets 1, so it maps to 0.
+    pub std: Vec<f64>,
+}
+
+impl Standardizer {
+    /// Applies `(x − mean)/std` to the inputs of `ds` (the targets are unchanged).
+    pub fn apply(&self, ds: &Dataset) -> Result<Dataset> {
+        if ds.n_inputs() != self.mean.len() {
+            return Err(Error::Shape(format!(
+                "the standardizer was fitted on {} inputs, the data have {}",
+                self.mean.len(),
+                ds.n_inputs()
+            )));
+        }
+        let x = Matrix::from_fn(ds.n_inputs(), ds.n_samples(), |i, j| {
+            (ds.x.get(i, j) - self.mean[i]) / self.std[i]
+        });
+        Ok(Dataset { x, ..ds.clone() })
+    }
+}
+
+impl Dataset {
+    /// The inputs scaled to mean 0 and standard deviation 1 per feature, and the map used.
+    pub fn standardized(&self) -> Result<(Dataset, Standardizer)> {
+        let n = self.n_samples() as f64;
+        let d = self.n_inputs();
+        let mean: Vec<f64> = (0..d)
+            .map(|i| (0..self.n_samples()).map(|j| self.x.get(i, j)).sum::<f64>() / n)
+            .collect();
+        let std: Vec<f64> = (0..d)
+            .map(|i| {
+                let v = (0..self.n_samples())
+                    .map(|j| (self.x.get(i, j) - mean[i]).powi(2))
+                    .sum::<f64>()
+                    / n;
+                if v > 0.0 {
+                    v.sqrt()
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let st = Standardizer { mean, std };
+        Ok((st.apply(self)?, st))
+    }
+
+    /// A seeded random split into training and test sets, `test_fraction` of the samples (rounded,
+    /// at least one in each part) in the test set. The same seed gives the same split.
+    pub fn split(&self, test_fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let n = self.n_samples();
+        if !(test_fraction > 0.0 && test_fraction < 1.0) {
+            return Err(Error::InvalidArgument(format!(
+                "the test fraction must be in (0, 1), got {test_fraction}"
+            )));
+        }
+        let n_test = ((test_fraction * n as f64).round() as usize).clamp(1, n.max(2) - 1);
+        if n < 2 {
+            return Err(Error::InvalidArgument(format!(
+                "cannot split {n} sample(s) into a training and a test set"
+            )));
+        }
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let (test, train) = idx.split_at(n_test);
+        let pick = |cols: &[usize], tag: &str| -> Result<Dataset> {
+            let mut sorted = cols.to_vec();
+            sorted.sort_unstable();
+            let x = Matrix::from_fn(self.n_inputs(), sorted.len(), |i, k| {
+                self.x.get(i, sorted[k])
+            });
+            let y = Matrix::from_fn(self.n_outputs(), sorted.len(), |i, k| {
+                self.y.get(i, sorted[k])
+            });
+            let mut ds = Dataset::new(x, y, format!("{} ({tag}, seed {seed})", self.source))?;
+            ds.input_names.clone_from(&self.input_names);
+            ds.target_names.clone_from(&self.target_names);
+            Ok(ds)
+        };
+        Ok((pick(train, "training part")?, pick(test, "test part")?))
     }
 }
 
@@ -177,5 +275,32 @@ mod tests {
         let mut y = Matrix::zeros(1, 3);
         y.set(0, 1, f64::NAN);
         assert!(matches!(Dataset::new(x, y, "t"), Err(Error::NonFinite(_))));
+    }
+
+    #[test]
+    fn standardize_and_split() {
+        let ds = Dataset::load(Path::new("diabetes"), &Targets::Last(1)).unwrap();
+        let (z, st) = ds.standardized().unwrap();
+        for i in 0..z.n_inputs() {
+            let col: Vec<f64> = (0..z.n_samples()).map(|j| z.x.get(i, j)).collect();
+            let m = col.iter().sum::<f64>() / col.len() as f64;
+            let v = col.iter().map(|c| (c - m) * (c - m)).sum::<f64>() / col.len() as f64;
+            assert!(
+                m.abs() < 1e-12 && (v - 1.0).abs() < 1e-12,
+                "feature {i}: {m} {v}"
+            );
+        }
+        assert_eq!(st.apply(&ds).unwrap(), z);
+        assert_eq!(z.y, ds.y);
+        let (tr, te) = ds.split(0.25, 7).unwrap();
+        assert_eq!((tr.n_samples(), te.n_samples()), (331, 111));
+        assert_eq!(ds.split(0.25, 7).unwrap(), (tr.clone(), te.clone()));
+        assert_ne!(ds.split(0.25, 8).unwrap().1, te);
+        // every sample lands in exactly one part: the target sums add up
+        let sum = |d: &Dataset| d.y.as_slice().iter().sum::<f64>();
+        assert!((sum(&tr) + sum(&te) - sum(&ds)).abs() < 1e-9);
+        for bad in [0.0, 1.0, -0.5, f64::NAN] {
+            assert!(ds.split(bad, 1).is_err());
+        }
     }
 }
