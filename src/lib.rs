@@ -18,6 +18,7 @@
 pub mod compare;
 pub mod data;
 pub mod error;
+pub mod glm;
 pub mod gradient;
 pub mod linalg;
 pub mod net;

@@ -453,3 +453,70 @@ fn compare_writes_a_table_rows_and_a_plot() {
         "twice",
     );
 }
+
+#[test]
+fn glm_fits_bundled_data_and_rejects_bad_input() {
+    let out = succeed(&[
+        "glm",
+        "--model",
+        "ridge",
+        "--alpha",
+        "1",
+        "--data",
+        "diabetes",
+        "--standardize",
+        "--test-fraction",
+        "0.2",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["fit"]["coef"].as_array().unwrap().len(), 10);
+    assert_eq!(v["n_train"], 354);
+    assert_eq!(v["test"]["n"], 88);
+    let r2 = v["train"]["r2"].as_f64().unwrap();
+    assert!(
+        r2 > 0.4 && r2 < 1.0,
+        "ridge on diabetes explains about half the variance: {r2}"
+    );
+    assert_eq!(v["fit"]["status"], "solved");
+    for (args, want) in [
+        (
+            vec!["--model", "lasso", "--alpha", "-1", "--data", "iris"],
+            "alpha",
+        ),
+        (
+            vec![
+                "--model",
+                "elastic-net",
+                "--l1-ratio",
+                "2",
+                "--data",
+                "iris",
+            ],
+            "l1_ratio",
+        ),
+        (
+            vec!["--model", "ridge", "--data", "no_such_set"],
+            "no_such_set",
+        ),
+        (
+            vec![
+                "--model",
+                "ridge",
+                "--data",
+                "iris",
+                "--test-fraction",
+                "1.5",
+            ],
+            "test fraction",
+        ),
+        (
+            vec!["--model", "ridge", "--data", "iris", "--target", "colour"],
+            "colour",
+        ),
+    ] {
+        let mut all = vec!["glm"];
+        all.extend(args);
+        assert_clean_failure(&cvxnn(&all), want);
+    }
+}
