@@ -32,8 +32,8 @@ enum Command {
     /// Run several methods on the same problems (K seeded teachers, or a data file) from several
     /// random starts; print success rates and medians per method, write the rows (JSON) and a plot.
     Compare(CompareArgs),
-    /// Fit a generalised linear model as a conic program (interior point, Clarabel): ridge, lasso
-    /// or elastic net, with scikit-learn's objective scaling.
+    /// Fit a generalised linear model as a conic program (interior point, Clarabel): ridge, lasso,
+    /// elastic net or binary logistic regression, with scikit-learn's objective scaling.
     Glm(GlmArgs),
     /// Evaluate a saved model on a data file.
     Eval(EvalArgs),
@@ -427,6 +427,15 @@ enum GlmModel {
     Lasso,
     /// ‖y − Xw − b‖²/(2N) + αρ‖w‖₁ + α(1 − ρ)‖w‖²/2 (scikit-learn's ElasticNet, ρ = --l1-ratio).
     ElasticNet,
+    /// C Σ log(1 + exp(−y(wᵀx + b))) + ½‖w‖² or ‖w‖₁ (scikit-learn's binary LogisticRegression;
+    /// exponential cones). Labels: the target's two values, or --positive-class against the rest.
+    Logistic,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum PenaltyArg {
+    L2,
+    L1,
 }
 
 #[derive(Args)]
@@ -440,6 +449,16 @@ struct GlmArgs {
     /// Elastic net's ρ (scikit-learn's l1_ratio).
     #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
     l1_ratio: f64,
+    /// Logistic regression's C (inverse regularisation weight, as in scikit-learn).
+    #[arg(long = "c", default_value_t = 1.0, allow_hyphen_values = true)]
+    c: f64,
+    /// Logistic regression's penalty.
+    #[arg(long, value_enum, default_value = "l2")]
+    penalty: PenaltyArg,
+    /// Logistic regression: this target value is the positive class, every other value negative
+    /// (default: the target must take exactly two values; the larger is positive).
+    #[arg(long, allow_hyphen_values = true)]
+    positive_class: Option<f64>,
     /// Data file (CSV or .npy) or a bundled set: iris, wine, breast_cancer, diabetes.
     #[arg(long)]
     data: PathBuf,
@@ -1101,53 +1120,116 @@ fn glm(a: GlmArgs) -> Result<()> {
     } else {
         (train, test)
     };
-    let model = match a.model {
-        GlmModel::Ridge => LeastSquares::Ridge { alpha: a.alpha },
-        GlmModel::Lasso => LeastSquares::Lasso { alpha: a.alpha },
-        GlmModel::ElasticNet => LeastSquares::ElasticNet {
-            alpha: a.alpha,
-            l1_ratio: a.l1_ratio,
-        },
+    // logistic regression: labels ±1
+    let (train, test) = if a.model == GlmModel::Logistic {
+        let values: Vec<f64> = {
+            let mut v: Vec<f64> = train.y.as_slice().to_vec();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        };
+        let positive = match a.positive_class {
+            Some(p) if values.contains(&p) => p,
+            Some(p) => bail!("--positive-class {p} does not occur in the training targets"),
+            None if values.len() == 2 => values[1],
+            None => bail!(
+                "logistic regression here is binary: the target takes {} values; choose one with \
+                 --positive-class (one against the rest)",
+                values.len()
+            ),
+        };
+        let relabel = |d: Dataset| -> Result<Dataset> {
+            let y = d.y.map(|v| if v == positive { 1.0 } else { -1.0 });
+            Ok(Dataset { y, ..d })
+        };
+        (relabel(train)?, test.map(relabel).transpose()?)
+    } else {
+        (train, test)
     };
     let y = train.y.as_slice();
-    let fit = fit_least_squares(&train.x, y, model)?;
-    // mean squared error and R² of a data set under the fit
+    let (fit, model_json) = match a.model {
+        GlmModel::Logistic => {
+            let m = cvxnn::glm::Logistic {
+                c: a.c,
+                l1: a.penalty == PenaltyArg::L1,
+            };
+            (
+                cvxnn::glm::fit_logistic(&train.x, y, m)?,
+                serde_json::to_value(m)?,
+            )
+        }
+        other => {
+            let m = match other {
+                GlmModel::Ridge => LeastSquares::Ridge { alpha: a.alpha },
+                GlmModel::Lasso => LeastSquares::Lasso { alpha: a.alpha },
+                _ => LeastSquares::ElasticNet {
+                    alpha: a.alpha,
+                    l1_ratio: a.l1_ratio,
+                },
+            };
+            (fit_least_squares(&train.x, y, m)?, serde_json::to_value(m)?)
+        }
+    };
+    let logistic = a.model == GlmModel::Logistic;
+    // (mse, R²) of a data set under the fit, or (accuracy, log-loss per sample) for logistic
     let metrics = |d: &Dataset| -> (f64, f64) {
         let yv = d.y.as_slice();
         let n = yv.len() as f64;
         let mean = yv.iter().sum::<f64>() / n;
-        let (mut sse, mut sst) = (0.0, 0.0);
+        let (mut e1, mut e2) = (0.0, 0.0);
         for (j, &t) in yv.iter().enumerate() {
             let f: f64 = fit.intercept
                 + (0..d.n_inputs())
                     .map(|i| d.x.get(i, j) * fit.coef[i])
                     .sum::<f64>();
-            sse += (t - f).powi(2);
-            sst += (t - mean).powi(2);
+            if logistic {
+                e1 += f64::from(u8::from((f > 0.0) == (t > 0.0)));
+                let m = -t * f;
+                e2 += m.max(0.0) + (-m.abs()).exp().ln_1p();
+            } else {
+                e1 += (t - f).powi(2);
+                e2 += (t - mean).powi(2);
+            }
         }
-        (sse / n, if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN })
+        if logistic {
+            (e1 / n, e2 / n)
+        } else {
+            (e1 / n, if e2 > 0.0 { 1.0 - e1 / e2 } else { f64::NAN })
+        }
     };
-    let (tr_mse, tr_r2) = metrics(&train);
+    let names = if logistic {
+        ("accuracy", "log_loss")
+    } else {
+        ("mse", "r2")
+    };
+    let fmt = |v: f64| {
+        if logistic {
+            format!("{v:.4}")
+        } else {
+            format!("{v:.6e}")
+        }
+    };
+    let (tr_1, tr_2) = metrics(&train);
     let test_m = test.as_ref().map(metrics);
     if a.json {
         let mut v = serde_json::json!({
             "data": a.data.display().to_string(),
-            "model": model,
+            "model": model_json,
             "n_train": train.n_samples(),
             "standardize": a.standardize,
             "solver": "clarabel",
             "fit": fit,
-            "train": {"mse": tr_mse, "r2": tr_r2},
+            "train": {names.0: tr_1, names.1: tr_2},
         });
-        if let (Some((mse, r2)), Some(te)) = (test_m, &test) {
-            v["test"] = serde_json::json!({"mse": mse, "r2": r2, "n": te.n_samples()});
+        if let (Some((m1, m2)), Some(te)) = (test_m, &test) {
+            v["test"] = serde_json::json!({names.0: m1, names.1: m2, "n": te.n_samples()});
         }
         println!("{v}");
         return Ok(());
     }
     println!(
-        "{:?} on {} ({} training samples, {} inputs{})",
-        model,
+        "{} on {} ({} training samples, {} inputs{})",
+        model_json,
         a.data.display(),
         train.n_samples(),
         train.n_inputs(),
@@ -1166,9 +1248,15 @@ fn glm(a: GlmArgs) -> Result<()> {
     for (name, c) in train.input_names.iter().zip(&fit.coef) {
         println!("  {name:<28} {c:>14.6e}");
     }
-    println!("train: mse {tr_mse:.6e}  R² {tr_r2:.4}");
-    if let Some((mse, r2)) = test_m {
-        println!("test:  mse {mse:.6e}  R² {r2:.4}");
+    println!(
+        "train: {} {}  {} {}",
+        names.0,
+        fmt(tr_1),
+        names.1,
+        fmt(tr_2)
+    );
+    if let Some((m1, m2)) = test_m {
+        println!("test:  {} {}  {} {}", names.0, fmt(m1), names.1, fmt(m2));
     }
     Ok(())
 }

@@ -203,6 +203,149 @@ pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<L
     })
 }
 
+/// ℓ₂- or ℓ₁-penalised binary logistic regression, scikit-learn's `LogisticRegression(C)`:
+/// `C Σ_i log(1 + exp(−y_i (wᵀx_i + b))) + r(w)` with `r = ½‖w‖²` (`l1 = false`) or `‖w‖₁`, labels
+/// `y_i ∈ {−1, +1}`, intercept unpenalised.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Logistic {
+    pub c: f64,
+    pub l1: bool,
+}
+
+impl Logistic {
+    /// The objective at `(w, b)`; `y` holds ±1.
+    pub fn objective(self, x: &Matrix, y: &[f64], w: &[f64], b: f64) -> f64 {
+        let loss: f64 = (0..y.len())
+            .map(|j| {
+                let m = -y[j] * ((0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b);
+                // log(1 + e^m) without overflow
+                m.max(0.0) + (-m.abs()).exp().ln_1p()
+            })
+            .sum();
+        let r = if self.l1 {
+            w.iter().map(|v| v.abs()).sum::<f64>()
+        } else {
+            0.5 * w.iter().map(|v| v * v).sum::<f64>()
+        };
+        self.c * loss + r
+    }
+}
+
+/// Fits [`Logistic`] by interior point with exponential cones: per sample `t_i ≥ log(1 + e^{z_i})`
+/// as `u + v ≤ 1`, `(−t_i, 1, u) ∈ K_exp`, `(z_i − t_i, 1, v) ∈ K_exp`. `y` must hold ±1.
+pub fn fit_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<LinearFit> {
+    check_data(x, y)?;
+    if !(model.c.is_finite() && model.c > 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "C must be positive and finite, got {}",
+            model.c
+        )));
+    }
+    if let Some(v) = y.iter().find(|&&v| v != 1.0 && v != -1.0) {
+        return Err(Error::InvalidArgument(format!(
+            "logistic regression needs labels ±1, found {v}"
+        )));
+    }
+    let t0 = Instant::now();
+    let (d, n) = (x.rows(), y.len());
+    // variables: w (d), b, t (N), u (N), v (N), s (d, the ℓ₁ epigraph)
+    let (ob, ot, ou, ov) = (d, d + 1, d + 1 + n, d + 1 + 2 * n);
+    let os = d + 1 + 3 * n;
+    let nvar = os + if model.l1 { d } else { 0 };
+    let p = if model.l1 {
+        CscMatrix::zeros((nvar, nvar))
+    } else {
+        CscMatrix::new_from_triplets(nvar, nvar, (0..d).collect(), (0..d).collect(), vec![1.0; d])
+    };
+    let mut q = vec![0.0; nvar];
+    q[ot..ou].iter_mut().for_each(|v| *v = model.c);
+    if model.l1 {
+        q[os..].iter_mut().for_each(|v| *v = 1.0);
+    }
+    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bvec = Vec::new();
+    let mut cones = Vec::new();
+    let mut row = 0;
+    // u_i + v_i ≤ 1
+    for j in 0..n {
+        ar.extend([row, row]);
+        ac.extend([ou + j, ov + j]);
+        av.extend([1.0, 1.0]);
+        bvec.push(1.0);
+        row += 1;
+    }
+    cones.push(SupportedConeT::NonnegativeConeT(n));
+    if model.l1 {
+        for i in 0..d {
+            ar.extend([row, row, row + 1, row + 1]);
+            ac.extend([i, os + i, i, os + i]);
+            av.extend([1.0, -1.0, -1.0, -1.0]);
+            bvec.extend([0.0, 0.0]);
+            row += 2;
+        }
+        cones.push(SupportedConeT::NonnegativeConeT(2 * d));
+    }
+    for (j, &yj) in y.iter().enumerate() {
+        // (−t, 1, u) ∈ K_exp
+        ar.extend([row, row + 2]);
+        ac.extend([ot + j, ou + j]);
+        av.extend([1.0, -1.0]);
+        bvec.extend([0.0, 1.0, 0.0]);
+        cones.push(SupportedConeT::ExponentialConeT());
+        row += 3;
+        // (z − t, 1, v) ∈ K_exp with z = −y (wᵀx + b): s₁ = −(y xᵀw + y b + t)
+        for i in 0..d {
+            let v = x.get(i, j);
+            if v != 0.0 {
+                ar.push(row);
+                ac.push(i);
+                av.push(yj * v);
+            }
+        }
+        ar.extend([row, row, row + 2]);
+        ac.extend([ob, ot + j, ov + j]);
+        av.extend([yj, 1.0, -1.0]);
+        bvec.extend([0.0, 1.0, 0.0]);
+        cones.push(SupportedConeT::ExponentialConeT());
+        row += 3;
+    }
+    let a = CscMatrix::new_from_triplets(row, nvar, ar, ac, av);
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .tol_gap_abs(1e-10)
+        .tol_gap_rel(1e-10)
+        .tol_feas(1e-10)
+        .max_iter(500)
+        .build()
+        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
+    let mut solver = DefaultSolver::new(&p, &q, &a, &bvec, &cones, settings)
+        .map_err(|e| Error::Solver(format!("Clarabel rejected the problem: {e}")))?;
+    solver.solve();
+    let sol = &solver.solution;
+    let status = match sol.status {
+        SolverStatus::Solved => "solved",
+        SolverStatus::AlmostSolved => "almost_solved",
+        other => {
+            return Err(Error::Solver(format!(
+                "Clarabel could not solve the logistic program: {other:?}"
+            )))
+        }
+    };
+    if sol.x.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Solver("Clarabel returned non-finite values".into()));
+    }
+    let coef = sol.x[..d].to_vec();
+    let intercept = sol.x[ob];
+    Ok(LinearFit {
+        objective: model.objective(x, y, &coef, intercept),
+        coef,
+        intercept,
+        status: status.into(),
+        iterations: sol.iterations,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
 /// Ridge in closed form: centre X and y, `w = (XcXcᵀ + αI)⁻¹ Xc yc`, `b = ȳ − x̄ᵀw` (a
 /// Cholesky of the d × d normal matrix; for checking and small d).
 pub fn ridge_closed_form(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>, f64)> {
@@ -325,6 +468,69 @@ mod tests {
                 assert!(zeros > 0, "a large α must zero some coefficients");
             }
         }
+    }
+
+    fn breast_cancer() -> (Matrix, Vec<f64>) {
+        let ds = Dataset::load(Path::new("breast_cancer"), &Targets::Last(1)).unwrap();
+        let ds = ds.standardized().unwrap().0;
+        let y = ds.y.as_slice().iter().map(|&v| 2.0 * v - 1.0).collect();
+        (ds.x, y)
+    }
+
+    #[test]
+    fn logistic_regression_satisfies_its_optimality_conditions() {
+        // KKT: with σ_i = 1/(1 + e^{−z_i}), z_i = −y_i(wᵀx_i + b), the loss gradient is
+        // g = −C Σ_i σ_i y_i x_i; ℓ₂: g + w = 0; ℓ₁: g = −sign(w) on the support, |g| ≤ 1 off it;
+        // and Σ_i σ_i y_i = 0 (intercept).
+        let (x, y) = breast_cancer();
+        let n = y.len();
+        for model in [
+            Logistic { c: 1.0, l1: false },
+            Logistic { c: 0.05, l1: false },
+            Logistic { c: 0.1, l1: true },
+        ] {
+            let fit = fit_logistic(&x, &y, model).unwrap();
+            let sig: Vec<f64> = (0..n)
+                .map(|j| {
+                    let z = -y[j]
+                        * ((0..x.rows())
+                            .map(|i| x.get(i, j) * fit.coef[i])
+                            .sum::<f64>()
+                            + fit.intercept);
+                    1.0 / (1.0 + (-z).exp())
+                })
+                .collect();
+            let gb: f64 = (0..n).map(|j| sig[j] * y[j]).sum::<f64>() * model.c;
+            assert!(gb.abs() <= 1e-5, "{model:?}: intercept gradient {gb}");
+            let mut support = 0;
+            for i in 0..x.rows() {
+                let g = -model.c * (0..n).map(|j| sig[j] * y[j] * x.get(i, j)).sum::<f64>();
+                let w = fit.coef[i];
+                if !model.l1 {
+                    assert!(
+                        (g + w).abs() <= 1e-5 * w.abs().max(1.0),
+                        "{model:?} {i}: {g} + {w}"
+                    );
+                } else if w.abs() > 1e-6 {
+                    support += 1;
+                    assert!(
+                        (g + w.signum()).abs() <= 1e-5,
+                        "{model:?} {i}: {g}, w = {w}"
+                    );
+                } else {
+                    assert!(g.abs() <= 1.0 + 1e-5, "{model:?} {i}: |{g}| > 1");
+                }
+            }
+            if model.l1 {
+                assert!(
+                    support > 0 && support < x.rows(),
+                    "ℓ₁ gives a sparse model: {support}"
+                );
+            }
+        }
+        let bad = vec![0.0; n];
+        assert!(fit_logistic(&x, &bad, Logistic { c: 1.0, l1: false }).is_err());
+        assert!(fit_logistic(&x, &y, Logistic { c: 0.0, l1: false }).is_err());
     }
 
     #[test]
