@@ -100,6 +100,43 @@ fn check_data(x: &Matrix, y: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// Solves `min ½xᵀPx + qᵀx` s.t. `b − Ax ∈ cones` with Clarabel at tight tolerances; returns the
+/// solution, `solved`/`almost_solved`, and the iteration count, or an error naming `what`.
+fn solve_conic(
+    p: &CscMatrix<f64>,
+    q: &[f64],
+    a: &CscMatrix<f64>,
+    b: &[f64],
+    cones: &[SupportedConeT<f64>],
+    what: &str,
+) -> Result<(Vec<f64>, &'static str, u32)> {
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .tol_gap_abs(1e-10)
+        .tol_gap_rel(1e-10)
+        .tol_feas(1e-10)
+        .max_iter(500)
+        .build()
+        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
+    let mut solver = DefaultSolver::new(p, q, a, b, cones, settings)
+        .map_err(|e| Error::Solver(format!("Clarabel rejected the {what} program: {e}")))?;
+    solver.solve();
+    let sol = &solver.solution;
+    let status = match sol.status {
+        SolverStatus::Solved => "solved",
+        SolverStatus::AlmostSolved => "almost_solved",
+        other => {
+            return Err(Error::Solver(format!(
+                "Clarabel could not solve the {what} program: {other:?}"
+            )))
+        }
+    };
+    if sol.x.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Solver("Clarabel returned non-finite values".into()));
+    }
+    Ok((sol.x.clone(), status, sol.iterations))
+}
+
 /// Fits a ridge, lasso or elastic-net model (with an unpenalised intercept) by interior point.
 /// `x` is d × N (samples as columns).
 pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<LinearFit> {
@@ -168,37 +205,16 @@ pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<L
         cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
     let a = CscMatrix::new_from_triplets(bvec.len(), nvar, ar, ac, av);
-    let settings = DefaultSettingsBuilder::default()
-        .verbose(false)
-        .tol_gap_abs(1e-10)
-        .tol_gap_rel(1e-10)
-        .tol_feas(1e-10)
-        .build()
-        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
-    let mut solver = DefaultSolver::new(&p, &q, &a, &bvec, &cones, settings)
-        .map_err(|e| Error::Solver(format!("Clarabel rejected the problem: {e}")))?;
-    solver.solve();
-    let sol = &solver.solution;
-    let status = match sol.status {
-        SolverStatus::Solved => "solved",
-        SolverStatus::AlmostSolved => "almost_solved",
-        other => {
-            return Err(Error::Solver(format!(
-                "Clarabel could not solve the {model:?} program: {other:?}"
-            )))
-        }
-    };
-    if sol.x.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Solver("Clarabel returned non-finite values".into()));
-    }
-    let coef = sol.x[..d].to_vec();
-    let intercept = sol.x[ob];
+    let (x_opt, status, iterations) =
+        solve_conic(&p, &q, &a, &bvec, &cones, &format!("{model:?}"))?;
+    let coef = x_opt[..d].to_vec();
+    let intercept = x_opt[ob];
     Ok(LinearFit {
         objective: model.objective(x, y, &coef, intercept),
         coef,
         intercept,
         status: status.into(),
-        iterations: sol.iterations,
+        iterations,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -310,38 +326,15 @@ pub fn fit_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<LinearFit>
         row += 3;
     }
     let a = CscMatrix::new_from_triplets(row, nvar, ar, ac, av);
-    let settings = DefaultSettingsBuilder::default()
-        .verbose(false)
-        .tol_gap_abs(1e-10)
-        .tol_gap_rel(1e-10)
-        .tol_feas(1e-10)
-        .max_iter(500)
-        .build()
-        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
-    let mut solver = DefaultSolver::new(&p, &q, &a, &bvec, &cones, settings)
-        .map_err(|e| Error::Solver(format!("Clarabel rejected the problem: {e}")))?;
-    solver.solve();
-    let sol = &solver.solution;
-    let status = match sol.status {
-        SolverStatus::Solved => "solved",
-        SolverStatus::AlmostSolved => "almost_solved",
-        other => {
-            return Err(Error::Solver(format!(
-                "Clarabel could not solve the logistic program: {other:?}"
-            )))
-        }
-    };
-    if sol.x.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Solver("Clarabel returned non-finite values".into()));
-    }
-    let coef = sol.x[..d].to_vec();
-    let intercept = sol.x[ob];
+    let (x_opt, status, iterations) = solve_conic(&p, &q, &a, &bvec, &cones, "logistic")?;
+    let coef = x_opt[..d].to_vec();
+    let intercept = x_opt[ob];
     Ok(LinearFit {
         objective: model.objective(x, y, &coef, intercept),
         coef,
         intercept,
         status: status.into(),
-        iterations: sol.iterations,
+        iterations,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
