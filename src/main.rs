@@ -1177,15 +1177,10 @@ fn glm(a: GlmArgs) -> Result<()> {
         let n = yv.len() as f64;
         let mean = yv.iter().sum::<f64>() / n;
         let (mut e1, mut e2) = (0.0, 0.0);
-        for (j, &t) in yv.iter().enumerate() {
-            let f: f64 = fit.intercept
-                + (0..d.n_inputs())
-                    .map(|i| d.x.get(i, j) * fit.coef[i])
-                    .sum::<f64>();
+        for (&t, f) in yv.iter().zip(fit.predict(&d.x)) {
             if logistic {
                 e1 += f64::from(u8::from((f > 0.0) == (t > 0.0)));
-                let m = -t * f;
-                e2 += m.max(0.0) + (-m.abs()).exp().ln_1p();
+                e2 += cvxnn::glm::softplus(-t * f);
             } else {
                 e1 += (t - f).powi(2);
                 e2 += (t - mean).powi(2);

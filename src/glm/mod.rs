@@ -86,6 +86,25 @@ pub struct LinearFit {
     pub seconds: f64,
 }
 
+impl LinearFit {
+    /// `wᵀx_j + b` for every column of `x` (d × N).
+    pub fn predict(&self, x: &Matrix) -> Vec<f64> {
+        (0..x.cols())
+            .map(|j| {
+                self.intercept
+                    + (0..x.rows())
+                        .map(|i| x.get(i, j) * self.coef[i])
+                        .sum::<f64>()
+            })
+            .collect()
+    }
+}
+
+/// `log(1 + e^m)` without overflow.
+pub fn softplus(m: f64) -> f64 {
+    m.max(0.0) + (-m.abs()).exp().ln_1p()
+}
+
 fn check_data(x: &Matrix, y: &[f64]) -> Result<()> {
     if x.cols() != y.len() || y.is_empty() || x.rows() == 0 {
         return Err(Error::Shape(format!(
@@ -232,11 +251,7 @@ impl Logistic {
     /// The objective at `(w, b)`; `y` holds ±1.
     pub fn objective(self, x: &Matrix, y: &[f64], w: &[f64], b: f64) -> f64 {
         let loss: f64 = (0..y.len())
-            .map(|j| {
-                let m = -y[j] * ((0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b);
-                // log(1 + e^m) without overflow
-                m.max(0.0) + (-m.abs()).exp().ln_1p()
-            })
+            .map(|j| softplus(-y[j] * ((0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b)))
             .sum();
         let r = if self.l1 {
             w.iter().map(|v| v.abs()).sum::<f64>()
