@@ -139,6 +139,8 @@ pub struct Loss<'a> {
     pub layout: ParamLayout,
     x: &'a Matrix,
     y: &'a Matrix,
+    /// ‖Y‖_F, for the relative output error.
+    y_norm: f64,
 }
 
 impl<'a> Loss<'a> {
@@ -165,6 +167,7 @@ impl<'a> Loss<'a> {
             layout: ParamLayout::new(arch),
             x,
             y,
+            y_norm: y.frobenius(),
         })
     }
 
@@ -269,9 +272,8 @@ impl<'a> Loss<'a> {
     /// Relative output error `‖f(X) − Y‖_F / ‖Y‖_F` from a loss value (absolute when Y = 0).
     pub fn output_error(&self, loss: f64) -> f64 {
         let sse = loss * (self.y.rows() * self.y.cols()) as f64;
-        let ny = self.y.frobenius();
-        if ny > 0.0 {
-            sse.sqrt() / ny
+        if self.y_norm > 0.0 {
+            sse.sqrt() / self.y_norm
         } else {
             sse.sqrt()
         }
