@@ -22,6 +22,7 @@ pub mod glm;
 pub mod gradient;
 pub mod linalg;
 pub mod net;
+pub mod perceptron;
 pub mod report;
 pub mod scr;
 

@@ -35,6 +35,9 @@ enum Command {
     /// Fit a generalised linear model as a conic program (interior point, Clarabel): ridge, lasso,
     /// elastic net or binary logistic regression, with scikit-learn's objective scaling.
     Glm(GlmArgs),
+    /// A single threshold unit by linear programming (seed 001): a separating hyperplane, or a
+    /// Farkas certificate that none exists; and the robust LP of Bennett & Mangasarian (1992).
+    Perceptron(PerceptronArgs),
     /// Evaluate a saved model on a data file.
     Eval(EvalArgs),
     /// Generate data.
@@ -480,6 +483,26 @@ struct GlmArgs {
 }
 
 #[derive(Args)]
+struct PerceptronArgs {
+    /// Data file (CSV or .npy) or a bundled set: iris, wine, breast_cancer, diabetes.
+    #[arg(long)]
+    data: PathBuf,
+    /// Target column by header name (default: the last column).
+    #[arg(long)]
+    target: Option<String>,
+    /// This target value is the positive class, every other value negative (default: the target
+    /// must take exactly two values; the larger is positive).
+    #[arg(long, allow_hyphen_values = true)]
+    positive_class: Option<f64>,
+    /// Keep only the samples whose target is one of these values, e.g. 1,2.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    classes: Option<Vec<f64>>,
+    /// Print the result as JSON (hyperplane or certificate included).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 struct EvalArgs {
     /// Model written by `cvxnn train`.
     #[arg(long)]
@@ -526,6 +549,7 @@ fn main() {
         Command::Train(a) => train(a),
         Command::Compare(a) => compare(a),
         Command::Glm(a) => glm(a),
+        Command::Perceptron(a) => perceptron(a),
         Command::Eval(a) => eval(a),
         Command::Generate(g) => generate(g),
     };
@@ -1252,6 +1276,95 @@ fn glm(a: GlmArgs) -> Result<()> {
     );
     if let Some((m1, m2)) = test_m {
         println!("test:  {} {}  {} {}", names.0, fmt(m1), names.1, fmt(m2));
+    }
+    Ok(())
+}
+
+fn perceptron(a: PerceptronArgs) -> Result<()> {
+    use cvxnn::perceptron::{accuracy, robust_lp, separate, Separation};
+    let targets = match &a.target {
+        Some(t) => Targets::Names(vec![t.clone()]),
+        None => Targets::Last(1),
+    };
+    let ds = Dataset::load(&a.data, &targets)?;
+    let keep: Vec<usize> = (0..ds.n_samples())
+        .filter(|&j| {
+            a.classes
+                .as_ref()
+                .is_none_or(|c| c.contains(&ds.y.get(0, j)))
+        })
+        .collect();
+    if keep.is_empty() {
+        bail!("--classes keeps no sample");
+    }
+    let x = cvxnn::linalg::Matrix::from_fn(ds.n_inputs(), keep.len(), |i, k| ds.x.get(i, keep[k]));
+    let t: Vec<f64> = keep.iter().map(|&j| ds.y.get(0, j)).collect();
+    let mut values = t.clone();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    let positive = match a.positive_class {
+        Some(p) if values.contains(&p) => p,
+        Some(p) => bail!("--positive-class {p} does not occur in the (kept) targets"),
+        None if values.len() == 2 => values[1],
+        None => bail!(
+            "the target takes {} values: choose one with --positive-class (one against the \
+             rest), or keep two with --classes",
+            values.len()
+        ),
+    };
+    let y: Vec<f64> = t
+        .iter()
+        .map(|&v| if v == positive { 1.0 } else { -1.0 })
+        .collect();
+    let sep = separate(&x, &y)?;
+    let robust = robust_lp(&x, &y).ok();
+    if a.json {
+        let mut v = serde_json::json!({
+            "data": a.data.display().to_string(),
+            "n": y.len(),
+            "positive_class": positive,
+            "separation": sep,
+        });
+        if let Some((w, b, obj)) = &robust {
+            v["robust_lp"] = serde_json::json!({
+                "w": w, "b": b, "objective": obj, "accuracy": accuracy(&x, &y, w, *b),
+            });
+        }
+        println!("{v}");
+        return Ok(());
+    }
+    let n_pos = y.iter().filter(|&&v| v > 0.0).count();
+    println!(
+        "{}: {} samples, {n_pos} with target {positive} (+1) against {} others (−1), {} inputs",
+        a.data.display(),
+        y.len(),
+        y.len() - n_pos,
+        x.rows()
+    );
+    match &sep {
+        Separation::Separable { w, b } => {
+            println!("linearly separable: y_i (wᵀx_i + b) ≥ 1 for every sample");
+            println!(
+                "  w = {:?}, b = {b:.6e}, training accuracy {:.4}",
+                w.iter().map(|v| format!("{v:.4e}")).collect::<Vec<_>>(),
+                accuracy(&x, &y, w, *b)
+            );
+        }
+        Separation::NotSeparable { lambda, residual } => {
+            let support = lambda.iter().filter(|&&l| l > 1e-9).count();
+            println!(
+                "NOT linearly separable: Farkas certificate λ ≥ 0, Σλ = 1, on {support} samples, \
+                 with |Σ λ_i y_i [x_i; 1]|_∞ = {residual:.2e}"
+            );
+            println!("  (a separator would give 0 ≈ Σ λ_i y_i (wᵀx_i + b) ≥ 1; --json prints λ)");
+        }
+    }
+    if let Some((w, b, obj)) = robust {
+        println!(
+            "robust LP (Bennett & Mangasarian 1992): mean violation per class {obj:.6e}, training \
+             accuracy {:.4}",
+            accuracy(&x, &y, &w, b)
+        );
     }
     Ok(())
 }

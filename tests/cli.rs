@@ -520,3 +520,50 @@ fn glm_fits_bundled_data_and_rejects_bad_input() {
         assert_clean_failure(&cvxnn(&all), want);
     }
 }
+
+#[test]
+fn perceptron_separates_or_certifies() {
+    let out = succeed(&[
+        "perceptron",
+        "--data",
+        "iris",
+        "--positive-class",
+        "0",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["separation"]["result"], "separable");
+    assert_eq!(v["robust_lp"]["accuracy"].as_f64().unwrap(), 1.0);
+    let out = succeed(&[
+        "perceptron",
+        "--data",
+        "iris",
+        "--classes",
+        "1,2",
+        "--positive-class",
+        "1",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["separation"]["result"], "not_separable");
+    assert_eq!(v["n"], 100);
+    // the certificate, checked here from the JSON alone: λ ≥ 0 on the kept samples, Σλ = 1
+    let lambda: Vec<f64> = v["separation"]["lambda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_f64().unwrap())
+        .collect();
+    assert_eq!(lambda.len(), 100);
+    assert!(lambda.iter().all(|&l| l >= 0.0));
+    assert!((lambda.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    assert!(v["separation"]["residual"].as_f64().unwrap() < 1e-7);
+    assert_clean_failure(
+        &cvxnn(&["perceptron", "--data", "iris"]),
+        "--positive-class",
+    );
+    assert_clean_failure(
+        &cvxnn(&["perceptron", "--data", "iris", "--classes", "7"]),
+        "keeps no sample",
+    );
+}
