@@ -84,7 +84,8 @@ pub fn init_seed(base: u64, problem: usize, start: usize) -> u64 {
         .wrapping_add(start as u64)
 }
 
-fn stop_name<T: Serialize>(s: &T) -> String {
+/// The serde name of a stop reason (`iteration_limit`, …), for tables.
+pub fn stop_name<T: Serialize>(s: &T) -> String {
     serde_json::to_value(s)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -627,10 +627,7 @@ fn print_table(runs: &[ScrRun]) {
     );
     for r in runs {
         let s = &r.summary;
-        let stop = serde_json::to_value(&s.stop_reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let stop = cvxnn::compare::stop_name(&s.stop_reason);
         println!(
             "{:<10} {:>5} {:>16} {:>12.3e} {:>12.3e} {:>12.3e} {:>10.3e} {:>9.3}",
             r.init,
@@ -921,10 +918,7 @@ fn print_grad_table(runs: &[(String, &GradRun)]) {
     );
     for (init, r) in runs {
         let s = &r.summary;
-        let stop = serde_json::to_value(s.stop_reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let stop = cvxnn::compare::stop_name(&s.stop_reason);
         println!(
             "{:<10} {:<7} {:>7} {:>7} {:>20} {:>12.3e} {:>12.3e} {:>10.2e} {:>9.3}",
             init,
@@ -1146,22 +1140,11 @@ fn glm(a: GlmArgs) -> Result<()> {
     };
     // logistic regression: labels ±1
     let (train, test) = if a.model == GlmModel::Logistic {
-        let values: Vec<f64> = {
-            let mut v: Vec<f64> = train.y.as_slice().to_vec();
-            v.sort_by(f64::total_cmp);
-            v.dedup();
-            v
-        };
-        let positive = match a.positive_class {
-            Some(p) if values.contains(&p) => p,
-            Some(p) => bail!("--positive-class {p} does not occur in the training targets"),
-            None if values.len() == 2 => values[1],
-            None => bail!(
-                "logistic regression here is binary: the target takes {} values; choose one with \
-                 --positive-class (one against the rest)",
-                values.len()
-            ),
-        };
+        let positive = positive_class(
+            train.y.as_slice(),
+            a.positive_class,
+            "choose one with --positive-class (one against the rest)",
+        )?;
         let relabel = |d: Dataset| -> Result<Dataset> {
             let y = d.y.map(|v| if v == positive { 1.0 } else { -1.0 });
             Ok(Dataset { y, ..d })
@@ -1280,6 +1263,23 @@ fn glm(a: GlmArgs) -> Result<()> {
     Ok(())
 }
 
+/// The target value that becomes the +1 class: `given` if it occurs, else the larger of exactly
+/// two values; `hint` says what to do otherwise.
+fn positive_class(targets: &[f64], given: Option<f64>, hint: &str) -> Result<f64> {
+    let mut values = targets.to_vec();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    match given {
+        Some(p) if values.contains(&p) => Ok(p),
+        Some(p) => bail!("--positive-class {p} does not occur in the targets"),
+        None if values.len() == 2 => Ok(values[1]),
+        None => bail!(
+            "the model is binary but the target takes {} values: {hint}",
+            values.len()
+        ),
+    }
+}
+
 fn perceptron(a: PerceptronArgs) -> Result<()> {
     use cvxnn::perceptron::{accuracy, robust_lp, separate, Separation};
     let targets = match &a.target {
@@ -1299,19 +1299,11 @@ fn perceptron(a: PerceptronArgs) -> Result<()> {
     }
     let x = cvxnn::linalg::Matrix::from_fn(ds.n_inputs(), keep.len(), |i, k| ds.x.get(i, keep[k]));
     let t: Vec<f64> = keep.iter().map(|&j| ds.y.get(0, j)).collect();
-    let mut values = t.clone();
-    values.sort_by(f64::total_cmp);
-    values.dedup();
-    let positive = match a.positive_class {
-        Some(p) if values.contains(&p) => p,
-        Some(p) => bail!("--positive-class {p} does not occur in the (kept) targets"),
-        None if values.len() == 2 => values[1],
-        None => bail!(
-            "the target takes {} values: choose one with --positive-class (one against the \
-             rest), or keep two with --classes",
-            values.len()
-        ),
-    };
+    let positive = positive_class(
+        &t,
+        a.positive_class,
+        "choose one with --positive-class (one against the rest), or keep two with --classes",
+    )?;
     let y: Vec<f64> = t
         .iter()
         .map(|&v| if v == positive { 1.0 } else { -1.0 })
