@@ -6,9 +6,7 @@
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+use clarabel::solver::{DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
 use serde::{Deserialize, Serialize};
 
 /// The answer of the feasibility LP.
@@ -39,16 +37,6 @@ fn check(x: &Matrix, y: &[f64]) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn settings() -> Result<clarabel::solver::DefaultSettings<f64>> {
-    DefaultSettingsBuilder::default()
-        .verbose(false)
-        .tol_gap_abs(1e-10)
-        .tol_gap_rel(1e-10)
-        .tol_feas(1e-10)
-        .build()
-        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))
 }
 
 /// `Σ_i λ_i y_i [x_i; 1]`, the quantity a Farkas certificate makes zero; its largest entry.
@@ -85,8 +73,9 @@ pub fn separate(x: &Matrix, y: &[f64]) -> Result<Separation> {
     let q = vec![0.0; d + 1];
     let bvec = vec![-1.0; n];
     let cones = [SupportedConeT::NonnegativeConeT(n)];
-    let mut solver = DefaultSolver::new(&p, &q, &a, &bvec, &cones, settings()?)
-        .map_err(|e| Error::Solver(format!("Clarabel rejected the perceptron LP: {e}")))?;
+    let mut solver =
+        DefaultSolver::new(&p, &q, &a, &bvec, &cones, crate::glm::conic_settings()?)
+            .map_err(|e| Error::Solver(format!("Clarabel rejected the perceptron LP: {e}")))?;
     solver.solve();
     let sol = &solver.solution;
     match sol.status {
@@ -163,7 +152,7 @@ pub fn robust_lp(x: &Matrix, y: &[f64]) -> Result<(Vec<f64>, f64, f64)> {
     let mut bvec = vec![-1.0; n];
     bvec.extend(std::iter::repeat_n(0.0, n));
     let cones = [SupportedConeT::NonnegativeConeT(2 * n)];
-    let mut solver = DefaultSolver::new(&p, &q, &a, &bvec, &cones, settings()?)
+    let mut solver = DefaultSolver::new(&p, &q, &a, &bvec, &cones, crate::glm::conic_settings()?)
         .map_err(|e| Error::Solver(format!("Clarabel rejected the robust LP: {e}")))?;
     solver.solve();
     let sol = &solver.solution;

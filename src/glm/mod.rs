@@ -119,6 +119,19 @@ fn check_data(x: &Matrix, y: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// Clarabel settings for the small convex programs of `glm` and `perceptron`: tolerances 1e-10,
+/// at most 500 iterations, quiet.
+pub(crate) fn conic_settings() -> Result<clarabel::solver::DefaultSettings<f64>> {
+    DefaultSettingsBuilder::default()
+        .verbose(false)
+        .tol_gap_abs(1e-10)
+        .tol_gap_rel(1e-10)
+        .tol_feas(1e-10)
+        .max_iter(500)
+        .build()
+        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))
+}
+
 /// Solves `min ½xᵀPx + qᵀx` s.t. `b − Ax ∈ cones` with Clarabel at tight tolerances; returns the
 /// solution, `solved`/`almost_solved`, and the iteration count, or an error naming `what`.
 fn solve_conic(
@@ -129,15 +142,7 @@ fn solve_conic(
     cones: &[SupportedConeT<f64>],
     what: &str,
 ) -> Result<(Vec<f64>, &'static str, u32)> {
-    let settings = DefaultSettingsBuilder::default()
-        .verbose(false)
-        .tol_gap_abs(1e-10)
-        .tol_gap_rel(1e-10)
-        .tol_feas(1e-10)
-        .max_iter(500)
-        .build()
-        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
-    let mut solver = DefaultSolver::new(p, q, a, b, cones, settings)
+    let mut solver = DefaultSolver::new(p, q, a, b, cones, conic_settings()?)
         .map_err(|e| Error::Solver(format!("Clarabel rejected the {what} program: {e}")))?;
     solver.solve();
     let sol = &solver.solution;
