@@ -22,6 +22,13 @@ pub struct ProblemInfo {
     pub data: String,
 }
 
+/// Writes `value` as pretty JSON with a final newline (non-finite numbers as `null`).
+fn save_json<T: Serialize>(value: &T, path: &Path) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::parse(path, format!("cannot serialise report: {e}")))?;
+    std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+}
+
 /// One run in a report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunReport {
@@ -108,9 +115,7 @@ impl GradReport {
 
     /// Writes pretty JSON (non-finite numbers as `null`).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::parse(path, format!("cannot serialise report: {e}")))?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+        save_json(self, path)
     }
 
     /// Loss and output error per iteration, log scale, as SVG.
@@ -179,9 +184,7 @@ impl Report {
 
     /// Writes pretty JSON. Non-finite numbers (a failed iteration) are written as `null`.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::parse(path, format!("cannot serialise report: {e}")))?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+        save_json(self, path)
     }
 
     /// The violations of every run per iteration, log scale, as SVG.
