@@ -20,6 +20,7 @@ pub mod data;
 pub mod error;
 pub mod glm;
 pub mod gradient;
+pub mod lbfgs;
 pub mod linalg;
 pub mod net;
 pub mod perceptron;

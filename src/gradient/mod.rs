@@ -6,7 +6,6 @@
 //! or any saved model — so SCR's answer can be polished), records a history, and stops on the
 //! output error, the gradient norm, stagnation, or an iteration cap.
 
-mod lbfgs;
 mod lm;
 pub mod model;
 
@@ -299,6 +298,24 @@ impl Tracker<'_> {
     }
 }
 
+/// The training loss as an L-BFGS problem; every evaluation is counted and every iteration goes
+/// through the tracker's stopping rules.
+struct NetProblem<'a, 'b> {
+    tr: &'a mut Tracker<'b>,
+    ws: Workspace,
+}
+
+impl crate::lbfgs::Problem for NetProblem<'_, '_> {
+    type Stop = GradStop;
+    fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
+        self.tr.evaluations += 1;
+        self.tr.loss.eval(x, Some(g), &mut self.ws)
+    }
+    fn check(&mut self, it: usize, f: f64, g: &[f64]) -> Option<GradStop> {
+        self.tr.step(it, f, norm(g), false)
+    }
+}
+
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
@@ -327,7 +344,16 @@ pub fn train(
         Optimizer::Gd { .. } | Optimizer::Sgd { .. } | Optimizer::Adam { .. } => {
             first_order(&mut theta, &mut tr)
         }
-        Optimizer::Lbfgs { memory } => lbfgs::run(&mut theta, *memory, &mut tr),
+        Optimizer::Lbfgs { memory } => {
+            let mut net = NetProblem {
+                ws: loss.workspace(),
+                tr: &mut tr,
+            };
+            match crate::lbfgs::minimize(&mut net, &mut theta, *memory) {
+                (crate::lbfgs::End::Stopped(stop), it) => (stop, it),
+                (crate::lbfgs::End::LineSearchFailed, it) => (GradStop::LineSearchFailed, it),
+            }
+        }
         Optimizer::Lm => lm::run(&mut theta, &mut tr)?,
     };
     // the final figures, on the full data

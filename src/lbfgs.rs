@@ -1,8 +1,28 @@
 //! L-BFGS (Nocedal & Wright 2006, Algorithm 7.5) with the strong-Wolfe line search of their
-//! Algorithms 3.5 and 3.6 (cubic interpolation in the zoom).
+//! Algorithms 3.5 and 3.6 (cubic interpolation in the zoom), for any smooth [`Problem`]: network
+//! training ([`crate::gradient`]) and the first-order path of [`crate::glm`].
 
-use super::{norm, GradStop, Tracker, Workspace};
 use std::collections::VecDeque;
+
+/// A smooth function to minimise, and when to stop.
+pub trait Problem {
+    /// Why [`Problem::check`] stopped the run.
+    type Stop;
+    /// The value at `x`, with the gradient written into `g`.
+    fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64;
+    /// Called before iteration `it` with the current value and gradient; `Some` stops the run.
+    fn check(&mut self, it: usize, f: f64, g: &[f64]) -> Option<Self::Stop>;
+}
+
+/// How [`minimize`] ended.
+#[derive(Debug)]
+pub enum End<S> {
+    /// [`Problem::check`] said stop.
+    Stopped(S),
+    /// No step along steepest descent gave sufficient decrease (a kink, or the limits of
+    /// floating point at the minimum).
+    LineSearchFailed,
+}
 
 const C1: f64 = 1e-4;
 const C2: f64 = 0.9;
@@ -23,24 +43,22 @@ struct Point {
 }
 
 /// Evaluates the loss along `theta + alpha d`.
-struct Line<'a, 'b> {
-    tr: &'a mut Tracker<'b>,
-    ws: &'a mut Workspace,
+struct Line<'a, P> {
+    problem: &'a mut P,
     theta: &'a [f64],
     d: &'a [f64],
     trial: Vec<f64>,
     evals: usize,
 }
 
-impl Line<'_, '_> {
+impl<P: Problem> Line<'_, P> {
     fn at(&mut self, alpha: f64) -> Point {
         for ((t, x), d) in self.trial.iter_mut().zip(self.theta).zip(self.d) {
             *t = x + alpha * d;
         }
         let mut g = vec![0.0; self.theta.len()];
-        self.tr.evaluations += 1;
         self.evals += 1;
-        let f = self.tr.loss.eval(&self.trial, Some(&mut g), self.ws);
+        let f = self.problem.eval(&self.trial, &mut g);
         let df = dot(&g, self.d);
         Point { alpha, f, df, g }
     }
@@ -69,7 +87,7 @@ fn cubic(lo: &Point, hi: &Point) -> f64 {
 
 /// A step satisfying the strong Wolfe conditions, or the best sufficient-decrease point found,
 /// or None.
-fn line_search(line: &mut Line, f0: f64, df0: f64, alpha0: f64) -> Option<Point> {
+fn line_search<P: Problem>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64) -> Option<Point> {
     let armijo = |p: &Point| p.f <= f0 + C1 * p.alpha * df0;
     let curvature = |p: &Point| p.df.abs() <= -C2 * df0;
     let mut prev = Point {
@@ -107,7 +125,13 @@ fn line_search(line: &mut Line, f0: f64, df0: f64, alpha0: f64) -> Option<Point>
     zoom(line, f0, df0, lo, hi)
 }
 
-fn zoom(line: &mut Line, f0: f64, df0: f64, mut lo: Point, mut hi: Point) -> Option<Point> {
+fn zoom<P: Problem>(
+    line: &mut Line<P>,
+    f0: f64,
+    df0: f64,
+    mut lo: Point,
+    mut hi: Point,
+) -> Option<Point> {
     while line.evals < MAX_EVALS {
         if (hi.alpha - lo.alpha).abs() <= 1e-16 * lo.alpha.abs().max(hi.alpha.abs()) {
             break;
@@ -129,20 +153,27 @@ fn zoom(line: &mut Line, f0: f64, df0: f64, mut lo: Point, mut hi: Point) -> Opt
     (lo.alpha > 0.0 && lo.f < f0).then_some(lo)
 }
 
-/// Runs L-BFGS from `theta`; returns the stop reason and the iteration count.
-pub(super) fn run(theta: &mut Vec<f64>, memory: usize, tr: &mut Tracker) -> (GradStop, usize) {
-    let mut ws = tr.loss.workspace();
+fn norm(v: &[f64]) -> f64 {
+    dot(v, v).sqrt()
+}
+
+/// Runs L-BFGS with `memory` correction pairs from `theta` (updated in place); returns how it
+/// ended and the iteration count.
+pub fn minimize<P: Problem>(
+    problem: &mut P,
+    theta: &mut [f64],
+    memory: usize,
+) -> (End<P::Stop>, usize) {
     let np = theta.len();
     let mut g = vec![0.0; np];
-    tr.evaluations += 1;
-    let mut f = tr.loss.eval(theta, Some(&mut g), &mut ws);
+    let mut f = problem.eval(theta, &mut g);
     let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(memory);
     let mut d = vec![0.0; np];
     let mut alphas = vec![0.0; memory];
     let mut it = 0;
     loop {
-        if let Some(stop) = tr.step(it, f, norm(&g), false) {
-            return (stop, it);
+        if let Some(stop) = problem.check(it, f, &g) {
+            return (End::Stopped(stop), it);
         }
         // two-loop recursion: d = −H g
         d.iter_mut().zip(&g).for_each(|(d, g)| *d = -g);
@@ -174,8 +205,7 @@ pub(super) fn run(theta: &mut Vec<f64>, memory: usize, tr: &mut Tracker) -> (Gra
         };
         let found = {
             let mut line = Line {
-                tr: &mut *tr,
-                ws: &mut ws,
+                problem: &mut *problem,
                 theta,
                 d: &d,
                 trial: vec![0.0; np],
@@ -185,7 +215,7 @@ pub(super) fn run(theta: &mut Vec<f64>, memory: usize, tr: &mut Tracker) -> (Gra
         };
         let Some(p) = found else {
             if pairs.is_empty() {
-                return (GradStop::LineSearchFailed, it);
+                return (End::LineSearchFailed, it);
             }
             // retry once from steepest descent
             pairs.clear();
