@@ -2,9 +2,18 @@
 //! cones: no PSD cone, so no system library). Objectives are written exactly as scikit-learn writes
 //! them, so that results compare one to one.
 //!
-//! This first part has the least-squares family: ridge, lasso and elastic net, all as one quadratic
-//! program with the residuals as variables (`Xw + b + r = y`), so that the matrix stays as sparse
-//! as the data (no d × d or N × N product is formed).
+//! - Ridge, lasso, elastic net: one quadratic program. With more samples than features it is
+//!   written on the d × d Gram matrix of the centred data; otherwise with the residuals as
+//!   variables (`Xw + b + r = y`), so that no N × N product is formed.
+//! - Binary logistic regression ([`Logistic`], exponential cones), softmax regression
+//!   ([`softmax`]) and the linear SVM ([`svm`], a QP).
+//! - [`first_order`]: coordinate descent, L-BFGS and FISTA for the same objectives.
+
+pub mod first_order;
+pub mod softmax;
+pub mod svm;
+
+pub use first_order::FirstOrderSettings;
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -166,6 +175,9 @@ fn solve_conic(
 pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<LinearFit> {
     model.validate()?;
     check_data(x, y)?;
+    if y.len() > x.rows() {
+        return least_squares_gram(x, y, model);
+    }
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
     let (c, l1, l2) = model.weights(n);
@@ -243,6 +255,83 @@ pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<L
     })
 }
 
+/// The Gram form for more samples than features: on centred data the problem is
+/// `min wᵀ(cG + (l2/2)I)w − 2c(X_c y_c)ᵀw + l1‖w‖₁` with the d × d Gram matrix `G = X_c X_cᵀ`
+/// (one GEMM), and the intercept is `ȳ − x̄ᵀw`.
+fn least_squares_gram(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<LinearFit> {
+    use faer::linalg::matmul::matmul;
+    let t0 = Instant::now();
+    let (d, n) = (x.rows(), y.len());
+    let (c, l1, l2) = model.weights(n);
+    let xm: Vec<f64> = (0..d)
+        .map(|i| (0..n).map(|j| x.get(i, j)).sum::<f64>() / n as f64)
+        .collect();
+    let ym = y.iter().sum::<f64>() / n as f64;
+    let xc: Vec<f64> = x
+        .as_slice()
+        .chunks_exact(d)
+        .flat_map(|col| col.iter().zip(&xm).map(|(v, m)| v - m))
+        .collect();
+    let xc = faer::MatRef::from_column_major_slice(&xc, d, n);
+    let mut g = faer::Mat::<f64>::zeros(d, d);
+    matmul(
+        g.as_mut(),
+        faer::Accum::Replace,
+        xc,
+        xc.transpose(),
+        1.0,
+        faer::Par::Seq,
+    );
+    let with_t = l1 > 0.0;
+    let nvar = if with_t { 2 * d } else { d };
+    // P = 2cG + l2 I (upper triangle), q = −2c X_c y_c
+    let (mut pr, mut pc, mut pv) = (Vec::new(), Vec::new(), Vec::new());
+    for col in 0..d {
+        for row in 0..=col {
+            let v = 2.0 * c * g[(row, col)] + if row == col { l2 } else { 0.0 };
+            if v != 0.0 {
+                pr.push(row);
+                pc.push(col);
+                pv.push(v);
+            }
+        }
+    }
+    let p = CscMatrix::new_from_triplets(nvar, nvar, pr, pc, pv);
+    let mut q = vec![0.0; nvar];
+    for (j, &yj) in y.iter().enumerate() {
+        let r = yj - ym;
+        for (q, v) in q[..d].iter_mut().zip(xc.col(j).iter()) {
+            *q -= 2.0 * c * r * v;
+        }
+    }
+    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
+    let mut cones = Vec::new();
+    let mut bvec = Vec::new();
+    if with_t {
+        q[d..].iter_mut().for_each(|v| *v = l1);
+        for i in 0..d {
+            ar.extend([2 * i, 2 * i, 2 * i + 1, 2 * i + 1]);
+            ac.extend([i, d + i, i, d + i]);
+            av.extend([1.0, -1.0, -1.0, -1.0]);
+        }
+        bvec = vec![0.0; 2 * d];
+        cones.push(SupportedConeT::NonnegativeConeT(2 * d));
+    }
+    let a = CscMatrix::new_from_triplets(bvec.len(), nvar, ar, ac, av);
+    let (x_opt, status, iterations) =
+        solve_conic(&p, &q, &a, &bvec, &cones, &format!("{model:?}"))?;
+    let coef = x_opt[..d].to_vec();
+    let intercept = ym - xm.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
+    Ok(LinearFit {
+        objective: model.objective(x, y, &coef, intercept),
+        coef,
+        intercept,
+        status: status.into(),
+        iterations,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
 /// ℓ₂- or ℓ₁-penalised binary logistic regression, scikit-learn's `LogisticRegression(C)`:
 /// `C Σ_i log(1 + exp(−y_i (wᵀx_i + b))) + r(w)` with `r = ½‖w‖²` (`l1 = false`) or `‖w‖₁`, labels
 /// `y_i ∈ {−1, +1}`, intercept unpenalised.
@@ -270,18 +359,7 @@ impl Logistic {
 /// Fits [`Logistic`] by interior point with exponential cones: per sample `t_i ≥ log(1 + e^{z_i})`
 /// as `u + v ≤ 1`, `(−t_i, 1, u) ∈ K_exp`, `(z_i − t_i, 1, v) ∈ K_exp`. `y` must hold ±1.
 pub fn fit_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<LinearFit> {
-    check_data(x, y)?;
-    if !(model.c.is_finite() && model.c > 0.0) {
-        return Err(Error::InvalidArgument(format!(
-            "C must be positive and finite, got {}",
-            model.c
-        )));
-    }
-    if let Some(v) = y.iter().find(|&&v| v != 1.0 && v != -1.0) {
-        return Err(Error::InvalidArgument(format!(
-            "logistic regression needs labels ±1, found {v}"
-        )));
-    }
+    check_logistic(x, y, model)?;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
     // variables: w (d), b, t (N), u (N), v (N), s (d, the ℓ₁ epigraph)
@@ -359,6 +437,31 @@ pub fn fit_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<LinearFit>
     })
 }
 
+/// The data and C of a binary model with labels ±1 (logistic regression, the SVM).
+fn check_binary(x: &Matrix, y: &[f64], c: f64, what: &str) -> Result<()> {
+    check_data(x, y)?;
+    check_c(c)?;
+    if let Some(v) = y.iter().find(|&&v| v != 1.0 && v != -1.0) {
+        return Err(Error::InvalidArgument(format!(
+            "{what} needs labels ±1, found {v}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_c(c: f64) -> Result<()> {
+    if !(c.is_finite() && c > 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "C must be positive and finite, got {c}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<()> {
+    check_binary(x, y, model.c, "logistic regression")
+}
+
 /// Ridge in closed form: centre X and y, `w = (XcXcᵀ + αI)⁻¹ Xc yc`, `b = ȳ − x̄ᵀw` (a
 /// Cholesky of the d × d normal matrix; for checking and small d).
 pub fn ridge_closed_form(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>, f64)> {
@@ -393,12 +496,12 @@ pub fn ridge_closed_form(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>,
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::{Dataset, Targets};
     use std::path::Path;
 
-    fn diabetes(standardize: bool) -> (Matrix, Vec<f64>) {
+    pub(crate) fn diabetes(standardize: bool) -> (Matrix, Vec<f64>) {
         let ds = Dataset::load(Path::new("diabetes"), &Targets::Last(1)).unwrap();
         let ds = if standardize {
             ds.standardized().unwrap().0
@@ -483,7 +586,7 @@ mod tests {
         }
     }
 
-    fn breast_cancer() -> (Matrix, Vec<f64>) {
+    pub(crate) fn breast_cancer() -> (Matrix, Vec<f64>) {
         let ds = Dataset::load(Path::new("breast_cancer"), &Targets::Last(1)).unwrap();
         let ds = ds.standardized().unwrap().0;
         let y = ds.y.as_slice().iter().map(|&v| 2.0 * v - 1.0).collect();

@@ -1,0 +1,370 @@
+//! Multi-class (softmax, multinomial) logistic regression, scikit-learn's
+//! `LogisticRegression(C)` on K > 2 classes:
+//!
+//! `C Σ_i [log Σ_k e^{z_ik} − z_{i,y_i}] + r(W)`, `z_ik = w_kᵀx_i + b_k`,
+//!
+//! with `r = ½‖W‖²_F` or `‖W‖₁` and unpenalised intercepts. By interior point, sample i's loss
+//! `t_i ≥ log Σ_k e^{z_ik − z_{i,y_i}}` is `Σ_k u_ik ≤ 1` with `(z_ik − z_{i,y_i} − t_i, 1, u_ik) ∈
+//! K_exp` for every class k (K exponential cones per sample); the first-order path is L-BFGS (ℓ₂)
+//! or FISTA (ℓ₁), as for the binary model.
+
+use super::first_order::{dot, minimise, FirstOrderSettings, SmoothLoss};
+use super::{check_c, check_data, solve_conic};
+use crate::error::{Error, Result};
+use crate::linalg::Matrix;
+use clarabel::algebra::CscMatrix;
+use clarabel::solver::SupportedConeT;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// The model: C and the penalty.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Softmax {
+    pub c: f64,
+    pub l1: bool,
+}
+
+/// A fitted softmax model: one weight vector and intercept per class.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SoftmaxFit {
+    /// `coef[k]` is class k's weight vector (d entries).
+    pub coef: Vec<Vec<f64>>,
+    pub intercept: Vec<f64>,
+    /// The objective at the solution, recomputed from the coefficients.
+    pub objective: f64,
+    pub status: String,
+    pub iterations: u32,
+    pub seconds: f64,
+}
+
+/// `log Σ_k e^{z_k}` without overflow.
+fn log_sum_exp(z: &[f64]) -> f64 {
+    let m = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+}
+
+impl SoftmaxFit {
+    /// The K scores `w_kᵀx_j + b_k` of every sample (column) of `x`.
+    pub fn scores(&self, x: &Matrix) -> Vec<Vec<f64>> {
+        (0..x.cols())
+            .map(|j| {
+                self.coef
+                    .iter()
+                    .zip(&self.intercept)
+                    .map(|(w, b)| dot(w, x.col(j)) + b)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// (accuracy, mean cross-entropy) on `x` with class indices `y`.
+    pub fn metrics(&self, x: &Matrix, y: &[usize]) -> (f64, f64) {
+        let n = y.len() as f64;
+        let (mut right, mut ce) = (0.0, 0.0);
+        for (z, &k) in self.scores(x).iter().zip(y) {
+            let best = (0..z.len()).fold(0, |b, i| if z[i] > z[b] { i } else { b });
+            right += f64::from(u8::from(best == k));
+            ce += log_sum_exp(z) - z[k];
+        }
+        (right / n, ce / n)
+    }
+}
+
+impl Softmax {
+    /// The objective at `(W, b)` on `x` (d × N) with class indices `y`.
+    pub fn objective(self, x: &Matrix, y: &[usize], coef: &[Vec<f64>], intercept: &[f64]) -> f64 {
+        let mut loss = 0.0;
+        let mut z = vec![0.0; coef.len()];
+        for (j, &k) in y.iter().enumerate() {
+            for (zk, (w, b)) in z.iter_mut().zip(coef.iter().zip(intercept)) {
+                *zk = dot(w, x.col(j)) + b;
+            }
+            loss += log_sum_exp(&z) - z[k];
+        }
+        let r: f64 = coef
+            .iter()
+            .flatten()
+            .map(|v| if self.l1 { v.abs() } else { 0.5 * v * v })
+            .sum();
+        self.c * loss + r
+    }
+
+    fn check(self, x: &Matrix, y: &[usize], classes: usize) -> Result<()> {
+        check_data(x, &vec![0.0; y.len()])?;
+        check_c(self.c)?;
+        if classes < 2 {
+            return Err(Error::InvalidArgument(format!(
+                "softmax regression needs at least two classes, got {classes}"
+            )));
+        }
+        if let Some(k) = y.iter().find(|&&k| k >= classes) {
+            return Err(Error::InvalidArgument(format!(
+                "class index {k} for {classes} classes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The fit at θ = (W by class, b), with the run's status, iterations and start time.
+    fn fit_from(
+        self,
+        (x, y, classes): (&Matrix, &[usize], usize),
+        theta: &[f64],
+        (status, iterations, t0): (&str, usize, Instant),
+    ) -> SoftmaxFit {
+        let d = x.rows();
+        let coef: Vec<Vec<f64>> = theta[..d * classes]
+            .chunks_exact(d)
+            .map(<[f64]>::to_vec)
+            .collect();
+        let intercept = theta[d * classes..d * classes + classes].to_vec();
+        SoftmaxFit {
+            objective: self.objective(x, y, &coef, &intercept),
+            coef,
+            intercept,
+            status: status.into(),
+            iterations: iterations as u32,
+            seconds: t0.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// Fits [`Softmax`] by interior point. `y[j]` is sample j's class index in `0..classes`.
+pub fn fit(x: &Matrix, y: &[usize], classes: usize, model: Softmax) -> Result<SoftmaxFit> {
+    model.check(x, y, classes)?;
+    let t0 = Instant::now();
+    let (d, n, k) = (x.rows(), y.len(), classes);
+    // variables: W (k blocks of d), b (k), t (N), u (N × k), s (d k, the ℓ₁ epigraph)
+    let ow = |c: usize| c * d;
+    let ob = d * k;
+    let ot = ob + k;
+    let ou = ot + n;
+    let os = ou + n * k;
+    let nvar = os + if model.l1 { d * k } else { 0 };
+    let p = if model.l1 {
+        CscMatrix::zeros((nvar, nvar))
+    } else {
+        CscMatrix::new_from_triplets(
+            nvar,
+            nvar,
+            (0..d * k).collect(),
+            (0..d * k).collect(),
+            vec![1.0; d * k],
+        )
+    };
+    let mut q = vec![0.0; nvar];
+    q[ot..ou].iter_mut().for_each(|v| *v = model.c);
+    if model.l1 {
+        q[os..].iter_mut().for_each(|v| *v = 1.0);
+    }
+    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bvec = Vec::new();
+    let mut cones = Vec::new();
+    let mut row = 0;
+    // Σ_k u_jk ≤ 1
+    for j in 0..n {
+        for c in 0..k {
+            ar.push(row);
+            ac.push(ou + j * k + c);
+            av.push(1.0);
+        }
+        bvec.push(1.0);
+        row += 1;
+    }
+    cones.push(SupportedConeT::NonnegativeConeT(n));
+    if model.l1 {
+        for i in 0..d * k {
+            ar.extend([row, row, row + 1, row + 1]);
+            ac.extend([i, os + i, i, os + i]);
+            av.extend([1.0, -1.0, -1.0, -1.0]);
+            bvec.extend([0.0, 0.0]);
+            row += 2;
+        }
+        cones.push(SupportedConeT::NonnegativeConeT(2 * d * k));
+    }
+    for (j, &yj) in y.iter().enumerate() {
+        let xj = x.col(j);
+        for c in 0..k {
+            // s₁ = z_jc − z_jy − t_j = −(A v) with A = −(x on w_c, 1 on b_c) + (x on w_y, 1 on b_y) + e_t
+            if c != yj {
+                for (i, &v) in xj.iter().enumerate() {
+                    if v != 0.0 {
+                        ar.extend([row, row]);
+                        ac.extend([ow(c) + i, ow(yj) + i]);
+                        av.extend([-v, v]);
+                    }
+                }
+                ar.extend([row, row]);
+                ac.extend([ob + c, ob + yj]);
+                av.extend([-1.0, 1.0]);
+            }
+            ar.extend([row, row + 2]);
+            ac.extend([ot + j, ou + j * k + c]);
+            av.extend([1.0, -1.0]);
+            bvec.extend([0.0, 1.0, 0.0]);
+            cones.push(SupportedConeT::ExponentialConeT());
+            row += 3;
+        }
+    }
+    let a = CscMatrix::new_from_triplets(row, nvar, ar, ac, av);
+    let (v, status, iterations) = solve_conic(&p, &q, &a, &bvec, &cones, "softmax")?;
+    Ok(model.fit_from((x, y, k), &v, (status, iterations as usize, t0)))
+}
+
+/// The softmax loss for the first-order path; θ = (W by class, b).
+struct Loss<'a> {
+    x: &'a Matrix,
+    y: &'a [usize],
+    classes: usize,
+    model: Softmax,
+}
+
+impl SmoothLoss for Loss<'_> {
+    fn dim(&self) -> usize {
+        (self.x.rows() + 1) * self.classes
+    }
+    fn penalised(&self) -> usize {
+        self.x.rows() * self.classes
+    }
+    fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64 {
+        let (d, k) = (self.x.rows(), self.classes);
+        let (w, b) = theta.split_at(d * k);
+        g.iter_mut().for_each(|v| *v = 0.0);
+        let mut z = vec![0.0; k];
+        let mut f = 0.0;
+        for (j, &yj) in self.y.iter().enumerate() {
+            let xj = self.x.col(j);
+            for c in 0..k {
+                z[c] = dot(&w[c * d..(c + 1) * d], xj) + b[c];
+            }
+            let lse = log_sum_exp(&z);
+            f += lse - z[yj];
+            for c in 0..k {
+                let r = self.model.c * ((z[c] - lse).exp() - f64::from(u8::from(c == yj)));
+                g[c * d..(c + 1) * d]
+                    .iter_mut()
+                    .zip(xj)
+                    .for_each(|(g, x)| *g += r * x);
+                g[d * k + c] += r;
+            }
+        }
+        f *= self.model.c;
+        if !self.model.l1 {
+            f += 0.5 * dot(w, w);
+            g[..d * k].iter_mut().zip(w).for_each(|(g, w)| *g += w);
+        }
+        f
+    }
+}
+
+/// Fits [`Softmax`] by L-BFGS (ℓ₂) or FISTA (ℓ₁).
+pub fn fit_first_order(
+    x: &Matrix,
+    y: &[usize],
+    classes: usize,
+    model: Softmax,
+    settings: &FirstOrderSettings,
+) -> Result<SoftmaxFit> {
+    model.check(x, y, classes)?;
+    settings.validate()?;
+    let t0 = Instant::now();
+    let loss = Loss {
+        x,
+        y,
+        classes,
+        model,
+    };
+    let (theta, status, it) = minimise(&loss, model.l1, settings);
+    Ok(model.fit_from((x, y, classes), &theta, (status, it, t0)))
+}
+
+#[cfg(test)]
+#[allow(clippy::needless_range_loop)] // the KKT conditions read best with explicit indices
+mod tests {
+    use super::*;
+    use crate::data::{Dataset, Targets};
+    use crate::glm::{first_order, fit_logistic, Logistic};
+    use std::path::Path;
+
+    fn load(name: &str) -> (Matrix, Vec<usize>) {
+        let ds = Dataset::load(Path::new(name), &Targets::Last(1)).unwrap();
+        let ds = ds.standardized().unwrap().0;
+        let y = ds.y.as_slice().iter().map(|&v| v as usize).collect();
+        (ds.x, y)
+    }
+
+    #[test]
+    fn softmax_satisfies_its_optimality_conditions() {
+        // KKT: with R_jc = p_jc − [c = y_j], the loss gradient is G_c = C Σ_j R_jc x_j;
+        // ℓ₂: G_c + w_c = 0; ℓ₁: G_c = −sign(w_c) on the support, |G_c| ≤ 1 off it;
+        // intercepts: Σ_j R_jc = 0.
+        for name in ["iris", "wine"] {
+            let (x, y) = load(name);
+            let (d, k) = (x.rows(), 3);
+            for model in [Softmax { c: 1.0, l1: false }, Softmax { c: 0.1, l1: true }] {
+                let fit = fit(&x, &y, k, model).unwrap();
+                let mut g = vec![vec![0.0; d + 1]; k];
+                for (j, z) in fit.scores(&x).iter().enumerate() {
+                    let lse = log_sum_exp(z);
+                    for c in 0..k {
+                        let r = model.c * ((z[c] - lse).exp() - f64::from(u8::from(c == y[j])));
+                        for i in 0..d {
+                            g[c][i] += r * x.get(i, j);
+                        }
+                        g[c][d] += r;
+                    }
+                }
+                let mut support = 0;
+                for c in 0..k {
+                    assert!(g[c][d].abs() <= 1e-6, "{name} {model:?}: intercept {c}");
+                    for i in 0..d {
+                        let w = fit.coef[c][i];
+                        if !model.l1 {
+                            assert!((g[c][i] + w).abs() <= 1e-6, "{name} {c} {i}");
+                        } else if w.abs() > 1e-7 {
+                            support += 1;
+                            assert!((g[c][i] + w.signum()).abs() <= 1e-6, "{name} {c} {i}");
+                        } else {
+                            assert!(g[c][i].abs() <= 1.0 + 1e-6, "{name} {c} {i}");
+                        }
+                    }
+                }
+                if model.l1 {
+                    assert!(support > 0 && support < d * k, "{name}: support {support}");
+                }
+                let fo = fit_first_order(&x, &y, k, model, &Default::default()).unwrap();
+                let rel = (fo.objective - fit.objective).abs() / fit.objective;
+                assert!(rel <= 1e-7, "{name} {model:?}: first-order {rel:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn two_class_softmax_is_binary_logistic_regression() {
+        // With two classes and ℓ₂, symmetry gives w₀ = −w₁ and w = w₁ − w₀ = 2w₁, so the
+        // objective at C is half the binary objective at 2C; with ℓ₁ the split costs nothing
+        // and the objectives at the same C are equal.
+        let ds = Dataset::load(Path::new("breast_cancer"), &Targets::Last(1)).unwrap();
+        let x = ds.standardized().unwrap().0.x;
+        let y: Vec<usize> = ds.y.as_slice().iter().map(|&v| v as usize).collect();
+        let pm: Vec<f64> = y.iter().map(|&k| if k == 1 { 1.0 } else { -1.0 }).collect();
+        let two = fit(&x, &y, 2, Softmax { c: 0.5, l1: false }).unwrap();
+        let bin = fit_logistic(&x, &pm, Logistic { c: 1.0, l1: false }).unwrap();
+        assert!((two.objective - 0.5 * bin.objective).abs() <= 1e-7 * bin.objective);
+        let two = fit(&x, &y, 2, Softmax { c: 0.5, l1: true }).unwrap();
+        let bin =
+            first_order::logistic(&x, &pm, Logistic { c: 0.5, l1: true }, &Default::default())
+                .unwrap();
+        assert!((two.objective - bin.objective).abs() <= 1e-7 * bin.objective);
+    }
+
+    #[test]
+    fn bad_classes_are_rejected() {
+        let (x, y) = load("iris");
+        let m = Softmax { c: 1.0, l1: false };
+        assert!(fit(&x, &y, 2, m).is_err(), "class index 2 of 2");
+        assert!(fit(&x, &y, 1, m).is_err());
+        assert!(fit(&x, &y[1..], 3, m).is_err());
+        assert!(fit(&x, &y, 3, Softmax { c: -1.0, l1: false }).is_err());
+    }
+}
