@@ -1,5 +1,7 @@
 //! `cvxnn` command line: a thin shell over the library.
 
+mod cli;
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cvxnn::data::{self, Dataset, Targets};
@@ -32,12 +34,14 @@ enum Command {
     /// Run several methods on the same problems (K seeded teachers, or a data file) from several
     /// random starts; print success rates and medians per method, write the rows (JSON) and a plot.
     Compare(CompareArgs),
-    /// Fit a generalised linear model as a conic program (interior point, Clarabel): ridge, lasso,
-    /// elastic net or binary logistic regression, with scikit-learn's objective scaling.
-    Glm(GlmArgs),
-    /// A single threshold unit by linear programming (seed 001): a separating hyperplane, or a
-    /// Farkas certificate that none exists; and the robust LP of Bennett & Mangasarian (1992).
-    Perceptron(PerceptronArgs),
+    /// Fit a convex model, with scikit-learn's objective scaling: ridge, lasso, elastic net,
+    /// logistic regression (binary or softmax) or the linear SVM, by interior point (Clarabel,
+    /// the default) or the first-order path (--solver first-order).
+    Glm(cli::glm::GlmArgs),
+    /// A layer of threshold units by linear programming (seed 001), one LP per output node: a
+    /// separating hyperplane, or a Farkas certificate that none exists; and the robust LP of
+    /// Bennett & Mangasarian (1992).
+    Perceptron(cli::perceptron::PerceptronArgs),
     /// Evaluate a saved model on a data file.
     Eval(EvalArgs),
     /// Generate data.
@@ -422,86 +426,6 @@ enum ScrStartArg {
     Alternate,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-enum GlmModel {
-    /// ‖y − Xw − b‖² + α‖w‖² (scikit-learn's Ridge).
-    Ridge,
-    /// ‖y − Xw − b‖²/(2N) + α‖w‖₁ (scikit-learn's Lasso).
-    Lasso,
-    /// ‖y − Xw − b‖²/(2N) + αρ‖w‖₁ + α(1 − ρ)‖w‖²/2 (scikit-learn's ElasticNet, ρ = --l1-ratio).
-    ElasticNet,
-    /// C Σ log(1 + exp(−y(wᵀx + b))) + ½‖w‖² or ‖w‖₁ (scikit-learn's binary LogisticRegression;
-    /// exponential cones). Labels: the target's two values, or --positive-class against the rest.
-    Logistic,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-enum PenaltyArg {
-    L2,
-    L1,
-}
-
-#[derive(Args)]
-struct GlmArgs {
-    /// The model.
-    #[arg(long, value_enum)]
-    model: GlmModel,
-    /// Regularisation weight α (scikit-learn's alpha).
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
-    alpha: f64,
-    /// Elastic net's ρ (scikit-learn's l1_ratio).
-    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
-    l1_ratio: f64,
-    /// Logistic regression's C (inverse regularisation weight, as in scikit-learn).
-    #[arg(long = "c", default_value_t = 1.0, allow_hyphen_values = true)]
-    c: f64,
-    /// Logistic regression's penalty.
-    #[arg(long, value_enum, default_value = "l2")]
-    penalty: PenaltyArg,
-    /// Logistic regression: this target value is the positive class, every other value negative
-    /// (default: the target must take exactly two values; the larger is positive).
-    #[arg(long, allow_hyphen_values = true)]
-    positive_class: Option<f64>,
-    /// Data file (CSV or .npy) or a bundled set: iris, wine, breast_cancer, diabetes.
-    #[arg(long)]
-    data: PathBuf,
-    /// Target column by header name (default: the last column).
-    #[arg(long)]
-    target: Option<String>,
-    /// Scale every input to mean 0 and standard deviation 1 (fitted on the training part).
-    #[arg(long)]
-    standardize: bool,
-    /// Hold out this fraction of the samples as a test set (seeded by --split-seed).
-    #[arg(long)]
-    test_fraction: Option<f64>,
-    /// Seed of the train/test split.
-    #[arg(long, default_value_t = 1)]
-    split_seed: u64,
-    /// Print the result as JSON (coefficients included).
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Args)]
-struct PerceptronArgs {
-    /// Data file (CSV or .npy) or a bundled set: iris, wine, breast_cancer, diabetes.
-    #[arg(long)]
-    data: PathBuf,
-    /// Target column by header name (default: the last column).
-    #[arg(long)]
-    target: Option<String>,
-    /// This target value is the positive class, every other value negative (default: the target
-    /// must take exactly two values; the larger is positive).
-    #[arg(long, allow_hyphen_values = true)]
-    positive_class: Option<f64>,
-    /// Keep only the samples whose target is one of these values, e.g. 1,2.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
-    classes: Option<Vec<f64>>,
-    /// Print the result as JSON (hyperplane or certificate included).
-    #[arg(long)]
-    json: bool,
-}
-
 #[derive(Args)]
 struct EvalArgs {
     /// Model written by `cvxnn train`.
@@ -548,8 +472,8 @@ fn main() {
         Command::Demo(a) => demo(a),
         Command::Train(a) => train(a),
         Command::Compare(a) => compare(a),
-        Command::Glm(a) => glm(a),
-        Command::Perceptron(a) => perceptron(a),
+        Command::Glm(a) => cli::glm::run(a),
+        Command::Perceptron(a) => cli::perceptron::run(a),
         Command::Eval(a) => eval(a),
         Command::Generate(g) => generate(g),
     };
@@ -1112,250 +1036,6 @@ fn compare(a: CompareArgs) -> Result<()> {
         bail!(
             "{failed} run(s) failed: see the \"error\" field of their rows in {}",
             a.json.display()
-        );
-    }
-    Ok(())
-}
-
-fn glm(a: GlmArgs) -> Result<()> {
-    use cvxnn::glm::{fit_least_squares, LeastSquares};
-    let targets = match &a.target {
-        Some(t) => Targets::Names(vec![t.clone()]),
-        None => Targets::Last(1),
-    };
-    let ds = Dataset::load(&a.data, &targets)?;
-    let (train, test) = match a.test_fraction {
-        Some(f) => {
-            let (tr, te) = ds.split(f, a.split_seed)?;
-            (tr, Some(te))
-        }
-        None => (ds, None),
-    };
-    let (train, test) = if a.standardize {
-        let (z, st) = train.standardized()?;
-        let te = test.map(|t| st.apply(&t)).transpose()?;
-        (z, te)
-    } else {
-        (train, test)
-    };
-    // logistic regression: labels ±1
-    let (train, test) = if a.model == GlmModel::Logistic {
-        let positive = positive_class(
-            train.y.as_slice(),
-            a.positive_class,
-            "choose one with --positive-class (one against the rest)",
-        )?;
-        let relabel = |d: Dataset| -> Result<Dataset> {
-            let y = d.y.map(|v| if v == positive { 1.0 } else { -1.0 });
-            Ok(Dataset { y, ..d })
-        };
-        (relabel(train)?, test.map(relabel).transpose()?)
-    } else {
-        (train, test)
-    };
-    let y = train.y.as_slice();
-    let (fit, model_json) = match a.model {
-        GlmModel::Logistic => {
-            let m = cvxnn::glm::Logistic {
-                c: a.c,
-                l1: a.penalty == PenaltyArg::L1,
-            };
-            (
-                cvxnn::glm::fit_logistic(&train.x, y, m)?,
-                serde_json::to_value(m)?,
-            )
-        }
-        other => {
-            let m = match other {
-                GlmModel::Ridge => LeastSquares::Ridge { alpha: a.alpha },
-                GlmModel::Lasso => LeastSquares::Lasso { alpha: a.alpha },
-                _ => LeastSquares::ElasticNet {
-                    alpha: a.alpha,
-                    l1_ratio: a.l1_ratio,
-                },
-            };
-            (fit_least_squares(&train.x, y, m)?, serde_json::to_value(m)?)
-        }
-    };
-    let logistic = a.model == GlmModel::Logistic;
-    // (mse, R²) of a data set under the fit, or (accuracy, log-loss per sample) for logistic
-    let metrics = |d: &Dataset| -> (f64, f64) {
-        let yv = d.y.as_slice();
-        let n = yv.len() as f64;
-        let mean = yv.iter().sum::<f64>() / n;
-        let (mut e1, mut e2) = (0.0, 0.0);
-        for (&t, f) in yv.iter().zip(fit.predict(&d.x)) {
-            if logistic {
-                e1 += f64::from(u8::from((f > 0.0) == (t > 0.0)));
-                e2 += cvxnn::glm::softplus(-t * f);
-            } else {
-                e1 += (t - f).powi(2);
-                e2 += (t - mean).powi(2);
-            }
-        }
-        if logistic {
-            (e1 / n, e2 / n)
-        } else {
-            (e1 / n, if e2 > 0.0 { 1.0 - e1 / e2 } else { f64::NAN })
-        }
-    };
-    let names = if logistic {
-        ("accuracy", "log_loss")
-    } else {
-        ("mse", "r2")
-    };
-    let fmt = |v: f64| {
-        if logistic {
-            format!("{v:.4}")
-        } else {
-            format!("{v:.6e}")
-        }
-    };
-    let (tr_1, tr_2) = metrics(&train);
-    let test_m = test.as_ref().map(metrics);
-    if a.json {
-        let mut v = serde_json::json!({
-            "data": a.data.display().to_string(),
-            "model": model_json,
-            "n_train": train.n_samples(),
-            "standardize": a.standardize,
-            "solver": "clarabel",
-            "fit": fit,
-            "train": {names.0: tr_1, names.1: tr_2},
-        });
-        if let (Some((m1, m2)), Some(te)) = (test_m, &test) {
-            v["test"] = serde_json::json!({names.0: m1, names.1: m2, "n": te.n_samples()});
-        }
-        println!("{v}");
-        return Ok(());
-    }
-    println!(
-        "{} on {} ({} training samples, {} inputs{})",
-        model_json,
-        a.data.display(),
-        train.n_samples(),
-        train.n_inputs(),
-        if a.standardize { ", standardized" } else { "" }
-    );
-    println!(
-        "objective {:.12e}  status {}  interior-point iterations {}  {:.3} s",
-        fit.objective, fit.status, fit.iterations, fit.seconds
-    );
-    let zeros = fit.coef.iter().filter(|c| c.abs() <= 1e-8).count();
-    println!(
-        "intercept {:.6e}, {} coefficients, {zeros} of them zero (|w| ≤ 1e-8)",
-        fit.intercept,
-        fit.coef.len()
-    );
-    for (name, c) in train.input_names.iter().zip(&fit.coef) {
-        println!("  {name:<28} {c:>14.6e}");
-    }
-    println!(
-        "train: {} {}  {} {}",
-        names.0,
-        fmt(tr_1),
-        names.1,
-        fmt(tr_2)
-    );
-    if let Some((m1, m2)) = test_m {
-        println!("test:  {} {}  {} {}", names.0, fmt(m1), names.1, fmt(m2));
-    }
-    Ok(())
-}
-
-/// The target value that becomes the +1 class: `given` if it occurs, else the larger of exactly
-/// two values; `hint` says what to do otherwise.
-fn positive_class(targets: &[f64], given: Option<f64>, hint: &str) -> Result<f64> {
-    let mut values = targets.to_vec();
-    values.sort_by(f64::total_cmp);
-    values.dedup();
-    match given {
-        Some(p) if values.contains(&p) => Ok(p),
-        Some(p) => bail!("--positive-class {p} does not occur in the targets"),
-        None if values.len() == 2 => Ok(values[1]),
-        None => bail!(
-            "the model is binary but the target takes {} values: {hint}",
-            values.len()
-        ),
-    }
-}
-
-fn perceptron(a: PerceptronArgs) -> Result<()> {
-    use cvxnn::perceptron::{accuracy, robust_lp, separate, Separation};
-    let targets = match &a.target {
-        Some(t) => Targets::Names(vec![t.clone()]),
-        None => Targets::Last(1),
-    };
-    let ds = Dataset::load(&a.data, &targets)?;
-    let keep: Vec<usize> = (0..ds.n_samples())
-        .filter(|&j| {
-            a.classes
-                .as_ref()
-                .is_none_or(|c| c.contains(&ds.y.get(0, j)))
-        })
-        .collect();
-    if keep.is_empty() {
-        bail!("--classes keeps no sample");
-    }
-    let x = cvxnn::linalg::Matrix::from_fn(ds.n_inputs(), keep.len(), |i, k| ds.x.get(i, keep[k]));
-    let t: Vec<f64> = keep.iter().map(|&j| ds.y.get(0, j)).collect();
-    let positive = positive_class(
-        &t,
-        a.positive_class,
-        "choose one with --positive-class (one against the rest), or keep two with --classes",
-    )?;
-    let y: Vec<f64> = t
-        .iter()
-        .map(|&v| if v == positive { 1.0 } else { -1.0 })
-        .collect();
-    let sep = separate(&x, &y)?;
-    let robust = robust_lp(&x, &y).ok();
-    if a.json {
-        let mut v = serde_json::json!({
-            "data": a.data.display().to_string(),
-            "n": y.len(),
-            "positive_class": positive,
-            "separation": sep,
-        });
-        if let Some((w, b, obj)) = &robust {
-            v["robust_lp"] = serde_json::json!({
-                "w": w, "b": b, "objective": obj, "accuracy": accuracy(&x, &y, w, *b),
-            });
-        }
-        println!("{v}");
-        return Ok(());
-    }
-    let n_pos = y.iter().filter(|&&v| v > 0.0).count();
-    println!(
-        "{}: {} samples, {n_pos} with target {positive} (+1) against {} others (−1), {} inputs",
-        a.data.display(),
-        y.len(),
-        y.len() - n_pos,
-        x.rows()
-    );
-    match &sep {
-        Separation::Separable { w, b } => {
-            println!("linearly separable: y_i (wᵀx_i + b) ≥ 1 for every sample");
-            println!(
-                "  w = {:?}, b = {b:.6e}, training accuracy {:.4}",
-                w.iter().map(|v| format!("{v:.4e}")).collect::<Vec<_>>(),
-                accuracy(&x, &y, w, *b)
-            );
-        }
-        Separation::NotSeparable { lambda, residual } => {
-            let support = lambda.iter().filter(|&&l| l > 1e-9).count();
-            println!(
-                "NOT linearly separable: Farkas certificate λ ≥ 0, Σλ = 1, on {support} samples, \
-                 with |Σ λ_i y_i [x_i; 1]|_∞ = {residual:.2e}"
-            );
-            println!("  (a separator would give 0 ≈ Σ λ_i y_i (wᵀx_i + b) ≥ 1; --json prints λ)");
-        }
-    }
-    if let Some((w, b, obj)) = robust {
-        println!(
-            "robust LP (Bennett & Mangasarian 1992): mean violation per class {obj:.6e}, training \
-             accuracy {:.4}",
-            accuracy(&x, &y, &w, b)
         );
     }
     Ok(())

@@ -479,10 +479,61 @@ fn glm_fits_bundled_data_and_rejects_bad_input() {
         "ridge on diabetes explains about half the variance: {r2}"
     );
     assert_eq!(v["fit"]["status"], "solved");
+    // both solvers on the same models: objectives agree
+    let objective = |args: &[&str]| -> f64 {
+        let mut all = vec!["glm", "--json", "--standardize"];
+        all.extend(args);
+        let v: serde_json::Value = serde_json::from_slice(&succeed(&all).stdout).unwrap();
+        v["fit"]["objective"].as_f64().unwrap()
+    };
+    for args in [
+        vec!["--model", "lasso", "--alpha", "0.5", "--data", "diabetes"],
+        vec!["--model", "logistic", "--data", "iris"],
+        vec!["--model", "logistic", "--penalty", "l1", "--data", "wine"],
+        vec!["--model", "svm", "--c", "0.1", "--data", "breast_cancer"],
+    ] {
+        let ipm = objective(&args);
+        let mut fo = args.clone();
+        fo.extend(["--solver", "first-order"]);
+        let fo = objective(&fo);
+        assert!(
+            (fo - ipm).abs() <= 1e-6 * ipm,
+            "{args:?}: first-order {fo} vs interior point {ipm}"
+        );
+    }
+    let v: serde_json::Value = serde_json::from_slice(
+        &succeed(&["glm", "--model", "logistic", "--data", "iris", "--json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(v["model"]["model"], "softmax");
+    assert_eq!(v["fit"]["coef"].as_array().unwrap().len(), 3);
+    assert!(v["train"]["accuracy"].as_f64().unwrap() > 0.9);
     for (args, want) in [
         (
             vec!["--model", "lasso", "--alpha", "-1", "--data", "iris"],
             "alpha",
+        ),
+        (vec!["--model", "svm", "--data", "iris"], "--positive-class"),
+        (
+            vec!["--model", "logistic", "--data", "diabetes"],
+            "class labels",
+        ),
+        (
+            vec![
+                "--model",
+                "ridge",
+                "--data",
+                "iris",
+                "--solver",
+                "first-order",
+                "--tol",
+                "0",
+            ],
+            "tolerance",
+        ),
+        (
+            vec!["--model", "svm", "--c", "0", "--data", "breast_cancer"],
+            "C must be positive",
         ),
         (
             vec![
@@ -558,9 +609,32 @@ fn perceptron_separates_or_certifies() {
     assert!(lambda.iter().all(|&l| l >= 0.0));
     assert!((lambda.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     assert!(v["separation"]["residual"].as_f64().unwrap() < 1e-7);
+    // a layer: one node per class; wine's three classes are each separable from the rest, iris'
+    // versicolor and virginica are not
+    let v: serde_json::Value =
+        serde_json::from_slice(&succeed(&["perceptron", "--data", "wine", "--json"]).stdout)
+            .unwrap();
+    let nodes = v["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    assert!(nodes
+        .iter()
+        .all(|n| n["separation"]["result"] == "separable"));
+    assert_eq!(v["layer_accuracy"], 1.0);
+    let v: serde_json::Value =
+        serde_json::from_slice(&succeed(&["perceptron", "--data", "iris", "--json"]).stdout)
+            .unwrap();
+    let results: Vec<&str> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["separation"]["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["separable", "not_separable", "not_separable"]);
+    let layer = v["layer_accuracy"].as_f64().unwrap();
+    assert!(layer > 0.5 && layer < 1.0, "{layer}");
     assert_clean_failure(
-        &cvxnn(&["perceptron", "--data", "iris"]),
-        "--positive-class",
+        &cvxnn(&["perceptron", "--data", "diabetes"]),
+        "class labels",
     );
     assert_clean_failure(
         &cvxnn(&["perceptron", "--data", "iris", "--classes", "7"]),
