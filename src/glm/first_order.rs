@@ -52,8 +52,44 @@ impl FirstOrderSettings {
     }
 }
 
+/// `aᵀb` with four accumulators (so that the compiler can vectorise it).
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let n = a.len().min(b.len());
+    let (a4, b4) = (a[..n].chunks_exact(4), b[..n].chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut acc = [0.0; 4];
+    for (x, y) in a4.zip(b4) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `out = Aᵀ v` (`trans`) or `out = A v` for the d × N data matrix A (one thread, faer's GEMV);
+/// `v` and `out` may hold several columns (`cols`).
+pub(crate) fn data_times(x: &Matrix, trans: bool, v: &[f64], out: &mut [f64], cols: usize) {
+    use faer::linalg::matmul::matmul;
+    let (d, n) = x.shape();
+    let a = faer::MatRef::from_column_major_slice(x.as_slice(), d, n);
+    let (a, inner, rows) = if trans {
+        (a.transpose(), d, n)
+    } else {
+        (a, n, d)
+    };
+    matmul(
+        faer::MatMut::from_column_major_slice_mut(&mut out[..rows * cols], rows, cols),
+        faer::Accum::Replace,
+        a,
+        faer::MatRef::from_column_major_slice(&v[..inner * cols], inner, cols),
+        1.0,
+        faer::Par::Seq,
+    );
 }
 
 fn inf_norm(v: &[f64]) -> f64 {
@@ -310,17 +346,17 @@ impl SmoothLoss for BinaryLoss<'_> {
     fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64 {
         let d = self.x.rows();
         let (w, b) = (&theta[..d], theta[d]);
-        g.iter_mut().for_each(|v| *v = 0.0);
+        // margins m_j = −y_j (wᵀx_j + b), then r_j = ∂/∂(wᵀx_j + b) = −C y_j σ(m_j)
+        let mut r = vec![0.0; self.y.len()];
+        data_times(self.x, true, w, &mut r, 1);
         let mut f = 0.0;
-        for (j, &yj) in self.y.iter().enumerate() {
-            let xj = self.x.col(j);
-            let m = -yj * (dot(w, xj) + b);
+        for (r, &yj) in r.iter_mut().zip(self.y) {
+            let m = -yj * (*r + b);
             f += super::softplus(m);
-            // d/dm softplus = σ(m); dm/dθ = −y (x, 1)
-            let s = -yj * self.model.c / (1.0 + (-m).exp());
-            g[..d].iter_mut().zip(xj).for_each(|(g, x)| *g += s * x);
-            g[d] += s;
+            *r = -yj * self.model.c / (1.0 + (-m).exp());
         }
+        data_times(self.x, false, &r, &mut g[..d], 1);
+        g[d] = r.iter().sum();
         f *= self.model.c;
         if !self.model.l1 {
             f += 0.5 * dot(w, w);

@@ -8,7 +8,7 @@
 //! K_exp` for every class k (K exponential cones per sample); the first-order path is L-BFGS (ℓ₂)
 //! or FISTA (ℓ₁), as for the binary model.
 
-use super::first_order::{dot, minimise, FirstOrderSettings, SmoothLoss};
+use super::first_order::{data_times, dot, minimise, FirstOrderSettings, SmoothLoss};
 use super::{check_c, check_data, solve_conic};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -227,26 +227,27 @@ impl SmoothLoss for Loss<'_> {
         self.x.rows() * self.classes
     }
     fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64 {
-        let (d, k) = (self.x.rows(), self.classes);
+        let (d, k, n) = (self.x.rows(), self.classes, self.y.len());
         let (w, b) = theta.split_at(d * k);
-        g.iter_mut().for_each(|v| *v = 0.0);
-        let mut z = vec![0.0; k];
+        // scores Z = Xᵀ W (N × k, column c is class c), then R = C (P − Y) in place
+        let mut z = vec![0.0; n * k];
+        data_times(self.x, true, w, &mut z, k);
         let mut f = 0.0;
+        let mut row = vec![0.0; k];
         for (j, &yj) in self.y.iter().enumerate() {
-            let xj = self.x.col(j);
             for c in 0..k {
-                z[c] = dot(&w[c * d..(c + 1) * d], xj) + b[c];
+                row[c] = z[c * n + j] + b[c];
             }
-            let lse = log_sum_exp(&z);
-            f += lse - z[yj];
+            let lse = log_sum_exp(&row);
+            f += lse - row[yj];
             for c in 0..k {
-                let r = self.model.c * ((z[c] - lse).exp() - f64::from(u8::from(c == yj)));
-                g[c * d..(c + 1) * d]
-                    .iter_mut()
-                    .zip(xj)
-                    .for_each(|(g, x)| *g += r * x);
-                g[d * k + c] += r;
+                z[c * n + j] = self.model.c * ((row[c] - lse).exp() - f64::from(u8::from(c == yj)));
             }
+        }
+        // G_W = X R (d × k), G_b = column sums of R
+        data_times(self.x, false, &z, &mut g[..d * k], k);
+        for c in 0..k {
+            g[d * k + c] = z[c * n..(c + 1) * n].iter().sum();
         }
         f *= self.model.c;
         if !self.model.l1 {

@@ -8,7 +8,7 @@
 //! `w = X(y∘α)` and the best intercept for that `w` exactly, and stops when the duality gap is at
 //! most `tol` times the primal objective: the answer carries its certificate.
 
-use super::first_order::{dot, FirstOrderSettings};
+use super::first_order::{data_times, dot, FirstOrderSettings};
 use super::{check_binary, solve_conic, LinearFit};
 use crate::error::Result;
 use crate::linalg::Matrix;
@@ -166,14 +166,9 @@ fn project(a: &mut [f64], y: &[f64], c: f64) {
 
 /// `v = X(y∘α)` (d entries).
 fn weights(x: &Matrix, y: &[f64], alpha: &[f64]) -> Vec<f64> {
+    let ya: Vec<f64> = y.iter().zip(alpha).map(|(y, a)| y * a).collect();
     let mut v = vec![0.0; x.rows()];
-    for (j, (&yj, &aj)) in y.iter().zip(alpha).enumerate() {
-        if aj != 0.0 {
-            v.iter_mut()
-                .zip(x.col(j))
-                .for_each(|(v, x)| *v += yj * aj * x);
-        }
-    }
+    data_times(x, false, &ya, &mut v, 1);
     v
 }
 
@@ -219,7 +214,9 @@ pub fn fit_first_order(
     let dual = |alpha: &[f64]| -> (f64, Vec<f64>, Vec<f64>) {
         let v = weights(x, y, alpha);
         let f = 0.5 * dot(&v, &v) - alpha.iter().sum::<f64>();
-        let g = (0..n).map(|j| y[j] * dot(&v, x.col(j)) - 1.0).collect();
+        let mut g = vec![0.0; n];
+        data_times(x, true, &v, &mut g, 1);
+        g.iter_mut().zip(y).for_each(|(g, y)| *g = y * *g - 1.0);
         (f, g, v)
     };
     let mut alpha = vec![0.0; n];
