@@ -308,7 +308,12 @@ pub fn run(a: GlmArgs) -> Result<()> {
         "objective {objective:.12e}  status {status}  {solver}: {iterations} iterations  \
          {seconds:.3} s"
     );
-    if status != "solved" && status != "converged" {
+    if status == "precision_limit" {
+        eprintln!(
+            "note: L-BFGS stopped where no step lowers the objective in floating point, before \
+             --tol was met: the objective is optimal to rounding, the gradient is not below --tol"
+        );
+    } else if status != "solved" && status != "converged" {
         eprintln!(
             "warning: the solver stopped with status {status}: the objective may not be optimal \
              (raise --max-iter or --tol for the first-order path)"

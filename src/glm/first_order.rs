@@ -8,7 +8,9 @@
 //!   (O'Donoghue & Candès 2015); the intercepts are not penalised.
 //!
 //! L-BFGS and FISTA stop when the smallest subgradient of the objective (the gradient, for ℓ₂)
-//! falls to `tol` times the loss gradient at the zero model, in the ∞-norm.
+//! falls to `tol` times the loss gradient at the zero model, in the ∞-norm (status `converged`).
+//! With many samples that can lie below the rounding floor of the summed gradient; L-BFGS then
+//! stops when no step lowers the objective in floating point (status `precision_limit`).
 
 use super::{check_data, LeastSquares, LinearFit, Logistic};
 use crate::error::{Error, Result};
@@ -242,7 +244,9 @@ pub(crate) fn minimise(
         let (end, it) = crate::lbfgs::minimize(&mut p, &mut theta, 10);
         let status = match end {
             crate::lbfgs::End::Stopped(s) => s,
-            crate::lbfgs::End::LineSearchFailed => "line_search_failed",
+            // no step along steepest descent lowers the objective in floating point: the
+            // gradient is at the rounding floor of the sum, which large N can lift above tol
+            crate::lbfgs::End::LineSearchFailed => "precision_limit",
         };
         return (theta, status, it);
     }
@@ -352,8 +356,15 @@ impl SmoothLoss for BinaryLoss<'_> {
         let mut f = 0.0;
         for (r, &yj) in r.iter_mut().zip(self.y) {
             let m = -yj * (*r + b);
-            f += super::softplus(m);
-            *r = -yj * self.model.c / (1.0 + (-m).exp());
+            // one exponential for both softplus(m) and σ(m)
+            let e = (-m.abs()).exp();
+            f += m.max(0.0) + e.ln_1p();
+            let sigma = if m >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            *r = -yj * self.model.c * sigma;
         }
         data_times(self.x, false, &r, &mut g[..d], 1);
         g[d] = r.iter().sum();
