@@ -464,6 +464,39 @@ enum GenerateCmd {
         #[arg(long)]
         model_out: Option<PathBuf>,
     },
+    /// Blum & Rivest's training set for a seeded set-splitting instance (seed 001): the origin
+    /// and one point per set positive, the unit vectors negative. A 3-node threshold network (two
+    /// units, AND) classifies it iff the sets can be split; up to 24 elements the answer is
+    /// found by brute force and printed.
+    BlumRivest {
+        /// Number of elements (the input dimension), 2 to 64.
+        #[arg(long, default_value_t = 12)]
+        elements: usize,
+        /// Number of sets.
+        #[arg(long, default_value_t = 20)]
+        sets: usize,
+        /// Elements per set.
+        #[arg(long, default_value_t = 3)]
+        set_size: usize,
+        /// Keep only sets that a hidden random colouring splits (the instance is satisfiable).
+        #[arg(long)]
+        planted: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// CSV to write (header e0…, label).
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the instance (elements, sets, and the brute-force answer) as JSON.
+        #[arg(long)]
+        instance_out: Option<PathBuf>,
+    },
+    /// All points of {0, 1}^bits with their parity (XOR for 2 bits); writes a CSV.
+    Parity {
+        #[arg(long, default_value_t = 2)]
+        bits: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() {
@@ -1104,6 +1137,70 @@ fn generate(g: GenerateCmd) -> Result<()> {
                 t.model.save(&p)?;
                 eprintln!("teacher written to {}", p.display());
             }
+            Ok(())
+        }
+        GenerateCmd::BlumRivest {
+            elements,
+            sets,
+            set_size,
+            planted,
+            seed,
+            out,
+            instance_out,
+        } => {
+            use cvxnn::data::blum_rivest::{SetSplitting, BRUTE_FORCE_MAX};
+            let inst = SetSplitting::random(elements, sets, set_size, planted, seed)?;
+            let ds = inst.training_set()?;
+            data::save_csv(&ds, &out)?;
+            eprintln!(
+                "{} points ({elements} elements, {sets} sets of {set_size}) written to {}",
+                ds.n_samples(),
+                out.display()
+            );
+            let answer = if elements <= BRUTE_FORCE_MAX {
+                let found = inst.brute_force()?;
+                match &found {
+                    Some(_) => eprintln!(
+                        "satisfiable (brute force): the sets can be split, so a 3-node network \
+                         classifies every point"
+                    ),
+                    None => eprintln!(
+                        "unsatisfiable (brute force): no split exists, so no 3-node network \
+                         classifies every point"
+                    ),
+                }
+                Some(found)
+            } else {
+                eprintln!(
+                    "satisfiability not checked: brute force takes at most {BRUTE_FORCE_MAX} \
+                     elements{}",
+                    if planted {
+                        " (planted: satisfiable)"
+                    } else {
+                        ""
+                    }
+                );
+                None
+            };
+            if let Some(p) = instance_out {
+                let v = serde_json::json!({
+                    "elements": inst.elements,
+                    "sets": inst.sets,
+                    "planted": planted,
+                    "seed": seed,
+                    "satisfiable": answer.as_ref().map(Option::is_some),
+                    "split": answer.flatten(),
+                });
+                std::fs::write(&p, serde_json::to_string_pretty(&v)? + "\n")
+                    .with_context(|| format!("{}", p.display()))?;
+                eprintln!("instance written to {}", p.display());
+            }
+            Ok(())
+        }
+        GenerateCmd::Parity { bits, out } => {
+            let ds = cvxnn::data::blum_rivest::parity(bits)?;
+            data::save_csv(&ds, &out)?;
+            eprintln!("{} points written to {}", ds.n_samples(), out.display());
             Ok(())
         }
     }

@@ -641,3 +641,71 @@ fn perceptron_separates_or_certifies() {
         "keeps no sample",
     );
 }
+
+#[test]
+fn generate_writes_blum_rivest_and_parity_instances() {
+    let csv = tmp("br.csv", "");
+    let json = tmp("br.json", "");
+    let out = succeed(&[
+        "generate",
+        "blum-rivest",
+        "--elements",
+        "8",
+        "--sets",
+        "12",
+        "--planted",
+        "--seed",
+        "3",
+        "--out",
+        csv.to_str().unwrap(),
+        "--instance-out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("satisfiable (brute force)"));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1 + 1 + 8 + 12,
+        "header, origin, units, sets"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["satisfiable"], true);
+    // the printed split really splits every set
+    let split: Vec<bool> = v["split"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_bool().unwrap())
+        .collect();
+    for set in v["sets"].as_array().unwrap() {
+        let colours: Vec<bool> = set
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| split[i.as_u64().unwrap() as usize])
+            .collect();
+        assert!(colours.contains(&true) && colours.contains(&false));
+    }
+    let parity = tmp("parity.csv", "");
+    succeed(&[
+        "generate",
+        "parity",
+        "--bits",
+        "3",
+        "--out",
+        parity.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read_to_string(&parity).unwrap().lines().count(), 9);
+    assert_clean_failure(
+        &cvxnn(&[
+            "generate",
+            "blum-rivest",
+            "--elements",
+            "1",
+            "--out",
+            csv.to_str().unwrap(),
+        ]),
+        "2 to 64 elements",
+    );
+}

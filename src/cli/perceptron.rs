@@ -142,12 +142,18 @@ pub fn run(a: PerceptronArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{}: {} samples, {} inputs, {} output node{} (one per class against the rest)",
+        "{}: {} samples, {} inputs, {}",
         a.data.display(),
         t.len(),
         x.rows(),
-        nodes.len(),
-        if nodes.len() == 1 { "" } else { "s" }
+        if nodes.len() == 1 {
+            "one output node".to_string()
+        } else {
+            format!(
+                "{} output nodes (one per class against the rest)",
+                nodes.len()
+            )
+        }
     );
     for n in &nodes {
         let n_pos = n.y.iter().filter(|&&v| v > 0.0).count();

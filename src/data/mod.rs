@@ -6,6 +6,7 @@ mod csv_io;
 mod npy_io;
 mod teacher;
 
+pub mod blum_rivest;
 pub mod bundled;
 pub use csv_io::{load_csv, save_csv};
 pub use npy_io::load_npy;
