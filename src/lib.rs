@@ -15,6 +15,7 @@
 //! assert_eq!(teacher.model.relative_error(&teacher.data.x, &teacher.data.y).unwrap(), 0.0);
 //! ```
 
+pub mod bounds;
 pub mod compare;
 pub mod data;
 pub mod error;
