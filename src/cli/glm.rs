@@ -197,9 +197,7 @@ pub fn run(a: GlmArgs) -> Result<()> {
         max_iter: a.max_iter,
     };
     let ipm = a.solver == SolverArg::Ipm;
-    let mut values = train.y.as_slice().to_vec();
-    values.sort_by(f64::total_cmp);
-    values.dedup();
+    let values = super::distinct(train.y.as_slice());
     let softmax = a.model == GlmModel::Logistic && a.positive_class.is_none() && values.len() > 2;
     // classifiers: labels ±1 (binary) or class indices (softmax)
     let (train, test, model_json, fit) = if softmax {

@@ -68,9 +68,7 @@ pub fn run(a: PerceptronArgs) -> Result<()> {
     }
     let x = Matrix::from_fn(ds.n_inputs(), keep.len(), |i, k| ds.x.get(i, keep[k]));
     let t: Vec<f64> = keep.iter().map(|&j| ds.y.get(0, j)).collect();
-    let mut values = t.clone();
-    values.sort_by(f64::total_cmp);
-    values.dedup();
+    let values = super::distinct(&t);
     let positives = match a.positive_class {
         Some(_) => vec![super::positive_class(&t, a.positive_class, "")?],
         None if values.len() == 2 => vec![values[1]],

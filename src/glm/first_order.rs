@@ -121,10 +121,7 @@ pub fn least_squares(
     let (d, n) = (x.rows(), y.len());
     let (c, l1, l2) = model.weights(n);
     // features as contiguous rows of the centred data
-    let xm: Vec<f64> = (0..d)
-        .map(|i| (0..n).map(|j| x.get(i, j)).sum::<f64>() / n as f64)
-        .collect();
-    let ym = y.iter().sum::<f64>() / n as f64;
+    let (xm, ym) = super::means(x, y);
     let xt = Matrix::from_fn(n, d, |j, i| x.get(i, j) - xm[i]);
     let yc: Vec<f64> = y.iter().map(|v| v - ym).collect();
     let sq: Vec<f64> = (0..d).map(|i| dot(xt.col(i), xt.col(i))).collect();

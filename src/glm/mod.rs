@@ -114,15 +114,35 @@ pub fn softplus(m: f64) -> f64 {
     m.max(0.0) + (-m.abs()).exp().ln_1p()
 }
 
-fn check_data(x: &Matrix, y: &[f64]) -> Result<()> {
-    if x.cols() != y.len() || y.is_empty() || x.rows() == 0 {
+/// The feature means x̄ (one per row of `x`, d × N) and the target mean ȳ: the centring that
+/// leaves the intercept out of the least-squares programs.
+fn means(x: &Matrix, y: &[f64]) -> (Vec<f64>, f64) {
+    let n = y.len() as f64;
+    let mut xm = vec![0.0; x.rows()];
+    for j in 0..x.cols() {
+        xm.iter_mut().zip(x.col(j)).for_each(|(m, v)| *m += v);
+    }
+    xm.iter_mut().for_each(|m| *m /= n);
+    (xm, y.iter().sum::<f64>() / n)
+}
+
+/// The inputs `x` (d × N) for `n` samples: shapes agree, at least one of each, all finite.
+fn check_inputs(x: &Matrix, n: usize) -> Result<()> {
+    if x.cols() != n || n == 0 || x.rows() == 0 {
         return Err(Error::Shape(format!(
-            "{} input columns for {} targets (need the same, at least one sample and one feature)",
-            x.cols(),
-            y.len()
+            "{} input columns for {n} targets (need the same, at least one sample and one feature)",
+            x.cols()
         )));
     }
-    if !x.is_finite() || y.iter().any(|v| !v.is_finite()) {
+    if !x.is_finite() {
+        return Err(Error::NonFinite("GLM data".into()));
+    }
+    Ok(())
+}
+
+fn check_data(x: &Matrix, y: &[f64]) -> Result<()> {
+    check_inputs(x, y.len())?;
+    if y.iter().any(|v| !v.is_finite()) {
         return Err(Error::NonFinite("GLM data".into()));
     }
     Ok(())
@@ -263,10 +283,7 @@ fn least_squares_gram(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<Line
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
     let (c, l1, l2) = model.weights(n);
-    let xm: Vec<f64> = (0..d)
-        .map(|i| (0..n).map(|j| x.get(i, j)).sum::<f64>() / n as f64)
-        .collect();
-    let ym = y.iter().sum::<f64>() / n as f64;
+    let (xm, ym) = means(x, y);
     let xc: Vec<f64> = x
         .as_slice()
         .chunks_exact(d)
@@ -466,11 +483,8 @@ fn check_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<()> {
 /// Cholesky of the d × d normal matrix; for checking and small d).
 pub fn ridge_closed_form(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>, f64)> {
     check_data(x, y)?;
-    let (d, n) = (x.rows(), y.len());
-    let xm: Vec<f64> = (0..d)
-        .map(|i| (0..n).map(|j| x.get(i, j)).sum::<f64>() / n as f64)
-        .collect();
-    let ym = y.iter().sum::<f64>() / n as f64;
+    let d = x.rows();
+    let (xm, ym) = means(x, y);
     let mut g = faer::Mat::<f64>::zeros(d, d);
     let mut rhs = faer::Mat::<f64>::zeros(d, 1);
     for (j, &yj) in y.iter().enumerate() {

@@ -9,7 +9,7 @@
 //! or FISTA (ℓ₁), as for the binary model.
 
 use super::first_order::{data_times, dot, minimise, FirstOrderSettings, SmoothLoss};
-use super::{check_c, check_data, solve_conic};
+use super::{check_c, check_inputs, solve_conic};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use clarabel::algebra::CscMatrix;
@@ -90,7 +90,7 @@ impl Softmax {
     }
 
     fn check(self, x: &Matrix, y: &[usize], classes: usize) -> Result<()> {
-        check_data(x, &vec![0.0; y.len()])?;
+        check_inputs(x, y.len())?;
         check_c(self.c)?;
         if classes < 2 {
             return Err(Error::InvalidArgument(format!(
