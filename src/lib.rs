@@ -23,6 +23,7 @@ pub mod glm;
 pub mod gradient;
 pub mod lbfgs;
 pub mod linalg;
+pub mod milp;
 pub mod net;
 pub mod perceptron;
 pub mod report;

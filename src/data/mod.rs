@@ -10,7 +10,7 @@ pub mod blum_rivest;
 pub mod bundled;
 pub use csv_io::{load_csv, save_csv};
 pub use npy_io::load_npy;
-pub use teacher::{planted_teacher, Teacher};
+pub use teacher::{planted_teacher, with_label_noise, Teacher};
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;

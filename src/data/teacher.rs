@@ -48,6 +48,24 @@ pub fn planted_teacher(arch: &Architecture, n_samples: usize, seed: u64) -> Resu
     Ok(Teacher { model, data, seed })
 }
 
+/// The teacher's data with N(0, σ²) noise added to every target, seeded (σ = 0 returns a copy).
+pub fn with_label_noise(data: &Dataset, sigma: f64, seed: u64) -> Result<Dataset> {
+    if !(sigma.is_finite() && sigma >= 0.0) {
+        return Err(Error::InvalidArgument(format!(
+            "the label noise must be finite and non-negative, got {sigma}"
+        )));
+    }
+    let mut out = data.clone();
+    if sigma > 0.0 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x006e_6f69_7365);
+        for v in out.y.as_mut_slice() {
+            *v += sigma * rng.sample::<f64, _>(StandardNormal);
+        }
+        out.source = format!("{}, label noise σ={sigma}", data.source);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +82,14 @@ mod tests {
         assert_ne!(a.data.x, c.data.x);
         assert_eq!(a.model.relative_error(&a.data.x, &a.data.y).unwrap(), 0.0);
         assert!(a.data.y.as_slice().iter().all(|&v| v >= 0.0));
+        let n1 = with_label_noise(&a.data, 0.1, 3).unwrap();
+        let n2 = with_label_noise(&a.data, 0.1, 3).unwrap();
+        assert_eq!(n1.y, n2.y);
+        assert_eq!(n1.x, a.data.x);
+        let diff = n1.y.sub(&a.data.y).unwrap();
+        let rms = diff.frobenius() / (diff.as_slice().len() as f64).sqrt();
+        assert!(rms > 0.05 && rms < 0.2, "rms noise {rms}");
+        assert_eq!(with_label_noise(&a.data, 0.0, 3).unwrap().y, a.data.y);
+        assert!(with_label_noise(&a.data, f64::NAN, 3).is_err());
     }
 }

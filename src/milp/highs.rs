@@ -1,0 +1,270 @@
+//! The HiGHS branch and bound through its C API (`highs-sys`, feature `milp`).
+
+use super::model::{LinearModel, MilpOutcome, MilpSettings, MilpStatus};
+use crate::error::{Error, Result};
+use highs_sys as h;
+use std::ffi::{c_void, CString};
+use std::time::Instant;
+
+/// One HiGHS instance, destroyed on drop.
+pub(crate) struct Highs {
+    ptr: *mut c_void,
+}
+
+impl Drop for Highs {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from Highs_create and is destroyed once.
+        unsafe { h::Highs_destroy(self.ptr) }
+    }
+}
+
+fn ok(status: h::HighsInt, what: &str) -> Result<()> {
+    if status == h::STATUS_ERROR {
+        Err(Error::Solver(format!("HiGHS rejected {what}")))
+    } else {
+        Ok(())
+    }
+}
+
+fn index(v: usize, what: &str) -> Result<h::HighsInt> {
+    h::HighsInt::try_from(v)
+        .map_err(|_| Error::InvalidArgument(format!("{what} ({v}) is too large for HiGHS")))
+}
+
+impl Highs {
+    pub(crate) fn new(settings: &MilpSettings) -> Result<Self> {
+        // SAFETY: plain constructor; a null pointer is checked below.
+        let ptr = unsafe { h::Highs_create() };
+        if ptr.is_null() {
+            return Err(Error::Solver("HiGHS could not be created".into()));
+        }
+        let me = Self { ptr };
+        me.set_bool("output_flag", settings.verbose)?;
+        me.set_double("time_limit", settings.time_limit)?;
+        me.set_double("mip_rel_gap", settings.rel_gap)?;
+        me.set_double("mip_abs_gap", settings.abs_gap)?;
+        // HiGHS's seed is a non-negative int
+        me.set_int(
+            "random_seed",
+            (settings.seed % (i32::MAX as u64)) as h::HighsInt,
+        )?;
+        Ok(me)
+    }
+
+    fn set_bool(&self, name: &str, v: bool) -> Result<()> {
+        let c = CString::new(name).expect("option names have no NUL");
+        // SAFETY: valid instance and NUL-terminated name.
+        ok(
+            unsafe { h::Highs_setBoolOptionValue(self.ptr, c.as_ptr(), v as h::HighsInt) },
+            name,
+        )
+    }
+
+    fn set_int(&self, name: &str, v: h::HighsInt) -> Result<()> {
+        let c = CString::new(name).expect("option names have no NUL");
+        // SAFETY: as above.
+        ok(
+            unsafe { h::Highs_setIntOptionValue(self.ptr, c.as_ptr(), v) },
+            name,
+        )
+    }
+
+    fn set_double(&self, name: &str, v: f64) -> Result<()> {
+        let c = CString::new(name).expect("option names have no NUL");
+        // SAFETY: as above.
+        ok(
+            unsafe { h::Highs_setDoubleOptionValue(self.ptr, c.as_ptr(), v) },
+            name,
+        )
+    }
+
+    fn info_double(&self, name: &str) -> Option<f64> {
+        let c = CString::new(name).expect("info names have no NUL");
+        let mut v = 0.0;
+        // SAFETY: valid instance, name and out-pointer.
+        let s = unsafe { h::Highs_getDoubleInfoValue(self.ptr, c.as_ptr(), &mut v) };
+        (s == h::STATUS_OK).then_some(v)
+    }
+
+    fn info_i64(&self, name: &str) -> Option<i64> {
+        let c = CString::new(name).expect("info names have no NUL");
+        let mut v: i64 = 0;
+        // SAFETY: as above.
+        let s = unsafe { h::Highs_getInt64InfoValue(self.ptr, c.as_ptr(), &mut v) };
+        (s == h::STATUS_OK).then_some(v)
+    }
+
+    fn info_int(&self, name: &str) -> Option<h::HighsInt> {
+        let c = CString::new(name).expect("info names have no NUL");
+        let mut v: h::HighsInt = 0;
+        // SAFETY: as above.
+        let s = unsafe { h::Highs_getIntInfoValue(self.ptr, c.as_ptr(), &mut v) };
+        (s == h::STATUS_OK).then_some(v)
+    }
+
+    /// Loads the model (as an LP when `relax`, ignoring integrality).
+    pub(crate) fn pass(&self, m: &LinearModel, relax: bool) -> Result<()> {
+        let n = index(m.n_cols(), "the number of columns")?;
+        let rows = index(m.n_rows(), "the number of rows")?;
+        let nnz = index(m.index.len(), "the number of nonzeros")?;
+        let start: Vec<h::HighsInt> = m.start[..m.n_rows()]
+            .iter()
+            .map(|&s| s as h::HighsInt)
+            .collect();
+        let idx: Vec<h::HighsInt> = m.index.iter().map(|&i| i as h::HighsInt).collect();
+        // HiGHS's infinity is 1e30 (anything at least that large is infinite)
+        let inf = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x.clamp(-1e30, 1e30)).collect() };
+        let (cl, cu, rl, ru) = (
+            inf(&m.col_lower),
+            inf(&m.col_upper),
+            inf(&m.row_lower),
+            inf(&m.row_upper),
+        );
+        let integrality: Vec<h::HighsInt> = m
+            .integer
+            .iter()
+            .map(|&b| {
+                if b && !relax {
+                    h::kHighsVarTypeInteger
+                } else {
+                    h::kHighsVarTypeContinuous
+                }
+            })
+            .collect();
+        // SAFETY: every array has the length HiGHS reads (n, rows or nnz); pointers live across
+        // the call, which copies them.
+        let s = unsafe {
+            h::Highs_passMip(
+                self.ptr,
+                n,
+                rows,
+                nnz,
+                h::kHighsMatrixFormatRowwise,
+                h::kHighsObjSenseMinimize,
+                0.0,
+                m.cost.as_ptr(),
+                cl.as_ptr(),
+                cu.as_ptr(),
+                rl.as_ptr(),
+                ru.as_ptr(),
+                start.as_ptr(),
+                idx.as_ptr(),
+                m.value.as_ptr(),
+                integrality.as_ptr(),
+            )
+        };
+        ok(s, "the model")
+    }
+
+    /// Offers a feasible point as the first incumbent.
+    pub(crate) fn set_start(&self, x: &[f64]) -> Result<()> {
+        // SAFETY: x has one value per column; null for the optional arrays is allowed.
+        let s = unsafe {
+            h::Highs_setSolution(
+                self.ptr,
+                x.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        ok(s, "the start point")
+    }
+
+    /// Replaces the objective's costs (one per column), for bound tightening.
+    pub(crate) fn set_cost(&self, cost: &[f64]) -> Result<()> {
+        let last = index(cost.len(), "the number of columns")? - 1;
+        // SAFETY: cost has one entry per column of the loaded model.
+        let s = unsafe { h::Highs_changeColsCostByRange(self.ptr, 0, last, cost.as_ptr()) };
+        ok(s, "the objective")
+    }
+
+    /// Runs the solver; `n_cols` is the loaded model's column count.
+    pub(crate) fn run(&self, n_cols: usize, integer: bool) -> Result<MilpOutcome> {
+        let t0 = Instant::now();
+        // SAFETY: valid instance with a model.
+        let run = unsafe { h::Highs_run(self.ptr) };
+        let seconds = t0.elapsed().as_secs_f64();
+        if run == h::STATUS_ERROR {
+            return Err(Error::Solver(
+                "HiGHS failed (run with --verbose for its log)".into(),
+            ));
+        }
+        // SAFETY: valid instance.
+        let model_status = unsafe { h::Highs_getModelStatus(self.ptr) };
+        let status = match model_status {
+            h::MODEL_STATUS_OPTIMAL => MilpStatus::Optimal,
+            h::MODEL_STATUS_INFEASIBLE => MilpStatus::Infeasible,
+            h::MODEL_STATUS_REACHED_TIME_LIMIT => MilpStatus::TimeLimit,
+            h::MODEL_STATUS_UNBOUNDED | h::MODEL_STATUS_UNBOUNDED_OR_INFEASIBLE => {
+                return Err(Error::Solver(
+                    "HiGHS reports the program unbounded or infeasible (a bound is missing)".into(),
+                ))
+            }
+            other => {
+                return Err(Error::Solver(format!(
+                    "HiGHS stopped with model status {other}"
+                )))
+            }
+        };
+        let has_point = self.info_int("primal_solution_status") == Some(2);
+        let x = if has_point {
+            let mut x = vec![0.0; n_cols];
+            // SAFETY: x has n_cols entries; the other outputs may be null.
+            let s = unsafe {
+                h::Highs_getSolution(
+                    self.ptr,
+                    x.as_mut_ptr(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            };
+            ok(s, "the solution query")?;
+            Some(x)
+        } else {
+            None
+        };
+        let objective = if x.is_some() {
+            // SAFETY: valid instance.
+            unsafe { h::Highs_getObjectiveValue(self.ptr) }
+        } else {
+            f64::INFINITY
+        };
+        let bound = match status {
+            MilpStatus::Infeasible => f64::INFINITY,
+            _ if !integer => objective,
+            _ => self
+                .info_double("mip_dual_bound")
+                .unwrap_or(f64::NEG_INFINITY),
+        };
+        let nodes = if integer {
+            self.info_i64("mip_node_count").unwrap_or(0).max(0) as u64
+        } else {
+            0
+        };
+        Ok(MilpOutcome {
+            status,
+            x,
+            objective,
+            bound,
+            nodes,
+            seconds,
+        })
+    }
+}
+
+/// Solves `m` by branch and bound, optionally from a feasible start point.
+pub fn solve(
+    m: &LinearModel,
+    settings: &MilpSettings,
+    start: Option<&[f64]>,
+) -> Result<MilpOutcome> {
+    settings.validate()?;
+    let highs = Highs::new(settings)?;
+    highs.pass(m, false)?;
+    if let Some(x) = start {
+        highs.set_start(x)?;
+    }
+    highs.run(m.n_cols(), m.n_integer() > 0)
+}

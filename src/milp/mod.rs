@@ -1,0 +1,43 @@
+//! Exact training with a proof of optimality: mixed-integer linear programs solved by HiGHS's
+//! branch and bound (cargo feature `milp`). Without the feature the programs are still built (and
+//! tested), but solving them returns [`Error::Unavailable`].
+//!
+//! - [`relu`]: a one-hidden-layer ReLU network with one linear output, loss L1, L∞ or exact fit,
+//!   big-Ms from interval arithmetic, optionally tightened by LP.
+//! - [`threshold`]: linear threshold units with an AND output (Blum & Rivest's 3-node network),
+//!   the fewest training errors, or whether the data can be fit at all.
+
+mod model;
+pub mod relu;
+pub mod threshold;
+
+#[cfg(feature = "milp")]
+mod highs;
+
+pub use model::{LinearModel, MilpOutcome, MilpSettings, MilpStatus};
+
+use crate::error::Result;
+
+/// Whether this build can solve MILPs.
+pub const AVAILABLE: bool = cfg!(feature = "milp");
+
+/// Solves `m` by branch and bound (HiGHS), optionally from a feasible start point.
+pub fn solve(
+    m: &LinearModel,
+    settings: &MilpSettings,
+    start: Option<&[f64]>,
+) -> Result<MilpOutcome> {
+    #[cfg(feature = "milp")]
+    {
+        highs::solve(m, settings, start)
+    }
+    #[cfg(not(feature = "milp"))]
+    {
+        let _ = (m, settings, start);
+        Err(crate::error::Error::Unavailable(UNAVAILABLE.into()))
+    }
+}
+
+/// The message of a build without the feature.
+pub const UNAVAILABLE: &str = "exact training (MILP) needs cvxnn built with `--features milp` \
+     (HiGHS, compiled from source: install cmake and libclang-dev first)";
