@@ -177,12 +177,15 @@ enum Method {
     /// SCR, then L-BFGS from SCR's network.
     #[value(name = "scr+lbfgs")]
     ScrLbfgs,
+    /// Exact training by mixed-integer programming with a certificate (feature `milp`; one
+    /// hidden layer, one output).
+    Milp,
 }
 
 impl Method {
     fn gradient(self) -> Option<GradMethod> {
         match self {
-            Method::Scr => None,
+            Method::Scr | Method::Milp => None,
             Method::Gd => Some(GradMethod::Gd),
             Method::Sgd => Some(GradMethod::Sgd),
             Method::Adam => Some(GradMethod::Adam),
@@ -329,6 +332,9 @@ struct TrainArgs {
     /// Teacher seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Standard deviation of Gaussian noise added to the teacher's targets (seeded by --seed).
+    #[arg(long, default_value_t = 0.0)]
+    noise: f64,
     /// Architecture to train, e.g. 3-3-2 (default: the teacher's).
     #[arg(long)]
     arch: Option<String>,
@@ -361,6 +367,8 @@ struct TrainArgs {
     scr: ScrArgs,
     #[command(flatten)]
     grad: GradArgs,
+    #[command(flatten)]
+    milp: cli::milp::MilpArgs,
 }
 
 #[derive(Args)]
@@ -729,11 +737,25 @@ fn train(a: TrainArgs) -> Result<()> {
                 Some(s) => Architecture::parse(s, a.output_activation)?,
                 None => tarch.clone(),
             };
-            let t = data::planted_teacher(&tarch, a.n, a.seed)?;
+            let mut t = data::planted_teacher(&tarch, a.n, a.seed)?;
+            t.data = data::with_label_noise(&t.data, a.noise, a.seed)?;
             (arch, t.data.clone(), Some(t))
         }
         _ => bail!("give either --data FILE or --teacher ARCH"),
     };
+    if a.noise != 0.0 && a.teacher.is_none() {
+        bail!("--noise adds noise to a teacher's targets: use it with --teacher");
+    }
+    if a.method == Method::Milp {
+        return cli::milp::run(
+            &a.milp,
+            &dataset,
+            &arch,
+            a.seed,
+            &a.model_out,
+            a.report.as_deref(),
+        );
+    }
     let init_seed = a.init_seed.unwrap_or(a.seed);
     let init = match a.init {
         InitKind::Zero => Init::Zero,

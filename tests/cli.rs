@@ -709,3 +709,170 @@ fn generate_writes_blum_rivest_and_parity_instances() {
         "2 to 64 elements",
     );
 }
+
+#[cfg(not(feature = "milp"))]
+#[test]
+fn milp_without_the_feature_says_how_to_get_it() {
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "milp",
+        "--teacher",
+        "2-2-1",
+        "--n",
+        "10",
+    ]);
+    assert_clean_failure(&out, "--features milp");
+}
+
+#[test]
+fn milp_refuses_networks_it_does_not_cover() {
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "milp",
+        "--teacher",
+        "2-2-2-1",
+        "--n",
+        "10",
+    ]);
+    assert_clean_failure(&out, "one hidden layer and one output");
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "lbfgs",
+        "--teacher",
+        "2-2-1",
+        "--noise=-1",
+    ]);
+    assert_clean_failure(&out, "label noise");
+}
+
+#[cfg(feature = "milp")]
+#[test]
+fn milp_certifies_a_small_teacher_and_its_network_reproduces_the_loss() {
+    let model = tmp("milp_model.json", "");
+    let report = tmp("milp_report.json", "");
+    let data = tmp("milp_data.csv", "");
+    let (m, r, d) = (
+        model.to_str().unwrap(),
+        report.to_str().unwrap(),
+        data.to_str().unwrap(),
+    );
+    succeed(&[
+        "generate", "teacher", "--arch", "2-2-1", "--n", "12", "--seed", "3", "--out", d,
+    ]);
+    let out = succeed(&[
+        "train",
+        "--method",
+        "milp",
+        "--data",
+        d,
+        "--arch",
+        "2-2-1",
+        "--loss",
+        "linf",
+        "--weight-bound",
+        "5",
+        "--model-out",
+        m,
+        "--report",
+        r,
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("optimal (certified)"));
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(rep["status"], "optimal");
+    let claimed = rep["incumbent"].as_f64().unwrap();
+    assert!(rep["lower_bound"].as_f64().unwrap() <= claimed + 1e-9);
+    // the saved network's largest error, through `cvxnn eval`, is the claimed L∞ loss
+    let out = succeed(&["eval", "--model", m, "--data", d, "--json"]);
+    let ev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let max_abs = ev["max_abs_error"].as_f64().unwrap();
+    assert!(
+        (max_abs - claimed).abs() <= 1e-6 * (1.0 + claimed),
+        "forward pass {max_abs}, claimed {claimed}"
+    );
+    // exact fit in a box too small for the targets: a proof of infeasibility, exit code 1
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "milp",
+        "--data",
+        d,
+        "--arch",
+        "2-1-1",
+        "--loss",
+        "exact",
+        "--weight-bound",
+        "0.001",
+        "--model-out",
+        m,
+    ]);
+    assert_clean_failure(&out, "infeasible");
+}
+
+#[cfg(feature = "milp")]
+#[test]
+fn milp_trains_blum_rivests_network_on_a_planted_instance() {
+    let data = tmp("milp_br.csv", "");
+    let model = tmp("milp_br.json", "");
+    let (d, m) = (data.to_str().unwrap(), model.to_str().unwrap());
+    succeed(&[
+        "generate",
+        "blum-rivest",
+        "--elements",
+        "8",
+        "--sets",
+        "24",
+        "--planted",
+        "--seed",
+        "2",
+        "--out",
+        d,
+    ]);
+    let out = succeed(&[
+        "train",
+        "--method",
+        "milp",
+        "--threshold",
+        "--arch",
+        "8-2-1",
+        "--data",
+        d,
+        "--loss",
+        "exact",
+        "--weight-bound",
+        "16",
+        "--model-out",
+        m,
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("optimal (certified)"));
+    let net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(net["units"].as_array().unwrap().len(), 2);
+    // one unit cannot fit the points (Blum & Rivest): the fewest errors is at least one
+    let out = succeed(&[
+        "train",
+        "--method",
+        "milp",
+        "--threshold",
+        "--arch",
+        "8-1-1",
+        "--data",
+        d,
+        "--loss",
+        "l1",
+        "--weight-bound",
+        "16",
+        "--model-out",
+        m,
+    ]);
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let errors: usize = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(errors >= 1, "{line}");
+}

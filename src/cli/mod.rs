@@ -1,6 +1,7 @@
 //! Subcommands of the `cvxnn` binary that have their own module (the rest are in `main.rs`).
 
 pub mod glm;
+pub mod milp;
 pub mod perceptron;
 
 use anyhow::{bail, Result};

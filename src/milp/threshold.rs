@@ -174,7 +174,9 @@ pub fn train(ds: &Dataset, spec: &ThresholdMilp, settings: &MilpSettings) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::blum_rivest::{parity, SetSplitting};
+    use crate::data::blum_rivest::parity;
+    #[cfg(feature = "milp")]
+    use crate::data::blum_rivest::SetSplitting;
 
     fn spec(units: usize, b: f64, minimise_errors: bool) -> ThresholdMilp {
         ThresholdMilp {
