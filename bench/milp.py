@@ -63,8 +63,8 @@ def part_teacher(tmp, a):
           f"no start, time limit {a.limit} s, teacher seed {a.seed})\n")
     print("| K | label noise | N | status | L1 loss | lower bound | gap | nodes | binaries | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for k in (2, 3):
-        for noise in (0.0, 0.1):
+    for k in a.ks:
+        for noise in a.noises:
             for n in a.sizes:
                 r = relu_fit(tmp, k, n, noise, a.seed, a.bound, a.limit)
                 print(f"| {k} | {noise} | {n} | {r['status']} | {fmt(r['incumbent'])} | "
@@ -143,6 +143,10 @@ def main():
                     default=[10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200])
     ap.add_argument("--elements", type=lambda s: [int(v) for v in s.split(",")],
                     default=[6, 8, 10, 12, 16, 20, 24, 32])
+    ap.add_argument("--ks", type=lambda s: [int(v) for v in s.split(",")], default=[2, 3],
+                    help="hidden widths of the teacher part")
+    ap.add_argument("--noises", type=lambda s: [float(v) for v in s.split(",")],
+                    default=[0.0, 0.1], help="label noise levels of the teacher part")
     ap.add_argument("--br-seeds", type=int, default=3)
     ap.add_argument("--density", type=float, default=3.0, help="sets per element")
     a = ap.parse_args()

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --features milp
-export CVXNN_BIN="$PWD/target/release/cvxnn"
+# a copy, so that rebuilding target/release during a long run does not swap the binary
+cp target/release/cvxnn target/cvxnn-milp-bench
+export CVXNN_BIN="$PWD/target/cvxnn-milp-bench"
 python3 bench/milp.py "$@"

@@ -60,6 +60,13 @@ pub struct CompareRow {
     /// The error message if the run failed (then loss and output error are NaN).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For one hidden layer and one linear output (the MILP's networks): the sum of absolute
+    /// errors, and the smallest weight bound B whose class holds the network
+    /// ([`crate::milp::relu::class_bound`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l1_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_bound: Option<f64>,
 }
 
 /// A method's figures over all its runs.
@@ -166,6 +173,14 @@ fn attempt(
     Ok((g.model, g.summary.iterations, stop))
 }
 
+/// The L1 loss and class bound of a d-K-1 network with a linear output (`None` otherwise).
+fn l1_and_class(m: &Mlp, problem: &Problem) -> Option<(f64, f64)> {
+    let b = crate::milp::relu::class_bound(m).ok()?;
+    let yhat = m.forward(&problem.x).ok()?;
+    let l1 = crate::milp::relu::Loss::L1.value(yhat.as_slice(), problem.y.as_slice());
+    Some((l1, b))
+}
+
 /// Runs `method` on `problem` from start `start`: the best (lowest final loss) of
 /// `plan.restarts` attempts, attempt r seeded by `init_seed(base, problem_index, start·R + r)`.
 /// An attempt that fails is skipped; the row reports an error only if all fail.
@@ -183,7 +198,7 @@ pub fn run_one(
     let t0 = Instant::now();
     let restarts = plan.restarts.max(1);
     let first_seed = init_seed(base_seed, problem_index, start * restarts);
-    let mut best: Option<(f64, f64, usize, String, usize)> = None;
+    let mut best: Option<(f64, f64, usize, String, usize, Option<(f64, f64)>)> = None;
     let mut last_error = None;
     for r in 0..restarts {
         let seed = init_seed(base_seed, problem_index, start * restarts + r);
@@ -199,13 +214,14 @@ pub fn run_one(
                     m.relative_error(&problem.x, &problem.y)?,
                     it,
                     stop,
+                    l1_and_class(&m, problem),
                 ))
             },
         );
         match scored {
-            Ok((loss, out, it, stop)) => {
+            Ok((loss, out, it, stop, l1)) => {
                 if best.as_ref().is_none_or(|b| loss < b.0) {
-                    best = Some((loss, out, it, stop, r));
+                    best = Some((loss, out, it, stop, r, l1));
                 }
             }
             Err(e) => last_error = Some(e.to_string()),
@@ -225,14 +241,18 @@ pub fn run_one(
         iterations: 0,
         stop: String::new(),
         error: None,
+        l1_loss: None,
+        class_bound: None,
     };
     match best {
-        Some((loss, output_error, iterations, stop, r)) => CompareRow {
+        Some((loss, output_error, iterations, stop, r, l1)) => CompareRow {
             loss,
             output_error,
             iterations,
             stop,
             best_restart: Some(r),
+            l1_loss: l1.map(|v| v.0),
+            class_bound: l1.map(|v| v.1),
             ..base
         },
         None => CompareRow {

@@ -391,6 +391,10 @@ struct CompareArgs {
     /// Samples per teacher.
     #[arg(long, default_value_t = 30)]
     n: usize,
+    /// Standard deviation of Gaussian noise added to the teachers' targets (seeded by each
+    /// teacher's seed).
+    #[arg(long, default_value_t = 0.0)]
+    noise: f64,
     /// First teacher seed, and the base of the start seeds.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -421,6 +425,17 @@ struct CompareArgs {
     /// Where to write the plot of the final output errors (SVG).
     #[arg(long, default_value = "compare.svg")]
     plot: PathBuf,
+    /// Also train each problem exactly (MILP, feature `milp`; d-K-1 networks with a linear
+    /// output) and compare every run's L1 loss with the certified optimum of the class
+    /// |v_k|·max(‖w_k‖_∞, |b_k|) ≤ --weight-bound.
+    #[arg(long)]
+    global_optimum: bool,
+    /// --global-optimum: the class's weight bound B.
+    #[arg(long, default_value_t = 10.0)]
+    weight_bound: f64,
+    /// --global-optimum: the MILP's time limit per problem, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    time_limit: f64,
     #[command(flatten)]
     scr: ScrArgs,
     #[command(flatten)]
@@ -936,6 +951,9 @@ fn compare(a: CompareArgs) -> Result<()> {
         bail!("--methods: give at least one method");
     }
     backend(&a.scr)?; // fail early on an unavailable backend
+    if a.global_optimum {
+        cli::milp::check_global(&arch, a.weight_bound, a.time_limit)?;
+    }
     let mut methods = Vec::new();
     for &m in &a.methods {
         let name = m
@@ -952,7 +970,10 @@ fn compare(a: CompareArgs) -> Result<()> {
                 a.grad.settings(g, a.scr.output_tol, a.seed),
             ),
             (_, Some(g)) => MethodSpec::Grad(a.grad.settings(g, a.scr.output_tol, a.seed)),
-            (_, None) => unreachable!("only SCR has no gradient stage"),
+            (Method::Milp, None) => bail!(
+                "--methods milp: exact training is one run per problem, not per start; use --global-optimum"
+            ),
+            (_, None) => unreachable!("only SCR and the MILP have no gradient stage"),
         };
         if let MethodSpec::Grad(g) | MethodSpec::ScrThen(_, g) = &spec {
             g.validate()?;
@@ -982,16 +1003,20 @@ fn compare(a: CompareArgs) -> Result<()> {
             .map(|i| {
                 let seed = a.seed + i;
                 let t = data::planted_teacher(&arch, a.n, seed)?;
+                let ds = data::with_label_noise(&t.data, a.noise, seed)?;
                 Ok(Problem {
                     name: format!("teacher seed {seed}"),
                     teacher_seed: Some(seed),
-                    x: t.data.x,
-                    y: t.data.y,
+                    x: ds.x,
+                    y: ds.y,
                 })
             })
             .collect::<Result<_>>()?,
         (None, None) => bail!("give --teachers K or --data FILE"),
     };
+    if a.noise != 0.0 && a.data.is_some() {
+        bail!("--noise adds noise to the teachers' targets: use it with --teachers");
+    }
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -1060,6 +1085,19 @@ fn compare(a: CompareArgs) -> Result<()> {
             s.median_seconds
         );
     }
+    let global = if a.global_optimum {
+        Some(cli::milp::global_optimum(
+            &arch,
+            &problems,
+            &methods,
+            &rows,
+            a.weight_bound,
+            a.time_limit,
+            a.seed,
+        )?)
+    } else {
+        None
+    };
     let doc = serde_json::json!({
         "format": "cvxnn-compare",
         "version": 1,
@@ -1078,6 +1116,7 @@ fn compare(a: CompareArgs) -> Result<()> {
             MethodSpec::Grad(g) | MethodSpec::ScrThen(_, g) => serde_json::json!({"name": m.name, "gradient": g}),
         }).collect::<Vec<_>>(),
         "summary": summary,
+        "global_optimum": global,
         "rows": rows,
     });
     let text = serde_json::to_string_pretty(&doc)?;

@@ -876,3 +876,66 @@ fn milp_trains_blum_rivests_network_on_a_planted_instance() {
     let errors: usize = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!(errors >= 1, "{line}");
 }
+
+/// `compare --global-optimum`: on noisy teachers every gradient-trained network of the class has
+/// an L1 loss at least the MILP's certified optimum.
+#[cfg(feature = "milp")]
+#[test]
+fn compare_puts_every_run_above_the_certified_optimum() {
+    let json = tmp("cmp_global.json", "");
+    let svg = tmp("cmp_global.svg", "");
+    let (j, s) = (json.to_str().unwrap(), svg.to_str().unwrap());
+    succeed(&[
+        "compare",
+        "--teachers",
+        "2",
+        "--arch",
+        "2-2-1",
+        "--n",
+        "10",
+        "--noise",
+        "0.1",
+        "--starts",
+        "2",
+        "--methods",
+        "adam,lbfgs,lm",
+        "--global-optimum",
+        "--json",
+        j,
+        "--plot",
+        s,
+    ]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let problems = doc["global_optimum"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2);
+    let mut checked = 0;
+    for p in problems {
+        assert_eq!(p["status"], "optimal");
+        let bound = p["lower_bound"].as_f64().unwrap();
+        assert!(bound > 0.0, "noisy targets: a positive optimum");
+        for r in doc["rows"].as_array().unwrap() {
+            if r["problem"] != p["problem"] || r["class_bound"].as_f64().unwrap() > 10.0 {
+                continue;
+            }
+            let l1 = r["l1_loss"].as_f64().unwrap();
+            assert!(
+                l1 >= bound - 1e-6,
+                "{} has L1 {l1} < optimum {bound}",
+                r["method"]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} runs in the class");
+    let out = cvxnn(&[
+        "compare",
+        "--teachers",
+        "1",
+        "--arch",
+        "2-2-1",
+        "--methods",
+        "lbfgs,milp",
+    ]);
+    assert_clean_failure(&out, "--global-optimum");
+}

@@ -385,3 +385,142 @@ fn run_threshold(
     }
     Ok(())
 }
+
+/// Refuses `compare --global-optimum` before any run when it cannot work.
+pub fn check_global(arch: &Architecture, bound: f64, time_limit: f64) -> Result<()> {
+    if !cvxnn::milp::AVAILABLE {
+        bail!("--global-optimum: {}", cvxnn::milp::UNAVAILABLE);
+    }
+    let w = &arch.widths;
+    if w.len() != 3 || w[2] != 1 || arch.output != cvxnn::net::Activation::Linear {
+        bail!(
+            "--global-optimum covers one hidden layer and one linear output (d-K-1), got {} with a {} output",
+            arch.spec(),
+            arch.output
+        );
+    }
+    MilpSettings {
+        time_limit,
+        ..Default::default()
+    }
+    .validate()?;
+    if !(bound.is_finite() && bound > 0.0) {
+        bail!("--weight-bound must be positive and finite, got {bound}");
+    }
+    Ok(())
+}
+
+/// `compare --global-optimum`: the certified L1 optimum of each problem (no start: the MILP is
+/// independent of the runs), and per method how its runs' L1 losses stand against it. Prints two
+/// tables and returns them as JSON.
+pub fn global_optimum(
+    arch: &Architecture,
+    problems: &[cvxnn::compare::Problem],
+    methods: &[cvxnn::compare::Method],
+    rows: &[cvxnn::compare::CompareRow],
+    bound: f64,
+    time_limit: f64,
+    seed: u64,
+) -> Result<serde_json::Value> {
+    let settings = MilpSettings {
+        time_limit,
+        seed,
+        ..Default::default()
+    };
+    println!(
+        "global optimum: L1 loss Σ|f(x) − y| over the networks with |v_k|·max(‖w_k‖_∞, |b_k|) ≤ {bound} (MILP)"
+    );
+    println!(
+        "{:<22} {:<27} {:>13} {:>13} {:>9}",
+        "problem", "status", "L1 (MILP)", "lower bound", "seconds"
+    );
+    let mut fits = Vec::new();
+    for p in problems {
+        let spec = ReluMilp {
+            hidden: arch.widths[1],
+            weight_bound: bound,
+            loss: Loss::L1,
+            tightening: Tightening::Interval,
+        };
+        let fit = relu::train(&p.x, p.y.as_slice(), &spec, &settings, None)?;
+        println!(
+            "{:<22} {:<27} {:>13.6e} {:>13.6e} {:>9.2}",
+            p.name,
+            status_line(fit.status, fit.abs_gap() <= 1e-6),
+            fit.loss,
+            fit.bound,
+            fit.seconds
+        );
+        fits.push((p.name.clone(), fit));
+    }
+    // per method: runs in the class, how many reach the certified bound, the median excess
+    println!(
+        "{:<10} {:>5} {:>9} {:>12} {:>16}",
+        "method", "runs", "in class", "at optimum", "median L1 − bound"
+    );
+    let mut per_method = Vec::new();
+    for m in methods {
+        let mine: Vec<_> = rows.iter().filter(|r| r.method == m.name).collect();
+        let mut excess = Vec::new();
+        let (mut in_class, mut at_opt) = (0, 0);
+        for r in &mine {
+            let (Some(l1), Some(cb)) = (r.l1_loss, r.class_bound) else {
+                continue;
+            };
+            let Some((_, fit)) = fits.iter().find(|(n, _)| *n == r.problem) else {
+                continue;
+            };
+            if cb > bound {
+                continue;
+            }
+            in_class += 1;
+            let gap = l1 - fit.bound;
+            if gap < -1e-6 * (1.0 + l1) {
+                bail!(
+                    "{} on {} has L1 loss {l1} below the MILP's certified bound {}: a bug, please report it",
+                    r.method,
+                    r.problem,
+                    fit.bound
+                );
+            }
+            if gap <= 1e-6 * (1.0 + fit.bound) {
+                at_opt += 1;
+            }
+            excess.push(gap);
+        }
+        excess.sort_by(f64::total_cmp);
+        let median = if excess.is_empty() {
+            f64::NAN
+        } else if excess.len() % 2 == 1 {
+            excess[excess.len() / 2]
+        } else {
+            0.5 * (excess[excess.len() / 2 - 1] + excess[excess.len() / 2])
+        };
+        println!(
+            "{:<10} {:>5} {:>9} {:>12} {:>16.3e}",
+            m.name,
+            mine.len(),
+            in_class,
+            at_opt,
+            median
+        );
+        per_method.push(serde_json::json!({
+            "method": m.name, "runs": mine.len(), "in_class": in_class,
+            "at_optimum": at_opt, "median_l1_minus_bound": finite(median),
+        }));
+    }
+    Ok(serde_json::json!({
+        "loss": "l1",
+        "weight_bound": bound,
+        "time_limit": time_limit,
+        "problems": fits.iter().map(|(name, f)| serde_json::json!({
+            "problem": name,
+            "status": f.status,
+            "incumbent": finite(f.loss),
+            "lower_bound": finite(f.bound),
+            "abs_gap": finite(f.abs_gap()),
+            "seconds": f.seconds,
+        })).collect::<Vec<_>>(),
+        "methods": per_method,
+    }))
+}
