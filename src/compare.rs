@@ -198,7 +198,9 @@ pub fn run_one(
     let t0 = Instant::now();
     let restarts = plan.restarts.max(1);
     let first_seed = init_seed(base_seed, problem_index, start * restarts);
-    let mut best: Option<(f64, f64, usize, String, usize, Option<(f64, f64)>)> = None;
+    // (mse, output error, iterations, stop, restart, (L1 loss, class bound))
+    type Scored = (f64, f64, usize, String, usize, Option<(f64, f64)>);
+    let mut best: Option<Scored> = None;
     let mut last_error = None;
     for r in 0..restarts {
         let seed = init_seed(base_seed, problem_index, start * restarts + r);

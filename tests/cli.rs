@@ -939,3 +939,54 @@ fn compare_puts_every_run_above_the_certified_optimum() {
     ]);
     assert_clean_failure(&out, "--global-optimum");
 }
+
+#[cfg(feature = "milp")]
+#[test]
+fn milp_with_integer_weights_fits_xor_with_two_units_and_refutes_one() {
+    let data = tmp("milp_xor.csv", "");
+    let model = tmp("milp_xor.json", "");
+    let (d, m) = (data.to_str().unwrap(), model.to_str().unwrap());
+    succeed(&["generate", "parity", "--bits", "2", "--out", d]);
+    succeed(&[
+        "train",
+        "--method",
+        "milp",
+        "--data",
+        d,
+        "--arch",
+        "2-2-1",
+        "--integer-weights",
+        "1",
+        "--loss",
+        "exact",
+        "--model-out",
+        m,
+    ]);
+    let out = succeed(&["eval", "--model", m, "--data", d, "--json"]);
+    let ev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(ev["max_abs_error"].as_f64().unwrap() <= 1e-6);
+    let net: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    for layer in net["weights"].as_array().unwrap() {
+        for w in layer["data"].as_array().unwrap() {
+            let w = w.as_f64().unwrap();
+            assert!(w.fract() == 0.0 && w.abs() <= 1.0, "weight {w}");
+        }
+    }
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "milp",
+        "--data",
+        d,
+        "--arch",
+        "2-1-1",
+        "--integer-weights",
+        "1",
+        "--loss",
+        "exact",
+        "--model-out",
+        m,
+    ]);
+    assert_clean_failure(&out, "infeasible");
+}

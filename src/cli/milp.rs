@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use cvxnn::data::Dataset;
 use cvxnn::gradient::{self, GradSettings, InitScheme, Optimizer};
+use cvxnn::milp::integer::{self, IntegerMilp};
 use cvxnn::milp::relu::{self, ExactFit, Loss, ReluMilp, Tightening};
 use cvxnn::milp::threshold::{self, ThresholdMilp};
 use cvxnn::milp::{MilpSettings, MilpStatus};
@@ -60,6 +61,10 @@ pub struct MilpArgs {
     /// targets) instead of ReLU units; --loss l1 counts errors, --loss exact asks for none.
     #[arg(long)]
     threshold: bool,
+    /// MILP: integer weights and biases in {−P, …, P}, for any depth and number of outputs
+    /// (linear output) instead of the ±1-output class.
+    #[arg(long, value_name = "P", conflicts_with = "threshold")]
+    integer_weights: Option<u32>,
     /// MILP: print HiGHS's log.
     #[arg(long)]
     milp_verbose: bool,
@@ -116,6 +121,147 @@ fn gradient_start(
     Ok(best)
 }
 
+fn run_integer(
+    a: &MilpArgs,
+    ds: &Dataset,
+    arch: &Architecture,
+    p: u32,
+    settings: &MilpSettings,
+    model_out: &Path,
+    report: Option<&Path>,
+) -> Result<()> {
+    if arch.n_inputs() != ds.n_inputs() || arch.n_outputs() != ds.n_outputs() {
+        bail!(
+            "--arch {} does not fit the data ({} inputs, {} targets)",
+            arch.spec(),
+            ds.n_inputs(),
+            ds.n_outputs()
+        );
+    }
+    let spec = IntegerMilp {
+        arch: arch.clone(),
+        weight_bound: p,
+        loss: a.loss(),
+    };
+    eprintln!(
+        "MILP: {} ReLU network with integer weights in [−{p}, {p}], N = {}, loss {}, time limit {} s…",
+        arch.spec(),
+        ds.n_samples(),
+        spec.loss.name(),
+        a.time_limit
+    );
+    // first incumbent: the best rounded L-BFGS network (every integer network is feasible)
+    let mut start: Option<(Mlp, f64)> = None;
+    for s in 0..a.milp_starts as u64 {
+        let init = gradient::init_model(arch, InitScheme::He, settings.seed.wrapping_add(s));
+        let mut st = GradSettings::new(Optimizer::Lbfgs { memory: 10 });
+        st.max_iter = 2000;
+        let run = gradient::train(&ds.x, &ds.y, &init, &st, &mut |_| {})?;
+        let rounded = integer::round_into_class(&run.model, p);
+        let l = spec
+            .loss
+            .value(rounded.forward(&ds.x)?.as_slice(), ds.y.as_slice());
+        if start.as_ref().is_none_or(|(_, b)| l < *b) {
+            start = Some((rounded, l));
+        }
+    }
+    if let Some((_, l)) = &start {
+        eprintln!(
+            "start: best rounded L-BFGS network, {} loss {l:.6e}",
+            spec.loss.name()
+        );
+    }
+    let fit = integer::train(
+        &ds.x,
+        &ds.y,
+        &spec,
+        settings,
+        start.as_ref().map(|(m, _)| m),
+    )?;
+    let tol = a.mip_gap.max(1e-6);
+    println!(
+        "{:<27} {:>13} {:>13} {:>10} {:>9} {:>9} {:>9}",
+        "status",
+        format!("{} loss", spec.loss.name()),
+        "lower bound",
+        "gap",
+        "nodes",
+        "binaries",
+        "seconds"
+    );
+    println!(
+        "{:<27} {:>13.6e} {:>13.6e} {:>10.2e} {:>9} {:>9} {:>9.2}",
+        status_line(fit.status, fit.abs_gap() <= tol),
+        fit.loss,
+        fit.bound,
+        fit.abs_gap(),
+        fit.nodes,
+        fit.n_binaries,
+        fit.seconds
+    );
+    if let Some(r) = report {
+        let json = serde_json::json!({
+            "format": "cvxnn-milp-report",
+            "version": 1,
+            "network": format!("{} relu, integer weights", arch.spec()),
+            "data": ds.source,
+            "n_samples": ds.n_samples(),
+            "weight_bound": p,
+            "loss": spec.loss.name(),
+            "time_limit": a.time_limit,
+            "status": fit.status,
+            "incumbent": finite(fit.loss),
+            "lower_bound": finite(fit.bound),
+            "abs_gap": finite(fit.abs_gap()),
+            "nodes": fit.nodes,
+            "seconds": fit.seconds,
+            "binaries": fit.n_binaries,
+        });
+        std::fs::write(r, serde_json::to_string_pretty(&json)?)
+            .with_context(|| format!("{}", r.display()))?;
+        eprintln!("report written to {}", r.display());
+    }
+    finish(
+        fit.model.as_ref(),
+        fit.status,
+        fit.abs_gap(),
+        tol,
+        model_out,
+        || {
+            format!(
+            "no {} network with integer weights in [−{p}, {p}] fits every target to {} (the MILP is infeasible: a proof)",
+            arch.spec(),
+            a.exact_tol
+        )
+        },
+    )
+}
+
+/// Saves the incumbent, or fails: infeasible (a proof) or nothing found in time.
+fn finish(
+    model: Option<&Mlp>,
+    status: MilpStatus,
+    gap: f64,
+    tol: f64,
+    model_out: &Path,
+    infeasible: impl FnOnce() -> String,
+) -> Result<()> {
+    match (model, status) {
+        (_, MilpStatus::Infeasible) => bail!("{}", infeasible()),
+        (None, _) => bail!("no network found within the time limit; raise --time-limit"),
+        (Some(m), status) => {
+            m.save(model_out)?;
+            eprintln!("model written to {}", model_out.display());
+            if status == MilpStatus::TimeLimit && gap > tol {
+                eprintln!(
+                    "warning: the time limit was reached; the network is not proven optimal (gap {gap:.2e})"
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
 fn check_shape(ds: &Dataset, arch: &Architecture) -> Result<usize> {
     let w = &arch.widths;
     if w.len() != 3 || w[2] != 1 {
@@ -153,11 +299,18 @@ pub fn run(
     model_out: &Path,
     report: Option<&Path>,
 ) -> Result<()> {
+    let settings = a.settings(seed);
+    if let Some(p) = a.integer_weights {
+        if !cvxnn::milp::AVAILABLE {
+            bail!("{}", cvxnn::milp::UNAVAILABLE);
+        }
+        settings.validate()?;
+        return run_integer(a, ds, arch, p, &settings, model_out, report);
+    }
     let hidden = check_shape(ds, arch)?;
     if !cvxnn::milp::AVAILABLE {
         bail!("{}", cvxnn::milp::UNAVAILABLE);
     }
-    let settings = a.settings(seed);
     settings.validate()?;
     if a.threshold {
         return run_threshold(a, ds, hidden, &settings, model_out, report);
@@ -237,27 +390,22 @@ pub fn run(
             .with_context(|| format!("{}", p.display()))?;
         eprintln!("report written to {}", p.display());
     }
-    match (&fit.model, fit.status) {
-        (_, MilpStatus::Infeasible) => bail!(
+    let tol = a.mip_gap.max(1e-6);
+    finish(
+        fit.model.as_ref(),
+        fit.status,
+        fit.abs_gap(),
+        tol,
+        model_out,
+        || {
+            format!(
             "no {}-{hidden}-1 network with weights in [−{b}, {b}] fits every target to {} (the MILP is infeasible: a proof)",
             ds.n_inputs(),
             a.exact_tol,
             b = a.weight_bound
-        ),
-        (None, _) => bail!("no network found within the time limit; raise --time-limit"),
-        (Some(m), status) => {
-            m.save(model_out)?;
-            eprintln!("model written to {}", model_out.display());
-            if status == MilpStatus::TimeLimit && fit.abs_gap() > a.mip_gap.max(1e-6) {
-                eprintln!(
-                    "warning: the time limit was reached; the network is not proven optimal (gap {:.2e}, relative {:.2e})",
-                    fit.abs_gap(),
-                    fit.rel_gap()
-                );
-            }
-        }
-    }
-    Ok(())
+        )
+        },
+    )
 }
 
 /// JSON has no infinity.

@@ -4,9 +4,11 @@
 //!
 //! - [`relu`]: a one-hidden-layer ReLU network with one linear output, loss L1, L∞ or exact fit,
 //!   big-Ms from interval arithmetic, optionally tightened by LP.
+//! - [`integer`]: any depth and output count with integer weights in `[−P, P]`.
 //! - [`threshold`]: linear threshold units with an AND output (Blum & Rivest's 3-node network),
 //!   the fewest training errors, or whether the data can be fit at all.
 
+pub mod integer;
 mod model;
 pub mod relu;
 pub mod threshold;
