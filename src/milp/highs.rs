@@ -262,6 +262,10 @@ pub fn solve(
 ) -> Result<MilpOutcome> {
     settings.validate()?;
     let highs = Highs::new(settings)?;
+    if m.n_integer() == 0 {
+        // an LP (a polish of an incumbent): cheap, so solve it to 1e-9 rather than 1e-7
+        highs.set_double("primal_feasibility_tolerance", 1e-9)?;
+    }
     highs.pass(m, false)?;
     if let Some(x) = start {
         highs.set_start(x)?;
