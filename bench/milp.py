@@ -5,6 +5,7 @@ Parts (--parts, comma-separated):
   teacher      largest N with a certified optimum within the time limit, for 2-K-1 ReLU nets on
                seeded teacher data (noise-free and with label noise), without a gradient start;
                each series stops at its first uncertified run
+  exact        the same as a feasibility problem (exact fit) on noise-free teachers
   bigm         one big-M for all samples vs per-sample interval bounds vs LP tightening, same
                instance
   blum-rivest  Blum & Rivest's 3-node network (MILP) vs one perceptron (LP) as the instance grows;
@@ -33,18 +34,20 @@ def run(args, check=False):
     return p, wall
 
 
-def relu_fit(tmp, k, n, noise, seed, bound, limit, tighten="interval", starts=0):
+def relu_fit(tmp, k, n, noise, seed, bound, limit, tighten="interval", starts=0, loss="l1"):
     rep = os.path.join(tmp, "r.json")
     if os.path.exists(rep):
         os.remove(rep)
     p, wall = run([
         "train", "--method", "milp", "--teacher", f"2-{k}-1", "--n", str(n), "--noise",
         str(noise), "--seed", str(seed), "--weight-bound", str(bound), "--time-limit",
-        str(limit), "--tighten", tighten, "--milp-starts", str(starts), "--model-out",
+        str(limit), "--tighten", tighten, "--milp-starts", str(starts), "--loss", loss,
+        "--model-out",
         os.path.join(tmp, "m.json"), "--report", rep,
     ])
     if not os.path.exists(rep):
         sys.exit(f"no report (rc {p.returncode}):\n{p.stderr}")
+    # (an infeasible exact fit exits 1 with its report written)
     r = json.load(open(rep))
     r["wall"] = wall
     return r
@@ -72,6 +75,21 @@ def part_teacher(tmp, a):
                       f"{r['binaries']} | {r['seconds']:.2f} |", flush=True)
                 if not certified(r):
                     break
+
+
+def part_exact(tmp, a):
+    print(f"\n## Exact fit (feasibility, every error <= 1e-6) on noise-free teachers (2-K-1 ReLU, "
+          f"|w| <= {a.bound}, interval big-M, no start, time limit {a.limit} s, teacher seed "
+          f"{a.seed})\n")
+    print("| K | N | status | largest error | nodes | binaries | seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for k in a.ks:
+        for n in a.sizes:
+            r = relu_fit(tmp, k, n, 0.0, a.seed, a.bound, a.limit, loss="exact")
+            print(f"| {k} | {n} | {r['status']} | {fmt(r['incumbent'], '.1e')} | {r['nodes']} | "
+                  f"{r['binaries']} | {r['seconds']:.2f} |", flush=True)
+            if r["status"] != "optimal":
+                break
 
 
 def part_bigm(tmp, a):
@@ -122,12 +140,13 @@ def part_blum_rivest(tmp, a):
                 rows.append((truth, fits, r["nodes"], r["seconds"], lp))
             truths = {t for t, *_ in rows}
             fitss = {f for _, f, *_ in rows}
-            agree = all(t is None or f is None or t == f for t, f, *_ in rows)
+            checked = [(t, f) for t, f, *_ in rows if t is not None and f is not None]
+            agree = "-" if not checked else "yes" if all(t == f for t, f in checked) else "NO"
             med = lambda i: statistics.median(r[i] for r in rows)
             show = lambda s: "/".join(sorted("-" if v is None else str(v).lower() for v in s))
             print(f"| {n} | {'planted' if planted else 'random'} | "
                   f"{1 + n + round(a.density * n)} | "
-                  f"{show(truths)} | {show(fitss)} | {'yes' if agree else 'NO'} | "
+                  f"{show(truths)} | {show(fitss)} | {agree} | "
                   f"{med(2):.0f} | {med(3):.3f} | {med(4):.3f} | {med(3) / med(4):.1f} |",
                   flush=True)
 
@@ -152,7 +171,7 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for part in a.parts.split(","):
-            {"teacher": part_teacher, "bigm": part_bigm,
+            {"teacher": part_teacher, "exact": part_exact, "bigm": part_bigm,
              "blum-rivest": part_blum_rivest}[part](tmp, a)
 
 
