@@ -62,7 +62,7 @@ pub struct MilpArgs {
     #[arg(long)]
     threshold: bool,
     /// MILP: integer weights and biases in {−P, …, P}, for any depth and number of outputs
-    /// (linear output) instead of the ±1-output class.
+    /// (linear output) instead of the ±1-output class (--weight-bound and --tighten do not apply).
     #[arg(long, value_name = "P", conflicts_with = "threshold")]
     integer_weights: Option<u32>,
     /// MILP: print HiGHS's log.
@@ -92,8 +92,33 @@ impl MilpArgs {
     }
 }
 
-/// The best of `starts` L-BFGS runs (on the mean squared error) that lies in the class, by the
-/// MILP's loss.
+/// `starts` L-BFGS runs on the mean squared error from seeded He starts (the MILP's first
+/// incumbents come from these).
+fn lbfgs_runs(ds: &Dataset, arch: &Architecture, starts: usize, seed: u64) -> Result<Vec<Mlp>> {
+    (0..starts as u64)
+        .map(|s| {
+            let start = gradient::init_model(arch, InitScheme::He, seed.wrapping_add(s));
+            let mut st = GradSettings::new(Optimizer::Lbfgs { memory: 10 });
+            st.max_iter = 2000;
+            st.seed = seed;
+            Ok(gradient::train(&ds.x, &ds.y, &start, &st, &mut |_| {})?.model)
+        })
+        .collect()
+}
+
+/// The network of lowest `loss` among `nets` (`None` if none is finite).
+fn best_by(nets: Vec<Mlp>, loss: Loss, ds: &Dataset) -> Result<Option<(Mlp, f64)>> {
+    let mut best: Option<(Mlp, f64)> = None;
+    for net in nets {
+        let l = loss.value(net.forward(&ds.x)?.as_slice(), ds.y.as_slice());
+        if l.is_finite() && best.as_ref().is_none_or(|(_, b)| l < *b) {
+            best = Some((net, l));
+        }
+    }
+    Ok(best)
+}
+
+/// The best of `starts` L-BFGS runs that lies in the class, by the MILP's loss.
 fn gradient_start(
     ds: &Dataset,
     arch: &Architecture,
@@ -102,23 +127,13 @@ fn gradient_start(
     starts: usize,
     seed: u64,
 ) -> Result<Option<(Mlp, f64)>> {
-    let mut best: Option<(Mlp, f64)> = None;
-    let y = ds.y.as_slice();
-    for s in 0..starts as u64 {
-        let start = gradient::init_model(arch, InitScheme::He, seed.wrapping_add(s));
-        let mut st = GradSettings::new(Optimizer::Lbfgs { memory: 10 });
-        st.max_iter = 2000;
-        st.seed = seed;
-        let run = gradient::train(&ds.x, &ds.y, &start, &st, &mut |_| {})?;
-        if relu::class_bound(&run.model)? > bound {
-            continue;
-        }
-        let l = loss.value(&relu::predict(&run.model, &ds.x)?, y);
-        if l.is_finite() && best.as_ref().is_none_or(|(_, b)| l < *b) {
-            best = Some((run.model, l));
+    let mut in_class = Vec::new();
+    for net in lbfgs_runs(ds, arch, starts, seed)? {
+        if relu::class_bound(&net)? <= bound {
+            in_class.push(net);
         }
     }
-    Ok(best)
+    best_by(in_class, loss, ds)
 }
 
 fn run_integer(
@@ -151,20 +166,11 @@ fn run_integer(
         a.time_limit
     );
     // first incumbent: the best rounded L-BFGS network (every integer network is feasible)
-    let mut start: Option<(Mlp, f64)> = None;
-    for s in 0..a.milp_starts as u64 {
-        let init = gradient::init_model(arch, InitScheme::He, settings.seed.wrapping_add(s));
-        let mut st = GradSettings::new(Optimizer::Lbfgs { memory: 10 });
-        st.max_iter = 2000;
-        let run = gradient::train(&ds.x, &ds.y, &init, &st, &mut |_| {})?;
-        let rounded = integer::round_into_class(&run.model, p);
-        let l = spec
-            .loss
-            .value(rounded.forward(&ds.x)?.as_slice(), ds.y.as_slice());
-        if start.as_ref().is_none_or(|(_, b)| l < *b) {
-            start = Some((rounded, l));
-        }
-    }
+    let rounded = lbfgs_runs(ds, arch, a.milp_starts, settings.seed)?
+        .iter()
+        .map(|n| integer::round_into_class(n, p))
+        .collect();
+    let start = best_by(rounded, spec.loss, ds)?;
     if let Some((_, l)) = &start {
         eprintln!(
             "start: best rounded L-BFGS network, {} loss {l:.6e}",
