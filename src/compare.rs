@@ -332,7 +332,8 @@ pub fn run_all(
         .collect())
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median of the non-NaN values (NaN if there are none).
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.retain(|x| !x.is_nan());
     if v.is_empty() {
         return f64::NAN;

@@ -223,9 +223,7 @@ fn run_integer(
             "seconds": fit.seconds,
             "binaries": fit.n_binaries,
         });
-        std::fs::write(r, serde_json::to_string_pretty(&json)?)
-            .with_context(|| format!("{}", r.display()))?;
-        eprintln!("report written to {}", r.display());
+        write_json(r, &json, "report")?;
     }
     finish(
         fit.model.as_ref(),
@@ -392,9 +390,7 @@ pub fn run(
             "fixed_phases": fit.fixed_phases,
             "binaries": fit.n_binaries,
         });
-        std::fs::write(p, serde_json::to_string_pretty(&json)?)
-            .with_context(|| format!("{}", p.display()))?;
-        eprintln!("report written to {}", p.display());
+        write_json(p, &json, "report")?;
     }
     let tol = a.mip_gap.max(1e-6);
     finish(
@@ -412,6 +408,14 @@ pub fn run(
         )
         },
     )
+}
+
+/// Writes `json` to `path` and says so on stderr.
+fn write_json(path: &Path, json: &serde_json::Value, what: &str) -> Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(json)? + "\n")
+        .with_context(|| format!("{}", path.display()))?;
+    eprintln!("{what} written to {}", path.display());
+    Ok(())
 }
 
 /// JSON has no infinity.
@@ -514,9 +518,7 @@ fn run_threshold(
             "seconds": fit.seconds,
             "binaries": fit.n_binaries,
         });
-        std::fs::write(p, serde_json::to_string_pretty(&json)?)
-            .with_context(|| format!("{}", p.display()))?;
-        eprintln!("report written to {}", p.display());
+        write_json(p, &json, "report")?;
     }
     match (units_json, fit.status) {
         (_, MilpStatus::Infeasible) => bail!(
@@ -532,9 +534,7 @@ fn run_threshold(
                 "fires": "w·x + b > 0",
                 "units": us,
             });
-            std::fs::write(model_out, serde_json::to_string_pretty(&json)?)
-                .with_context(|| format!("{}", model_out.display()))?;
-            eprintln!("threshold network written to {}", model_out.display());
+            write_json(model_out, &json, "threshold network")?;
         }
     }
     Ok(())
@@ -642,14 +642,7 @@ pub fn global_optimum(
             }
             excess.push(gap);
         }
-        excess.sort_by(f64::total_cmp);
-        let median = if excess.is_empty() {
-            f64::NAN
-        } else if excess.len() % 2 == 1 {
-            excess[excess.len() / 2]
-        } else {
-            0.5 * (excess[excess.len() / 2 - 1] + excess[excess.len() / 2])
-        };
+        let median = cvxnn::compare::median(excess);
         println!(
             "{:<10} {:>5} {:>9} {:>12} {:>16.3e}",
             m.name,

@@ -46,12 +46,9 @@ pub struct IntegerFit {
 }
 
 impl IntegerFit {
+    /// `loss − bound` (`+∞` without an incumbent).
     pub fn abs_gap(&self) -> f64 {
-        if self.model.is_none() {
-            f64::INFINITY
-        } else {
-            (self.loss - self.bound).max(0.0)
-        }
+        super::model::gap(self.loss, self.bound)
     }
 }
 
@@ -118,13 +115,7 @@ fn validate(x: &Matrix, y: &Matrix, spec: &IntegerMilp) -> Result<()> {
             spec.weight_bound
         )));
     }
-    if let Loss::Exact { tol } = spec.loss {
-        if !(tol.is_finite() && tol >= 0.0) {
-            return Err(Error::InvalidArgument(format!(
-                "the exact-fit tolerance must be finite and non-negative, got {tol}"
-            )));
-        }
-    }
+    spec.loss.validate()?;
     let w = &arch.widths;
     let products: usize =
         (1..w.len() - 1).map(|l| w[l] * w[l + 1]).sum::<usize>() * n_bits(spec.weight_bound);
@@ -195,11 +186,7 @@ fn build(x: &Matrix, y: &Matrix, spec: &IntegerMilp) -> Result<(LinearModel, Col
         cols.bits.push(bitsl);
     }
     let outputs = widths[layers];
-    cols.err = match spec.loss {
-        Loss::L1 => (0..outputs * n).map(|_| m.col(0.0, inf, 1.0)).collect(),
-        Loss::Linf => vec![m.col(0.0, inf, 1.0)],
-        Loss::Exact { .. } => vec![],
-    };
+    cols.err = spec.loss.error_cols(&mut m, outputs * n);
     // per layer, the pre-activation terms of unit k on sample j
     for l in 0..layers {
         let (rows, ins) = (widths[l + 1], widths[l]);
@@ -244,24 +231,8 @@ fn build(x: &Matrix, y: &Matrix, spec: &IntegerMilp) -> Result<(LinearModel, Col
                     hl[k][j] = Some(h);
                     dl[k][j] = Some(d);
                 } else {
-                    let yv = y.get(k, j);
-                    match spec.loss {
-                        Loss::Exact { tol } => m.row(yv - tol, yv + tol, &z),
-                        Loss::L1 | Loss::Linf => {
-                            let e = if spec.loss == Loss::L1 {
-                                cols.err[k * n + j]
-                            } else {
-                                cols.err[0]
-                            };
-                            let mut t: Vec<(usize, f64)> =
-                                z.iter().map(|&(c, v)| (c, -v)).collect();
-                            t.push((e, 1.0));
-                            m.row(-yv, inf, &t);
-                            let mut t = z;
-                            t.push((e, 1.0));
-                            m.row(yv, inf, &t);
-                        }
-                    }
+                    spec.loss
+                        .add_rows(&mut m, &cols.err, k * n + j, z, y.get(k, j));
                 }
             }
         }

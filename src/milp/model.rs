@@ -193,23 +193,12 @@ pub struct MilpOutcome {
     pub seconds: f64,
 }
 
-impl MilpOutcome {
-    /// `incumbent − bound` (0 when optimal to tolerance, `+∞` without an incumbent).
-    pub fn abs_gap(&self) -> f64 {
-        if self.x.is_none() {
-            return f64::INFINITY;
-        }
-        (self.objective - self.bound).max(0.0)
-    }
-
-    /// `(incumbent − bound) / max(|incumbent|, 1e-12)`.
-    pub fn rel_gap(&self) -> f64 {
-        let g = self.abs_gap();
-        if g == 0.0 {
-            0.0
-        } else {
-            g / self.objective.abs().max(1e-12)
-        }
+/// `loss − bound` for an incumbent of loss `loss` (`+∞` without one, which has loss `+∞`).
+pub fn gap(loss: f64, bound: f64) -> f64 {
+    if loss.is_finite() {
+        (loss - bound).max(0.0)
+    } else {
+        f64::INFINITY
     }
 }
 

@@ -48,6 +48,51 @@ impl Loss {
         }
     }
 
+    /// Refuses a negative or non-finite exact-fit tolerance.
+    pub(crate) fn validate(self) -> Result<()> {
+        match self {
+            Loss::Exact { tol } if !(tol.is_finite() && tol >= 0.0) => Err(Error::InvalidArgument(
+                format!("the exact-fit tolerance must be finite and non-negative, got {tol}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The program's error columns for `residuals` residuals (cost 1 each): one per residual
+    /// (L1), one shared (L∞), none (exact fit).
+    pub(crate) fn error_cols(self, m: &mut LinearModel, residuals: usize) -> Vec<usize> {
+        let count = match self {
+            Loss::L1 => residuals,
+            Loss::Linf => 1,
+            Loss::Exact { .. } => 0,
+        };
+        (0..count).map(|_| m.col(0.0, f64::INFINITY, 1.0)).collect()
+    }
+
+    /// The rows of residual `i`, prediction `Σ out` against target `y`: `e ≥ |ŷ − y|` with
+    /// `e = err[i]` (L1) or `err[0]` (L∞), or `|ŷ − y| ≤ tol` (exact fit).
+    pub(crate) fn add_rows(
+        self,
+        m: &mut LinearModel,
+        err: &[usize],
+        i: usize,
+        mut out: Vec<(usize, f64)>,
+        y: f64,
+    ) {
+        let inf = f64::INFINITY;
+        let e = match self {
+            Loss::Exact { tol } => return m.row(y - tol, y + tol, &out),
+            Loss::L1 => err[i],
+            Loss::Linf => err[0],
+        };
+        // e − ŷ ≥ −y and e + ŷ ≥ y
+        let mut t: Vec<(usize, f64)> = out.iter().map(|&(c, v)| (c, -v)).collect();
+        t.push((e, 1.0));
+        m.row(-y, inf, &t);
+        out.push((e, 1.0));
+        m.row(y, inf, &out);
+    }
+
     /// The loss of predictions `yhat` against `y` (for `Exact`, the largest error, as for L∞).
     pub fn value(self, yhat: &[f64], y: &[f64]) -> f64 {
         let errs = yhat.iter().zip(y).map(|(a, b)| (a - b).abs());
@@ -115,12 +160,9 @@ pub struct ExactFit {
 }
 
 impl ExactFit {
+    /// `loss − bound` (`+∞` without an incumbent).
     pub fn abs_gap(&self) -> f64 {
-        if self.model.is_none() {
-            f64::INFINITY
-        } else {
-            (self.loss - self.bound).max(0.0)
-        }
+        super::model::gap(self.loss, self.bound)
     }
 
     pub fn rel_gap(&self) -> f64 {
@@ -211,14 +253,7 @@ fn validate(x: &Matrix, y: &[f64], spec: &ReluMilp) -> Result<()> {
             spec.weight_bound
         )));
     }
-    if let Loss::Exact { tol } = spec.loss {
-        if !(tol.is_finite() && tol >= 0.0) {
-            return Err(Error::InvalidArgument(format!(
-                "the exact-fit tolerance must be finite and non-negative, got {tol}"
-            )));
-        }
-    }
-    Ok(())
+    spec.loss.validate()
 }
 
 /// Per unit k and sample j, a bound on z_kj: `[k][j]`.
@@ -267,11 +302,7 @@ fn build(
     let b: Vec<usize> = (0..kk).map(|_| m.col(-bw, bw, 0.0)).collect();
     let sigma: Vec<usize> = (0..kk).map(|_| m.binary(0.0)).collect();
     let c = m.col(-inf, inf, 0.0);
-    let err = match spec.loss {
-        Loss::L1 => (0..n).map(|_| m.col(0.0, inf, 1.0)).collect(),
-        Loss::Linf => vec![m.col(0.0, inf, 1.0)],
-        Loss::Exact { .. } => vec![],
-    };
+    let err = spec.loss.error_cols(&mut m, n);
     let mut cols = Cols {
         w,
         b,
@@ -345,22 +376,7 @@ fn build(
                 out.push((h, -1.0));
             }
         }
-        match spec.loss {
-            Loss::Exact { tol } => m.row(yj - tol, yj + tol, &out),
-            Loss::L1 | Loss::Linf => {
-                let e = if spec.loss == Loss::L1 {
-                    cols.err[j]
-                } else {
-                    cols.err[0]
-                };
-                // e ≥ ŷ − y and e ≥ y − ŷ
-                let mut t: Vec<(usize, f64)> = out.iter().map(|&(c, v)| (c, -v)).collect();
-                t.push((e, 1.0));
-                m.row(-yj, inf, &t);
-                out.push((e, 1.0));
-                m.row(yj, inf, &out);
-            }
-        }
+        spec.loss.add_rows(&mut m, &cols.err, j, out, yj);
     }
     if let Some(cap) = cap {
         let t: Vec<(usize, f64)> = cols.err.iter().map(|&e| (e, 1.0)).collect();
@@ -478,11 +494,7 @@ fn polish(
         .collect();
     let b: Vec<usize> = (0..kk).map(|_| m.col(-bw, bw, 0.0)).collect();
     let c = m.col(-inf, inf, 0.0);
-    let err: Vec<usize> = match spec.loss {
-        Loss::L1 => (0..n).map(|_| m.col(0.0, inf, 1.0)).collect(),
-        Loss::Linf => vec![m.col(0.0, inf, 1.0)],
-        Loss::Exact { .. } => vec![],
-    };
+    let err = spec.loss.error_cols(&mut m, n);
     for (j, &yj) in y.iter().enumerate() {
         let mut out: Vec<(usize, f64)> = vec![(c, 1.0)];
         for k in 0..kk {
@@ -496,21 +508,7 @@ fn polish(
                 m.row(-inf, 0.0, &z);
             }
         }
-        match spec.loss {
-            Loss::Exact { tol } => m.row(yj - tol, yj + tol, &out),
-            Loss::L1 | Loss::Linf => {
-                let e = if spec.loss == Loss::L1 {
-                    err[j]
-                } else {
-                    err[0]
-                };
-                let mut t: Vec<(usize, f64)> = out.iter().map(|&(c, v)| (c, -v)).collect();
-                t.push((e, 1.0));
-                m.row(-yj, inf, &t);
-                out.push((e, 1.0));
-                m.row(yj, inf, &out);
-            }
-        }
+        spec.loss.add_rows(&mut m, &err, j, out, yj);
     }
     let out = super::solve(&m, settings, None)?;
     let Some(v) = out.x.filter(|_| out.status == MilpStatus::Optimal) else {
