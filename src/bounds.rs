@@ -12,6 +12,17 @@ use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::Architecture;
 
+/// Refuses a weight bound that is not positive and finite.
+pub fn check_weight_bound(weight_bound: f64) -> Result<()> {
+    if weight_bound.is_finite() && weight_bound > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "the weight bound must be positive and finite, got {weight_bound}"
+        )))
+    }
+}
+
 /// `bound[l][j]`: the largest |pre-activation| of any neuron of layer `l + 1` on sample j, over
 /// all networks of `arch` whose weights and biases lie in `[−weight_bound, weight_bound]`.
 pub fn training_bounds(
@@ -19,11 +30,7 @@ pub fn training_bounds(
     arch: &Architecture,
     weight_bound: f64,
 ) -> Result<Vec<Vec<f64>>> {
-    if !(weight_bound.is_finite() && weight_bound > 0.0) {
-        return Err(Error::InvalidArgument(format!(
-            "the weight bound must be positive and finite, got {weight_bound}"
-        )));
-    }
+    check_weight_bound(weight_bound)?;
     if x.rows() != arch.n_inputs() {
         return Err(Error::Shape(format!(
             "the architecture takes {} inputs, the data have {}",

@@ -558,9 +558,7 @@ pub fn check_global(arch: &Architecture, bound: f64, time_limit: f64) -> Result<
         ..Default::default()
     }
     .validate()?;
-    if !(bound.is_finite() && bound > 0.0) {
-        bail!("--weight-bound must be positive and finite, got {bound}");
-    }
+    cvxnn::bounds::check_weight_bound(bound).context("--weight-bound")?;
     Ok(())
 }
 

@@ -247,12 +247,7 @@ fn validate(x: &Matrix, y: &[f64], spec: &ReluMilp) -> Result<()> {
             x.cols()
         )));
     }
-    if !(spec.weight_bound.is_finite() && spec.weight_bound > 0.0) {
-        return Err(Error::InvalidArgument(format!(
-            "the weight bound must be positive and finite, got {}",
-            spec.weight_bound
-        )));
-    }
+    crate::bounds::check_weight_bound(spec.weight_bound)?;
     spec.loss.validate()
 }
 

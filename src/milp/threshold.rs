@@ -89,11 +89,7 @@ pub fn train(ds: &Dataset, spec: &ThresholdMilp, settings: &MilpSettings) -> Res
         )));
     }
     let bw = spec.weight_bound;
-    if !(bw.is_finite() && bw > 0.0) {
-        return Err(Error::InvalidArgument(format!(
-            "the weight bound must be positive and finite, got {bw}"
-        )));
-    }
+    crate::bounds::check_weight_bound(bw)?;
     let (d, kk) = (ds.n_inputs(), spec.units);
     let inf = f64::INFINITY;
     let mut m = LinearModel::new();
