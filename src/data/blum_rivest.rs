@@ -199,12 +199,13 @@ pub fn network_from_split(inst: &SetSplitting, side: &[bool]) -> [ThresholdUnit;
     [unit(false), unit(true)]
 }
 
-/// Training errors of the 3-node network (two threshold units, AND output) on `ds` (targets 0/1).
-pub fn and_network_errors(units: &[ThresholdUnit; 2], ds: &Dataset) -> usize {
+/// Training errors of threshold units under an AND output on `ds` (targets 0/1); two units are
+/// Blum & Rivest's 3-node network.
+pub fn and_network_errors(units: &[ThresholdUnit], ds: &Dataset) -> usize {
     (0..ds.n_samples())
         .filter(|&j| {
             let x = ds.x.col(j);
-            let out = units[0].fires(x) && units[1].fires(x);
+            let out = units.iter().all(|u| u.fires(x));
             out != (ds.y.get(0, j) > 0.5)
         })
         .count()

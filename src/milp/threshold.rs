@@ -14,7 +14,7 @@
 //! Units are interchangeable, so their biases are ordered.
 
 use super::model::{LinearModel, MilpSettings, MilpStatus};
-use crate::data::blum_rivest::ThresholdUnit;
+use crate::data::blum_rivest::{and_network_errors, ThresholdUnit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
@@ -40,17 +40,6 @@ pub struct ThresholdFit {
     pub nodes: u64,
     pub seconds: f64,
     pub n_binaries: usize,
-}
-
-/// Training errors of threshold units under an AND output on `ds` (targets 0/1).
-pub fn and_errors(units: &[ThresholdUnit], ds: &Dataset) -> usize {
-    (0..ds.n_samples())
-        .filter(|&j| {
-            let x = ds.x.col(j);
-            let out = units.iter().all(|u| u.fires(x));
-            out != (ds.y.get(0, j) > 0.5)
-        })
-        .count()
 }
 
 fn labels(ds: &Dataset) -> Result<Vec<bool>> {
@@ -149,7 +138,7 @@ pub fn train(ds: &Dataset, spec: &ThresholdMilp, settings: &MilpSettings) -> Res
             })
             .collect::<Vec<_>>()
     });
-    let errors = units.as_ref().map(|u| and_errors(u, ds));
+    let errors = units.as_ref().map(|u| and_network_errors(u, ds));
     let bound = match out.status {
         MilpStatus::Infeasible => inf,
         _ if !spec.minimise_errors => 0.0,
@@ -211,7 +200,7 @@ mod tests {
                 MilpStatus::Optimal => {
                     assert!(truth, "seed {seed}: MILP fits an unsatisfiable instance");
                     let units = fit.units.as_ref().unwrap();
-                    assert_eq!(and_errors(units, &ds), 0, "seed {seed}");
+                    assert_eq!(and_network_errors(units, &ds), 0, "seed {seed}");
                     sat += 1;
                 }
                 MilpStatus::Infeasible => {
