@@ -1,44 +1,112 @@
-//! `cvxnn compare`: several methods on the same problems (a data set, or K seeded teachers) from
-//! several random starts each; one row per run, a summary per method, and a plot.
+//! `compare`: several methods of the table on the same problems (a data set, or K seeded
+//! teachers) from the same seeded starts; one row per (problem, start, method), a summary per
+//! method, optionally every problem's certified optimum, and a plot. Every run goes through the
+//! one training interface ([`crate::methods::run`]).
 
+use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::gradient::{self, GradSettings, InitScheme};
-use crate::linalg::Matrix;
+use crate::methods::{
+    self, Certificate, Formulation, LossKind, Method, MethodSettings, MilpOptions, Trainer,
+};
 use crate::net::{Architecture, Mlp};
-use crate::report::{log_strip_svg, Strip};
-use crate::scr::{self, Init, ScrProblem, ScrSettings, SubproblemSolver};
+use crate::report::svg::{log_strip_svg, Reference, Strip};
+use crate::train::{InitScheme, Limits, Problem, Quiet, Start, Stop};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// What one method of a comparison runs.
-#[derive(Clone, Debug)]
-pub enum MethodSpec {
-    /// SCR from a random start (ADMM backend).
-    Scr(ScrSettings),
-    /// A gradient method from a seeded random network.
-    Grad(GradSettings),
-    /// SCR from a random start, then the gradient method from SCR's network.
-    ScrThen(ScrSettings, GradSettings),
-}
-
-/// A named method.
-#[derive(Clone, Debug)]
-pub struct Method {
-    pub name: String,
-    pub spec: MethodSpec,
-}
-
-/// One training problem.
-pub struct Problem {
+/// One training problem of a comparison.
+pub struct Case {
     /// `teacher seed 3`, or the data file.
     pub name: String,
     pub teacher_seed: Option<u64>,
-    pub x: Matrix,
-    pub y: Matrix,
+    pub data: Dataset,
+}
+
+/// A method of the table with its settings.
+pub struct Entry {
+    pub method: &'static Method,
+    pub trainer: Box<dyn Trainer>,
+}
+
+impl Entry {
+    pub fn name(&self) -> &str {
+        self.method.name
+    }
+}
+
+/// Where SCR starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScrStart {
+    /// Gaussian N(0, 1) parameters (the seed's random start).
+    Params,
+    /// Minus the lifted point of a random network (of `--init-scheme`, He by default: the
+    /// gradient methods' start).
+    Network,
+    /// Restart r: `params` for even r, `network` for odd r.
+    Alternate,
+}
+
+/// How each row is made.
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    /// Starts per problem; every method gets the same start seeds.
+    pub starts: usize,
+    /// Attempts per start: the row reports the best (lowest final loss).
+    pub restarts: usize,
+    /// Base of the start seeds.
+    pub seed: u64,
+    /// The random starts' scheme for every method (`None`: each method's own).
+    pub init_scheme: Option<InitScheme>,
+    /// SCR-family methods' start (`None`: `init_scheme`, or Gaussian parameters).
+    pub scr_start: Option<ScrStart>,
+    /// Seconds per run (each attempt).
+    pub time_limit: Option<f64>,
+    #[serde(skip)]
+    pub interrupt: Option<crate::train::Interrupt>,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            starts: 1,
+            restarts: 1,
+            seed: 1,
+            init_scheme: None,
+            scr_start: None,
+            time_limit: None,
+            interrupt: None,
+        }
+    }
+}
+
+impl Plan {
+    /// The random start's scheme of `method` in attempt `r`.
+    pub fn scheme(&self, method: &Method, r: usize) -> InitScheme {
+        let own = self.init_scheme.unwrap_or(method.default_scheme);
+        if !method.reads(methods::Group::Scr) {
+            return own;
+        }
+        let network = self.init_scheme.unwrap_or(InitScheme::He);
+        match self.scr_start {
+            None => own,
+            Some(ScrStart::Params) => InitScheme::Gaussian,
+            Some(ScrStart::Network) => network,
+            Some(ScrStart::Alternate) if r % 2 == 0 => InitScheme::Gaussian,
+            Some(ScrStart::Alternate) => network,
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            time_limit: self.time_limit,
+            interrupt: self.interrupt.clone(),
+        }
+    }
 }
 
 /// One run: a method on a problem from one start.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct CompareRow {
     pub method: String,
     pub problem: String,
@@ -53,24 +121,29 @@ pub struct CompareRow {
     pub loss: f64,
     pub output_error: f64,
     pub seconds: f64,
-    /// Iterations of the last stage (SCR iterations, or the gradient method's).
+    /// Iterations of all stages of the best attempt.
     pub iterations: usize,
-    /// Why the last stage stopped.
+    /// Why the best attempt stopped.
     pub stop: String,
-    /// The error message if the run failed (then loss and output error are NaN).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The error message if every attempt failed (then loss and output error are NaN).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// For one hidden layer and one linear output (the MILP's networks): the sum of absolute
     /// errors, and the smallest weight bound B whose class holds the network
     /// ([`crate::milp::relu::class_bound`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub l1_loss: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub class_bound: Option<f64>,
+    /// What the best attempt proves (exact training).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<Certificate>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A method's figures over all its runs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct MethodSummary {
     pub method: String,
     pub runs: usize,
@@ -91,204 +164,126 @@ pub fn init_seed(base: u64, problem: usize, start: usize) -> u64 {
         .wrapping_add(start as u64)
 }
 
-/// The serde name of a stop reason (`iteration_limit`, …), for tables.
-pub fn stop_name<T: Serialize>(s: &T) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// Makes a fresh SCR subproblem solver for each run.
-pub type BackendFactory<'a> = &'a (dyn Fn() -> Result<Box<dyn SubproblemSolver>> + Sync);
-
-/// Where SCR starts from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScrStart {
-    /// Gaussian N(0, 1) parameters (`Init::Random`).
-    Params,
-    /// Minus the lifted point of a He-initialised network (the gradient methods' start).
-    Network,
-    /// Restart r: `params` for even r, `network` for odd r.
-    Alternate,
-}
-
-/// How each run is made: best of `restarts` attempts (by final loss), SCR's start.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct RunPlan {
-    pub restarts: usize,
-    pub scr_start: ScrStart,
-}
-
-impl Default for RunPlan {
-    fn default() -> Self {
-        Self {
-            restarts: 1,
-            scr_start: ScrStart::Params,
-        }
-    }
-}
-
-/// One attempt: the trained network, the last stage's iterations and stop reason.
-fn attempt(
-    backend: BackendFactory,
-    arch: &Architecture,
-    spec: &MethodSpec,
-    problem: &Problem,
-    seed: u64,
-    network_start: bool,
-) -> Result<(Mlp, usize, String)> {
-    let (ss, then) = match spec {
-        MethodSpec::Grad(gs) => {
-            let m0 = gradient::init_model(arch, InitScheme::He, seed);
-            let run = gradient::train(&problem.x, &problem.y, &m0, gs, &mut |_| {})?;
-            let stop = stop_name(&run.summary.stop_reason);
-            return Ok((run.model, run.summary.iterations, stop));
-        }
-        MethodSpec::Scr(ss) => (ss, None),
-        MethodSpec::ScrThen(ss, gs) => (ss, Some(gs)),
-    };
-    let p = ScrProblem::new(&problem.x, &problem.y, arch)?;
-    let mut backend = backend()?;
-    let init = if network_start {
-        Init::Model {
-            model: gradient::init_model(arch, InitScheme::He, seed),
-            label: "network".into(),
-            detail: format!("He initialisation, seed {seed}"),
-        }
-    } else {
-        Init::Random { seed }
-    };
-    let run = scr::run(&p, &init, ss, backend.as_mut(), &mut |_| {})?;
-    if run.summary.stop_reason == scr::StopReason::SolverFailed {
-        return Err(Error::Solver("the SCR subproblem solver failed".into()));
-    }
-    let Some(gs) = then else {
-        let stop = stop_name(&run.summary.stop_reason);
-        return Ok((run.model, run.summary.iterations, stop));
-    };
-    let g = gradient::train(&problem.x, &problem.y, &run.model, gs, &mut |_| {})?;
-    let stop = stop_name(&g.summary.stop_reason);
-    Ok((g.model, g.summary.iterations, stop))
-}
-
 /// The L1 loss and class bound of a d-K-1 network with a linear output (`None` otherwise).
-fn l1_and_class(m: &Mlp, problem: &Problem) -> Option<(f64, f64)> {
+fn l1_and_class(m: &Mlp, data: &Dataset) -> Option<(f64, f64)> {
     let b = crate::milp::relu::class_bound(m).ok()?;
-    let yhat = m.forward(&problem.x).ok()?;
-    let l1 = crate::milp::relu::Loss::L1.value(yhat.as_slice(), problem.y.as_slice());
+    let yhat = m.forward(&data.x).ok()?;
+    let l1 = crate::milp::relu::Loss::L1.value(yhat.as_slice(), data.y.as_slice());
     Some((l1, b))
 }
 
-/// Runs `method` on `problem` from start `start`: the best (lowest final loss) of
-/// `plan.restarts` attempts, attempt r seeded by `init_seed(base, problem_index, start·R + r)`.
-/// An attempt that fails is skipped; the row reports an error only if all fail.
-#[allow(clippy::too_many_arguments)]
-pub fn run_one(
-    backend: BackendFactory,
+/// The best of `plan.restarts` attempts of `entry` on case `pi` from start `s`.
+fn run_one(
     arch: &Architecture,
-    method: &Method,
-    problem: &Problem,
-    problem_index: usize,
-    start: usize,
-    base_seed: u64,
-    plan: RunPlan,
+    entry: &Entry,
+    case: &Case,
+    pi: usize,
+    s: usize,
+    plan: &Plan,
 ) -> CompareRow {
     let t0 = Instant::now();
     let restarts = plan.restarts.max(1);
-    let first_seed = init_seed(base_seed, problem_index, start * restarts);
-    // (mse, output error, iterations, stop, restart, (L1 loss, class bound))
-    type Scored = (f64, f64, usize, String, usize, Option<(f64, f64)>);
-    let mut best: Option<Scored> = None;
+    let mut best: Option<(methods::Run, usize)> = None;
     let mut last_error = None;
     for r in 0..restarts {
-        let seed = init_seed(base_seed, problem_index, start * restarts + r);
-        let network = match plan.scr_start {
-            ScrStart::Params => false,
-            ScrStart::Network => true,
-            ScrStart::Alternate => r % 2 == 1,
+        let seed = init_seed(plan.seed, pi, s * restarts + r);
+        let start = Start::Random {
+            scheme: plan.scheme(entry.method, r),
+            seed,
         };
-        let scored = attempt(backend, arch, &method.spec, problem, seed, network).and_then(
-            |(m, it, stop)| {
-                Ok((
-                    m.mse(&problem.x, &problem.y)?,
-                    m.relative_error(&problem.x, &problem.y)?,
-                    it,
-                    stop,
-                    l1_and_class(&m, problem),
-                ))
-            },
-        );
-        match scored {
-            Ok((loss, out, it, stop, l1)) => {
-                if best.as_ref().is_none_or(|b| loss < b.0) {
-                    best = Some((loss, out, it, stop, r, l1));
+        let attempt = Problem::new(&case.data, arch).and_then(|p| {
+            methods::run(
+                entry.trainer.as_ref(),
+                &p,
+                &start,
+                &mut Quiet,
+                &plan.limits(),
+            )
+        });
+        match attempt {
+            Ok(run) if run.outcome.stop_reason == Stop::SolverFailed => {
+                last_error = Some("the SCR subproblem solver failed".to_string())
+            }
+            Ok(run) if run.model.is_none() => {
+                last_error = Some(format!("no network ({})", run.outcome.stop_reason))
+            }
+            Ok(run) => {
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, _)| run.outcome.loss < b.outcome.loss)
+                {
+                    best = Some((run, r));
                 }
             }
             Err(e) => last_error = Some(e.to_string()),
         }
+        if plan.interrupt.as_ref().is_some_and(|i| i.is_triggered()) {
+            break;
+        }
     }
-    let base = CompareRow {
-        method: method.name.clone(),
-        problem: problem.name.clone(),
-        teacher_seed: problem.teacher_seed,
-        start,
-        init_seed: first_seed,
+    let mut row = CompareRow {
+        method: entry.name().to_string(),
+        problem: case.name.clone(),
+        teacher_seed: case.teacher_seed,
+        start: s,
+        init_seed: init_seed(plan.seed, pi, s * restarts),
         restarts,
         best_restart: None,
         loss: f64::NAN,
         output_error: f64::NAN,
         seconds: t0.elapsed().as_secs_f64(),
         iterations: 0,
-        stop: String::new(),
-        error: None,
+        stop: "error".into(),
+        error: last_error,
         l1_loss: None,
         class_bound: None,
+        certificate: None,
+        warnings: Vec::new(),
     };
-    match best {
-        Some((loss, output_error, iterations, stop, r, l1)) => CompareRow {
-            loss,
-            output_error,
-            iterations,
-            stop,
-            best_restart: Some(r),
-            l1_loss: l1.map(|v| v.0),
-            class_bound: l1.map(|v| v.1),
-            ..base
-        },
-        None => CompareRow {
-            error: last_error,
-            stop: "error".into(),
-            ..base
-        },
+    if let Some((run, r)) = best {
+        let l1 = run.mlp().ok().and_then(|m| l1_and_class(m, &case.data));
+        row.best_restart = Some(r);
+        row.loss = run.outcome.loss;
+        row.output_error = run.outcome.output_error;
+        row.iterations = run.outcome.iterations;
+        row.stop = run.outcome.stop_reason.name().into();
+        row.error = None;
+        row.l1_loss = l1.map(|v| v.0);
+        row.class_bound = l1.map(|v| v.1);
+        row.certificate = run.certificate;
+        row.warnings = run.warnings;
     }
+    row
 }
 
-/// Every method on every problem from `starts` starts, on `jobs` threads. The rows come back in
-/// a fixed order (problem, start, method) whatever the thread count; `progress` is called after
-/// each run with the number done and the total.
-#[allow(clippy::too_many_arguments)]
+/// Every method on every case from `plan.starts` starts, on `jobs` threads. The rows come back in
+/// a fixed order (case, start, method) whatever the thread count; `progress` is called after each
+/// run with the number done and the total. After an interrupt the runs in flight stop at their
+/// next iteration and no new run starts: only the rows of started runs are returned.
 pub fn run_all(
-    backend: BackendFactory,
     arch: &Architecture,
-    methods: &[Method],
-    problems: &[Problem],
-    starts: usize,
-    seed: u64,
-    plan: RunPlan,
+    entries: &[Entry],
+    cases: &[Case],
+    plan: &Plan,
     jobs: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<CompareRow>> {
-    if methods.is_empty() || problems.is_empty() || starts == 0 {
+    if entries.is_empty() || cases.is_empty() || plan.starts == 0 || plan.restarts == 0 {
         return Err(Error::InvalidArgument(
-            "a comparison needs at least one method, one problem and one start".into(),
+            "a comparison needs at least one method, one problem, one start and one attempt".into(),
         ));
     }
+    plan.limits().validate()?;
+    for case in cases {
+        let p = Problem::new(&case.data, arch)?;
+        for e in entries {
+            e.trainer.check(&p)?;
+        }
+    }
     let mut tasks = Vec::new();
-    for (pi, _) in problems.iter().enumerate() {
-        for s in 0..starts {
-            for (mi, _) in methods.iter().enumerate() {
+    for pi in 0..cases.len() {
+        for s in 0..plan.starts {
+            for mi in 0..entries.len() {
                 tasks.push((pi, s, mi));
             }
         }
@@ -298,24 +293,16 @@ pub fn run_all(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<std::sync::Mutex<Option<CompareRow>>> =
         (0..total).map(|_| std::sync::Mutex::new(None)).collect();
+    let interrupted = || plan.interrupt.as_ref().is_some_and(|i| i.is_triggered());
     std::thread::scope(|sc| {
         for _ in 0..jobs.clamp(1, total) {
             sc.spawn(|| loop {
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if k >= total {
+                if k >= total || interrupted() {
                     break;
                 }
                 let (pi, s, mi) = tasks[k];
-                let row = run_one(
-                    backend,
-                    arch,
-                    &methods[mi],
-                    &problems[pi],
-                    pi,
-                    s,
-                    seed,
-                    plan,
-                );
+                let row = run_one(arch, &entries[mi], &cases[pi], pi, s, plan);
                 *slots[k].lock().expect("no poisoned slot") = Some(row);
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(d, total);
@@ -324,11 +311,7 @@ pub fn run_all(
     });
     Ok(slots
         .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .expect("no poisoned slot")
-                .expect("every task ran")
-        })
+        .filter_map(|m| m.into_inner().expect("no poisoned slot"))
         .collect())
 }
 
@@ -347,15 +330,15 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// The per-method summary, in the order of `methods`.
-pub fn summarize(methods: &[Method], rows: &[CompareRow]) -> Vec<MethodSummary> {
-    methods
+/// The per-method summary, in the order of `names`.
+pub fn summarize(names: &[&str], rows: &[CompareRow]) -> Vec<MethodSummary> {
+    names
         .iter()
-        .map(|m| {
-            let r: Vec<&CompareRow> = rows.iter().filter(|r| r.method == m.name).collect();
+        .map(|&m| {
+            let r: Vec<&CompareRow> = rows.iter().filter(|r| r.method == m).collect();
             let count = |tol: f64| r.iter().filter(|r| r.output_error < tol).count();
             MethodSummary {
-                method: m.name.clone(),
+                method: m.to_string(),
                 runs: r.len(),
                 exact: count(1e-6),
                 close: count(1e-2),
@@ -368,23 +351,232 @@ pub fn summarize(methods: &[Method], rows: &[CompareRow]) -> Vec<MethodSummary> 
         .collect()
 }
 
-/// The final output error of every run, one strip per method, log scale.
-pub fn plot(title: &str, methods: &[Method], rows: &[CompareRow]) -> String {
-    let strips: Vec<Strip> = methods
+/// The final output error of every run, one strip per method, log scale, with the success
+/// thresholds drawn and labelled.
+pub fn plot(title: &str, names: &[&str], rows: &[CompareRow]) -> String {
+    let strips: Vec<Strip> = names
         .iter()
-        .map(|m| Strip {
-            label: m.name.clone(),
+        .map(|&m| Strip {
+            label: m.to_string(),
             values: rows
                 .iter()
-                .filter(|r| r.method == m.name)
+                .filter(|r| r.method == m)
                 .map(|r| r.output_error)
                 .collect(),
         })
         .collect();
+    let refs = [
+        Reference {
+            value: 1e-6,
+            label: "1e-6: exact".into(),
+        },
+        Reference {
+            value: 1e-2,
+            label: "1e-2: close".into(),
+        },
+    ];
     log_strip_svg(
         title,
         "final relative output error (log scale)",
         &strips,
-        &[1e-6, 1e-2],
+        &refs,
     )
+}
+
+/// One problem's certified L1 optimum over the MILP's class.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProblemOptimum {
+    pub problem: String,
+    pub status: crate::milp::MilpStatus,
+    pub certified: bool,
+    pub incumbent: Option<f64>,
+    pub lower_bound: Option<f64>,
+    pub abs_gap: Option<f64>,
+    pub seconds: f64,
+}
+
+/// One method's runs against the certified optima.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgainstOptimum {
+    pub method: String,
+    pub runs: usize,
+    /// Runs whose network lies in the class.
+    pub in_class: usize,
+    /// In-class runs whose L1 loss reaches the bound.
+    pub at_optimum: usize,
+    pub median_l1_minus_bound: Option<f64>,
+}
+
+/// `--global-optimum`: every problem trained exactly (MILP, L1, no start) and every run's L1
+/// loss set against the bound.
+#[derive(Clone, Debug, Serialize)]
+pub struct GlobalOptimum {
+    pub loss: String,
+    pub weight_bound: f64,
+    pub time_limit: f64,
+    pub problems: Vec<ProblemOptimum>,
+    pub methods: Vec<AgainstOptimum>,
+}
+
+/// The MILP of `--global-optimum`: the ReLU class with bound `weight_bound`, L1 loss.
+pub fn optimum_trainer(weight_bound: f64, time_limit: f64, seed: u64) -> methods::Milp {
+    methods::Milp {
+        options: MilpOptions {
+            formulation: Formulation::Relu,
+            weight_bound,
+            loss: LossKind::L1,
+            time_limit,
+            seed,
+            ..Default::default()
+        },
+    }
+}
+
+/// The certified L1 optimum of each case over the networks with
+/// `|v_k|·max(‖w_k‖_∞, |b_k|) ≤ weight_bound`, and how each method's in-class runs stand against
+/// it. `report` sees each problem's optimum as it is certified.
+pub fn global_optimum(
+    arch: &Architecture,
+    cases: &[Case],
+    names: &[&str],
+    rows: &[CompareRow],
+    trainer: &methods::Milp,
+    limits: &Limits,
+    report: &mut dyn FnMut(&ProblemOptimum),
+) -> Result<GlobalOptimum> {
+    let bound = trainer.options.weight_bound;
+    let mut optima = Vec::new();
+    for case in cases {
+        let p = Problem::new(&case.data, arch)?;
+        let run = methods::run(trainer, &p, &Start::Zero, &mut Quiet, limits)?;
+        let Some(Certificate::Milp(c)) = run.certificate else {
+            return Err(Error::Solver("exact training gave no certificate".into()));
+        };
+        let o = ProblemOptimum {
+            problem: case.name.clone(),
+            status: c.status,
+            certified: c.certified,
+            incumbent: c.incumbent,
+            lower_bound: c.lower_bound,
+            abs_gap: c.abs_gap,
+            seconds: c.seconds,
+        };
+        report(&o);
+        optima.push(o);
+    }
+    let mut per_method = Vec::new();
+    for &m in names {
+        let mine: Vec<&CompareRow> = rows.iter().filter(|r| r.method == m).collect();
+        let mut excess = Vec::new();
+        let (mut in_class, mut at_opt) = (0, 0);
+        for r in &mine {
+            let (Some(l1), Some(cb)) = (r.l1_loss, r.class_bound) else {
+                continue;
+            };
+            let Some(lb) = optima
+                .iter()
+                .find(|o| o.problem == r.problem)
+                .and_then(|o| o.lower_bound)
+            else {
+                continue;
+            };
+            if cb > bound {
+                continue;
+            }
+            in_class += 1;
+            let gap = l1 - lb;
+            if gap < -1e-6 * (1.0 + l1) {
+                return Err(Error::Numerical(format!(
+                    "{m} on {} has L1 loss {l1} below the MILP's certified bound {lb}: a bug, \
+                     please report it",
+                    r.problem
+                )));
+            }
+            if gap <= 1e-6 * (1.0 + lb) {
+                at_opt += 1;
+            }
+            excess.push(gap);
+        }
+        let med = median(excess);
+        per_method.push(AgainstOptimum {
+            method: m.to_string(),
+            runs: mine.len(),
+            in_class,
+            at_optimum: at_opt,
+            median_l1_minus_bound: med.is_finite().then_some(med),
+        });
+    }
+    Ok(GlobalOptimum {
+        loss: "l1".into(),
+        weight_bound: bound,
+        time_limit: limits.time_limit.unwrap_or(trainer.options.time_limit),
+        problems: optima,
+        methods: per_method,
+    })
+}
+
+/// One method of a comparison as the report lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MethodInfo {
+    pub name: String,
+    pub settings: MethodSettings,
+}
+
+/// What was compared.
+#[derive(Clone, Debug, Serialize)]
+pub struct CompareProblem {
+    pub architecture: String,
+    pub output_activation: String,
+    pub source: String,
+}
+
+/// `{"format": "cvxnn-compare", "version": 2, …}`: the rows, the summary and the plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct CompareReport {
+    pub format: String,
+    pub version: u32,
+    pub cvxnn_version: String,
+    pub problem: CompareProblem,
+    pub plan: Plan,
+    pub methods: Vec<MethodInfo>,
+    pub summary: Vec<MethodSummary>,
+    pub global_optimum: Option<GlobalOptimum>,
+    /// Whether the comparison was interrupted (then only the rows of runs that started).
+    pub interrupted: bool,
+    pub rows: Vec<CompareRow>,
+}
+
+impl CompareReport {
+    pub fn new(
+        problem: CompareProblem,
+        plan: &Plan,
+        entries: &[Entry],
+        rows: Vec<CompareRow>,
+        global_optimum: Option<GlobalOptimum>,
+        interrupted: bool,
+    ) -> Self {
+        let names: Vec<&str> = entries.iter().map(Entry::name).collect();
+        Self {
+            format: "cvxnn-compare".into(),
+            version: 2,
+            cvxnn_version: env!("CARGO_PKG_VERSION").into(),
+            problem,
+            plan: plan.clone(),
+            methods: entries
+                .iter()
+                .map(|e| MethodInfo {
+                    name: e.name().into(),
+                    settings: e.trainer.settings(),
+                })
+                .collect(),
+            summary: summarize(&names, &rows),
+            global_optimum,
+            interrupted,
+            rows,
+        }
+    }
+
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        crate::report::save_json(self, path)
+    }
 }

@@ -1,10 +1,15 @@
 //! # cvxnn — train neural networks as mathematical programs
 //!
-//! One problem description (a [`data::Dataset`] and a [`net::Architecture`]), many methods: the
-//! sequential convex relaxation (SCR) of ReLU-network training ([`scr`]), with a first-order
-//! backend in pure Rust (ADMM, the default) and an interior-point backend (Clarabel, cargo feature
-//! `sdp`); gradient training (GD, SGD, Adam, L-BFGS, Levenberg–Marquardt, [`gradient`]); and
-//! [`compare`], which runs several methods on the same problems.
+//! One problem description (a [`data::Dataset`] and a [`net::Architecture`], checked together as
+//! a [`train::Problem`]), many methods behind one interface ([`methods::Trainer`], registered in
+//! [`methods::METHODS`]): the sequential convex relaxation (SCR) of ReLU-network training
+//! ([`scr`]), with a first-order backend in pure Rust (ADMM, the default) and an interior-point
+//! backend (Clarabel, cargo feature `sdp`); gradient training (GD, SGD, Adam, L-BFGS,
+//! Levenberg–Marquardt, [`gradient`]); exact training with a certificate ([`milp`], feature
+//! `milp`). Every run starts from a [`train::Start`], is watched by a [`train::Observer`], stops
+//! on [`train::Limits`] (time, Ctrl-C) and ends in one [`methods::Run`] record; [`model::Model`]
+//! keeps a network with its columns and standardisation; [`compare`] runs several methods on the
+//! same problems. Convex models ([`glm`]) and perceptrons by LP ([`perceptron`]) stand apart.
 //!
 //! ```
 //! use cvxnn::data::planted_teacher;
@@ -23,10 +28,13 @@ pub mod glm;
 pub mod gradient;
 pub mod lbfgs;
 pub mod linalg;
+pub mod methods;
 pub mod milp;
+pub mod model;
 pub mod net;
 pub mod perceptron;
 pub mod report;
 pub mod scr;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -250,7 +250,8 @@ fn train_writes_model_and_report_that_eval_reads() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let run = &r["runs"][0];
     assert_eq!(run["init"], "zero");
-    assert_eq!(run["iterations"].as_array().unwrap().len(), 3);
+    let iterations = &run["stages"][0]["iterations"];
+    assert_eq!(iterations.as_array().unwrap().len(), 3);
     for key in [
         "product_violation",
         "complementarity_violation",
@@ -258,7 +259,7 @@ fn train_writes_model_and_report_that_eval_reads() {
         "objective",
         "seconds",
     ] {
-        assert!(run["iterations"][2][key].is_f64(), "{key}");
+        assert!(iterations[2][key].is_f64(), "{key}");
     }
     assert!(run["final"]["output_error"].is_f64());
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
@@ -318,11 +319,10 @@ fn gradient_methods_train_polish_and_report() {
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(r["method"], "scr+lbfgs");
-    assert_eq!(
-        r["runs"][0]["scr"]["iterations"].as_array().unwrap().len(),
-        3
-    );
-    assert!(r["scr_settings"]["lambda"].is_array());
+    let scr_stage = &r["runs"][0]["stages"][0];
+    assert_eq!(scr_stage["method"], "scr");
+    assert_eq!(scr_stage["iterations"].as_array().unwrap().len(), 3);
+    assert!(r["settings"]["scr"]["lambda"].is_array());
     // bad hyper-parameters and a mismatched start fail cleanly
     let t = teacher.to_str().unwrap();
     for (args, want) in [
@@ -782,9 +782,10 @@ fn milp_certifies_a_small_teacher_and_its_network_reproduces_the_loss() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("optimal (certified)"));
     let rep: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(rep["status"], "optimal");
-    let claimed = rep["incumbent"].as_f64().unwrap();
-    assert!(rep["lower_bound"].as_f64().unwrap() <= claimed + 1e-9);
+    let cert = &rep["runs"][0]["certificate"];
+    assert_eq!(cert["status"], "optimal");
+    let claimed = cert["incumbent"].as_f64().unwrap();
+    assert!(cert["lower_bound"].as_f64().unwrap() <= claimed + 1e-9);
     // the saved network's largest error, through `cvxnn eval`, is the claimed L∞ loss
     let out = succeed(&["eval", "--model", m, "--data", d, "--json"]);
     let ev: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -878,7 +879,8 @@ fn milp_trains_blum_rivests_network_on_a_planted_instance() {
 }
 
 /// `compare --global-optimum`: on noisy teachers every gradient-trained network of the class has
-/// an L1 loss at least the MILP's certified optimum.
+/// an L1 loss at least the MILP's certified optimum; `milp` as a method of the comparison reaches
+/// it from every start and reports its certificate.
 #[cfg(feature = "milp")]
 #[test]
 fn compare_puts_every_run_above_the_certified_optimum() {
@@ -898,7 +900,7 @@ fn compare_puts_every_run_above_the_certified_optimum() {
         "--starts",
         "2",
         "--methods",
-        "adam,lbfgs,lm",
+        "adam,lbfgs,lm,milp",
         "--global-optimum",
         "--json",
         j,
@@ -928,16 +930,29 @@ fn compare_puts_every_run_above_the_certified_optimum() {
         }
     }
     assert!(checked >= 6, "only {checked} runs in the class");
-    let out = cvxnn(&[
-        "compare",
-        "--teachers",
-        "1",
-        "--arch",
-        "2-2-1",
-        "--methods",
-        "lbfgs,milp",
-    ]);
-    assert_clean_failure(&out, "--global-optimum");
+    // each milp row is certified, and its L1 loss is the problem's optimum
+    let mut milp_rows = 0;
+    for r in doc["rows"].as_array().unwrap() {
+        if r["method"] != "milp" {
+            continue;
+        }
+        milp_rows += 1;
+        let cert = &r["certificate"];
+        assert_eq!(cert["status"], "optimal", "{r}");
+        assert_eq!(cert["certified"], true);
+        let p = problems
+            .iter()
+            .find(|p| p["problem"] == r["problem"])
+            .unwrap();
+        let bound = p["lower_bound"].as_f64().unwrap();
+        let l1 = r["l1_loss"].as_f64().unwrap();
+        assert!(
+            (l1 - bound).abs() <= 1e-5 * (1.0 + bound),
+            "{l1} vs {bound}"
+        );
+        assert!((cert["incumbent"].as_f64().unwrap() - l1).abs() <= 1e-9 * (1.0 + l1));
+    }
+    assert_eq!(milp_rows, 4);
 }
 
 #[cfg(feature = "milp")]

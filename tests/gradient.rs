@@ -2,9 +2,10 @@
 //! gradient, each trainer on a seeded teacher, polishing, determinism, bad settings.
 
 use cvxnn::data::planted_teacher;
-use cvxnn::gradient::{self, init_model, GradSettings, GradStop, InitScheme, Loss, Optimizer};
+use cvxnn::gradient::{self, GradSettings, Loss, Optimizer};
 use cvxnn::linalg::Matrix;
 use cvxnn::net::{Activation, Architecture, Mlp};
+use cvxnn::train::{quiet, random_network as init_model, InitScheme, Quiet, Stop};
 use rand::SeedableRng;
 
 fn teacher(
@@ -122,7 +123,14 @@ fn every_trainer_fits_a_perturbed_teacher() {
     ];
     for (opt, iters, factor) in cases {
         let name = opt.name();
-        let run = gradient::train(&x, &y, &start, &settings(opt, iters), &mut |_| {}).unwrap();
+        let run = gradient::train(
+            &x,
+            &y,
+            &start,
+            &settings(opt, iters),
+            &mut quiet(&mut Quiet),
+        )
+        .unwrap();
         let l = run.model.mse(&x, &y).unwrap();
         assert!(
             l <= factor * l0,
@@ -156,10 +164,11 @@ fn second_order_methods_reach_an_exact_fit() {
         let start = perturbed(&t, 0.01, 3);
         for opt in [Optimizer::Lbfgs { memory: 10 }, Optimizer::Lm] {
             let name = opt.name();
-            let run = gradient::train(&x, &y, &start, &settings(opt, 1000), &mut |_| {}).unwrap();
+            let run = gradient::train(&x, &y, &start, &settings(opt, 1000), &mut quiet(&mut Quiet))
+                .unwrap();
             assert_eq!(
                 run.summary.stop_reason,
-                GradStop::OutputTolerance,
+                Stop::OutputTolerance,
                 "{out} {name}: {:?}, output error {:.2e}",
                 run.summary.stop_reason,
                 run.summary.output_error
@@ -183,12 +192,15 @@ fn polishing_an_exact_model_keeps_it_exact() {
             batch: None,
         },
     ] {
-        let run = gradient::train(&x, &y, &t, &settings(opt.clone(), 100), &mut |_| {}).unwrap();
-        assert_eq!(
-            run.summary.stop_reason,
-            GradStop::OutputTolerance,
-            "{opt:?}"
-        );
+        let run = gradient::train(
+            &x,
+            &y,
+            &t,
+            &settings(opt.clone(), 100),
+            &mut quiet(&mut Quiet),
+        )
+        .unwrap();
+        assert_eq!(run.summary.stop_reason, Stop::OutputTolerance, "{opt:?}");
         assert_eq!(run.summary.iterations, 0);
         assert_eq!(run.model, t, "{opt:?} moved an exact model");
     }
@@ -208,7 +220,7 @@ fn seeded_minibatches_are_reproducible() {
             200,
         );
         s.seed = seed;
-        gradient::train(&x, &y, &start, &s, &mut |_| {})
+        gradient::train(&x, &y, &start, &s, &mut quiet(&mut Quiet))
             .unwrap()
             .model
     };
@@ -234,10 +246,10 @@ fn divergence_and_bad_settings_are_reported() {
         &y,
         &start,
         &settings(Optimizer::Gd { lr: 1e6 }, 100),
-        &mut |_| {},
+        &mut quiet(&mut Quiet),
     )
     .unwrap();
-    assert_eq!(run.summary.stop_reason, GradStop::Diverged);
+    assert_eq!(run.summary.stop_reason, Stop::Diverged);
     assert!(run.model.weights.iter().all(|w| w.is_finite()));
     for bad in [
         Optimizer::Gd { lr: -1.0 },
@@ -254,19 +266,38 @@ fn divergence_and_bad_settings_are_reported() {
         },
         Optimizer::Lbfgs { memory: 0 },
     ] {
-        let err = gradient::train(&x, &y, &start, &settings(bad.clone(), 10), &mut |_| {});
+        let err = gradient::train(
+            &x,
+            &y,
+            &start,
+            &settings(bad.clone(), 10),
+            &mut quiet(&mut Quiet),
+        );
         assert!(err.is_err(), "{bad:?} accepted");
     }
     // shapes
     let wrong = Matrix::zeros(4, 30);
-    assert!(gradient::train(&wrong, &y, &start, &settings(Optimizer::Lm, 5), &mut |_| {}).is_err());
+    assert!(gradient::train(
+        &wrong,
+        &y,
+        &start,
+        &settings(Optimizer::Lm, 5),
+        &mut quiet(&mut Quiet)
+    )
+    .is_err());
     // Levenberg–Marquardt refuses a Jacobian it cannot hold
     let big = Architecture::parse("20-300-300-1", Activation::Linear).unwrap();
     let bx = Matrix::zeros(20, 5);
     let by = Matrix::zeros(1, 5);
     let m = init_model(&big, InitScheme::He, 1);
-    let err = gradient::train(&bx, &by, &m, &settings(Optimizer::Lm, 5), &mut |_| {})
-        .unwrap_err()
-        .to_string();
+    let err = gradient::train(
+        &bx,
+        &by,
+        &m,
+        &settings(Optimizer::Lm, 5),
+        &mut quiet(&mut Quiet),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("too large"), "{err}");
 }

@@ -2,7 +2,8 @@
 
 use cvxnn::net::Activation;
 use cvxnn::scr::formulation::objective_at;
-use cvxnn::scr::{AdmmBackend, Params, StopReason, Subproblem, SubproblemSolver};
+use cvxnn::scr::{AdmmBackend, Params, Subproblem, SubproblemSolver};
+use cvxnn::train::Stop;
 
 mod common;
 use common::teacher_problem;
@@ -42,7 +43,7 @@ fn admm_scr_converges_from_perturbed_start_both_outputs() {
         let (t, run) = common::perturbed_run(output, seed, &mut AdmmBackend::default());
         assert_eq!(
             run.summary.stop_reason,
-            StopReason::Converged,
+            Stop::Converged,
             "{output}: {:?}",
             run.summary
         );
@@ -68,7 +69,7 @@ fn deep_scr_converges_from_perturbed_start() {
     );
     assert_eq!(
         run.summary.stop_reason,
-        StopReason::Converged,
+        Stop::Converged,
         "{:?}",
         run.summary
     );
@@ -90,7 +91,7 @@ fn inexact_scr_matches_exact_and_runs_are_independent() {
     for run in [&a, &b] {
         assert_eq!(
             run.summary.stop_reason,
-            StopReason::Converged,
+            Stop::Converged,
             "{:?}",
             run.summary
         );

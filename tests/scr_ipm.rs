@@ -7,9 +7,9 @@ use common::teacher_problem;
 use cvxnn::net::Activation;
 use cvxnn::scr::formulation::objective_at;
 use cvxnn::scr::{
-    self, ClarabelBackend, Init, Iterate, Params, ScrSettings, StopReason, Subproblem,
-    SubproblemSolver,
+    self, ClarabelBackend, Iterate, Params, ScrSettings, Subproblem, SubproblemSolver,
 };
+use cvxnn::train::{quiet, InitScheme, Quiet, Start, Stop};
 use rand::SeedableRng;
 
 /// The solver's objective (column-split PSD blocks + SOC pairs) equals λ‖M_1‖_* + μΣ‖m_k‖_*
@@ -80,7 +80,7 @@ fn scr_converges_from_perturbed_start_both_outputs() {
         let (t, run) = common::perturbed_run(output, seed, &mut ClarabelBackend::default());
         assert_eq!(
             run.summary.stop_reason,
-            StopReason::Converged,
+            Stop::Converged,
             "{output}: {:?}",
             run.summary
         );
@@ -109,10 +109,13 @@ fn scr_is_deterministic() {
     let go = || {
         scr::run(
             &p,
-            &Init::Random { seed: 8 },
+            &Start::Random {
+                scheme: InitScheme::Gaussian,
+                seed: 8,
+            },
             &settings,
             &mut ClarabelBackend::default(),
-            &mut |_| {},
+            &mut quiet(&mut Quiet),
         )
         .unwrap()
     };
@@ -188,7 +191,7 @@ fn deep_scr_converges_from_perturbed_start_ipm() {
     );
     assert_eq!(
         run.summary.stop_reason,
-        StopReason::Converged,
+        Stop::Converged,
         "{:?}",
         run.summary
     );
@@ -205,8 +208,8 @@ fn admm_and_interior_point_trajectories_agree() {
     admm.adaptive = false;
     let (_, a) = common::perturbed_run(Activation::Relu, 1, &mut admm);
     let (_, b) = common::perturbed_run(Activation::Relu, 1, &mut ClarabelBackend::default());
-    assert_eq!(a.summary.stop_reason, StopReason::Converged);
-    assert_eq!(b.summary.stop_reason, StopReason::Converged);
+    assert_eq!(a.summary.stop_reason, Stop::Converged);
+    assert_eq!(b.summary.stop_reason, Stop::Converged);
     assert_eq!(a.history.len(), b.history.len());
     for (x, y) in a.history.iter().zip(&b.history) {
         let rel = (x.objective - y.objective).abs() / y.objective;

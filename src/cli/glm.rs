@@ -171,7 +171,7 @@ fn solver_name(model: GlmModel, solver: SolverArg, l1: bool) -> &'static str {
     }
 }
 
-pub fn run(a: GlmArgs) -> Result<()> {
+pub fn run(a: GlmArgs, _matches: &clap::ArgMatches) -> Result<super::Outcome> {
     let targets = match &a.target {
         Some(t) => Targets::Names(vec![t.clone()]),
         None => Targets::Last(1),
@@ -293,7 +293,7 @@ pub fn run(a: GlmArgs) -> Result<()> {
             v["test"]["n"] = te.n_samples().into();
         }
         println!("{v}");
-        return Ok(());
+        return Ok(super::Outcome::Done);
     }
     println!(
         "{model_json} on {} ({} training samples, {} inputs{})",
@@ -347,5 +347,5 @@ pub fn run(a: GlmArgs) -> Result<()> {
     if let Some(m) = test_m {
         println!("test:  {}", show(m));
     }
-    Ok(())
+    Ok(super::Outcome::Done)
 }

@@ -1,10 +1,45 @@
-//! Subcommands of the `cvxnn` binary that have their own module (the rest are in `main.rs`).
+//! The subcommands of the `cvxnn` binary, one file each, and what they share: the argument
+//! groups ([`args`]), the tables they print ([`tables`]), progress ([`progress`]) and Ctrl-C
+//! ([`interrupt`]). They parse, call the library, and print; the work is in the library.
 
+pub mod args;
+pub mod compare;
+pub mod demo;
+pub mod eval;
+pub mod generate;
 pub mod glm;
-pub mod milp;
+pub mod interrupt;
 pub mod perceptron;
+pub mod predict;
+pub mod progress;
+pub mod tables;
+pub mod train;
 
 use anyhow::{bail, Result};
+
+/// How a command ended when it did not fail.
+pub enum Outcome {
+    Done,
+    /// Stopped by Ctrl-C after writing what it had: exit code 130.
+    Interrupted,
+}
+
+/// The process's exit code: 0, 130 after an interrupt, 1 after an error (printed).
+pub fn exit_code(result: Result<Outcome>) -> i32 {
+    match result {
+        Ok(Outcome::Done) => 0,
+        Ok(Outcome::Interrupted) => 130,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+/// Says on stderr that a file was written.
+pub fn wrote(what: &str, path: &std::path::Path) {
+    eprintln!("{what} written to {}", path.display());
+}
 
 /// The target value that becomes the +1 class: `given` if it occurs, else the larger of exactly
 /// two values; `hint` says what to do otherwise.

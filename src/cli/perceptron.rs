@@ -50,7 +50,7 @@ impl Node {
     }
 }
 
-pub fn run(a: PerceptronArgs) -> Result<()> {
+pub fn run(a: PerceptronArgs, _matches: &clap::ArgMatches) -> Result<super::Outcome> {
     let targets = match &a.target {
         Some(t) => Targets::Names(vec![t.clone()]),
         None => Targets::Last(1),
@@ -137,7 +137,7 @@ pub fn run(a: PerceptronArgs) -> Result<()> {
             v["layer_accuracy"] = layer_accuracy.into();
         }
         println!("{v}");
-        return Ok(());
+        return Ok(super::Outcome::Done);
     }
     println!(
         "{}: {} samples, {} inputs, {}",
@@ -195,5 +195,5 @@ pub fn run(a: PerceptronArgs) -> Result<()> {
             acc
         );
     }
-    Ok(())
+    Ok(super::Outcome::Done)
 }

@@ -23,6 +23,40 @@ use serde::{Deserialize, Serialize};
 /// Largest element count [`SetSplitting::brute_force`] accepts (2²³ colourings).
 pub const BRUTE_FORCE_MAX: usize = 24;
 
+/// The file `generate blum-rivest --instance-out` writes: the instance, how it was drawn, and its
+/// brute-force answer when it was computed (`satisfiable` and a `split` if there is one).
+#[derive(Clone, Debug, Serialize)]
+pub struct InstanceFile {
+    pub format: String,
+    pub version: u32,
+    pub elements: usize,
+    pub sets: Vec<Vec<usize>>,
+    pub planted: bool,
+    pub seed: u64,
+    pub satisfiable: Option<bool>,
+    pub split: Option<Vec<bool>>,
+}
+
+impl InstanceFile {
+    pub fn new(
+        inst: &SetSplitting,
+        planted: bool,
+        seed: u64,
+        answer: Option<Option<Vec<bool>>>,
+    ) -> Self {
+        Self {
+            format: "cvxnn-set-splitting".into(),
+            version: 1,
+            elements: inst.elements,
+            sets: inst.sets.clone(),
+            planted,
+            seed,
+            satisfiable: answer.as_ref().map(Option::is_some),
+            split: answer.flatten(),
+        }
+    }
+}
+
 /// A set-splitting instance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SetSplitting {
@@ -30,18 +64,7 @@ pub struct SetSplitting {
     pub sets: Vec<Vec<usize>>,
 }
 
-/// A linear threshold unit `[wᵀx + b > 0]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ThresholdUnit {
-    pub w: Vec<f64>,
-    pub b: f64,
-}
-
-impl ThresholdUnit {
-    pub fn fires(&self, x: &[f64]) -> bool {
-        self.w.iter().zip(x).map(|(w, x)| w * x).sum::<f64>() + self.b > 0.0
-    }
-}
+pub use crate::net::ThresholdUnit;
 
 impl SetSplitting {
     /// `sets` random sets of `set_size` distinct elements of `0..elements`, seeded. With

@@ -1,18 +1,23 @@
 //! CSV tables: one sample per row, optional header row, targets by name or as the last k columns.
 
-use super::{Dataset, Targets};
+use super::{Dataset, Table, Targets};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use std::path::Path;
 
-/// Loads a CSV table. The first row is a header when any of its fields is not a number.
+/// Loads a CSV file and splits it into inputs and targets.
 pub fn load_csv(path: &Path, targets: &Targets) -> Result<Dataset> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    parse_csv(&text, path, targets)
+    read_csv(path)?.dataset(targets)
 }
 
-/// Parses CSV text as [`load_csv`] does; `path` names the source in messages.
-pub fn parse_csv(text: &str, path: &Path, targets: &Targets) -> Result<Dataset> {
+/// Reads a CSV table. The first row is a header when any of its fields is not a number.
+pub(super) fn read_csv(path: &Path) -> Result<Table> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_csv(&text, path)
+}
+
+/// Parses CSV text as [`read_csv`] does; `path` names the source in messages.
+pub(super) fn parse_csv(text: &str, path: &Path) -> Result<Table> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -66,8 +71,12 @@ pub fn parse_csv(text: &str, path: &Path, targets: &Targets) -> Result<Dataset> 
     if rows.is_empty() {
         return Err(Error::parse(path, "no data rows"));
     }
-    let table = Matrix::from_rows(&rows).map_err(|e| Error::parse(path, e.to_string()))?;
-    Dataset::from_table(&table, header, targets, path)
+    let values = Matrix::from_rows(&rows).map_err(|e| Error::parse(path, e.to_string()))?;
+    Ok(Table {
+        values,
+        header,
+        source: path.to_path_buf(),
+    })
 }
 
 /// Writes a dataset as CSV with a header (`x1,…,y1,…` or the dataset's own names), one sample per row.
@@ -91,6 +100,28 @@ pub fn save_csv(ds: &Dataset, path: &Path) -> Result<()> {
         w.write_record(&rec).map_err(io)?;
     }
     w.flush().map_err(|e| Error::io(path, e))
+}
+
+/// Writes predictions (outputs × samples) as CSV, one sample per row, under a header of the
+/// target names.
+pub fn save_predictions(y: &Matrix, names: &[String], path: &Path) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    write_predictions(y, names, file).map_err(|e| Error::parse(path, e.to_string()))
+}
+
+/// [`save_predictions`] to any writer (standard output).
+pub fn write_predictions(
+    y: &Matrix,
+    names: &[String],
+    out: impl std::io::Write,
+) -> std::result::Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(names)?;
+    for j in 0..y.cols() {
+        w.write_record(y.col(j).iter().map(|v| format!("{v:?}")))?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

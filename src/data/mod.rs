@@ -1,20 +1,25 @@
 //! Datasets: inputs `X` (n_x × N) and targets `Y` (n_y × N), one sample per column.
 //!
-//! Loaders for CSV and `.npy`, and the seeded planted-teacher generator.
+//! Every file is read into a [`Table`] (numbers and header), which is then split into inputs
+//! and targets ([`Table::dataset`]) or searched for a model's columns by name
+//! ([`Table::select`]). Loaders for CSV and `.npy`, the bundled sets, the seeded planted-teacher
+//! generator, and the standardisation a model is trained with ([`Scaling`]).
 
 mod csv_io;
 mod npy_io;
+mod scaling;
 mod teacher;
 
 pub mod blum_rivest;
 pub mod bundled;
-pub use csv_io::{load_csv, save_csv};
+pub use csv_io::{load_csv, save_csv, save_predictions, write_predictions};
 pub use npy_io::load_npy;
+pub use scaling::{Scaling, Standardizer, TargetScaling};
 pub use teacher::{planted_teacher, with_label_noise, Teacher};
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Inputs and targets, samples as columns.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,14 +99,67 @@ impl Dataset {
         self.y.rows()
     }
 
-    /// Splits a table (one sample per row) into inputs and targets.
-    pub(crate) fn from_table(
-        table: &Matrix,
-        header: Option<Vec<String>>,
-        targets: &Targets,
-        source: &Path,
-    ) -> Result<Self> {
-        let ncols = table.cols();
+    /// Loads a CSV or `.npy` file (see [`Table::load`]) and splits it into inputs and targets.
+    pub fn load(path: &Path, targets: &Targets) -> Result<Self> {
+        Table::load(path)?.dataset(targets)
+    }
+}
+
+/// A table of numbers as read from a file, one sample per row, with its header if it has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// Samples × columns, all finite.
+    pub values: Matrix,
+    pub header: Option<Vec<String>>,
+    /// The file (or bundled set) it came from.
+    pub source: PathBuf,
+}
+
+/// Whether `name` is one of cvxnn's own column names for inputs (`x1`, `x2`, …) or targets
+/// (`y1`, …), as `generate teacher` writes them: `Some(true)` for an input, `Some(false)` for a
+/// target.
+fn own_column_kind(name: &str) -> Option<bool> {
+    let (first, digits) = name.split_at_checked(1)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match first {
+        "x" => Some(true),
+        "y" => Some(false),
+        _ => None,
+    }
+}
+
+impl Table {
+    /// Loads a CSV or `.npy` file by extension (anything but `.npy` is read as CSV), or a bundled
+    /// data set by name (`iris`, `wine`, `breast_cancer`, `diabetes`; see [`bundled`]) when no
+    /// file of that name exists.
+    pub fn load(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            if let Some(text) = path.to_str().and_then(bundled::csv) {
+                return csv_io::parse_csv(text, path);
+            }
+        }
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("npy") => npy_io::read_npy(path),
+            _ => csv_io::read_csv(path),
+        }
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.values.cols()
+    }
+
+    pub fn n_samples(&self) -> usize {
+        self.values.rows()
+    }
+
+    /// Splits the table into inputs and targets: the columns `targets` names, or its last k
+    /// columns. With the last k, a header in cvxnn's own naming (`x1…`, `y1…`) must agree: a
+    /// split that would take a `y` column as an input or an `x` column as a target is refused.
+    pub fn dataset(&self, targets: &Targets) -> Result<Dataset> {
+        let source = &self.source;
+        let ncols = self.n_cols();
         let target_idx: Vec<usize> = match targets {
             Targets::Last(k) => {
                 if *k == 0 || *k >= ncols {
@@ -116,7 +174,7 @@ impl Dataset {
                 (ncols - k..ncols).collect()
             }
             Targets::Names(names) => {
-                let Some(h) = &header else {
+                let Some(h) = &self.header else {
                     return Err(Error::parse(
                         source,
                         "targets given by name, but the file has no header row",
@@ -142,84 +200,81 @@ impl Dataset {
                 idx
             }
         };
+        if let (Targets::Last(k), Some(h)) = (targets, &self.header) {
+            let named_targets = h
+                .iter()
+                .filter(|c| own_column_kind(c) == Some(false))
+                .count();
+            let clash = h
+                .iter()
+                .enumerate()
+                .any(|(c, name)| own_column_kind(name) == Some(target_idx.contains(&c)));
+            if clash {
+                return Err(Error::Shape(format!(
+                    "{}: its columns ({}) name {named_targets} target(s), but {k} were asked for \
+                     (the last {k} columns): name the targets (--targets) or use an \
+                     architecture with {named_targets} output(s)",
+                    source.display(),
+                    h.join(", ")
+                )));
+            }
+        }
         let input_idx: Vec<usize> = (0..ncols).filter(|c| !target_idx.contains(c)).collect();
-        let n = table.rows();
-        let x = Matrix::from_fn(input_idx.len(), n, |i, j| table.get(j, input_idx[i]));
-        let y = Matrix::from_fn(target_idx.len(), n, |i, j| table.get(j, target_idx[i]));
+        let n = self.n_samples();
+        let x = Matrix::from_fn(input_idx.len(), n, |i, j| self.values.get(j, input_idx[i]));
+        let y = Matrix::from_fn(target_idx.len(), n, |i, j| {
+            self.values.get(j, target_idx[i])
+        });
         let mut ds = Dataset::new(x, y, source.display().to_string())
             .map_err(|e| Error::parse(source, e.to_string()))?;
-        if let Some(h) = header {
+        if let Some(h) = &self.header {
             ds.input_names = input_idx.iter().map(|&c| h[c].clone()).collect();
             ds.target_names = target_idx.iter().map(|&c| h[c].clone()).collect();
         }
         Ok(ds)
     }
 
-    /// Loads a CSV or `.npy` file by extension (anything but `.npy` is read as CSV), or a bundled
-    /// data set by name (`iris`, `wine`, `breast_cancer`, `diabetes`; see [`bundled`]) when no
-    /// file of that name exists.
-    pub fn load(path: &Path, targets: &Targets) -> Result<Self> {
-        if !path.exists() {
-            if let Some(text) = path.to_str().and_then(bundled::csv) {
-                return csv_io::parse_csv(text, path, targets);
-            }
-        }
-        match path.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("npy") => load_npy(path, targets),
-            _ => load_csv(path, targets),
-        }
-    }
-}
-
-/// Per-feature mean and standard deviation, as fitted by [`Dataset::standardized`] on training
-/// data, to apply the same map to test data.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Standardizer {
-    pub mean: Vec<f64>,
-    /// Population standard deviation (divisor N, as scikit-learn's `StandardScaler`); a constant
-    /// feature gets 1, so it maps to 0.
-    pub std: Vec<f64>,
-}
-
-impl Standardizer {
-    /// Applies `(x − mean)/std` to the inputs of `ds` (the targets are unchanged).
-    pub fn apply(&self, ds: &Dataset) -> Result<Dataset> {
-        if ds.n_inputs() != self.mean.len() {
+    /// The columns named `names`, in that order, with samples as columns (`names.len()` × N).
+    /// Refuses a file without a header, or one that lacks a name, listing what it has.
+    pub fn select(&self, names: &[String]) -> Result<Matrix> {
+        let Some(h) = &self.header else {
+            return Err(Error::parse(
+                &self.source,
+                "the file has no header row, so its columns cannot be matched by name",
+            ));
+        };
+        let missing: Vec<&str> = names
+            .iter()
+            .filter(|n| !h.contains(n))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
             return Err(Error::Shape(format!(
-                "the standardizer was fitted on {} inputs, the data have {}",
-                self.mean.len(),
-                ds.n_inputs()
+                "{} has no column named {} (its columns: {})",
+                self.source.display(),
+                missing.join(", "),
+                h.join(", ")
             )));
         }
-        let x = Matrix::from_fn(ds.n_inputs(), ds.n_samples(), |i, j| {
-            (ds.x.get(i, j) - self.mean[i]) / self.std[i]
-        });
-        Ok(Dataset { x, ..ds.clone() })
+        let idx: Vec<usize> = names
+            .iter()
+            .map(|n| h.iter().position(|c| c == n).expect("checked above"))
+            .collect();
+        Ok(Matrix::from_fn(idx.len(), self.n_samples(), |i, j| {
+            self.values.get(j, idx[i])
+        }))
+    }
+
+    /// The first `k` columns, with samples as columns (a file without a header).
+    pub fn leading(&self, k: usize) -> Matrix {
+        Matrix::from_fn(k, self.n_samples(), |i, j| self.values.get(j, i))
     }
 }
 
 impl Dataset {
     /// The inputs scaled to mean 0 and standard deviation 1 per feature, and the map used.
     pub fn standardized(&self) -> Result<(Dataset, Standardizer)> {
-        let n = self.n_samples() as f64;
-        let d = self.n_inputs();
-        let mean: Vec<f64> = (0..d)
-            .map(|i| (0..self.n_samples()).map(|j| self.x.get(i, j)).sum::<f64>() / n)
-            .collect();
-        let std: Vec<f64> = (0..d)
-            .map(|i| {
-                let v = (0..self.n_samples())
-                    .map(|j| (self.x.get(i, j) - mean[i]).powi(2))
-                    .sum::<f64>()
-                    / n;
-                if v > 0.0 {
-                    v.sqrt()
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        let st = Standardizer { mean, std };
+        let st = Standardizer::fit(&self.x);
         Ok((st.apply(self)?, st))
     }
 

@@ -1,11 +1,12 @@
 //! `.npy` tables: a 2-D array, one sample per row, targets as the last k columns.
 
-use super::{Dataset, Targets};
+use super::{Dataset, Table, Targets};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use std::path::Path;
 
-/// Loads a 2-D `.npy` array (float64, float32 or integer; C or Fortran order).
+/// Loads a 2-D `.npy` array (float64, float32 or integer; C or Fortran order) and splits it into
+/// inputs and targets (the last k columns: the file has no column names).
 pub fn load_npy(path: &Path, targets: &Targets) -> Result<Dataset> {
     if matches!(targets, Targets::Names(_)) {
         return Err(Error::parse(
@@ -13,6 +14,11 @@ pub fn load_npy(path: &Path, targets: &Targets) -> Result<Dataset> {
             ".npy files have no column names: give the number of target columns instead",
         ));
     }
+    read_npy(path)?.dataset(targets)
+}
+
+/// Reads a 2-D `.npy` array as a table without a header.
+pub(super) fn read_npy(path: &Path) -> Result<Table> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let npy = npyz::NpyFile::new(&bytes[..])
         .map_err(|e| Error::parse(path, format!("not a .npy file: {e}")))?;
@@ -69,7 +75,11 @@ pub fn load_npy(path: &Path, targets: &Targets) -> Result<Dataset> {
             ),
         ));
     }
-    Dataset::from_table(&table, None, targets, path)
+    Ok(Table {
+        values: table,
+        header: None,
+        source: path.to_path_buf(),
+    })
 }
 
 /// Reads every element of an array and converts it to `f64`.

@@ -2,8 +2,9 @@
 //! iteration solves `(JᵀJ + λI) δ = −Jᵀr` by Cholesky; λ is updated from the gain ratio as in
 //! Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems" (2004), §3.2.
 
-use super::{norm, GradStop, Tracker};
+use super::{norm, Tracker};
 use crate::error::{Error, Result};
+use crate::train::Stop;
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
@@ -13,10 +14,10 @@ pub const MAX_JACOBIAN: usize = 50_000_000;
 /// Largest number of parameters (the normal matrix is P × P).
 pub const MAX_PARAMS: usize = 5_000;
 
-pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(GradStop, usize)> {
-    let loss = tr.loss;
-    let np = theta.len();
-    let m = loss.y().rows() * loss.n_samples();
+/// Refuses a network and data set whose Jacobian (`residuals` × `params`) or normal matrix is
+/// too large to form.
+pub(super) fn check_size(params: usize, residuals: usize) -> Result<()> {
+    let (np, m) = (params, residuals);
     if np > MAX_PARAMS || np.saturating_mul(m) > MAX_JACOBIAN {
         return Err(Error::InvalidArgument(format!(
             "Levenberg–Marquardt forms the {m} × {np} Jacobian and a {np} × {np} normal matrix; \
@@ -24,6 +25,14 @@ pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(GradStop, usiz
              {MAX_JACOBIAN} Jacobian entries): use lbfgs or adam"
         )));
     }
+    Ok(())
+}
+
+pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(Stop, usize)> {
+    let loss = tr.loss;
+    let np = theta.len();
+    let m = loss.y().rows() * loss.n_samples();
+    check_size(np, m)?;
     let mut ws = loss.workspace();
     let mut jt = vec![0.0; np * m];
     let mut r = vec![0.0; m];
@@ -56,7 +65,7 @@ pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(GradStop, usiz
     let mut it = 0;
     loop {
         // ∇L = 2Jᵀr
-        if let Some(stop) = tr.step(it, f, 2.0 * norm(&g), false) {
+        if let Some(stop) = tr.step(it, f, 2.0 * norm(&g)) {
             return Ok((stop, it));
         }
         loop {
@@ -68,7 +77,7 @@ pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(GradStop, usiz
                 lambda *= nu;
                 nu *= 2.0;
                 if !lambda.is_finite() || lambda > 1e30 {
-                    return Ok((GradStop::Stalled, it));
+                    return Ok((Stop::Stalled, it));
                 }
                 continue;
             };
@@ -76,7 +85,7 @@ pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(GradStop, usiz
             let step = llt.solve(&rhs);
             let delta: Vec<f64> = (0..np).map(|i| step[(i, 0)]).collect();
             if norm(&delta) <= 1e-15 * (norm(theta) + 1e-15) {
-                return Ok((GradStop::Stalled, it));
+                return Ok((Stop::Stalled, it));
             }
             for ((t, x), d) in trial.iter_mut().zip(theta.iter()).zip(&delta) {
                 *t = x + d;
@@ -98,7 +107,7 @@ pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(GradStop, usiz
             lambda *= nu;
             nu *= 2.0;
             if !lambda.is_finite() || lambda > 1e30 {
-                return Ok((GradStop::Stalled, it));
+                return Ok((Stop::Stalled, it));
             }
         }
         it += 1;

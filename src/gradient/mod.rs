@@ -12,11 +12,12 @@ pub mod model;
 pub use model::{Loss, ParamLayout, Workspace};
 
 use crate::error::{Error, Result};
-use crate::net::{Architecture, Mlp};
+use crate::net::Mlp;
+use crate::train::{Monitor, Stop};
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use rand_distr::StandardNormal;
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::time::Instant;
 
 /// The optimiser and its hyper-parameters.
@@ -168,23 +169,102 @@ impl GradSettings {
     }
 }
 
-/// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GradStop {
-    /// Output error at most `output_tol`.
-    OutputTolerance,
-    /// Gradient norm at most `grad_tol`.
-    GradientTolerance,
-    /// L-BFGS: no step satisfies the line search (typically at the precision limit).
-    LineSearchFailed,
-    /// Levenberg–Marquardt: the step or the decrease fell below machine precision.
-    Stalled,
-    /// `max_iter` iterations done.
-    IterationLimit,
-    /// The loss became NaN or infinite (learning rate too large); the run ends with the last
-    /// finite parameters.
-    Diverged,
+/// The gradient methods by name, without their hyper-parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerKind {
+    Gd,
+    Sgd,
+    Adam,
+    Lbfgs,
+    Lm,
+}
+
+/// Every gradient method's knobs in one place, `None` meaning the method's own default: what the
+/// command line and other front ends fill in, turned into [`GradSettings`] by
+/// [`Options::settings`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Iteration cap [default: gd 20000, sgd 5000, adam 5000, lbfgs 2000, lm 500].
+    pub steps: Option<usize>,
+    /// Learning rate [default: gd 0.1, sgd 0.01, adam 0.01].
+    pub lr: Option<f64>,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// Mini-batch size [default: sgd 32; adam full batch].
+    pub batch: Option<usize>,
+    pub beta1: f64,
+    pub beta2: f64,
+    /// Adam's ε.
+    pub eps: f64,
+    /// L-BFGS memory (correction pairs).
+    pub memory: usize,
+    pub grad_tol: f64,
+    /// Stop on the relative output error [default 1e-9].
+    pub output_tol: Option<f64>,
+    /// Seed of the mini-batch order [default: the run's seed].
+    pub batch_seed: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            steps: None,
+            lr: None,
+            momentum: 0.9,
+            batch: None,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            memory: 10,
+            grad_tol: 1e-12,
+            output_tol: None,
+            batch_seed: None,
+        }
+    }
+}
+
+impl Options {
+    /// The settings of `kind` with these knobs; `seed` orders the mini-batches unless
+    /// `batch_seed` is set.
+    pub fn settings(&self, kind: OptimizerKind, seed: u64) -> GradSettings {
+        let lr = |d: f64| self.lr.unwrap_or(d);
+        let (optimizer, steps) = match kind {
+            OptimizerKind::Gd => (Optimizer::Gd { lr: lr(0.1) }, 20_000),
+            OptimizerKind::Sgd => (
+                Optimizer::Sgd {
+                    lr: lr(0.01),
+                    momentum: self.momentum,
+                    batch: self.batch.unwrap_or(32),
+                },
+                5_000,
+            ),
+            OptimizerKind::Adam => (
+                Optimizer::Adam {
+                    lr: lr(0.01),
+                    beta1: self.beta1,
+                    beta2: self.beta2,
+                    eps: self.eps,
+                    batch: self.batch,
+                },
+                5_000,
+            ),
+            OptimizerKind::Lbfgs => (
+                Optimizer::Lbfgs {
+                    memory: self.memory,
+                },
+                2_000,
+            ),
+            OptimizerKind::Lm => (Optimizer::Lm, 500),
+        };
+        GradSettings {
+            optimizer,
+            max_iter: self.steps.unwrap_or(steps),
+            output_tol: self.output_tol.unwrap_or(1e-9),
+            grad_tol: self.grad_tol,
+            seed: self.batch_seed.unwrap_or(seed),
+            record_every: 0,
+        }
+    }
 }
 
 /// One recorded iteration (full-data loss at the parameters after `iteration` iterations).
@@ -209,7 +289,7 @@ pub struct GradSummary {
     pub grad_norm: f64,
     pub iterations: usize,
     pub evaluations: usize,
-    pub stop_reason: GradStop,
+    pub stop_reason: Stop,
     pub seconds: f64,
 }
 
@@ -222,60 +302,55 @@ pub struct GradRun {
     pub model: Mlp,
 }
 
-/// Weight initialisations for gradient training (biases zero).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InitScheme {
-    /// He/Kaiming normal: `N(0, 2/n_in)`, the usual choice for ReLU layers.
-    He,
-    /// Glorot/Xavier normal: `N(0, 2/(n_in + n_out))`.
-    Glorot,
-}
-
-/// A seeded random network (ChaCha8).
-pub fn init_model(arch: &Architecture, scheme: InitScheme, seed: u64) -> Mlp {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut m = Mlp::zeros(arch);
-    for (l, w) in m.weights.iter_mut().enumerate() {
-        let (n_in, n_out) = (arch.widths[l] as f64, arch.widths[l + 1] as f64);
-        let sd = match scheme {
-            InitScheme::He => (2.0 / n_in).sqrt(),
-            InitScheme::Glorot => (2.0 / (n_in + n_out)).sqrt(),
-        };
-        for v in w.as_mut_slice() {
-            *v = sd * rng.sample::<f64, _>(StandardNormal);
-        }
-    }
-    m
-}
-
 /// Book-keeping shared by the trainers: the clock, the evaluation count, the history and the
 /// stopping tests.
-struct Tracker<'a> {
+struct Tracker<'a, 'm> {
     loss: &'a Loss<'a>,
     settings: &'a GradSettings,
     start: Instant,
     evaluations: usize,
     history: Vec<GradRecord>,
-    observe: &'a mut dyn FnMut(&GradRecord),
+    monitor: &'a mut Monitor<'m>,
 }
 
-impl Tracker<'_> {
-    /// Records iteration `it` (at its cadence, or when `force`); returns the stop reason, if any.
-    fn step(&mut self, it: usize, loss: f64, grad_norm: f64, force: bool) -> Option<GradStop> {
+/// The figures a progress line shows for one gradient iteration.
+struct Figures {
+    loss: f64,
+    grad_norm: f64,
+}
+
+impl fmt::Display for Figures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "loss {:.2e}  |g| {:.1e}", self.loss, self.grad_norm)
+    }
+}
+
+impl Tracker<'_, '_> {
+    /// Iteration `it` (with the full-data loss and gradient norm): the stopping tests, the
+    /// monitor (observer, time limit, interrupt), and a record at its cadence or when it stops.
+    fn step(&mut self, it: usize, loss: f64, grad_norm: f64) -> Option<Stop> {
         let out = self.loss.output_error(loss);
         let stop = if !loss.is_finite() || !grad_norm.is_finite() {
-            Some(GradStop::Diverged)
+            Some(Stop::Diverged)
         } else if out <= self.settings.output_tol {
-            Some(GradStop::OutputTolerance)
+            Some(Stop::OutputTolerance)
         } else if grad_norm <= self.settings.grad_tol {
-            Some(GradStop::GradientTolerance)
+            Some(Stop::GradientTolerance)
         } else if it >= self.settings.max_iter {
-            Some(GradStop::IterationLimit)
+            Some(Stop::IterationLimit)
         } else {
             None
         };
-        if force || stop.is_some() || it % self.settings.record_every() == 0 {
+        let name = self.settings.optimizer.name();
+        let told = self.monitor.iteration(
+            name,
+            it,
+            Some(self.settings.max_iter),
+            out,
+            &Figures { loss, grad_norm },
+        );
+        let stop = stop.or(told);
+        if stop.is_some() || it % self.settings.record_every() == 0 {
             self.record(it, loss, grad_norm);
         }
         stop
@@ -285,34 +360,45 @@ impl Tracker<'_> {
         if self.history.last().is_some_and(|r| r.iteration == it) {
             return;
         }
-        let r = GradRecord {
+        self.history.push(GradRecord {
             iteration: it,
             loss,
             output_error: self.loss.output_error(loss),
             grad_norm,
             evaluations: self.evaluations,
             seconds: self.start.elapsed().as_secs_f64(),
-        };
-        (self.observe)(&r);
-        self.history.push(r);
+        });
     }
 }
 
 /// The training loss as an L-BFGS problem; every evaluation is counted and every iteration goes
 /// through the tracker's stopping rules.
-struct NetProblem<'a, 'b> {
-    tr: &'a mut Tracker<'b>,
+struct NetProblem<'a, 'b, 'm> {
+    tr: &'a mut Tracker<'b, 'm>,
     ws: Workspace,
 }
 
-impl crate::lbfgs::Problem for NetProblem<'_, '_> {
-    type Stop = GradStop;
+impl crate::lbfgs::Problem for NetProblem<'_, '_, '_> {
+    type Stop = Stop;
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
         self.tr.evaluations += 1;
         self.tr.loss.eval(x, Some(g), &mut self.ws)
     }
-    fn check(&mut self, it: usize, f: f64, g: &[f64]) -> Option<GradStop> {
-        self.tr.step(it, f, norm(g), false)
+    fn check(&mut self, it: usize, f: f64, g: &[f64]) -> Option<Stop> {
+        self.tr.step(it, f, norm(g))
+    }
+}
+
+/// Refuses, before any work, a problem too large for the method: Levenberg–Marquardt forms the
+/// Jacobian (the other methods have no such limit).
+pub fn check_size(
+    settings: &GradSettings,
+    arch: &crate::net::Architecture,
+    n_samples: usize,
+) -> Result<()> {
+    match settings.optimizer {
+        Optimizer::Lm => lm::check_size(arch.n_parameters(), arch.n_outputs() * n_samples),
+        _ => Ok(()),
     }
 }
 
@@ -320,14 +406,15 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-/// Trains `start` on `(x, y)` with the settings' optimiser. `observe` sees every recorded
-/// iteration (progress bars, logging).
+/// Trains `start` on `(x, y)` with the settings' optimiser. The monitor sees every iteration
+/// whose full-data loss is known (every one but the mini-batch steps between records) and can
+/// stop the run; the network is then the current iterate.
 pub fn train(
     x: &crate::linalg::Matrix,
     y: &crate::linalg::Matrix,
     start: &Mlp,
     settings: &GradSettings,
-    observe: &mut dyn FnMut(&GradRecord),
+    monitor: &mut Monitor,
 ) -> Result<GradRun> {
     settings.validate()?;
     let loss = Loss::new(&start.arch, x, y)?;
@@ -338,7 +425,7 @@ pub fn train(
         start: Instant::now(),
         evaluations: 0,
         history: Vec::new(),
-        observe,
+        monitor,
     };
     let (stop, iters) = match &settings.optimizer {
         Optimizer::Gd { .. } | Optimizer::Sgd { .. } | Optimizer::Adam { .. } => {
@@ -351,7 +438,7 @@ pub fn train(
             };
             match crate::lbfgs::minimize(&mut net, &mut theta, *memory) {
                 (crate::lbfgs::End::Stopped(stop), it) => (stop, it),
-                (crate::lbfgs::End::LineSearchFailed, it) => (GradStop::LineSearchFailed, it),
+                (crate::lbfgs::End::LineSearchFailed, it) => (Stop::LineSearchFailed, it),
             }
         }
         Optimizer::Lm => lm::run(&mut theta, &mut tr)?,
@@ -380,7 +467,7 @@ pub fn train(
 
 /// Gradient descent, SGD with momentum, Adam. Returns the stop reason and the iteration count;
 /// `theta` ends at the last finite iterate.
-fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (GradStop, usize) {
+fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
     let loss = tr.loss;
     let opt = tr.settings.optimizer.clone();
     let n = loss.n_samples();
@@ -404,13 +491,18 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (GradStop, usize) {
     let every = tr.settings.record_every();
     let mut it = 0;
     loop {
-        let check = batch.is_none() || it % every == 0 || it >= tr.settings.max_iter;
+        // the full-data figures are computed for every full-batch step, and for mini-batches at
+        // the recording cadence, the last step, and when the budget runs out
+        let check = batch.is_none()
+            || it % every == 0
+            || it >= tr.settings.max_iter
+            || tr.monitor.budget().exhausted().is_some();
         match batch {
             None => {
                 tr.evaluations += 1;
                 let l = loss.eval(theta, Some(&mut grad), &mut ws);
-                if let Some(s) = tr.step(it, l, norm(&grad), false) {
-                    if s == GradStop::Diverged {
+                if let Some(s) = tr.step(it, l, norm(&grad)) {
+                    if s == Stop::Diverged {
                         theta.clone_from(&last_good);
                     }
                     return (s, it);
@@ -422,8 +514,8 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (GradStop, usize) {
                     let fw = full_ws.as_mut().expect("allocated with a batch");
                     tr.evaluations += 1;
                     let l = loss.eval(theta, Some(&mut full_grad), fw);
-                    if let Some(s) = tr.step(it, l, norm(&full_grad), false) {
-                        if s == GradStop::Diverged {
+                    if let Some(s) = tr.step(it, l, norm(&full_grad)) {
+                        if s == Stop::Diverged {
                             theta.clone_from(&last_good);
                         }
                         return (s, it);
@@ -444,7 +536,7 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (GradStop, usize) {
         }
         if !grad.iter().all(|g| g.is_finite()) {
             theta.clone_from(&last_good);
-            return (GradStop::Diverged, it);
+            return (Stop::Diverged, it);
         }
         if check {
             last_good.clone_from(theta);

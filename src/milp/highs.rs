@@ -1,9 +1,10 @@
 //! The HiGHS branch and bound through its C API (`highs-sys`, feature `milp`).
 
-use super::model::{LinearModel, MilpOutcome, MilpSettings, MilpStatus};
+use super::model::{LinearModel, MilpOutcome, MilpProgress, MilpSettings, MilpStatus, OnProgress};
 use crate::error::{Error, Result};
+use crate::train::Interrupt;
 use highs_sys as h;
-use std::ffi::{c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CString};
 use std::time::Instant;
 
 /// One HiGHS instance, destroyed on drop.
@@ -181,9 +182,43 @@ impl Highs {
 
     /// Runs the solver; `n_cols` is the loaded model's column count.
     pub(crate) fn run(&self, n_cols: usize, integer: bool) -> Result<MilpOutcome> {
+        self.run_watched(n_cols, integer, None)
+    }
+
+    /// Runs the solver with `watch` polled between branch-and-bound nodes.
+    fn run_watched(
+        &self,
+        n_cols: usize,
+        integer: bool,
+        watch: Option<&mut Watch<'_, '_>>,
+    ) -> Result<MilpOutcome> {
         let t0 = Instant::now();
+        let watched = watch.is_some();
+        if let Some(w) = watch {
+            // SAFETY: `w` outlives Highs_run below, which calls `on_node` on this thread only;
+            // the callback is removed again before `w` can go away.
+            let s = unsafe {
+                h::Highs_setCallback(
+                    self.ptr,
+                    Some(on_node),
+                    w as *mut Watch<'_, '_> as *mut c_void,
+                )
+            };
+            ok(s, "the progress callback")?;
+            // SAFETY: valid instance.
+            ok(
+                unsafe { h::Highs_startCallback(self.ptr, h::kHighsCallbackMipInterrupt) },
+                "the progress callback",
+            )?;
+        }
         // SAFETY: valid instance with a model.
         let run = unsafe { h::Highs_run(self.ptr) };
+        if watched {
+            // SAFETY: valid instance; a null callback clears it.
+            unsafe {
+                h::Highs_setCallback(self.ptr, None, std::ptr::null_mut());
+            }
+        }
         let seconds = t0.elapsed().as_secs_f64();
         if run == h::STATUS_ERROR {
             return Err(Error::Solver(
@@ -196,6 +231,7 @@ impl Highs {
             h::MODEL_STATUS_OPTIMAL => MilpStatus::Optimal,
             h::MODEL_STATUS_INFEASIBLE => MilpStatus::Infeasible,
             h::MODEL_STATUS_REACHED_TIME_LIMIT => MilpStatus::TimeLimit,
+            h::MODEL_STATUS_REACHED_INTERRUPT => MilpStatus::Interrupted,
             h::MODEL_STATUS_UNBOUNDED | h::MODEL_STATUS_UNBOUNDED_OR_INFEASIBLE => {
                 return Err(Error::Solver(
                     "HiGHS reports the program unbounded or infeasible (a bound is missing)".into(),
@@ -254,11 +290,82 @@ impl Highs {
     }
 }
 
-/// Solves `m` by branch and bound, optionally from a feasible start point.
+/// What the node callback reads and writes: the interrupt flag, the progress callback, and what
+/// it last reported.
+struct Watch<'a, 'p> {
+    interrupt: Option<&'a Interrupt>,
+    progress: OnProgress<'p>,
+    /// (incumbent, bound, seconds) of the last report.
+    reported: Option<(Option<f64>, f64, f64)>,
+}
+
+impl Watch<'_, '_> {
+    /// Whether to stop the search, reporting progress when the incumbent moved, or the bound
+    /// moved and a second has passed since the last report.
+    fn stop(&mut self, out: &h::HighsCallbackDataOut) -> bool {
+        if self.interrupt.is_some_and(Interrupt::is_triggered) {
+            return true;
+        }
+        let Some(progress) = self.progress.as_deref_mut() else {
+            return false;
+        };
+        // HiGHS reports +∞ (or its 1e30 stand-in) before the first incumbent
+        let incumbent = (out.mip_primal_bound.abs() < 1e29).then_some(out.mip_primal_bound);
+        let p = MilpProgress {
+            seconds: out.running_time,
+            nodes: out.mip_node_count.max(0) as u64,
+            incumbent,
+            bound: out.mip_dual_bound,
+        };
+        let due = match self.reported {
+            None => true,
+            Some((inc, bound, at)) => {
+                inc != incumbent || (bound != p.bound && p.seconds - at >= 1.0)
+            }
+        };
+        if !due {
+            return false;
+        }
+        self.reported = Some((incumbent, p.bound, p.seconds));
+        progress(&p)
+    }
+}
+
+/// HiGHS's callback between nodes: sets `user_interrupt` when the watch says stop.
+unsafe extern "C" fn on_node(
+    kind: c_int,
+    _message: *const c_char,
+    out: *const h::HighsCallbackDataOut,
+    data_in: *mut h::HighsCallbackDataIn,
+    user: *mut c_void,
+) {
+    if kind != h::kHighsCallbackMipInterrupt as c_int
+        || out.is_null()
+        || data_in.is_null()
+        || user.is_null()
+    {
+        return;
+    }
+    // SAFETY: `user` is the `Watch` given to Highs_setCallback in `run_watched`, alive and not
+    // otherwise borrowed while Highs_run runs; `out` and `data_in` are HiGHS's, valid for this
+    // call.
+    let (watch, out) = unsafe { (&mut *(user as *mut Watch<'_, '_>), &*out) };
+    // a panic must not unwind into C: treat it as a request to stop
+    let stop =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| watch.stop(out))).unwrap_or(true);
+    if stop {
+        // SAFETY: as above.
+        unsafe { (*data_in).user_interrupt = 1 };
+    }
+}
+
+/// Solves `m` by branch and bound, optionally from a feasible start point; `progress` sees the
+/// search move and may stop it.
 pub fn solve(
     m: &LinearModel,
     settings: &MilpSettings,
     start: Option<&[f64]>,
+    progress: OnProgress,
 ) -> Result<MilpOutcome> {
     settings.validate()?;
     let highs = Highs::new(settings)?;
@@ -270,5 +377,15 @@ pub fn solve(
     if let Some(x) = start {
         highs.set_start(x)?;
     }
-    highs.run(m.n_cols(), m.n_integer() > 0)
+    let integer = m.n_integer() > 0;
+    if integer && (settings.interrupt.is_some() || progress.is_some()) {
+        let mut watch = Watch {
+            interrupt: settings.interrupt.as_ref(),
+            progress,
+            reported: None,
+        };
+        highs.run_watched(m.n_cols(), integer, Some(&mut watch))
+    } else {
+        highs.run(m.n_cols(), integer)
+    }
 }

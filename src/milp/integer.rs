@@ -12,7 +12,7 @@
 //! bounds of [`crate::bounds::training_bounds`] for the box `[−P, P]`. The loss is the sum of
 //! absolute errors over outputs and samples (L1), the largest one (L∞), or exact fit to a tolerance.
 
-use super::model::{LinearModel, MilpSettings, MilpStatus};
+use super::model::{Certificate, LinearModel, MilpSettings, MilpStatus, OnProgress};
 use super::relu::Loss;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -49,6 +49,27 @@ impl IntegerFit {
     /// `loss − bound` (`+∞` without an incumbent).
     pub fn abs_gap(&self) -> f64 {
         super::model::gap(self.loss, self.bound)
+    }
+
+    /// The certificate of this fit for `spec` (certified when the gap is at most `gap_tol`).
+    pub fn certificate(&self, spec: &IntegerMilp, gap_tol: f64) -> Certificate {
+        let p = spec.weight_bound;
+        Certificate::new(
+            "integer",
+            format!(
+                "{} ReLU networks (linear output) with every weight and bias an integer in [−{p}, {p}]",
+                spec.arch.spec()
+            ),
+            spec.loss.name(),
+            self.status,
+            self.loss,
+            self.bound,
+            gap_tol,
+            p as f64,
+            self.nodes,
+            self.n_binaries,
+            self.seconds,
+        )
     }
 }
 
@@ -352,13 +373,14 @@ pub fn round_into_class(net: &Mlp, weight_bound: u32) -> Mlp {
 
 /// Trains `spec` on (x, y) (inputs × samples, outputs × samples) to a certified optimum over
 /// the integer networks of the box, or to the time limit. `start`, a network of the class (see
-/// [`round_into_class`]), is offered as the first incumbent.
+/// [`round_into_class`]), is offered as the first incumbent; `progress` sees the search move.
 pub fn train(
     x: &Matrix,
     y: &Matrix,
     spec: &IntegerMilp,
     settings: &MilpSettings,
     start: Option<&Mlp>,
+    progress: OnProgress,
 ) -> Result<IntegerFit> {
     validate(x, y, spec)?;
     settings.validate()?;
@@ -373,7 +395,7 @@ pub fn train(
     }
     let (m, cols) = build(x, y, spec)?;
     let start_x = start.and_then(|s| point(s, x, y, spec, &m, &cols));
-    let out = super::solve(&m, settings, start_x.as_deref())?;
+    let out = super::solve(&m, settings, start_x.as_deref(), progress)?;
     let model = match &out.x {
         Some(v) => Some(decode(v, &cols, &spec.arch)?),
         None => None,
@@ -470,13 +492,13 @@ mod tests {
             weight_bound: p,
             loss: Loss::L1,
         };
-        assert!(train(&x, &y, &spec(arch.clone(), 0), &st, None).is_err());
+        assert!(train(&x, &y, &spec(arch.clone(), 0), &st, None, None).is_err());
         let relu_out = Architecture::parse("1-2-1", Activation::Relu).unwrap();
-        assert!(train(&x, &y, &spec(relu_out, 1), &st, None).is_err());
+        assert!(train(&x, &y, &spec(relu_out, 1), &st, None, None).is_err());
         let wide = Architecture::parse("2-2-1", Activation::Linear).unwrap();
-        assert!(train(&x, &y, &spec(wide.clone(), 1), &st, None).is_err());
+        assert!(train(&x, &y, &spec(wide.clone(), 1), &st, None, None).is_err());
         let other = Mlp::zeros(&wide);
-        assert!(train(&x, &y, &spec(arch.clone(), 1), &st, Some(&other)).is_err());
+        assert!(train(&x, &y, &spec(arch.clone(), 1), &st, Some(&other), None).is_err());
     }
 
     /// The certified optimum equals the best of all (2P+1)^params networks, enumerated.
@@ -510,7 +532,7 @@ mod tests {
             };
             // from the zero network as first incumbent (a member of every class)
             let zero = Mlp::zeros(&arch);
-            let fit = train(&x, &y, &spec, &MilpSettings::default(), Some(&zero)).unwrap();
+            let fit = train(&x, &y, &spec, &MilpSettings::default(), Some(&zero), None).unwrap();
             assert_eq!(fit.status, MilpStatus::Optimal, "{spec_str}");
             assert!(
                 (fit.loss - best).abs() <= 1e-6 * (1.0 + best),
@@ -535,7 +557,7 @@ mod tests {
             weight_bound: 1,
             loss: exact,
         };
-        let fit = train(&ds.x, &ds.y, &spec, &st, None).unwrap();
+        let fit = train(&ds.x, &ds.y, &spec, &st, None, None).unwrap();
         assert_eq!(fit.status, MilpStatus::Infeasible);
         let n_par = two.n_parameters();
         let mut params = vec![0.0; n_par];
@@ -556,7 +578,7 @@ mod tests {
             weight_bound: 2,
             loss: exact,
         };
-        let fit = train(&ds.x, &ds.y, &three, &st, None).unwrap();
+        let fit = train(&ds.x, &ds.y, &three, &st, None, None).unwrap();
         assert_eq!(fit.status, MilpStatus::Optimal);
         let net = fit.model.unwrap();
         assert!(loss_of(Loss::Linf, &net.forward(&ds.x).unwrap(), &ds.y) <= 1e-6);

@@ -16,26 +16,30 @@ pub mod threshold;
 #[cfg(feature = "milp")]
 mod highs;
 
-pub use model::{LinearModel, MilpOutcome, MilpSettings, MilpStatus};
+pub use model::{
+    Certificate, LinearModel, MilpOutcome, MilpProgress, MilpSettings, MilpStatus, OnProgress,
+};
 
 use crate::error::Result;
 
 /// Whether this build can solve MILPs.
 pub const AVAILABLE: bool = cfg!(feature = "milp");
 
-/// Solves `m` by branch and bound (HiGHS), optionally from a feasible start point.
+/// Solves `m` by branch and bound (HiGHS), optionally from a feasible start point; `progress`
+/// sees the search move and may stop it.
 pub fn solve(
     m: &LinearModel,
     settings: &MilpSettings,
     start: Option<&[f64]>,
+    progress: OnProgress,
 ) -> Result<MilpOutcome> {
     #[cfg(feature = "milp")]
     {
-        highs::solve(m, settings, start)
+        highs::solve(m, settings, start, progress)
     }
     #[cfg(not(feature = "milp"))]
     {
-        let _ = (m, settings, start);
+        let _ = (m, settings, start, progress);
         Err(crate::error::Error::Unavailable(UNAVAILABLE.into()))
     }
 }

@@ -2,6 +2,8 @@
 //! row by row, plus the solver-independent pieces of a solve: settings, status and outcome.
 
 use crate::error::{Error, Result};
+use crate::train::Interrupt;
+use serde::Serialize;
 
 /// `min cᵀx` subject to `row_lower ≤ Ax ≤ row_upper`, `col_lower ≤ x ≤ col_upper`, some `x`
 /// integer. Infinite bounds are `f64::INFINITY` / `f64::NEG_INFINITY`.
@@ -107,7 +109,7 @@ impl LinearModel {
 }
 
 /// How to run the branch and bound.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct MilpSettings {
     /// Wall-clock limit in seconds; the best incumbent and bound so far are returned.
     pub time_limit: f64,
@@ -120,6 +122,9 @@ pub struct MilpSettings {
     pub seed: u64,
     /// Print HiGHS's log on stdout.
     pub verbose: bool,
+    /// Stops the search when triggered (polled by HiGHS between nodes); the best network and
+    /// bound so far are returned with status [`MilpStatus::Interrupted`].
+    pub interrupt: Option<Interrupt>,
 }
 
 impl Default for MilpSettings {
@@ -130,6 +135,7 @@ impl Default for MilpSettings {
             abs_gap: 1e-6,
             seed: 0,
             verbose: false,
+            interrupt: None,
         }
     }
 }
@@ -157,7 +163,7 @@ impl MilpSettings {
 }
 
 /// How a solve ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MilpStatus {
     /// The incumbent is optimal within the gap tolerances.
@@ -166,6 +172,8 @@ pub enum MilpStatus {
     Infeasible,
     /// The time limit was reached; incumbent (if any) and bound are the best so far.
     TimeLimit,
+    /// Interrupted (the interrupt flag, or the progress callback); incumbent and bound so far.
+    Interrupted,
 }
 
 impl MilpStatus {
@@ -174,7 +182,138 @@ impl MilpStatus {
             MilpStatus::Optimal => "optimal",
             MilpStatus::Infeasible => "infeasible",
             MilpStatus::TimeLimit => "time_limit",
+            MilpStatus::Interrupted => "interrupted",
         }
+    }
+
+    /// `optimal (certified)`, `time limit (not certified)`, …: the status and whether the gap
+    /// closed, for tables.
+    pub fn describe(self, certified: bool) -> &'static str {
+        match (self, certified) {
+            (MilpStatus::Optimal, _) => "optimal (certified)",
+            (MilpStatus::Infeasible, _) => "infeasible (certified)",
+            (MilpStatus::TimeLimit, true) => "time limit (gap closed)",
+            (MilpStatus::TimeLimit, false) => "time limit (not certified)",
+            (MilpStatus::Interrupted, true) => "interrupted (gap closed)",
+            (MilpStatus::Interrupted, false) => "interrupted (not certified)",
+        }
+    }
+}
+
+/// The branch and bound as it runs: reported when the incumbent or the bound moves (at most
+/// once a second for the bound alone).
+#[derive(Clone, Debug, Serialize)]
+pub struct MilpProgress {
+    /// Seconds since the branch and bound started.
+    pub seconds: f64,
+    pub nodes: u64,
+    /// The best objective found so far (`None` before the first incumbent).
+    pub incumbent: Option<f64>,
+    /// The proven lower bound so far.
+    pub bound: f64,
+}
+
+impl std::fmt::Display for MilpProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.incumbent {
+            Some(v) => write!(f, "best {v:.3e}  bound {:.3e}", self.bound),
+            None => write!(f, "no incumbent  bound {:.3e}", self.bound),
+        }
+    }
+}
+
+/// Called with the branch and bound's progress; returning `true` stops the search.
+pub type OnProgress<'a> = Option<&'a mut dyn FnMut(&MilpProgress) -> bool>;
+
+/// What exact training proves, in one record for reports and tables: the loss of the network
+/// found (a forward pass of the saved weights), a lower bound no network of the class beats, and
+/// how the search ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct Certificate {
+    /// `relu` (±1 output weights), `integer` or `threshold`.
+    pub formulation: String,
+    /// The class of networks the bound covers.
+    pub class: String,
+    /// The loss the bound is on: `l1`, `linf`, `exact` (the largest error, asked to stay within a
+    /// tolerance) or `errors` (misclassified samples).
+    pub loss: String,
+    pub status: MilpStatus,
+    /// The gap closed: the network is optimal over the class, or no network of it fits.
+    pub certified: bool,
+    /// The network's loss (`None` without a network).
+    pub incumbent: Option<f64>,
+    /// The proven lower bound (`None` when infeasible: no network at all).
+    pub lower_bound: Option<f64>,
+    pub abs_gap: Option<f64>,
+    pub rel_gap: Option<f64>,
+    /// Bound on every weight (P for integer weights).
+    pub weight_bound: f64,
+    pub nodes: u64,
+    pub binaries: usize,
+    /// Branch and bound.
+    pub seconds: f64,
+    /// ReLU class: how the big-Ms were set, their mean, the phases they fixed, the LP
+    /// tightening's time and the start network's loss.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub big_m: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_big_m: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_phases: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tighten_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_loss: Option<f64>,
+}
+
+impl Certificate {
+    /// A certificate with the figures every formulation has; `gap_tol` decides "certified".
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        formulation: &str,
+        class: String,
+        loss: &str,
+        status: MilpStatus,
+        incumbent: f64,
+        bound: f64,
+        gap_tol: f64,
+        weight_bound: f64,
+        nodes: u64,
+        binaries: usize,
+        seconds: f64,
+    ) -> Self {
+        let abs = gap(incumbent, bound);
+        let finite = |v: f64| v.is_finite().then_some(v);
+        let rel = if abs == 0.0 {
+            0.0
+        } else {
+            abs / incumbent.abs().max(1e-12)
+        };
+        Self {
+            formulation: formulation.into(),
+            class,
+            loss: loss.into(),
+            status,
+            certified: status == MilpStatus::Infeasible || abs <= gap_tol,
+            incumbent: finite(incumbent),
+            lower_bound: finite(bound),
+            abs_gap: finite(abs),
+            rel_gap: finite(rel),
+            weight_bound,
+            nodes,
+            binaries,
+            seconds,
+            big_m: None,
+            mean_big_m: None,
+            fixed_phases: None,
+            tighten_seconds: None,
+            start_loss: None,
+        }
+    }
+
+    /// `optimal (certified)`, `time limit (not certified)`, ….
+    pub fn describe(&self) -> &'static str {
+        self.status.describe(self.certified)
     }
 }
 

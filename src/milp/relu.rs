@@ -22,7 +22,7 @@
 //! maximised over each `z` (optimisation-based bound tightening). Every optimal network obeys
 //! the cap, so no optimum is cut off; where `U ≤ 0` or `L ≥ 0` the unit's phase is fixed.
 
-use super::model::{LinearModel, MilpOutcome, MilpSettings, MilpStatus};
+use super::model::{Certificate, LinearModel, MilpOutcome, MilpSettings, MilpStatus, OnProgress};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
@@ -163,6 +163,33 @@ impl ExactFit {
     /// `loss − bound` (`+∞` without an incumbent).
     pub fn abs_gap(&self) -> f64 {
         super::model::gap(self.loss, self.bound)
+    }
+
+    /// The certificate of this fit for `spec` (certified when the gap is at most `gap_tol`).
+    pub fn certificate(&self, spec: &ReluMilp, inputs: usize, gap_tol: f64) -> Certificate {
+        let mut c = Certificate::new(
+            "relu",
+            format!(
+                "{inputs}-{}-1 ReLU networks with output weights ±1 and every first-layer weight \
+                 and bias in [−{b}, {b}] (equivalently |v_k|·max(‖w_k‖_∞, |b_k|) ≤ {b})",
+                spec.hidden,
+                b = spec.weight_bound
+            ),
+            spec.loss.name(),
+            self.status,
+            self.loss,
+            self.bound,
+            gap_tol,
+            spec.weight_bound,
+            self.nodes,
+            self.n_binaries,
+            self.seconds,
+        );
+        c.big_m = Some(spec.tightening.name().into());
+        c.mean_big_m = Some(self.mean_interval / 2.0);
+        c.fixed_phases = Some(self.fixed_phases);
+        c.tighten_seconds = Some(self.tighten_seconds);
+        c
     }
 
     pub fn rel_gap(&self) -> f64 {
@@ -505,7 +532,7 @@ fn polish(
         }
         spec.loss.add_rows(&mut m, &err, j, out, yj);
     }
-    let out = super::solve(&m, settings, None)?;
+    let out = super::solve(&m, settings, None, None)?;
     let Some(v) = out.x.filter(|_| out.status == MilpStatus::Optimal) else {
         return Ok(None);
     };
@@ -565,7 +592,7 @@ fn tighten(
                             "bound tightening: the capped LP relaxation is infeasible".into(),
                         ))
                     }
-                    MilpStatus::TimeLimit => return Ok(solved),
+                    MilpStatus::TimeLimit | MilpStatus::Interrupted => return Ok(solved),
                     MilpStatus::Optimal => {}
                 }
                 // a margin for the LP's tolerances, so no feasible network is cut off
@@ -581,15 +608,17 @@ fn tighten(
     Ok(solved)
 }
 
-/// Trains `spec` on (x, y) to a certified optimum (or the time limit). `start`, a d-K-1 network,
-/// is offered as the first incumbent when it lies in the class, and caps the LP relaxation in
-/// [`Tightening::Lp`] (required there).
+/// Trains `spec` on (x, y) to a certified optimum (or the time limit, or an interrupt).
+/// `start`, a d-K-1 network, is offered as the first incumbent when it lies in the class, and caps
+/// the LP relaxation in [`Tightening::Lp`] (required there). `progress` sees the branch and bound
+/// move and may stop it.
 pub fn train(
     x: &Matrix,
     y: &[f64],
     spec: &ReluMilp,
     settings: &MilpSettings,
     start: Option<&Mlp>,
+    progress: OnProgress,
 ) -> Result<ExactFit> {
     validate(x, y, spec)?;
     settings.validate()?;
@@ -639,7 +668,7 @@ pub fn train(
         time_limit: (settings.time_limit - tighten_seconds).max(1e-3),
         ..settings.clone()
     };
-    let out: MilpOutcome = super::solve(&m, &remaining, start_x.as_deref())?;
+    let out: MilpOutcome = super::solve(&m, &remaining, start_x.as_deref(), progress)?;
     let mut model = match &out.x {
         Some(v) => Some(decode(v, &cols, x.rows())?),
         None => None,
@@ -783,7 +812,7 @@ mod tests {
     fn bad_inputs_are_refused() {
         let (x, y, _) = teacher(2, 10, 0.0, 2);
         let st = MilpSettings::default();
-        let bad = |sp: ReluMilp, y: &[f64]| train(&x, y, &sp, &st, None).is_err();
+        let bad = |sp: ReluMilp, y: &[f64]| train(&x, y, &sp, &st, None, None).is_err();
         assert!(bad(spec(0, 1.0, Loss::L1, Tightening::Interval), &y));
         assert!(bad(spec(2, 0.0, Loss::L1, Tightening::Interval), &y));
         assert!(bad(
@@ -805,7 +834,7 @@ mod tests {
             ..Default::default()
         };
         let sp = spec(2, 1.0, Loss::L1, Tightening::Interval);
-        assert!(train(&x, &y, &sp, &slow, None).is_err());
+        assert!(train(&x, &y, &sp, &slow, None, None).is_err());
     }
 
     #[cfg(not(feature = "milp"))]
@@ -813,14 +842,15 @@ mod tests {
     fn without_the_feature_solving_says_so() {
         let (x, y, _) = teacher(2, 10, 0.0, 2);
         let sp = spec(2, 1.0, Loss::L1, Tightening::Interval);
-        let e = train(&x, &y, &sp, &MilpSettings::default(), None).unwrap_err();
+        let e = train(&x, &y, &sp, &MilpSettings::default(), None, None).unwrap_err();
         assert!(e.to_string().contains("--features milp"), "{e}");
     }
 
     #[cfg(feature = "milp")]
     mod solved {
         use super::*;
-        use crate::gradient::{self, GradSettings, InitScheme, Optimizer};
+        use crate::gradient::{self, GradSettings, Optimizer};
+        use crate::train::{quiet, random_network, InitScheme, Quiet};
 
         fn gradient_nets(x: &Matrix, y: &[f64], hidden: usize) -> Vec<Mlp> {
             let arch = Architecture::new(vec![2, hidden, 1], Activation::Linear).unwrap();
@@ -837,10 +867,10 @@ mod tests {
                         batch: None,
                     },
                 ] {
-                    let start = gradient::init_model(&arch, InitScheme::He, seed);
+                    let start = random_network(&arch, InitScheme::He, seed);
                     let mut st = GradSettings::new(opt);
                     st.max_iter = 2000;
-                    let run = gradient::train(x, &ym, &start, &st, &mut |_| {}).unwrap();
+                    let run = gradient::train(x, &ym, &start, &st, &mut quiet(&mut Quiet)).unwrap();
                     out.push(run.model);
                 }
             }
@@ -875,6 +905,7 @@ mod tests {
                     &spec(2, b, Loss::L1, tightening),
                     &st,
                     Some(&nets[0]),
+                    None,
                 )
                 .unwrap();
                 assert_eq!(fit.status, MilpStatus::Optimal, "{tightening:?}");
@@ -915,6 +946,7 @@ mod tests {
                 &spec(2, b, Loss::Exact { tol: 1e-6 }, Tightening::Interval),
                 &st,
                 None,
+                None,
             )
             .unwrap();
             assert_eq!(fit.status, MilpStatus::Optimal);
@@ -930,6 +962,7 @@ mod tests {
                 &spec(1, 1e-3, Loss::Exact { tol: 1e-6 }, Tightening::Interval),
                 &st,
                 None,
+                None,
             )
             .unwrap();
             assert_eq!(fit.status, MilpStatus::Infeasible);
@@ -940,6 +973,7 @@ mod tests {
                 &y,
                 &spec(1, 1.0, Loss::Linf, Tightening::Interval),
                 &st,
+                None,
                 None,
             )
             .unwrap();

@@ -13,7 +13,7 @@
 //! are binaries minimised (the fewest training errors) or fixed at 0 (can the data be fit?).
 //! Units are interchangeable, so their biases are ordered.
 
-use super::model::{LinearModel, MilpSettings, MilpStatus};
+use super::model::{Certificate, LinearModel, MilpSettings, MilpStatus, OnProgress};
 use crate::data::blum_rivest::{and_network_errors, ThresholdUnit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -42,6 +42,35 @@ pub struct ThresholdFit {
     pub n_binaries: usize,
 }
 
+impl ThresholdFit {
+    /// The certificate of this fit for `spec` on `inputs` inputs (the error count is an integer,
+    /// so the gap closes when the errors equal the bound).
+    pub fn certificate(&self, spec: &ThresholdMilp, inputs: usize) -> Certificate {
+        let b = spec.weight_bound;
+        Certificate::new(
+            "threshold",
+            format!(
+                "{inputs}-{}-1 threshold units under AND with margin 1 and every weight and bias \
+                 in [−{b}, {b}]",
+                spec.units
+            ),
+            if spec.minimise_errors {
+                "errors"
+            } else {
+                "exact"
+            },
+            self.status,
+            self.errors.map_or(f64::INFINITY, |e| e as f64),
+            self.bound,
+            0.5,
+            b,
+            self.nodes,
+            self.n_binaries,
+            self.seconds,
+        )
+    }
+}
+
 fn labels(ds: &Dataset) -> Result<Vec<bool>> {
     if ds.n_outputs() != 1 {
         return Err(Error::Shape(format!(
@@ -61,8 +90,14 @@ fn labels(ds: &Dataset) -> Result<Vec<bool>> {
         .collect()
 }
 
-/// Trains `spec` on `ds` (0/1 targets) to a certified optimum, or proves there is no network.
-pub fn train(ds: &Dataset, spec: &ThresholdMilp, settings: &MilpSettings) -> Result<ThresholdFit> {
+/// Trains `spec` on `ds` (0/1 targets) to a certified optimum, or proves there is no network;
+/// `progress` sees the search move and may stop it.
+pub fn train(
+    ds: &Dataset,
+    spec: &ThresholdMilp,
+    settings: &MilpSettings,
+    progress: OnProgress,
+) -> Result<ThresholdFit> {
     settings.validate()?;
     let pos = labels(ds)?;
     if spec.units == 0 {
@@ -129,7 +164,7 @@ pub fn train(ds: &Dataset, spec: &ThresholdMilp, settings: &MilpSettings) -> Res
             m.row(1.0, inf, &any_off);
         }
     }
-    let out = super::solve(&m, settings, None)?;
+    let out = super::solve(&m, settings, None, progress)?;
     let units = out.x.as_ref().map(|v| {
         (0..kk)
             .map(|k| ThresholdUnit {
@@ -177,9 +212,9 @@ mod tests {
         let st = MilpSettings::default();
         let mut twos = ds.clone();
         twos.y.set(0, 1, 2.0);
-        assert!(train(&twos, &spec(2, 1.0, true), &st).is_err());
-        assert!(train(&ds, &spec(0, 1.0, true), &st).is_err());
-        assert!(train(&ds, &spec(2, f64::NAN, true), &st).is_err());
+        assert!(train(&twos, &spec(2, 1.0, true), &st, None).is_err());
+        assert!(train(&ds, &spec(0, 1.0, true), &st, None).is_err());
+        assert!(train(&ds, &spec(2, f64::NAN, true), &st, None).is_err());
     }
 
     #[cfg(feature = "milp")]
@@ -195,7 +230,7 @@ mod tests {
             let ds = inst.training_set().unwrap();
             let truth = inst.brute_force().unwrap().is_some();
             let b = 2.0 * inst.elements as f64;
-            let fit = train(&ds, &spec(2, b, false), &st).unwrap();
+            let fit = train(&ds, &spec(2, b, false), &st, None).unwrap();
             match fit.status {
                 MilpStatus::Optimal => {
                     assert!(truth, "seed {seed}: MILP fits an unsatisfiable instance");
@@ -207,7 +242,7 @@ mod tests {
                     assert!(!truth, "seed {seed}: MILP misses a splitting");
                     unsat += 1;
                     // the fewest errors is then at least one, and certified
-                    let fit = train(&ds, &spec(2, b, true), &st).unwrap();
+                    let fit = train(&ds, &spec(2, b, true), &st, None).unwrap();
                     assert_eq!(fit.status, MilpStatus::Optimal);
                     let e = fit.errors.unwrap();
                     assert!(
@@ -216,7 +251,9 @@ mod tests {
                         fit.bound
                     );
                 }
-                MilpStatus::TimeLimit => panic!("seed {seed}: time limit on a tiny instance"),
+                MilpStatus::TimeLimit | MilpStatus::Interrupted => {
+                    panic!("seed {seed}: stopped early on a tiny instance")
+                }
             }
         }
         assert!(sat >= 3 && unsat >= 3, "{sat} satisfiable, {unsat} not");
@@ -228,15 +265,15 @@ mod tests {
         let ds = parity(2).unwrap();
         let st = MilpSettings::default();
         // XOR is 1 on (0,1), (1,0): the AND of x1 + x2 > 0.5 and x1 + x2 < 1.5
-        let two = train(&ds, &spec(2, 4.0, false), &st).unwrap();
+        let two = train(&ds, &spec(2, 4.0, false), &st, None).unwrap();
         assert_eq!(two.status, MilpStatus::Optimal);
         assert_eq!(two.errors, Some(0));
         // a single threshold unit gets at best 3 of the 4 points right
-        let one = train(&ds, &spec(1, 4.0, true), &st).unwrap();
+        let one = train(&ds, &spec(1, 4.0, true), &st, None).unwrap();
         assert_eq!(one.status, MilpStatus::Optimal);
         assert_eq!(one.errors, Some(1));
         assert_eq!(one.bound, 1.0);
-        let infeasible = train(&ds, &spec(1, 4.0, false), &st).unwrap();
+        let infeasible = train(&ds, &spec(1, 4.0, false), &st, None).unwrap();
         assert_eq!(infeasible.status, MilpStatus::Infeasible);
         assert!(infeasible.units.is_none());
     }

@@ -25,6 +25,7 @@ use super::backend::{SolveStatus, SubSolution, Subproblem, SubproblemSolver};
 use super::formulation::{objective_at, Affine, Layout, ScrProblem};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
+use crate::train::Budget;
 use std::ops::Range;
 
 /// ADMM settings. The defaults aim at violations near 1e-8 on the seed's problem.
@@ -59,6 +60,8 @@ pub struct AdmmBackend {
     last_violation: Option<f64>,
     /// The last solve's split variables, reused as the next start when the sizes match.
     warm: Option<Warm>,
+    /// The running SCR's time limit and interrupt, polled at every convergence check.
+    budget: Option<Budget>,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +85,7 @@ impl Default for AdmmBackend {
             hint_tol: None,
             last_violation: None,
             warm: None,
+            budget: None,
         }
     }
 }
@@ -1068,7 +1072,8 @@ impl SubproblemSolver for AdmmBackend {
         "admm"
     }
 
-    fn begin_run(&mut self) {
+    fn begin_run(&mut self, budget: &Budget) {
+        self.budget = Some(budget.clone());
         self.warm = None;
         self.hint_tol = None;
         self.last_violation = None;
@@ -1147,6 +1152,7 @@ impl SubproblemSolver for AdmmBackend {
         let (mut av, mut wp) = (vec![0.0; n_w], vec![0.0; n_w]);
         let (mut r_prim, mut r_dual) = (f64::INFINITY, f64::INFINITY);
         let mut converged = false;
+        let mut stopped = None;
         let mut iters = 0;
         let check_every = 10;
         let wn = rows.w_off[n];
@@ -1261,6 +1267,10 @@ impl SubproblemSolver for AdmmBackend {
                 converged = true;
                 break;
             }
+            stopped = self.budget.as_ref().and_then(Budget::exhausted);
+            if stopped.is_some() {
+                break;
+            }
             // residual balancing, group by group, within RHO_RANGE of the start
             if k % ADAPT_EVERY != 0 {
                 continue;
@@ -1302,6 +1312,8 @@ impl SubproblemSolver for AdmmBackend {
         let finite = v.iter().all(|x| x.is_finite());
         let status = if !finite {
             SolveStatus::Failed("ADMM diverged (non-finite iterate)".into())
+        } else if let Some(why) = stopped {
+            SolveStatus::Stopped(why)
         } else if converged && eps_abs <= self.eps_abs && eps_rel <= self.eps_rel {
             SolveStatus::Solved
         } else {

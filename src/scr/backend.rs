@@ -1,8 +1,9 @@
 //! The subproblem-solver trait: one SCR step's convex program (8), solved by some backend.
 
 use super::formulation::{Iterate, ScrProblem};
-use super::Params;
+use super::{AdmmBackend, Params};
 use crate::error::Result;
+use crate::train::{Budget, Stop};
 use serde::{Deserialize, Serialize};
 
 /// One instance of (8) / (8_L): the data, the parameters of this SCR iteration and the weights
@@ -27,6 +28,9 @@ pub enum SolveStatus {
     AlmostSolved,
     /// No usable solution; the string says why.
     Failed(String),
+    /// Cut short by the run's budget (time limit or interrupt): the point is where the solver
+    /// was, not a solution.
+    Stopped(Stop),
 }
 
 impl SolveStatus {
@@ -40,6 +44,7 @@ impl SolveStatus {
             SolveStatus::Solved => "solved".into(),
             SolveStatus::AlmostSolved => "almost_solved".into(),
             SolveStatus::Failed(why) => format!("failed: {why}"),
+            SolveStatus::Stopped(why) => why.name().into(),
         }
     }
 }
@@ -65,10 +70,76 @@ pub trait SubproblemSolver {
     /// Solves one instance; errors only when no answer at all could be produced.
     fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution>;
     /// Called by [`super::run`] before its first subproblem: forget what another run left behind
-    /// (warm starts), so that runs do not depend on each other.
-    fn begin_run(&mut self) {}
+    /// (warm starts), so that runs do not depend on each other, and poll `budget` in long solves
+    /// (a solve cut short returns [`SolveStatus::Stopped`]).
+    fn begin_run(&mut self, budget: &Budget);
     /// Called by [`super::run`] before each subproblem with the sum of the violations (product and
     /// complementarity) of the previous SCR iterate, `None` before the first. A backend may solve
     /// less accurately while the violations are large (inexact SCR); the default ignores it.
     fn set_violation_hint(&mut self, _violation: Option<f64>) {}
+}
+
+/// Settings of the interior-point backend (Clarabel with its PSD cone, cargo feature `sdp`).
+#[derive(Clone, Debug)]
+pub struct ClarabelBackend {
+    /// Interior-point iteration cap.
+    pub max_iter: u32,
+    /// Absolute and relative gap and feasibility tolerance.
+    pub tol: f64,
+    /// Print Clarabel's own log.
+    pub verbose: bool,
+    /// The running SCR's time limit and interrupt, polled once per interior-point iteration.
+    #[cfg_attr(not(feature = "sdp"), allow(dead_code))]
+    pub(crate) budget: Option<Budget>,
+}
+
+impl Default for ClarabelBackend {
+    fn default() -> Self {
+        Self {
+            max_iter: 200,
+            tol: 1e-9,
+            verbose: false,
+            budget: None,
+        }
+    }
+}
+
+/// A subproblem solver and its settings, as a trainer holds it: each run gets a fresh copy.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// First-order ADMM, pure Rust (the default).
+    Admm(AdmmBackend),
+    /// Interior point with Clarabel (cargo feature `sdp`).
+    Ipm(ClarabelBackend),
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend::Admm(AdmmBackend::default())
+    }
+}
+
+impl Backend {
+    /// `"admm"` or `"clarabel"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Admm(_) => "admm",
+            Backend::Ipm(_) => "clarabel",
+        }
+    }
+
+    /// A fresh solver, or a plain message that this build lacks it.
+    pub fn make(&self) -> Result<Box<dyn SubproblemSolver + Send>> {
+        match self {
+            Backend::Admm(b) => Ok(Box::new(b.clone())),
+            #[cfg(feature = "sdp")]
+            Backend::Ipm(b) => Ok(Box::new(b.clone())),
+            #[cfg(not(feature = "sdp"))]
+            Backend::Ipm(_) => Err(crate::error::Error::Unavailable(
+                "the interior-point backend is not in this build: install Debian's \
+                 libopenblas-dev and build with `--features sdp`, or use --backend admm"
+                    .into(),
+            )),
+        }
+    }
 }

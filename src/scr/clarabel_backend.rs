@@ -7,34 +7,14 @@
 //!   two 3-dimensional second-order cones (§3.3).
 //! - The polyhedral constraints (5) as a nonnegative cone.
 
-use super::backend::{SolveStatus, SubSolution, Subproblem, SubproblemSolver};
+use super::backend::{ClarabelBackend, SolveStatus, SubSolution, Subproblem, SubproblemSolver};
 use super::formulation::{Affine, Layout};
 use crate::error::{Error, Result};
+use crate::train::Budget;
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{
     DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
 };
-
-/// Clarabel settings exposed to users.
-#[derive(Clone, Debug)]
-pub struct ClarabelBackend {
-    /// Interior-point iteration cap.
-    pub max_iter: u32,
-    /// Absolute and relative gap and feasibility tolerance.
-    pub tol: f64,
-    /// Print Clarabel's own log.
-    pub verbose: bool,
-}
-
-impl Default for ClarabelBackend {
-    fn default() -> Self {
-        Self {
-            max_iter: 200,
-            tol: 1e-9,
-            verbose: false,
-        }
-    }
-}
 
 /// Rows of `A x + s = b`, `s ∈ K`, built cone by cone.
 struct ConeRows {
@@ -79,6 +59,10 @@ fn single_threaded_blas() {
 impl SubproblemSolver for ClarabelBackend {
     fn name(&self) -> &str {
         "clarabel"
+    }
+
+    fn begin_run(&mut self, budget: &Budget) {
+        self.budget = Some(budget.clone());
     }
 
     fn solve(&mut self, sub: &Subproblem<'_>) -> Result<SubSolution> {
@@ -178,11 +162,21 @@ impl SubproblemSolver for ClarabelBackend {
             .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
         let mut solver = DefaultSolver::new(&pm, &q, &a, &k.b, &k.cones, settings)
             .map_err(|e| Error::Solver(format!("Clarabel rejected the problem: {e}")))?;
+        if let Some(budget) = self.budget.clone() {
+            // polled once per interior-point iteration
+            solver.set_termination_callback(move |_| budget.exhausted().is_some());
+        }
         solver.solve();
         let sol = &solver.solution;
         let status = match sol.status {
             SolverStatus::Solved => SolveStatus::Solved,
             SolverStatus::AlmostSolved => SolveStatus::AlmostSolved,
+            SolverStatus::CallbackTerminated => SolveStatus::Stopped(
+                self.budget
+                    .as_ref()
+                    .and_then(Budget::exhausted)
+                    .unwrap_or(crate::train::Stop::Interrupted),
+            ),
             other => SolveStatus::Failed(format!("Clarabel status {other:?}")),
         };
         let status = if status.is_usable() && sol.x.iter().any(|v| !v.is_finite()) {

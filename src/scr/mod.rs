@@ -1,4 +1,4 @@
-//! Sequential convex relaxation (SCR) of ReLU-network training, docs/scr-method.md §§2–5 and §7.
+//! Sequential convex relaxation (SCR) of ReLU-network training (docs/scr.md).
 //!
 //! Any number of hidden ReLU layers, linear or ReLU output. Each SCR iteration solves the convex
 //! program (8) — (8_L) for several hidden layers
@@ -8,13 +8,14 @@
 //!
 //! ```
 //! use cvxnn::{data::planted_teacher, net::{Activation, Architecture}};
-//! use cvxnn::scr::{self, AdmmBackend, Init, ScrProblem, ScrSettings};
+//! use cvxnn::scr::{self, AdmmBackend, ScrProblem, ScrSettings};
+//! use cvxnn::train::{quiet, Quiet, Start};
 //! let arch = Architecture::parse("3-3-2", Activation::Relu).unwrap();
 //! let t = planted_teacher(&arch, 30, 1).unwrap();
 //! let problem = ScrProblem::new(&t.data.x, &t.data.y, &arch).unwrap();
 //! let settings = ScrSettings { max_iter: 2, ..Default::default() };
-//! let run = scr::run(&problem, &Init::Zero, &settings,
-//!                    &mut AdmmBackend::default(), &mut |_| {}).unwrap();
+//! let run = scr::run(&problem, &Start::Zero, &settings,
+//!                    &mut AdmmBackend::default(), &mut quiet(&mut Quiet)).unwrap();
 //! assert_eq!(run.history.len(), 2);
 //! assert!(run.summary.output_error.is_finite());
 //! ```
@@ -26,14 +27,15 @@ mod clarabel_backend;
 pub mod formulation;
 
 pub use admm_backend::{svt_2x2, svt_wide, AdmmBackend};
-pub use backend::{SolveStatus, SubSolution, Subproblem, SubproblemSolver};
-#[cfg(feature = "sdp")]
-pub use clarabel_backend::ClarabelBackend;
+pub use backend::{
+    Backend, ClarabelBackend, SolveStatus, SubSolution, Subproblem, SubproblemSolver,
+};
 pub use formulation::{Iterate, Layout, ScrProblem};
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::Mlp;
+use crate::train::{random_network, InitScheme, Monitor, Start, Stop};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -100,49 +102,36 @@ impl Params {
     }
 }
 
-/// Where the parameters of the first SCR iteration come from.
-#[derive(Clone, Debug)]
-pub enum Init {
-    /// All parameters zero.
-    Zero,
-    /// Gaussian parameters from a seed.
-    Random { seed: u64 },
-    /// Minus the lifted point of a network (a perturbed teacher, a saved model, …), with a label
-    /// for reports (`"perturbed"`, `"model"`) and a line on where the network came from.
-    Model {
-        model: Mlp,
-        label: String,
-        detail: String,
-    },
+/// The parameters of the first SCR subproblem for `start`: zero, Gaussian (the seed's "random"
+/// start), or minus the lifted point of a network (a perturbed teacher, a saved model, a He or
+/// Glorot draw).
+pub fn start_params(start: &Start, p: &ScrProblem) -> Result<Params> {
+    match start {
+        Start::Zero => Ok(Params::zeros(p)),
+        Start::Random {
+            scheme: InitScheme::Gaussian,
+            seed,
+        } => Ok(Params::random(p, *seed)),
+        Start::Random { scheme, seed } => {
+            let net = random_network(&p.architecture(), *scheme, *seed);
+            Iterate::from_model(&net, p)?.next_params(p)
+        }
+        Start::Model { model, .. } => Iterate::from_model(model, p)?.next_params(p),
+    }
 }
 
-impl Init {
-    /// Label used in reports: `zero`, `random`, `perturbed`, `model`, ….
-    pub fn label(&self) -> String {
-        match self {
-            Init::Zero => "zero".into(),
-            Init::Random { .. } => "random".into(),
-            Init::Model { label, .. } => label.clone(),
-        }
-    }
-
-    /// One line on how the start was made, for reports.
-    pub fn detail(&self) -> String {
-        match self {
-            Init::Zero => "all parameters zero".into(),
-            Init::Random { seed } => format!("N(0, 1) parameters, seed {seed}"),
-            Init::Model { detail, .. } => {
-                format!("minus the lifted point (W₂, H, H, S₁) of {detail}")
-            }
-        }
-    }
-
-    fn params(&self, p: &ScrProblem) -> Result<Params> {
-        match self {
-            Init::Zero => Ok(Params::zeros(p)),
-            Init::Random { seed } => Ok(Params::random(p, *seed)),
-            Init::Model { model, .. } => Iterate::from_model(model, p)?.next_params(p),
-        }
+/// How SCR reads `start`, in one line for reports.
+pub fn start_detail(start: &Start) -> String {
+    match start {
+        Start::Zero
+        | Start::Random {
+            scheme: InitScheme::Gaussian,
+            ..
+        } => start.detail(),
+        _ => format!(
+            "minus the lifted point (W, H, H, S) of the network: {}",
+            start.detail()
+        ),
     }
 }
 
@@ -255,20 +244,6 @@ pub struct IterationRecord {
     pub seconds: f64,
 }
 
-/// Why a run stopped.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// Both violations at most `tol`.
-    Converged,
-    /// Output error at most `output_tol`.
-    OutputTolerance,
-    /// `max_iter` iterations done.
-    IterationLimit,
-    /// The backend gave no usable solution; the run ends with the previous iterate.
-    SolverFailed,
-}
-
 /// Final figures of a run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -278,39 +253,38 @@ pub struct RunSummary {
     pub product_violation: f64,
     pub complementarity_violation: f64,
     pub iterations: usize,
-    pub stop_reason: StopReason,
+    pub stop_reason: Stop,
     pub seconds: f64,
 }
 
 /// A finished SCR run: history, summary and the trained network.
 #[derive(Clone, Debug)]
 pub struct ScrRun {
-    pub init: String,
-    /// How the start was made (seed, σ, …).
-    pub init_detail: String,
+    /// The subproblem solver's name.
     pub backend: String,
     pub history: Vec<IterationRecord>,
     pub summary: RunSummary,
     pub model: Mlp,
 }
 
-/// Runs SCR from `init` until the violations reach `tol`, the output error `output_tol`, or
-/// `max_iter`. `observe` sees every iteration as it finishes (progress, logging).
+/// Runs SCR from `start` until the violations reach `tol`, the output error `output_tol`,
+/// `max_iter`, or the monitor says stop (time limit, interrupt, observer). The monitor sees every
+/// iteration; the backend polls its budget inside long subproblems.
 pub fn run(
     problem: &ScrProblem,
-    init: &Init,
+    start: &Start,
     settings: &ScrSettings,
     backend: &mut dyn SubproblemSolver,
-    observe: &mut dyn FnMut(&IterationRecord),
+    monitor: &mut Monitor,
 ) -> Result<ScrRun> {
     settings.validate()?;
     let (lambda, mu) = settings.layer_weights(problem.n_hidden_layers())?;
-    let start = Instant::now();
-    let mut params = init.params(problem)?;
+    let clock = Instant::now();
+    let mut params = start_params(start, problem)?;
     let mut history: Vec<IterationRecord> = Vec::new();
     let mut last: Option<(Iterate, Mlp)> = None;
-    let mut stop = StopReason::IterationLimit;
-    backend.begin_run();
+    let mut stop = Stop::IterationLimit;
+    backend.begin_run(monitor.budget());
     for iteration in 1..=settings.max_iter {
         let t0 = Instant::now();
         backend.set_violation_hint(
@@ -324,30 +298,38 @@ pub fn run(
             lambda: &lambda,
             mu: &mu,
         })?;
-        if !sol.status.is_usable() {
-            if last.is_none() {
+        let cut_short = match sol.status {
+            SolveStatus::Failed(_) if last.is_none() => {
                 return Err(Error::Solver(format!(
                     "{} could not solve the first SCR subproblem ({})",
                     backend.name(),
                     sol.status.label()
                 )));
             }
-            history.push(IterationRecord {
-                iteration,
-                product_violation: f64::NAN,
-                complementarity_violation: f64::NAN,
-                output_error: f64::NAN,
-                objective: f64::NAN,
-                status: sol.status.label(),
-                solver_iterations: sol.solver_iterations,
-                primal_residual: sol.residuals.map(|r| r.0),
-                dual_residual: sol.residuals.map(|r| r.1),
-                seconds: t0.elapsed().as_secs_f64(),
-            });
-            observe(history.last().expect("just pushed"));
-            stop = StopReason::SolverFailed;
-            break;
-        }
+            SolveStatus::Failed(_) => {
+                history.push(IterationRecord {
+                    iteration,
+                    product_violation: f64::NAN,
+                    complementarity_violation: f64::NAN,
+                    output_error: f64::NAN,
+                    objective: f64::NAN,
+                    status: sol.status.label(),
+                    solver_iterations: sol.solver_iterations,
+                    primal_residual: sol.residuals.map(|r| r.0),
+                    dual_residual: sol.residuals.map(|r| r.1),
+                    seconds: t0.elapsed().as_secs_f64(),
+                });
+                stop = Stop::SolverFailed;
+                break;
+            }
+            // a subproblem cut short is dropped, unless it is all the run has
+            SolveStatus::Stopped(why) if last.is_some() => {
+                stop = why;
+                break;
+            }
+            SolveStatus::Stopped(why) => Some(why),
+            _ => None,
+        };
         let it = sol.iterate;
         let model = it.model(problem)?;
         let rec = IterationRecord {
@@ -368,18 +350,28 @@ pub fn run(
             }
             _ => it.next_params(problem)?,
         };
-        observe(&rec);
+        let told = monitor.iteration(
+            "scr",
+            iteration,
+            Some(settings.max_iter),
+            rec.output_error,
+            &rec,
+        );
         let converged =
             rec.product_violation <= settings.tol && rec.complementarity_violation <= settings.tol;
         let output_ok = settings.output_tol.is_some_and(|t| rec.output_error <= t);
         history.push(rec);
         last = Some((it, model));
         if converged {
-            stop = StopReason::Converged;
+            stop = Stop::Converged;
             break;
         }
         if output_ok {
-            stop = StopReason::OutputTolerance;
+            stop = Stop::OutputTolerance;
+            break;
+        }
+        if let Some(why) = cut_short.or(told) {
+            stop = why;
             break;
         }
     }
@@ -391,14 +383,23 @@ pub fn run(
         complementarity_violation: it.complementarity_violation(problem)?,
         iterations: history.len(),
         stop_reason: stop,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: clock.elapsed().as_secs_f64(),
     };
     Ok(ScrRun {
-        init: init.label(),
-        init_detail: init.detail(),
         backend: backend.name().to_string(),
         history,
         summary,
         model,
     })
+}
+
+impl std::fmt::Display for IterationRecord {
+    /// `prod 1.2e-7  comp 3.4e-3`: the violations, for progress lines.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "prod {:.1e}  comp {:.1e}",
+            self.product_violation, self.complementarity_violation
+        )
+    }
 }

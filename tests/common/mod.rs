@@ -3,7 +3,8 @@
 
 use cvxnn::data::{planted_teacher, Teacher};
 use cvxnn::net::{Activation, Architecture};
-use cvxnn::scr::{self, Init, ScrProblem, ScrRun, ScrSettings, SubproblemSolver};
+use cvxnn::scr::{self, ScrProblem, ScrRun, ScrSettings, SubproblemSolver};
+use cvxnn::train::{quiet, Quiet, Start};
 use rand::SeedableRng;
 
 /// A planted teacher of `spec` with `n` samples and its SCR problem.
@@ -40,7 +41,7 @@ pub fn perturbed_run_on(
 ) -> (Teacher, ScrRun) {
     let (t, p) = teacher_problem(spec, output, n, seed);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed + 1000);
-    let init = Init::Model {
+    let init = Start::Model {
         model: t.model.perturbed(0.05, &mut rng),
         label: "perturbed".into(),
         detail: "the teacher with N(0, 0.05²) noise".into(),
@@ -49,6 +50,6 @@ pub fn perturbed_run_on(
         max_iter: 40,
         ..Default::default()
     };
-    let run = scr::run(&p, &init, &settings, backend, &mut |_| {}).unwrap();
+    let run = scr::run(&p, &init, &settings, backend, &mut quiet(&mut Quiet)).unwrap();
     (t, run)
 }

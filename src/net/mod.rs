@@ -1,4 +1,9 @@
-//! Network description (`Architecture`, `Activation`) and the trained object (`Mlp`).
+//! Network description (`Architecture`, `Activation`) and the trained objects: the ReLU network
+//! [`Mlp`], threshold units under an AND ([`ThresholdNetwork`]), and [`Network`], either of them.
+
+mod threshold;
+
+pub use threshold::{ThresholdNetwork, ThresholdUnit};
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -6,7 +11,6 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
 /// Largest width accepted for one layer: beyond it a dense weight matrix is not a sensible request.
@@ -135,16 +139,6 @@ pub struct Mlp {
     pub biases: Vec<Vec<f64>>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct MlpFile {
-    format: String,
-    version: u32,
-    #[serde(flatten)]
-    mlp: Mlp,
-}
-
-const MODEL_FORMAT: &str = "cvxnn-mlp";
-
 impl Mlp {
     /// Builds a network, checking every shape against the architecture and that all values are finite.
     pub fn new(arch: Architecture, weights: Vec<Matrix>, biases: Vec<Vec<f64>>) -> Result<Self> {
@@ -157,7 +151,7 @@ impl Mlp {
         Ok(mlp)
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let Architecture { widths, .. } = &self.arch;
         let layers = widths.len() - 1;
         if self.weights.len() != layers || self.biases.len() != layers {
@@ -287,52 +281,76 @@ impl Mlp {
         let ny = y.frobenius();
         Ok(if ny > 0.0 { r / ny } else { r })
     }
+}
 
-    /// Writes the model as JSON (`{"format": "cvxnn-mlp", "version": 1, "arch": …, "weights": …, "biases": …}`).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let file = MlpFile {
-            format: MODEL_FORMAT.into(),
-            version: 1,
-            mlp: self.clone(),
-        };
-        let text = serde_json::to_string_pretty(&file)
-            .map_err(|e| Error::parse(path, format!("cannot serialise model: {e}")))?;
-        std::fs::write(path, text).map_err(|e| Error::io(path, e))
+/// A trained network of any kind cvxnn makes: what every method returns and every model file
+/// holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Network {
+    /// A ReLU network (every method but the threshold MILP).
+    Mlp(Mlp),
+    /// Linear threshold units under an AND output (the threshold MILP).
+    Threshold(ThresholdNetwork),
+}
+
+impl Network {
+    pub fn n_inputs(&self) -> usize {
+        match self {
+            Network::Mlp(m) => m.arch.n_inputs(),
+            Network::Threshold(t) => t.n_inputs(),
+        }
     }
 
-    /// Reads a model written by [`Mlp::save`], validating shapes and values.
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let file: MlpFile = serde_json::from_str(&text)
-            .map_err(|e| Error::parse(path, format!("not a cvxnn model file: {e}")))?;
-        if file.format != MODEL_FORMAT {
-            return Err(Error::parse(
-                path,
-                format!("format is '{}', expected '{MODEL_FORMAT}'", file.format),
-            ));
+    pub fn n_outputs(&self) -> usize {
+        match self {
+            Network::Mlp(m) => m.arch.n_outputs(),
+            Network::Threshold(_) => 1,
         }
-        if file.version != 1 {
-            return Err(Error::parse(
-                path,
-                format!(
-                    "model file version {} is not supported (expected 1)",
-                    file.version
-                ),
-            ));
+    }
+
+    /// Outputs for inputs with samples as columns (0/1 for threshold networks).
+    pub fn forward(&self, x: &Matrix) -> Result<Matrix> {
+        match self {
+            Network::Mlp(m) => m.forward(x),
+            Network::Threshold(t) => t.forward(x),
         }
-        let m = file.mlp;
-        Architecture::new(m.arch.widths.clone(), m.arch.output)
-            .map_err(|e| Error::parse(path, e.to_string()))?;
-        m.validate()
-            .map_err(|e| Error::parse(path, e.to_string()))?;
-        Ok(m)
+    }
+
+    /// `3-3-2 (linear output)`, `12-2-1 threshold units under AND`.
+    pub fn describe(&self) -> String {
+        match self {
+            Network::Mlp(m) => m.arch.to_string(),
+            Network::Threshold(t) => format!(
+                "{}-{}-1 threshold units under AND",
+                t.n_inputs(),
+                t.units.len()
+            ),
+        }
+    }
+
+    pub fn as_mlp(&self) -> Option<&Mlp> {
+        match self {
+            Network::Mlp(m) => Some(m),
+            Network::Threshold(_) => None,
+        }
+    }
+
+    /// Checks shapes and values (what a loaded file must pass).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Network::Mlp(m) => {
+                Architecture::new(m.arch.widths.clone(), m.arch.output)?;
+                m.validate()
+            }
+            Network::Threshold(t) => t.validate(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn parse_architecture() {
@@ -359,19 +377,5 @@ mod tests {
         assert_eq!(m.forward(&x).unwrap().get(0, 0), -2.5);
         let bad = Matrix::zeros(3, 1);
         assert!(m.forward(&bad).is_err());
-    }
-
-    #[test]
-    fn save_load_roundtrip_is_exact() {
-        let arch = Architecture::parse("3-4-2", Activation::Relu).unwrap();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let m = Mlp::random_gaussian(&arch, 1.0, &mut rng);
-        let dir = std::env::temp_dir().join(format!("cvxnn-net-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("m.json");
-        m.save(&p).unwrap();
-        assert_eq!(Mlp::load(&p).unwrap(), m);
-        std::fs::write(&p, "{\"format\": \"cvxnn-mlp\"}").unwrap();
-        assert!(Mlp::load(&p).is_err());
     }
 }

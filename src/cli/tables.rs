@@ -1,0 +1,160 @@
+//! The tables the training commands print: one per kind of stage (SCR, gradient, MILP), one row
+//! per run, and each run's warnings.
+
+use cvxnn::methods::{Certificate, Run, Trace};
+
+/// Every run's stages as tables on stdout, then their warnings on stderr.
+pub fn print_runs(runs: &[&Run]) {
+    let stages = |pick: fn(&Trace) -> bool| -> Vec<(&Run, &Trace, &str)> {
+        runs.iter()
+            .flat_map(|r| {
+                r.stages
+                    .iter()
+                    .filter(|s| pick(&s.trace))
+                    .map(move |s| (*r, &s.trace, s.method.as_str()))
+            })
+            .collect()
+    };
+    let scr = stages(|t| matches!(t, Trace::Scr(_)));
+    if !scr.is_empty() {
+        println!(
+            "{:<10} {:>5} {:>16} {:>12} {:>12} {:>12} {:>10} {:>9}",
+            "init", "iters", "stop", "product", "complement", "output err", "mse", "s/iter"
+        );
+        for (run, trace, _) in scr {
+            let Trace::Scr(t) = trace else { continue };
+            let s = &t.summary;
+            println!(
+                "{:<10} {:>5} {:>16} {:>12.3e} {:>12.3e} {:>12.3e} {:>10.3e} {:>9.3}",
+                run.init,
+                s.iterations,
+                s.stop_reason.name(),
+                s.product_violation,
+                s.complementarity_violation,
+                s.output_error,
+                s.mse,
+                s.seconds / s.iterations.max(1) as f64
+            );
+        }
+    }
+    let grad = stages(|t| matches!(t, Trace::Gradient(_)));
+    if !grad.is_empty() {
+        println!(
+            "{:<10} {:<7} {:>7} {:>7} {:>20} {:>12} {:>12} {:>10} {:>9}",
+            "init",
+            "method",
+            "iters",
+            "evals",
+            "stop",
+            "loss (mse)",
+            "output err",
+            "|grad|",
+            "seconds"
+        );
+        for (run, trace, method) in grad {
+            let Trace::Gradient(t) = trace else { continue };
+            let s = &t.summary;
+            println!(
+                "{:<10} {:<7} {:>7} {:>7} {:>20} {:>12.3e} {:>12.3e} {:>10.2e} {:>9.3}",
+                run.init,
+                method,
+                s.iterations,
+                s.evaluations,
+                s.stop_reason.name(),
+                s.loss,
+                s.output_error,
+                s.grad_norm,
+                s.seconds
+            );
+        }
+    }
+    for run in runs {
+        if let Some(Certificate::Milp(c)) = &run.certificate {
+            print_milp(c);
+        }
+    }
+    for run in runs {
+        for w in &run.warnings {
+            eprintln!("warning ({} {}): {w}", run.method, run.init);
+        }
+    }
+}
+
+fn num(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::INFINITY)
+}
+
+/// Exact training: status, loss, bound, gap and the search's size.
+fn print_milp(c: &cvxnn::milp::Certificate) {
+    match c.formulation.as_str() {
+        "threshold" => {
+            println!(
+                "{:<27} {:>8} {:>12} {:>9} {:>9} {:>9}",
+                "status", "errors", "lower bound", "nodes", "binaries", "seconds"
+            );
+            let errors = c.incumbent.map_or("-".to_string(), |e| format!("{e}"));
+            println!(
+                "{:<27} {:>8} {:>12} {:>9} {:>9} {:>9.2}",
+                c.describe(),
+                errors,
+                num(c.lower_bound),
+                c.nodes,
+                c.binaries,
+                c.seconds
+            );
+        }
+        "relu" => {
+            println!(
+                "{:<27} {:>13} {:>13} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9}",
+                "status",
+                format!("{} loss", c.loss),
+                "lower bound",
+                "gap",
+                "nodes",
+                "binaries",
+                "mean M",
+                "fixed",
+                "LP (s)",
+                "MILP (s)"
+            );
+            println!(
+                "{:<27} {:>13.6e} {:>13.6e} {:>10.2e} {:>9} {:>9} {:>9.3} {:>7} {:>8.2} {:>9.2}",
+                c.describe(),
+                num(c.incumbent),
+                num(c.lower_bound),
+                num(c.abs_gap),
+                c.nodes,
+                c.binaries,
+                c.mean_big_m.unwrap_or(f64::NAN),
+                c.fixed_phases.unwrap_or(0),
+                c.tighten_seconds.unwrap_or(0.0),
+                c.seconds
+            );
+        }
+        _ => {
+            println!(
+                "{:<27} {:>13} {:>13} {:>10} {:>9} {:>9} {:>9}",
+                "status",
+                format!("{} loss", c.loss),
+                "lower bound",
+                "gap",
+                "nodes",
+                "binaries",
+                "seconds"
+            );
+            println!(
+                "{:<27} {:>13.6e} {:>13.6e} {:>10.2e} {:>9} {:>9} {:>9.2}",
+                c.describe(),
+                num(c.incumbent),
+                num(c.lower_bound),
+                num(c.abs_gap),
+                c.nodes,
+                c.binaries,
+                c.seconds
+            );
+        }
+    }
+    if let Some(l) = c.start_loss {
+        eprintln!("start: the first incumbent had {} loss {l:.6e}", c.loss);
+    }
+}
