@@ -1005,3 +1005,376 @@ fn milp_with_integer_weights_fits_xor_with_two_units_and_refutes_one() {
     ]);
     assert_clean_failure(&out, "infeasible");
 }
+
+/// Reads a report or a compare file.
+fn json_file(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Ctrl-C after the first iteration: the run stops at the next iteration boundary, writes its
+/// report (stop `interrupted`, at least one iteration) and a model that `eval` loads, and exits
+/// 130.
+#[test]
+fn sigint_after_the_first_iteration_keeps_report_and_model() {
+    use std::io::BufRead;
+    for (tag, method_args) in [
+        (
+            "scr",
+            vec!["--method", "scr", "--n", "1000", "--max-iter", "500"],
+        ),
+        (
+            "adam",
+            vec!["--method", "adam", "--n", "2000", "--steps", "100000000"],
+        ),
+    ] {
+        let report = tmp(&format!("int-{tag}.json"), "");
+        let model = tmp(&format!("int-{tag}-model.json"), "");
+        let mut args = vec!["train", "--teacher", "3-3-2", "--init", "random"];
+        args.extend(method_args);
+        args.extend([
+            "--report",
+            report.to_str().unwrap(),
+            "--model-out",
+            model.to_str().unwrap(),
+        ]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cvxnn"))
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // stderr is not a terminal: the first progress line comes when the first iteration ends
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = lines
+            .by_ref()
+            .map(|l| l.unwrap())
+            .find(|l| l.contains(&format!("{tag} ")))
+            .expect("a progress line");
+        assert!(first.contains(tag), "{first}");
+        // SAFETY: a plain kill(2) of our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+        let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{tag}: {rest:?}");
+        let r = json_file(&report);
+        let run = &r["runs"][0];
+        assert_eq!(run["final"]["stop_reason"], "interrupted", "{tag}");
+        assert!(run["final"]["iterations"].as_u64().unwrap() >= 1);
+        assert!(!run["stages"][0]["iterations"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        // the model is the run's network: eval reproduces the reported output error
+        let data = tmp(&format!("int-{tag}.csv"), "");
+        succeed(&[
+            "generate",
+            "teacher",
+            "--arch",
+            "3-3-2",
+            "--n",
+            if tag == "scr" { "1000" } else { "2000" },
+            "--seed",
+            "1",
+            "--out",
+            data.to_str().unwrap(),
+        ]);
+        let v = eval_json(&model, &data);
+        let want = run["final"]["output_error"].as_f64().unwrap();
+        assert!(
+            (v["output_error"].as_f64().unwrap() - want).abs() <= 1e-9 * want,
+            "{tag}"
+        );
+    }
+}
+
+/// `--time-limit 2` on runs that need far longer: they stop with `time_limit` within the limit
+/// plus one iteration.
+#[test]
+fn time_limit_stops_scr_and_gradient_runs() {
+    for (tag, method_args) in [
+        (
+            "scr",
+            vec!["--method", "scr", "--n", "1000", "--max-iter", "1000"],
+        ),
+        (
+            "lbfgs",
+            vec![
+                "--method",
+                "lm",
+                "--arch",
+                "3-20-20-2",
+                "--n",
+                "500",
+                "--steps",
+                "100000000",
+                "--grad-tol",
+                "0",
+                "--output-tol",
+                "0",
+            ],
+        ),
+    ] {
+        let report = tmp(&format!("tl-{tag}.json"), "");
+        let model = tmp(&format!("tl-{tag}-model.json"), "");
+        let mut args = vec!["train", "--teacher", "3-3-2", "--time-limit", "2"];
+        args.extend(method_args);
+        args.extend([
+            "--report",
+            report.to_str().unwrap(),
+            "--model-out",
+            model.to_str().unwrap(),
+        ]);
+        succeed(&args);
+        let r = json_file(&report);
+        let run = &r["runs"][0];
+        assert_eq!(run["final"]["stop_reason"], "time_limit", "{tag}");
+        let stage = &run["stages"][0];
+        // the longest iteration: SCR records each one's time, gradient methods the time since
+        // the start at each record
+        let iters = stage["iterations"].as_array().unwrap();
+        let secs: Vec<f64> = iters
+            .iter()
+            .map(|i| i["seconds"].as_f64().unwrap())
+            .collect();
+        let longest = if tag == "scr" {
+            secs.iter().copied().fold(0.0, f64::max)
+        } else {
+            secs.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+        };
+        let total = run["final"]["seconds"].as_f64().unwrap();
+        assert!(
+            total >= 2.0 && total <= 2.0 + longest + 0.5,
+            "{tag}: {total} s, longest {longest}"
+        );
+        assert!(std::fs::read_to_string(&model)
+            .unwrap()
+            .contains("cvxnn-model"));
+    }
+}
+
+/// Columns by name: train on a headed CSV with the target in the middle, predict on a file of
+/// inputs only (in another order), and the predictions are the network's forward pass: their
+/// error against the targets is `eval`'s, with and without standardisation.
+#[test]
+fn predict_round_trips_and_eval_matches_columns_by_name() {
+    let mut rows = String::from("a,price,b,c\n");
+    let mut inputs = String::from("c,a,b\n");
+    let mut targets = Vec::new();
+    for j in 0..40 {
+        let (a, b, c) = (
+            j as f64 / 7.0,
+            ((j * 13) % 17) as f64 - 8.0,
+            ((j * 5) % 11) as f64,
+        );
+        let price = 3.0 * a - 0.5 * b + (c - 4.0).max(0.0) + 10.0;
+        rows += &format!("{a},{price},{b},{c}\n");
+        inputs += &format!("{c},{a},{b}\n");
+        targets.push(price);
+    }
+    let data = tmp("houses.csv", &rows);
+    let inp = tmp("houses-inputs.csv", &inputs);
+    for standardize in [false, true] {
+        let model = tmp(&format!("houses-{standardize}.json"), "");
+        let preds = tmp(&format!("houses-pred-{standardize}.csv"), "");
+        let mut args = vec![
+            "train",
+            "--method",
+            "lbfgs",
+            "--data",
+            data.to_str().unwrap(),
+            "--targets",
+            "price",
+            "--arch",
+            "3-4-1",
+            "--model-out",
+            model.to_str().unwrap(),
+        ];
+        if standardize {
+            args.push("--standardize");
+        }
+        let out = succeed(&args);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("targets: price") && said.contains("inputs: a, b, c"),
+            "{said}"
+        );
+        succeed(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            inp.to_str().unwrap(),
+            "--out",
+            preds.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(&preds).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("price"));
+        let p: Vec<f64> = lines.map(|l| l.parse().unwrap()).collect();
+        assert_eq!(p.len(), 40);
+        let mse = p
+            .iter()
+            .zip(&targets)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / 40.0;
+        // eval finds the target by name although it is not the last column
+        let v = eval_json(&model, &data);
+        let want = v["mse"].as_f64().unwrap();
+        assert!((mse - want).abs() <= 1e-12 * want, "{mse} vs {want}");
+        assert!(v["output_error"].as_f64().unwrap() < 0.2);
+    }
+    // a file that lacks a column the model needs is refused by eval and predict, naming it
+    let model = data.with_file_name("houses-false.json");
+    let wrong = tmp("houses-wrong.csv", "a,b,price\n1,2,3\n");
+    for cmd in ["eval", "predict"] {
+        let out = cvxnn(&[
+            cmd,
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            wrong.to_str().unwrap(),
+        ]);
+        assert_clean_failure(&out, "no column named c");
+    }
+    let out = cvxnn(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--targets",
+        "a",
+    ]);
+    assert_clean_failure(&out, "trained on target(s) price");
+    // a file in cvxnn's own naming whose split disagrees with the architecture is refused
+    let (teacher_csv, _) = teacher_files("split");
+    let out = cvxnn(&[
+        "train",
+        "--data",
+        teacher_csv.to_str().unwrap(),
+        "--arch",
+        "4-3-1",
+    ]);
+    assert_clean_failure(&out, "name 2 target(s), but 1 were asked for");
+}
+
+/// `compare --init-scheme`: the gradient methods' start follows it, so He and Glorot starts give
+/// different rows; the same scheme gives the same rows.
+#[test]
+fn compare_honours_the_init_scheme() {
+    let rows = |scheme: &str| -> Vec<f64> {
+        let json = tmp(&format!("cmp-{scheme}.json"), "");
+        let svg = tmp(&format!("cmp-{scheme}.svg"), "");
+        succeed(&[
+            "compare",
+            "--teachers",
+            "2",
+            "--n",
+            "20",
+            "--methods",
+            "adam,lbfgs",
+            "--steps",
+            "50",
+            "--init-scheme",
+            scheme,
+            "--json",
+            json.to_str().unwrap(),
+            "--plot",
+            svg.to_str().unwrap(),
+        ]);
+        let v = json_file(&json);
+        assert_eq!(v["plan"]["init_scheme"], scheme);
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["loss"].as_f64().unwrap())
+            .collect()
+    };
+    let (he, glorot) = (rows("he"), rows("glorot"));
+    assert_eq!(he.len(), 4);
+    assert!(
+        he.iter().zip(&glorot).all(|(a, b)| a != b),
+        "{he:?} {glorot:?}"
+    );
+    assert_eq!(rows("he"), he);
+}
+
+/// A flag of another method family is an error, not silently ignored.
+#[test]
+fn flags_of_other_methods_are_refused() {
+    for (args, want) in [
+        (
+            vec![
+                "train",
+                "--teacher",
+                "3-3-2",
+                "--method",
+                "scr",
+                "--lr",
+                "0.1",
+            ],
+            "--lr is a gradient-method option",
+        ),
+        (
+            vec![
+                "train",
+                "--teacher",
+                "3-3-2",
+                "--method",
+                "adam",
+                "--lambda",
+                "2",
+            ],
+            "--lambda is an SCR option",
+        ),
+        (
+            vec![
+                "train",
+                "--teacher",
+                "2-2-1",
+                "--method",
+                "lbfgs",
+                "--weight-bound",
+                "3",
+            ],
+            "--weight-bound is an exact-training",
+        ),
+        (
+            vec![
+                "train",
+                "--teacher",
+                "2-2-1",
+                "--method",
+                "milp",
+                "--output-tol",
+                "1e-3",
+            ],
+            "--output-tol is an option of the iterative methods",
+        ),
+        (
+            vec![
+                "compare",
+                "--teachers",
+                "1",
+                "--methods",
+                "adam,lm",
+                "--max-iter",
+                "3",
+            ],
+            "--max-iter is an SCR option",
+        ),
+        (
+            vec!["train", "--teacher", "3-3-2", "--sigma", "0.1"],
+            "--sigma applies to --init perturbed",
+        ),
+    ] {
+        let out = cvxnn(&args);
+        assert_clean_failure(&out, want);
+        assert_eq!(
+            out.status.code(),
+            Some(if want.starts_with("--sigma") { 1 } else { 2 })
+        );
+    }
+}

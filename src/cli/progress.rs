@@ -1,12 +1,16 @@
-//! Progress on stderr: a bar redrawn in place on a terminal; otherwise (a log file, a pipe, a
-//! batch job) one line every few seconds. Lines fit 80 columns.
+//! Progress on stderr: a status line redrawn in place on a terminal; otherwise (a log file, a
+//! pipe, a batch job) one line every few seconds, also while one long iteration runs. Lines fit
+//! 80 columns.
 
 use cvxnn::train::{Event, Observer, Stop};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Seconds between two lines when stderr is not a terminal.
+/// Time between two lines when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 /// Width of every progress line.
 const WIDTH: usize = 80;
@@ -16,10 +20,30 @@ fn fit(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// Where progress goes: a bar, or plain lines.
+/// What the plain printer knows: the latest line and when it last printed.
+struct Latest {
+    started: Instant,
+    line: Option<String>,
+    printed: Option<Instant>,
+}
+
+impl Latest {
+    fn print(&mut self, line: &str, suffix: &str) {
+        let t = self.started.elapsed().as_secs_f64();
+        eprintln!("{}", fit(&format!("[{t:>8.1} s] {line}{suffix}"), WIDTH));
+        self.printed = Some(Instant::now());
+    }
+}
+
+/// Where progress goes: a redrawn line, or plain lines with a heartbeat thread that repeats the
+/// latest one while nothing new arrives.
 enum Sink {
     Bar(ProgressBar),
-    Plain { last: Option<Instant> },
+    Plain {
+        latest: Arc<Mutex<Latest>>,
+        stop: Arc<AtomicBool>,
+        ticker: Option<JoinHandle<()>>,
+    },
 }
 
 impl Sink {
@@ -31,29 +55,69 @@ impl Sink {
             );
             // keep the clock moving while one long iteration runs
             bar.enable_steady_tick(Duration::from_millis(500));
-            Sink::Bar(bar)
-        } else {
-            Sink::Plain { last: None }
+            return Sink::Bar(bar);
+        }
+        let latest = Arc::new(Mutex::new(Latest {
+            started: Instant::now(),
+            line: None,
+            printed: None,
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (l, s) = (latest.clone(), stop.clone());
+        let ticker = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                let Ok(mut l) = l.lock() else { return };
+                let due = match l.printed {
+                    Some(t) => t.elapsed() >= PLAIN_EVERY,
+                    None => l.started.elapsed() >= PLAIN_EVERY,
+                };
+                if due {
+                    match l.line.clone() {
+                        Some(line) => l.print(&line, "  (next iteration running)"),
+                        None => l.print("first iteration running", ""),
+                    }
+                }
+            }
+        });
+        Sink::Plain {
+            latest,
+            stop,
+            ticker: Some(ticker),
         }
     }
 
-    /// Shows `line` (the bar at once; plain lines at the first call and then every few seconds).
-    fn show(&mut self, seconds: f64, line: &str) {
+    /// Shows `line`: the bar at once; a plain line at once when none was printed for a while.
+    fn show(&self, line: &str) {
         match self {
             Sink::Bar(bar) => bar.set_message(fit(line, WIDTH - 11)),
-            Sink::Plain { last } => {
-                if last.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
-                    *last = Some(Instant::now());
-                    eprintln!("{}", fit(&format!("[{seconds:>8.1} s] {line}"), WIDTH));
+            Sink::Plain { latest, .. } => {
+                if let Ok(mut l) = latest.lock() {
+                    l.line = Some(line.to_string());
+                    if l.printed.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
+                        l.print(line, "");
+                    }
                 }
             }
         }
     }
 
-    fn finish(&self) {
-        if let Sink::Bar(bar) = self {
-            bar.finish_and_clear();
+    fn finish(&mut self) {
+        match self {
+            Sink::Bar(bar) => bar.finish_and_clear(),
+            Sink::Plain { stop, ticker, .. } => {
+                stop.store(true, Ordering::Relaxed);
+                if let Some(t) = ticker.take() {
+                    let _ = t.join();
+                }
+            }
         }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -72,8 +136,8 @@ impl Progress {
         }
     }
 
-    /// Clears the bar.
-    pub fn finish(self) {
+    /// Clears the line (or stops the heartbeat).
+    pub fn finish(mut self) {
         self.sink.finish();
     }
 }
@@ -89,37 +153,30 @@ impl Observer for Progress {
         } else {
             format!("  out {:.1e}", e.output_error)
         };
-        let line = format!("{}{} {at}{out}  {}", self.label, e.method, e.detail);
-        self.sink.show(e.seconds, &line);
+        self.sink.show(&format!(
+            "{}{} {at}{out}  {}",
+            self.label, e.method, e.detail
+        ));
         None
     }
 }
 
 /// Progress of a batch of runs: `compare: 12/40 runs`.
 pub struct Counter {
-    sink: std::sync::Mutex<Sink>,
-    started: Instant,
+    sink: Sink,
 }
 
 impl Counter {
     pub fn new() -> Self {
-        Self {
-            sink: std::sync::Mutex::new(Sink::new()),
-            started: Instant::now(),
-        }
+        Self { sink: Sink::new() }
     }
 
     /// `done` of `total` runs finished.
     pub fn done(&self, done: usize, total: usize) {
-        if let Ok(mut s) = self.sink.lock() {
-            let t = self.started.elapsed().as_secs_f64();
-            s.show(t, &format!("compare: {done}/{total} runs"));
-        }
+        self.sink.show(&format!("compare: {done}/{total} runs"));
     }
 
-    pub fn finish(self) {
-        if let Ok(s) = self.sink.into_inner() {
-            s.finish();
-        }
+    pub fn finish(mut self) {
+        self.sink.finish();
     }
 }

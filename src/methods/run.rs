@@ -105,11 +105,14 @@ impl Certificate {
     }
 }
 
-/// How far from stationary a failed line search (or a stalled Levenberg–Marquardt run) may end
-/// before it is worth a warning: its final gradient norm against its first. On 20 seeded 3-3-2
-/// teachers (N = 30) every L-BFGS run that stopped at a ReLU kink ended below 1e-4 of its start;
-/// unstandardised diabetes (10-8-1) ends at 2.2e-2.
-const FAR_FROM_STATIONARY: f64 = 1e-3;
+/// A failed line search (or a stalled Levenberg–Marquardt run) is far from stationary when
+/// `‖∇L‖·‖θ‖ / L`, the loss's relative change under a relative change of the parameters, is above
+/// this. The measure does not change when the targets or the inputs are rescaled. Measured on
+/// L-BFGS runs (default settings): the runs that stopped next to a minimum (3-3-2 teachers, N = 30,
+/// seeds 1–20, noise-free and σ = 0.1; iris) ended at 4e-7 … 3e-5; unstandardised diabetes
+/// (10-8-1) at 0.75–1.4, unstandardised wine at 3.6, and runs stuck at a ReLU kink with a large
+/// gradient (standardised iris, 2-5-5-1 teachers) at 0.11–25.
+const FAR_FROM_STATIONARY: f64 = 1e-2;
 
 impl Run {
     /// A one-stage run with its figures computed on `problem`'s data.
@@ -179,21 +182,33 @@ impl Run {
             ),
             _ => {}
         }
-        for stage in &self.stages {
-            if let Trace::Gradient(t) = &stage.trace {
-                let s = &t.summary;
-                let first = t.iterations.first().map_or(f64::NAN, |r| r.grad_norm);
-                let far = s.grad_norm > FAR_FROM_STATIONARY * first;
-                if matches!(s.stop_reason, Stop::LineSearchFailed | Stop::Stalled) && far {
-                    w.push(format!(
-                        "{} ended {} far from a stationary point: gradient norm {:.3e}, {:.1e} of \
-                         its start; the data may be badly scaled (try --standardize)",
-                        stage.method,
-                        s.stop_reason,
-                        s.grad_norm,
-                        s.grad_norm / first
-                    ));
-                }
+        if let (
+            Some(Stage {
+                trace: Trace::Gradient(t),
+                method,
+            }),
+            Some(Network::Mlp(m)),
+        ) = (self.stages.last(), &self.model)
+        {
+            let s = &t.summary;
+            let theta = m
+                .weights
+                .iter()
+                .flat_map(|w| w.as_slice())
+                .chain(m.biases.iter().flatten())
+                .map(|v| v * v)
+                .sum::<f64>()
+                .sqrt();
+            let relative = s.grad_norm * theta / s.loss;
+            if matches!(s.stop_reason, Stop::LineSearchFailed | Stop::Stalled)
+                && relative > FAR_FROM_STATIONARY
+            {
+                w.push(format!(
+                    "{method} ended {} far from a stationary point (gradient norm {:.2e}, \
+                     ‖∇L‖·‖θ‖/L = {relative:.1e}): at a ReLU kink or in badly scaled data; try \
+                     --standardize, or another method",
+                    s.stop_reason, s.grad_norm
+                ));
             }
         }
         if let Some(Network::Mlp(m)) = &self.model {

@@ -196,3 +196,73 @@ impl Report {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::planted_teacher;
+    use crate::methods::{self, Options};
+    use crate::net::Activation;
+    use crate::train::{InitScheme, Limits, Problem, Quiet, Start};
+
+    fn report(method: &str, starts: &[Start], options: &Options) -> Report {
+        let arch = Architecture::parse("3-3-2", Activation::Relu).unwrap();
+        let t = planted_teacher(&arch, 30, 1).unwrap();
+        let p = Problem::new(&t.data, &arch).unwrap();
+        let trainer = methods::method(method).unwrap().trainer(options).unwrap();
+        let runs = starts
+            .iter()
+            .map(|s| methods::run(trainer.as_ref(), &p, s, &mut Quiet, &Limits::none()).unwrap())
+            .collect();
+        Report::new(
+            method,
+            ProblemInfo::new(&arch, &t.data, None),
+            trainer.settings(),
+            None,
+            runs,
+        )
+    }
+
+    /// Every marker and line point lies inside the plot area (x from 85 to 600, y from 40 to
+    /// 510).
+    fn inside(svg: &str) -> bool {
+        let num = |s: &str, key: &str| -> Vec<f64> {
+            s.split(key)
+                .skip(1)
+                .map(|t| t.split('"').next().unwrap().parse().unwrap())
+                .collect()
+        };
+        let cx = num(svg, "cx=\"");
+        let cy = num(svg, "cy=\"");
+        cx.iter().all(|x| (85.0..=600.0).contains(x))
+            && cy.iter().all(|y| (40.0..=510.0).contains(y))
+    }
+
+    #[test]
+    fn plots_keep_every_point_inside_thin_markers_and_show_stages_and_zeros() {
+        // a gradient method: iteration 0 inside the axes, ≤ 40 markers per line though 2 000
+        // iterations are recorded
+        let mut o = Options::default();
+        o.gradient.steps = Some(2000);
+        o.gradient.output_tol = Some(0.0);
+        let start = Start::Random {
+            scheme: InitScheme::He,
+            seed: 3,
+        };
+        let r = report("gd", &[start.clone()], &o);
+        let svg = r.plot();
+        assert!(inside(&svg));
+        assert!(svg.matches("<circle").count() <= 2 * 40);
+        assert!(svg.matches("<polyline").count() >= 2);
+        // a pipeline: both stages on one axis, divided and labelled
+        o.scr.max_iter = 5;
+        let svg = report("scr+lbfgs", &[start], &o).plot();
+        assert!(inside(&svg));
+        assert!(svg.contains("scr → lbfgs"));
+        assert!(svg.contains("scr: product") && svg.contains("lbfgs: loss (MSE)"));
+        // the zero start's exactly-zero complementarity is drawn, and the legend says where
+        let svg = report("scr", &[Start::Zero], &o).plot();
+        assert!(inside(&svg));
+        assert!(svg.contains("complementarity ‖H∘S‖ (0 at the bottom)"));
+    }
+}

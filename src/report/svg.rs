@@ -182,7 +182,7 @@ pub fn log_plot_svg(
         }
         let zeros = ser.points.iter().any(|&(_, y)| y == 0.0);
         let label = if zeros {
-            format!("{} (0 on the bottom edge)", ser.label)
+            format!("{} (0 at the bottom)", ser.label)
         } else {
             ser.label.clone()
         };

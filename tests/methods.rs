@@ -1,0 +1,243 @@
+//! The one training interface: every method of the table trains the same seeded teacher through
+//! `methods::run`, and the run record means the same for all of them.
+
+use cvxnn::data::planted_teacher;
+use cvxnn::methods::{self, Options, Trace, METHODS};
+use cvxnn::net::{Activation, Architecture, Network};
+use cvxnn::train::{Event, Interrupt, Limits, Problem, Quiet, Start, Stop};
+
+/// Small budgets so that every method finishes in a fraction of a second.
+fn options() -> Options {
+    let mut o = Options::default();
+    o.scr.max_iter = 5;
+    o.gradient.steps = Some(300);
+    o.milp.weight_bound = 5.0;
+    o.milp.time_limit = 30.0;
+    o
+}
+
+fn teacher() -> (cvxnn::data::Teacher, Architecture) {
+    let arch = Architecture::parse("2-2-1", Activation::Linear).unwrap();
+    (planted_teacher(&arch, 12, 3).unwrap(), arch)
+}
+
+#[test]
+fn every_method_of_the_table_trains_the_same_teacher() {
+    let (t, arch) = teacher();
+    let problem = Problem::new(&t.data, &arch).unwrap();
+    for m in METHODS {
+        let trainer = m.trainer(&options()).unwrap();
+        assert_eq!(trainer.name(), m.name);
+        let start = Start::Random {
+            scheme: m.default_scheme,
+            seed: 5,
+        };
+        if m.name == "milp" && !cvxnn::milp::AVAILABLE {
+            let e = methods::run(
+                trainer.as_ref(),
+                &problem,
+                &start,
+                &mut Quiet,
+                &Limits::none(),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("--features milp"), "{e}");
+            continue;
+        }
+        let mut events = Vec::new();
+        let mut watch = |e: &Event<'_>| {
+            events.push((e.method.to_string(), e.iteration));
+            None
+        };
+        let run = methods::run(
+            trainer.as_ref(),
+            &problem,
+            &start,
+            &mut watch,
+            &Limits::none(),
+        )
+        .unwrap();
+        assert_eq!(run.method, m.name);
+        // the record's figures are the saved network's, recomputed here
+        let Some(Network::Mlp(net)) = &run.model else {
+            panic!("{}: no network", m.name)
+        };
+        assert_eq!(net.arch, arch, "{}", m.name);
+        let mse = net.mse(&t.data.x, &t.data.y).unwrap();
+        let rel = net.relative_error(&t.data.x, &t.data.y).unwrap();
+        assert!(
+            (run.outcome.loss - mse).abs() <= 1e-12 * mse.max(1e-300) && mse.is_finite(),
+            "{}: {} vs {mse}",
+            m.name,
+            run.outcome.loss
+        );
+        assert!((run.outcome.output_error - rel).abs() <= 1e-12 * rel.max(1e-300));
+        assert!(
+            !matches!(run.outcome.stop_reason, Stop::Diverged | Stop::SolverFailed),
+            "{}: {}",
+            m.name,
+            run.outcome.stop_reason
+        );
+        // stages: their methods, the total iterations, the observer saw each stage
+        let stages: Vec<&str> = run.stages.iter().map(|s| s.method.as_str()).collect();
+        let want: Vec<&str> = if m.name == "scr+lbfgs" {
+            vec!["scr", "lbfgs"]
+        } else {
+            vec![m.name]
+        };
+        assert_eq!(stages, want);
+        assert_eq!(
+            run.outcome.iterations,
+            run.stages.iter().map(|s| s.iterations()).sum::<usize>()
+        );
+        for s in &want {
+            assert!(
+                events.iter().any(|(e, _)| e == s),
+                "{}: no event of {s}",
+                m.name
+            );
+        }
+        // gradient methods start from the He network and never end above it
+        if m.reads(methods::Group::Gradient) && !m.reads(methods::Group::Scr) {
+            let start_net = start.network(&arch).unwrap();
+            assert!(
+                mse <= start_net.mse(&t.data.x, &t.data.y).unwrap(),
+                "{}",
+                m.name
+            );
+        }
+        if let Some(Trace::Scr(s)) = run.stages.first().map(|s| &s.trace) {
+            assert!(!s.iterations.is_empty());
+        }
+        // exact training proves its answer: the loss it claims is the network's
+        if m.name == "milp" {
+            let Some(methods::Certificate::Milp(c)) = &run.certificate else {
+                panic!("milp without a certificate")
+            };
+            assert!(c.certified, "{c:?}");
+            let l1: f64 = net
+                .forward(&t.data.x)
+                .unwrap()
+                .as_slice()
+                .iter()
+                .zip(t.data.y.as_slice())
+                .map(|(a, b)| (a - b).abs())
+                .sum();
+            assert!((c.incumbent.unwrap() - l1).abs() <= 1e-9 * (1.0 + l1));
+            assert!(c.lower_bound.unwrap() <= l1 + 1e-9);
+        }
+        // the same seed gives the same network
+        let again = methods::run(
+            trainer.as_ref(),
+            &problem,
+            &start,
+            &mut Quiet,
+            &Limits::none(),
+        )
+        .unwrap();
+        assert_eq!(again.model, run.model, "{} is not reproducible", m.name);
+    }
+}
+
+/// An observer that stops the run, and an interrupt raised before the run, end every iterative
+/// method at once with the reason they give, keeping a network.
+#[test]
+fn observers_and_interrupts_stop_every_iterative_method() {
+    let (t, arch) = teacher();
+    let problem = Problem::new(&t.data, &arch).unwrap();
+    for m in METHODS.iter().filter(|m| m.name != "milp") {
+        let trainer = m.trainer(&options()).unwrap();
+        let start = Start::Random {
+            scheme: m.default_scheme,
+            seed: 1,
+        };
+        let mut calls = 0;
+        let mut stop_at_second = |_: &Event<'_>| {
+            calls += 1;
+            (calls == 2).then_some(Stop::StoppedByObserver)
+        };
+        let run = methods::run(
+            trainer.as_ref(),
+            &problem,
+            &start,
+            &mut stop_at_second,
+            &Limits::none(),
+        )
+        .unwrap();
+        assert_eq!(
+            run.outcome.stop_reason,
+            Stop::StoppedByObserver,
+            "{}",
+            m.name
+        );
+        assert_eq!(
+            run.stages.len(),
+            1,
+            "{}: a stopped pipeline runs no second stage",
+            m.name
+        );
+        assert!(run.model.is_some());
+        let flag = Interrupt::new();
+        flag.trigger();
+        let limits = Limits {
+            time_limit: None,
+            interrupt: Some(flag),
+        };
+        let run = methods::run(trainer.as_ref(), &problem, &start, &mut Quiet, &limits).unwrap();
+        assert_eq!(run.outcome.stop_reason, Stop::Interrupted, "{}", m.name);
+        assert!(run.outcome.iterations <= 1, "{}", m.name);
+        assert!(run.model.is_some());
+    }
+}
+
+/// Exact training stops on the run's time limit, on an observer, and on an interrupt, keeping
+/// its best network and its (uncertified) bound.
+#[cfg(feature = "milp")]
+#[test]
+fn exact_training_stops_on_time_limit_observer_and_interrupt() {
+    let arch = Architecture::parse("2-3-1", Activation::Linear).unwrap();
+    let t = planted_teacher(&arch, 20, 2).unwrap();
+    let data = cvxnn::data::with_label_noise(&t.data, 0.1, 2).unwrap();
+    let problem = Problem::new(&data, &arch).unwrap();
+    let trainer = methods::method("milp")
+        .unwrap()
+        .trainer(&Options::default())
+        .unwrap();
+    let start = Start::Random {
+        scheme: cvxnn::train::InitScheme::He,
+        seed: 1,
+    };
+    let clock = std::time::Instant::now();
+    let limits = Limits {
+        time_limit: Some(1.0),
+        interrupt: None,
+    };
+    let run = methods::run(trainer.as_ref(), &problem, &start, &mut Quiet, &limits).unwrap();
+    assert_eq!(run.outcome.stop_reason, Stop::TimeLimit);
+    assert!(clock.elapsed().as_secs_f64() < 3.0);
+    let Some(methods::Certificate::Milp(c)) = &run.certificate else {
+        panic!("no certificate")
+    };
+    assert!(!c.certified && c.lower_bound.unwrap() < c.incumbent.unwrap());
+    assert!(run.warnings.iter().any(|w| w.contains("not certified")));
+    // an observer that stops at the first report of the branch and bound
+    let mut first_node = |e: &Event<'_>| (e.method == "milp").then_some(Stop::StoppedByObserver);
+    let run = methods::run(
+        trainer.as_ref(),
+        &problem,
+        &start,
+        &mut first_node,
+        &Limits::none(),
+    )
+    .unwrap();
+    assert_eq!(run.outcome.stop_reason, Stop::StoppedByObserver);
+    assert!(run.model.is_some(), "the start network is the incumbent");
+    let flag = Interrupt::new();
+    flag.trigger();
+    let limits = Limits {
+        time_limit: None,
+        interrupt: Some(flag),
+    };
+    let run = methods::run(trainer.as_ref(), &problem, &start, &mut Quiet, &limits).unwrap();
+    assert_eq!(run.outcome.stop_reason, Stop::Interrupted);
+}
