@@ -47,8 +47,8 @@ def relu_fit(tmp, k, n, noise, seed, bound, limit, tighten="interval", starts=0,
     ])
     if not os.path.exists(rep):
         sys.exit(f"no report (rc {p.returncode}):\n{p.stderr}")
-    # (an infeasible exact fit exits 1 with its report written)
-    r = json.load(open(rep))
+    # (an infeasible exact fit exits 1 with its report written); the figures are the certificate's
+    r = json.load(open(rep))["runs"][0]["certificate"]
     r["wall"] = wall
     return r
 
@@ -131,7 +131,7 @@ def part_blum_rivest(tmp, a):
                             "--data", csv, "--loss", "exact", "--weight-bound", str(2 * n),
                             "--time-limit", str(a.limit), "--model-out",
                             os.path.join(tmp, "thr.json"), "--report", rep])
-                r = json.load(open(rep))
+                r = json.load(open(rep))["runs"][0]["certificate"]
                 fits = {"optimal": True, "infeasible": False}.get(r["status"])
                 # the LP: one threshold unit (never separates these points)
                 t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 """One SCR step of the 3-3-2 ReLU network, three ways, on the same instance.
 
 - CVXPY + Clarabel with `normNuc` (the seed's formulation: one PSD block of side N + n_y + 2 n_h);
-- CVXPY + Clarabel with the column-split nuclear norm (docs/scr-method.md §9);
+- CVXPY + Clarabel with the column-split nuclear norm (docs/scr.md §8);
 - cvxnn with its ADMM backend and its interior-point (Clarabel) backend.
 
 The instance is the planted teacher written by `cvxnn generate teacher` (seed 1, ReLU output) and
@@ -107,7 +107,7 @@ def cvxnn_step(data_csv, backend, timeout):
         t0 = time.perf_counter()
         _, rss = run_child(cmd, timeout)
         wall = time.perf_counter() - t0
-        it = json.load(open(rep))["runs"][0]["iterations"][0]
+        it = json.load(open(rep))["runs"][0]["stages"][0]["iterations"][0]
         return {"objective": it["objective"], "seconds": it["seconds"], "wall": wall,
                 "rss_mb": rss, "status": it["status"]}
 

@@ -38,3 +38,12 @@ pub mod scr;
 pub mod train;
 
 pub use error::{Error, Result};
+
+/// The Rust examples of the README and of `docs/` are compiled and run as doctests.
+#[cfg(doctest)]
+mod doc_examples {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/training.md")]
+    struct Training;
+}

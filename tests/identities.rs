@@ -1,4 +1,4 @@
-//! The linear-algebra facts SCR rests on (docs/scr-method.md §§3, 9), checked on random matrices.
+//! The linear-algebra facts SCR rests on (docs/scr.md §§3, 6, 8), checked on random matrices.
 
 use cvxnn::data::planted_teacher;
 use cvxnn::linalg::Matrix;
@@ -62,7 +62,7 @@ fn closed_form_2x2_nuclear_norm_matches_svd() {
     assert_eq!(nuclear_norm_2x2(0.0, 0.0, 0.0, 0.0), 0.0);
 }
 
-/// The column split of §9: with W = (MMᵀ)^{1/2} and z_j = m_jᵀ W⁻¹ m_j every block
+/// The column split of §8: with W = (MMᵀ)^{1/2} and z_j = m_jᵀ W⁻¹ m_j every block
 /// [[W, m_j], [m_jᵀ, z_j]] is PSD and ½ tr W + ½ Σ z_j equals the SVD nuclear norm.
 #[test]
 fn split_nuclear_norm_equals_svd_nuclear_norm() {

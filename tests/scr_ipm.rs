@@ -13,7 +13,7 @@ use cvxnn::train::{quiet, InitScheme, Quiet, Start, Stop};
 use rand::SeedableRng;
 
 /// The solver's objective (column-split PSD blocks + SOC pairs) equals λ‖M_1‖_* + μΣ‖m_k‖_*
-/// computed by SVD and the 2×2 closed form at the returned point: the split is exact (§9).
+/// computed by SVD and the 2×2 closed form at the returned point: the split is exact (§8).
 #[test]
 fn solver_objective_equals_svd_objective_at_its_solution() {
     for output in [Activation::Relu, Activation::Linear] {
@@ -161,7 +161,7 @@ fn admm_agrees_with_interior_point_on_random_subproblems() {
                 admm.objective,
                 admm.status
             );
-            // the interior-point objective is the exact one at its point (§9 split, every layer)
+            // the interior-point objective is the exact one at its point (§8 split, every layer)
             let exact = objective_at(&ipm.iterate, &p, &params, &lambda, &mu).unwrap();
             assert!((exact - ipm.objective).abs() < 1e-6 * exact);
             for k in 0..kl {

@@ -249,7 +249,7 @@ mod tests {
             scheme: InitScheme::He,
             seed: 3,
         };
-        let r = report("gd", &[start.clone()], &o);
+        let r = report("gd", std::slice::from_ref(&start), &o);
         let svg = r.plot();
         assert!(inside(&svg));
         assert!(svg.matches("<circle").count() <= 2 * 40);

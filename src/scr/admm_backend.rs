@@ -1,6 +1,6 @@
 //! First-order backend, pure Rust: ADMM on subproblem (8) / (8_L).
 //!
-//! Splitting (scr-method.md §6, "first-order alternatives"): with `v` the decision variables and
+//! Splitting (docs/admm.md): with `v` the decision variables and
 //! `w = A v + c` the stacked affine images — every product matrix `M_k`, every 2×2 block, and
 //! copies of `H_k`, `S_k` and the free output entries — the subproblem is `min g(w)` s.t.
 //! `w = A v + c`, where `g` is `Σ_k λ_k‖M_k‖_* + μ_k Σ ‖m‖_*` plus the indicators of `H_k ≥ 0`,

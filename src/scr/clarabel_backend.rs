@@ -1,6 +1,6 @@
 //! Interior-point backend: (8) / (8_L) as one conic program for Clarabel.
 //!
-//! - Each `‖M_k‖_*` through the column split of scr-method.md §9: one shared symmetric `W_k`
+//! - Each `‖M_k‖_*` through the column split of docs/scr.md §8: one shared symmetric `W_k`
 //!   (m × m, m = n_{k+2} + n_{k+1}) and one PSD block `[[W_k, m_j], [m_jᵀ, z_j]]` of side m + 1 per
 //!   column of `M_k` (N + n_{k+1} blocks); the term is `½ tr W_k + ½ Σ_j z_j`. No block grows with N.
 //! - Each complementarity term `‖m_k‖_*` as the epigraph `t_k ≥ max(‖(a+1, c−b)‖, ‖(a−1, b+c)‖)`:
@@ -108,7 +108,7 @@ impl SubproblemSolver for ClarabelBackend {
             for i in 0..m {
                 q[w_idx(i, i)] = 0.5 * lambda;
             }
-            // §9: one PSD block of side m + 1 per column of M_k, sharing W_k.
+            // §8: one PSD block of side m + 1 per column of M_k, sharing W_k.
             for j in 0..lay.n + n_h {
                 let z = q.len();
                 q.push(0.5 * lambda);

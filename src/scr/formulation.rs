@@ -1,4 +1,4 @@
-//! The SCR subproblem of `docs/scr-method.md` — (8) for one hidden layer, (8_L) of §7 for several —
+//! The SCR subproblem of `docs/scr.md` — (8) of §4 for one hidden layer, (8_L) of §7 for several —
 //! written once as affine expressions in the decision variables, so that every backend and every
 //! check reads the same formulation.
 //!
@@ -191,7 +191,7 @@ impl Iterate {
         self.z[k].add_col_vector(&self.biases[k + 1].iter().map(|v| -v).collect::<Vec<_>>())
     }
 
-    /// Product violation `(Σ_k ‖W_{k+1} H_k − C_k‖_F²)^{1/2}` (scr-method.md §5, `e_a`).
+    /// Product violation `(Σ_k ‖W_{k+1} H_k − C_k‖_F²)^{1/2}` (docs/scr.md §5).
     pub fn product_violation(&self) -> Result<f64> {
         let mut sq = 0.0;
         for k in 0..self.h.len() {
