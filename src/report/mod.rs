@@ -1,5 +1,5 @@
 //! What a training command writes: the JSON report of its runs (a typed, versioned format,
-//! documented in the README) and its plot. Every SVG is drawn by [`svg`].
+//! documented in docs/formats.md) and its plot. Every SVG is drawn by [`svg`].
 
 pub mod svg;
 
@@ -179,10 +179,18 @@ impl Report {
             }
         }
         let p = &self.problem;
-        let (what, xlabel) = if milp {
-            ("incumbent and bound", "branch-and-bound nodes")
+        let (what, xlabel, ylabel) = if milp {
+            (
+                "incumbent and bound",
+                "branch-and-bound nodes",
+                "loss (log scale)",
+            )
         } else {
-            ("history", "iteration")
+            (
+                "history",
+                "iteration",
+                "violation, loss or relative error (log scale)",
+            )
         };
         svg::log_plot_svg(
             &format!(
@@ -190,7 +198,7 @@ impl Report {
                 self.method, p.architecture, p.output_activation, p.n_samples
             ),
             xlabel,
-            "log scale",
+            ylabel,
             &series,
             &dividers,
         )

@@ -26,6 +26,98 @@ pub struct Divider {
 /// Markers drawn per series at most: more merge into bands (1 000 recorded gradient iterations).
 const MAX_MARKERS: usize = 40;
 
+/// The plot area of a figure with a log-scale y axis spanning the decades `lo..hi` (exponents).
+struct Canvas {
+    w: f64,
+    h: f64,
+    left: f64,
+    top: f64,
+    pw: f64,
+    ph: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Canvas {
+    /// A `w × h` figure with margins (left, right, top, bottom) whose y axis covers the decades
+    /// of `logs` (log10 values; one decade around 1 when there are none).
+    fn new(w: f64, h: f64, margins: [f64; 4], logs: impl Iterator<Item = f64>) -> Self {
+        let [left, right, top, bottom] = margins;
+        let (lo, hi) = logs
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        let (lo, hi) = if lo.is_finite() {
+            (lo.floor(), hi.ceil().max(lo.floor() + 1.0))
+        } else {
+            (-1.0, 1.0)
+        };
+        Self {
+            w,
+            h,
+            left,
+            top,
+            pw: w - left - right,
+            ph: h - top - bottom,
+            lo,
+            hi,
+        }
+    }
+
+    /// The y coordinate of `log10 v`.
+    fn y(&self, log: f64) -> f64 {
+        self.top + (self.hi - log) / (self.hi - self.lo) * self.ph
+    }
+
+    /// The SVG header, a white background, the title, one grid line per decade.
+    fn open(&self, title: &str) -> String {
+        let (w, h, left, pw) = (self.w, self.h, self.left, self.pw);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
+            left + pw / 2.0,
+            xml_escape(title)
+        );
+        let step = ((self.hi - self.lo) / 12.0).ceil().max(1.0);
+        let mut d = self.lo;
+        while d <= self.hi + 1e-9 {
+            let y = self.y(d);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">1e{}</text>"##,
+                left + pw,
+                left - 6.0,
+                y + 4.0,
+                d as i64
+            );
+            d += step;
+        }
+        s
+    }
+
+    /// The frame of the plot area and the y axis label.
+    fn frame(&self, s: &mut String, ylabel: &str) {
+        let (left, top, pw, ph) = (self.left, self.top, self.pw, self.ph);
+        let _ = writeln!(
+            s,
+            r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
+        );
+        let _ = writeln!(
+            s,
+            r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+            top + ph / 2.0,
+            xml_escape(ylabel)
+        );
+    }
+}
+
 /// A line plot with a log-scale y axis. Zeros (an exactly satisfied constraint) are drawn on the
 /// bottom edge and the legend says so; other nonpositive or non-finite values are left out of a
 /// line. The x axis spans the points (iteration 0 included).
@@ -36,9 +128,17 @@ pub fn log_plot_svg(
     series: &[Series],
     dividers: &[Divider],
 ) -> String {
-    let (w, h) = (900.0, 560.0);
-    let (left, right, top, bottom) = (85.0, 300.0, 40.0, 50.0);
-    let (pw, ph) = (w - left - right, h - top - bottom);
+    let c = Canvas::new(
+        960.0,
+        560.0,
+        [85.0, 360.0, 40.0, 50.0],
+        series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|&&(_, y)| y > 0.0)
+            .map(|&(_, y)| y.log10()),
+    );
+    let (h, left, top, pw, ph) = (c.h, c.left, c.top, c.pw, c.ph);
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let (xmin, xmax) = xs
         .chain(dividers.iter().map(|d| d.x))
@@ -51,17 +151,6 @@ pub fn log_plot_svg(
     } else {
         (0.0, 1.0)
     };
-    let (mut lo, mut hi) = series
-        .iter()
-        .flat_map(|s| s.points.iter())
-        .filter(|&&(_, y)| y.is_finite() && y > 0.0)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, y)| {
-            (a.min(y.log10()), b.max(y.log10()))
-        });
-    if !lo.is_finite() {
-        (lo, hi) = (-1.0, 1.0);
-    }
-    let (lo, hi) = (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
     let sx = |x: f64| {
         left + if xmax > xmin {
             (x - xmin) / (xmax - xmin) * pw
@@ -70,40 +159,8 @@ pub fn log_plot_svg(
         }
     };
     // zeros sit on the bottom edge
-    let sy = |y: f64| {
-        if y == 0.0 {
-            top + ph
-        } else {
-            top + (hi - y.log10()) / (hi - lo) * ph
-        }
-    };
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
-        left + pw / 2.0,
-        xml_escape(title)
-    );
-    // y grid: one line per decade
-    let step = ((hi - lo) / 12.0).ceil().max(1.0);
-    let mut d = lo;
-    while d <= hi + 1e-9 {
-        let y = top + (hi - d) / (hi - lo) * ph;
-        let _ = writeln!(
-            s,
-            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">1e{}</text>"##,
-            left + pw,
-            left - 6.0,
-            y + 4.0,
-            d as i64
-        );
-        d += step;
-    }
+    let sy = |y: f64| if y == 0.0 { top + ph } else { c.y(y.log10()) };
+    let mut s = c.open(title);
     // x ticks at whole numbers
     let xstep = ((xmax - xmin) / 10.0).ceil().max(1.0);
     let mut x = xmin.ceil();
@@ -119,10 +176,7 @@ pub fn log_plot_svg(
         );
         x += xstep;
     }
-    let _ = writeln!(
-        s,
-        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
-    );
+    c.frame(&mut s, ylabel);
     for dv in dividers {
         let px = sx(dv.x);
         let _ = writeln!(
@@ -140,12 +194,6 @@ pub fn log_plot_svg(
         left + pw / 2.0,
         h - 12.0,
         xml_escape(xlabel)
-    );
-    let _ = writeln!(
-        s,
-        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        top + ph / 2.0,
-        xml_escape(ylabel)
     );
     for (k, ser) in series.iter().enumerate() {
         // split into polylines at missing points
@@ -226,53 +274,23 @@ pub struct Reference {
 /// zeros) are drawn at 1e-16; NaN (failed runs) are counted in the label.
 pub fn log_strip_svg(title: &str, ylabel: &str, strips: &[Strip], refs: &[Reference]) -> String {
     const FLOOR: f64 = 1e-16;
-    let (w, h) = (900.0, 520.0);
-    let (left, right, top, bottom) = (85.0, 30.0, 40.0, 70.0);
-    let (pw, ph) = (w - left - right, h - top - bottom);
     let shown = |v: f64| v.max(FLOOR);
-    let logs: Vec<f64> = strips
-        .iter()
-        .flat_map(|s| s.values.iter().copied())
-        .filter(|v| v.is_finite())
-        .map(|v| shown(v).log10())
-        .chain(refs.iter().map(|r| r.value.log10()))
-        .collect();
-    let lo = logs.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if lo.is_finite() {
-        (lo.floor(), hi.ceil().max(lo.floor() + 1.0))
-    } else {
-        (-1.0, 1.0)
-    };
-    let sy = |v: f64| top + (hi - shown(v).log10()) / (hi - lo) * ph;
+    let c = Canvas::new(
+        900.0,
+        520.0,
+        [85.0, 30.0, 40.0, 70.0],
+        strips
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .filter(|v| v.is_finite())
+            .map(|v| shown(v).log10())
+            .chain(refs.iter().map(|r| r.value.log10())),
+    );
+    let (left, top, pw, ph) = (c.left, c.top, c.pw, c.ph);
+    let sy = |v: f64| c.y(shown(v).log10());
     let ncat = strips.len().max(1) as f64;
     let cx = |k: usize| left + (k as f64 + 0.5) * pw / ncat;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
-        left + pw / 2.0,
-        xml_escape(title)
-    );
-    let step = ((hi - lo) / 12.0).ceil().max(1.0);
-    let mut d = lo;
-    while d <= hi + 1e-9 {
-        let y = top + (hi - d) / (hi - lo) * ph;
-        let _ = writeln!(
-            s,
-            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">1e{}</text>"##,
-            left + pw,
-            left - 6.0,
-            y + 4.0,
-            d as i64
-        );
-        d += step;
-    }
+    let mut s = c.open(title);
     for r in refs {
         let y = sy(r.value);
         let _ = writeln!(
@@ -284,16 +302,7 @@ pub fn log_strip_svg(title: &str, ylabel: &str, strips: &[Strip], refs: &[Refere
             xml_escape(&r.label)
         );
     }
-    let _ = writeln!(
-        s,
-        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>"##
-    );
-    let _ = writeln!(
-        s,
-        r#"<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        top + ph / 2.0,
-        xml_escape(ylabel)
-    );
+    c.frame(&mut s, ylabel);
     for (k, strip) in strips.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let half = 0.3 * pw / ncat;
