@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 /// Time between two lines when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
+/// Iterations closer together than this are not formatted: a gradient step can take 2 µs, and
+/// formatting every one made a 50 000-step Adam run on the 3-3-2 teacher about 1.5× slower.
+const REDRAW_EVERY: Duration = Duration::from_millis(100);
 /// Width of every progress line.
 const WIDTH: usize = 80;
 
@@ -126,6 +129,8 @@ pub struct Progress {
     sink: Sink,
     /// Prefix of every line (the start's label, when a command runs several).
     label: String,
+    /// When the last line was formatted.
+    shown: Option<Instant>,
 }
 
 impl Progress {
@@ -133,6 +138,7 @@ impl Progress {
         Self {
             sink: Sink::new(),
             label: label.to_string(),
+            shown: None,
         }
     }
 
@@ -144,6 +150,10 @@ impl Progress {
 
 impl Observer for Progress {
     fn observe(&mut self, e: &Event<'_>) -> Option<Stop> {
+        if self.shown.is_some_and(|t| t.elapsed() < REDRAW_EVERY) {
+            return None;
+        }
+        self.shown = Some(Instant::now());
         let at = match e.max_iter {
             Some(m) => format!("{}/{m}", e.iteration),
             None => e.iteration.to_string(),
