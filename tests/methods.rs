@@ -219,7 +219,10 @@ fn exact_training_stops_on_time_limit_observer_and_interrupt() {
         panic!("no certificate")
     };
     assert!(!c.certified && c.lower_bound.unwrap() < c.incumbent.unwrap());
-    assert!(run.warnings.iter().any(|w| w.contains("not certified")));
+    assert!(run
+        .warnings
+        .iter()
+        .any(|w| w.contains("not proven optimal")));
     // an observer that stops at the first report of the branch and bound
     let mut first_node = |e: &Event<'_>| (e.method == "milp").then_some(Stop::StoppedByObserver);
     let run = methods::run(

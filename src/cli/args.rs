@@ -313,8 +313,9 @@ const FAMILIES: [Family; 4] = [
     ),
 ];
 
-/// Refuses (exit code 2) a flag given on the command line that none of `methods` reads.
-pub fn refuse_foreign<A: Args>(matches: &ArgMatches, methods: &[&Method]) {
+/// Refuses (exit code 2) a flag given on the command line that none of `methods` reads, but
+/// for the argument ids in `also` (read by another part of the command).
+pub fn refuse_foreign<A: Args>(matches: &ArgMatches, methods: &[&Method], also: &[&str]) {
     let cmd = A::augment_args(clap::Command::new("cvxnn"));
     for (group, reads, what) in FAMILIES {
         if methods.iter().any(|m| reads(m)) {
@@ -324,7 +325,9 @@ pub fn refuse_foreign<A: Args>(matches: &ArgMatches, methods: &[&Method]) {
             continue;
         };
         for id in g.get_args() {
-            if matches.value_source(id.as_str()) != Some(ValueSource::CommandLine) {
+            if also.contains(&id.as_str())
+                || matches.value_source(id.as_str()) != Some(ValueSource::CommandLine)
+            {
                 continue;
             }
             let flag = cmd
@@ -415,7 +418,9 @@ pub fn perturbed(teacher: &Teacher, sigma: f64, seed: u64) -> Result<Start> {
 }
 
 impl StartArgs {
-    /// The start for `method` on `arch`; `seed` is the default of --init-seed.
+    /// The start for `method` on `arch`; `seed` is the default of --init-seed; `standardized`
+    /// says whether the run trains on standardised data (a start network must be in the same
+    /// units).
     pub fn start(
         &self,
         matches: &ArgMatches,
@@ -423,6 +428,7 @@ impl StartArgs {
         arch: &Architecture,
         teacher: Option<&Teacher>,
         seed: u64,
+        standardized: bool,
     ) -> Result<Start> {
         let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
         if given("sigma") && self.init != InitKind::Perturbed {
@@ -449,6 +455,9 @@ impl StartArgs {
                 };
                 if t.model.arch.widths != arch.widths {
                     bail!("--init perturbed needs --arch equal to the teacher's");
+                }
+                if standardized {
+                    bail!("--init perturbed starts from the teacher's weights, which are in the data's units: drop --standardize");
                 }
                 perturbed(t, self.sigma, seed)?
             }

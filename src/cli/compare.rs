@@ -87,7 +87,8 @@ pub struct CompareArgs {
     plot: PathBuf,
     /// Also train each problem exactly (MILP, feature `milp`; d-K-1 networks with a linear
     /// output, L1 loss, no start) and compare every run's L1 loss with the certified optimum of
-    /// the class |v_k|·max(‖w_k‖_∞, |b_k|) ≤ --weight-bound.
+    /// the class |v_k|·max(‖w_k‖_∞, |b_k|) ≤ --weight-bound (the one exact-training flag it
+    /// reads, with --time-limit).
     #[arg(long)]
     global_optimum: bool,
     #[command(flatten)]
@@ -141,7 +142,13 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
     if chosen.is_empty() {
         bail!("--methods: give at least one method");
     }
-    args::refuse_foreign::<CompareArgs>(matches, &chosen);
+    // --global-optimum reads the class's weight bound whatever the methods
+    let also: &[&str] = if a.global_optimum {
+        &["weight_bound"]
+    } else {
+        &[]
+    };
+    args::refuse_foreign::<CompareArgs>(matches, &chosen, also);
     let options = args::options(&a.scr, &a.grad, &a.milp, &a.iter, a.seed)?;
     let entries = chosen
         .iter()

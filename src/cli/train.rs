@@ -102,7 +102,7 @@ fn problem_data(a: &TrainArgs) -> Result<(Architecture, Dataset, Option<Teacher>
 
 pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
     let method = methods::method(&a.method)?;
-    args::refuse_foreign::<TrainArgs>(matches, &[method]);
+    args::refuse_foreign::<TrainArgs>(matches, &[method], &[]);
     let (arch, data, teacher) = problem_data(&a)?;
     let options = args::options(&a.scr, &a.grad, &a.milp, &a.iter, a.seed)?;
     let trainer = method.trainer(&options)?;
@@ -115,9 +115,26 @@ pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
     };
     let problem = Problem::new(&trained_on, &arch)?;
     trainer.check(&problem)?;
-    let start = a
-        .start
-        .start(matches, method, &arch, teacher.as_ref(), a.seed)?;
+    let start = a.start.start(
+        matches,
+        method,
+        &arch,
+        teacher.as_ref(),
+        a.seed,
+        scaling.is_some(),
+    )?;
+    eprintln!(
+        "{}: {arch}, N = {}{}; start: {} ({})",
+        method.name,
+        data.n_samples(),
+        if scaling.is_some() {
+            ", standardised"
+        } else {
+            ""
+        },
+        start.label(),
+        start.detail()
+    );
     let limits = Limits {
         time_limit: a.limits.time_limit,
         interrupt: Some(interrupt::on_ctrl_c()),

@@ -308,7 +308,8 @@ impl Milp {
 
 /// Runs `solve` with a progress callback that records the branch and bound's progress and
 /// reports it to the monitor; returns what `solve` returned, the progress, and the stop the
-/// monitor asked for, if any.
+/// monitor asked for, if any. The run's deadline is HiGHS's own time limit, so a `TimeLimit`
+/// answer of the monitor is left to HiGHS (which then reports the time limit, not an interrupt).
 fn watched<T>(
     monitor: &mut Monitor,
     solve: impl FnOnce(crate::milp::OnProgress) -> Result<T>,
@@ -317,8 +318,13 @@ fn watched<T>(
     let mut told = None;
     let mut on = |p: &MilpProgress| {
         progress.push(p.clone());
-        told = monitor.iteration("milp", p.nodes as usize, None, f64::NAN, p);
-        told.is_some()
+        match monitor.iteration("milp", p.nodes as usize, None, f64::NAN, p) {
+            None | Some(Stop::TimeLimit) => false,
+            Some(stop) => {
+                told = Some(stop);
+                true
+            }
+        }
     };
     let out = solve(Some(&mut on))?;
     Ok((out, progress, told))

@@ -219,11 +219,13 @@ impl Run {
                 ));
             }
         }
-        if let Some(c) = &self.certificate {
-            if !c.certified() && self.model.is_some() {
+        if let (Some(Certificate::Milp(c)), Some(_)) = (&self.certificate, &self.model) {
+            if !c.certified {
                 w.push(format!(
-                    "not certified: {}; the network is the best found, not proven optimal",
-                    c.describe()
+                    "not proven optimal: the branch and bound stopped ({}) with a gap of {:.2e}; \
+                     the network is the best it found",
+                    c.status.name(),
+                    c.abs_gap.unwrap_or(f64::INFINITY)
                 ));
             }
         }

@@ -4,7 +4,8 @@ use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use cvxnn::data::planted_teacher;
-use cvxnn::gradient::{self, init_model, GradSettings, InitScheme, Loss, Optimizer};
+use cvxnn::gradient::{self, GradSettings, Loss, Optimizer};
+use cvxnn::train::{quiet, random_network as init_model, InitScheme, Quiet};
 use cvxnn::net::{Activation, Architecture};
 use std::cell::RefCell;
 use std::time::Instant;
@@ -50,7 +51,7 @@ fn main() {
                 ..GradSettings::new(Optimizer::Lbfgs { memory: 10 })
             };
             let t0 = Instant::now();
-            let run = gradient::train(&t.data.x, &t.data.y, &start, &s, &mut |_| {}).unwrap();
+            let run = gradient::train(&t.data.x, &t.data.y, &start, &s, &mut quiet(&mut Quiet)).unwrap();
             let c_secs = t0.elapsed().as_secs_f64();
             // argmin
             let loss = Loss::new(&arch, &t.data.x, &t.data.y).unwrap();
