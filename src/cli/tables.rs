@@ -1,28 +1,30 @@
 //! The tables the training commands print: one per kind of stage (SCR, gradient, MILP), one row
 //! per run, and each run's warnings.
 
-use cvxnn::methods::{Certificate, Run, Trace};
+use cvxnn::methods::{Certificate, GradTrace, Run, ScrTrace, Trace};
 
 /// Every run's stages as tables on stdout, then their warnings on stderr.
 pub fn print_runs(runs: &[&Run]) {
-    let stages = |pick: fn(&Trace) -> bool| -> Vec<(&Run, &Trace, &str)> {
-        runs.iter()
-            .flat_map(|r| {
-                r.stages
-                    .iter()
-                    .filter(|s| pick(&s.trace))
-                    .map(move |s| (*r, &s.trace, s.method.as_str()))
-            })
-            .collect()
+    // (run, stage method, trace) of every stage, in order
+    let stages = || {
+        runs.iter().flat_map(|r| {
+            r.stages
+                .iter()
+                .map(move |s| (*r, s.method.as_str(), &s.trace))
+        })
     };
-    let scr = stages(|t| matches!(t, Trace::Scr(_)));
+    let scr: Vec<(&Run, &ScrTrace)> = stages()
+        .filter_map(|(r, _, t)| match t {
+            Trace::Scr(t) => Some((r, t)),
+            _ => None,
+        })
+        .collect();
     if !scr.is_empty() {
         println!(
             "{:<10} {:>5} {:>16} {:>12} {:>12} {:>12} {:>10} {:>9}",
             "init", "iters", "stop", "product", "complement", "output err", "mse", "s/iter"
         );
-        for (run, trace, _) in scr {
-            let Trace::Scr(t) = trace else { continue };
+        for (run, t) in scr {
             let s = &t.summary;
             println!(
                 "{:<10} {:>5} {:>16} {:>12.3e} {:>12.3e} {:>12.3e} {:>10.3e} {:>9.3}",
@@ -37,7 +39,12 @@ pub fn print_runs(runs: &[&Run]) {
             );
         }
     }
-    let grad = stages(|t| matches!(t, Trace::Gradient(_)));
+    let grad: Vec<(&Run, &str, &GradTrace)> = stages()
+        .filter_map(|(r, m, t)| match t {
+            Trace::Gradient(t) => Some((r, m, t)),
+            _ => None,
+        })
+        .collect();
     if !grad.is_empty() {
         println!(
             "{:<10} {:<7} {:>7} {:>7} {:>20} {:>12} {:>12} {:>10} {:>9}",
@@ -51,8 +58,7 @@ pub fn print_runs(runs: &[&Run]) {
             "|grad|",
             "seconds"
         );
-        for (run, trace, method) in grad {
-            let Trace::Gradient(t) = trace else { continue };
+        for (run, method, t) in grad {
             let s = &t.summary;
             println!(
                 "{:<10} {:<7} {:>7} {:>7} {:>20} {:>12.3e} {:>12.3e} {:>10.2e} {:>9.3}",

@@ -183,8 +183,8 @@ impl Milp {
                     st.max_iter = 2000;
                     st.seed = *seed;
                     let net = from.network(problem.arch)?;
-                    let x = &problem.data;
-                    Ok(gradient::train(&x.x, &x.y, &net, &st, monitor)?.model)
+                    let data = problem.data;
+                    Ok(gradient::train(&data.x, &data.y, &net, &st, monitor)?.model)
                 })
                 .collect(),
         }
