@@ -25,16 +25,6 @@ pub enum Formulation {
     Threshold,
 }
 
-impl Formulation {
-    pub fn name(self) -> &'static str {
-        match self {
-            Formulation::Relu => "relu",
-            Formulation::Integer(_) => "integer",
-            Formulation::Threshold => "threshold",
-        }
-    }
-}
-
 /// The loss of exact training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -77,11 +77,6 @@ impl Budget {
         }
     }
 
-    /// A budget that never runs out.
-    pub fn unlimited() -> Self {
-        Self::start(&Limits::none())
-    }
-
     /// Why the run must stop now, if it must: an interrupt first, then the deadline.
     pub fn exhausted(&self) -> Option<Stop> {
         if self.interrupt.as_ref().is_some_and(Interrupt::is_triggered) {
@@ -213,7 +208,7 @@ mod tests {
         assert_eq!(budget.remaining(), Some(0.0));
         flag.trigger();
         assert_eq!(budget.exhausted(), Some(Stop::Interrupted));
-        assert_eq!(Budget::unlimited().exhausted(), None);
+        assert_eq!(Budget::start(&Limits::none()).exhausted(), None);
         assert!(Limits {
             time_limit: Some(-1.0),
             interrupt: None
