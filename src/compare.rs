@@ -62,6 +62,9 @@ pub struct Plan {
     pub scr_start: Option<ScrStart>,
     /// Seconds per run (each attempt).
     pub time_limit: Option<f64>,
+    /// β: every row's network is also scored on the weight-decay objective
+    /// ([`Mlp::weight_decay_objective`]).
+    pub weight_decay: Option<f64>,
     #[serde(skip)]
     pub interrupt: Option<crate::train::Interrupt>,
 }
@@ -75,6 +78,7 @@ impl Default for Plan {
             init_scheme: None,
             scr_start: None,
             time_limit: None,
+            weight_decay: None,
             interrupt: None,
         }
     }
@@ -135,7 +139,10 @@ pub struct CompareRow {
     pub l1_loss: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_bound: Option<f64>,
-    /// What the best attempt proves (exact training).
+    /// The weight-decay objective of the network (with [`Plan::weight_decay`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objective: Option<f64>,
+    /// What the best attempt proves (exact training, the convex model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<Certificate>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -237,6 +244,7 @@ fn run_one(
         error: last_error,
         l1_loss: None,
         class_bound: None,
+        objective: None,
         certificate: None,
         warnings: Vec::new(),
     };
@@ -250,6 +258,12 @@ fn run_one(
         row.error = None;
         row.l1_loss = l1.map(|v| v.0);
         row.class_bound = l1.map(|v| v.1);
+        row.objective = plan.weight_decay.and_then(|beta| {
+            run.mlp().ok().and_then(|m| {
+                m.weight_decay_objective(&case.data.x, &case.data.y, beta)
+                    .ok()
+            })
+        });
         row.certificate = run.certificate;
         row.warnings = run.warnings;
     }
@@ -515,6 +529,139 @@ pub fn global_optimum(
     })
 }
 
+/// One problem's convex optimum (docs/convex.md): the certified optimum of two-layer ReLU
+/// training with weight decay when every pattern was enumerated (`global`), else that of a
+/// restricted model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProblemConvexOptimum {
+    pub problem: String,
+    /// `global` or `restricted`.
+    pub scope: String,
+    pub certified: bool,
+    /// The optimal network's objective and the dual bound below it.
+    pub objective: f64,
+    pub dual_bound: f64,
+    pub rel_gap: f64,
+    pub units: usize,
+    pub seconds: f64,
+}
+
+/// One method's runs against the convex optima, on the weight-decay objective.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgainstConvex {
+    pub method: String,
+    pub runs: usize,
+    /// Runs whose objective is within 1e-6 (relative) of the optimum.
+    pub at_optimum: usize,
+    /// Runs below the optimum by more than 1e-6: they beat a restricted model (sampled
+    /// patterns); below a global bound would be a bug, and is reported as an error.
+    pub below: usize,
+    /// Median of `(objective − optimum) / optimum`.
+    pub median_excess: Option<f64>,
+}
+
+/// `compare --weight-decay β`: every problem's convex optimum and every method against it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConvexOptimum {
+    pub beta: f64,
+    pub problems: Vec<ProblemConvexOptimum>,
+    pub methods: Vec<AgainstConvex>,
+}
+
+/// Relative distance below which a run counts as at the optimum.
+pub const AT_OPTIMUM: f64 = 1e-6;
+
+/// Each case's convex optimum (from the convex model's row of start 0 when `convex` is among
+/// the methods, else by solving it with `trainer`) and each method's runs against it. `report`
+/// sees each problem's optimum as it is known.
+#[allow(clippy::too_many_arguments)]
+pub fn convex_optimum(
+    arch: &Architecture,
+    cases: &[Case],
+    names: &[&str],
+    rows: &[CompareRow],
+    trainer: &methods::Convex,
+    limits: &Limits,
+    report: &mut dyn FnMut(&ProblemConvexOptimum),
+) -> Result<ConvexOptimum> {
+    let beta = trainer.settings.beta;
+    let mut optima = Vec::new();
+    for case in cases {
+        let t0 = Instant::now();
+        let from_row = rows
+            .iter()
+            .find(|r| r.method == "convex" && r.problem == case.name && r.start == 0)
+            .and_then(|r| Some((r.certificate.clone()?, r.seconds)));
+        let mut seconds = None;
+        let cert = match from_row {
+            Some((c, s)) => {
+                seconds = Some(s);
+                c
+            }
+            None => {
+                let p = Problem::new(&case.data, arch)?;
+                let run = methods::run(trainer, &p, &Start::Zero, &mut Quiet, limits)?;
+                run.certificate
+                    .ok_or_else(|| Error::Solver("the convex model gave no certificate".into()))?
+            }
+        };
+        let Certificate::Convex(c) = cert else {
+            return Err(Error::Solver("the convex model gave no certificate".into()));
+        };
+        let o = ProblemConvexOptimum {
+            problem: case.name.clone(),
+            scope: c.scope.to_string(),
+            certified: c.certified,
+            objective: c.objective,
+            dual_bound: c.dual_bound,
+            rel_gap: c.rel_gap,
+            units: c.units,
+            seconds: seconds.unwrap_or_else(|| t0.elapsed().as_secs_f64()),
+        };
+        report(&o);
+        optima.push(o);
+    }
+    let mut per_method = Vec::new();
+    for &m in names {
+        let mine: Vec<&CompareRow> = rows.iter().filter(|r| r.method == m).collect();
+        let (mut at, mut below, mut excess) = (0, 0, Vec::new());
+        for r in &mine {
+            let (Some(obj), Some(o)) =
+                (r.objective, optima.iter().find(|o| o.problem == r.problem))
+            else {
+                continue;
+            };
+            if o.scope == "global" && obj < o.dual_bound * (1.0 - AT_OPTIMUM) {
+                return Err(Error::Numerical(format!(
+                    "{m} on {} has objective {obj} below the certified global bound {}: a bug, \
+                     please report it",
+                    r.problem, o.dual_bound
+                )));
+            }
+            let rel = (obj - o.objective) / o.objective.abs().max(f64::MIN_POSITIVE);
+            if rel.abs() <= AT_OPTIMUM {
+                at += 1;
+            } else if rel < 0.0 {
+                below += 1;
+            }
+            excess.push(rel);
+        }
+        let med = median(excess);
+        per_method.push(AgainstConvex {
+            method: m.to_string(),
+            runs: mine.len(),
+            at_optimum: at,
+            below,
+            median_excess: med.is_finite().then_some(med),
+        });
+    }
+    Ok(ConvexOptimum {
+        beta,
+        problems: optima,
+        methods: per_method,
+    })
+}
+
 /// One method of a comparison as the report lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct MethodInfo {
@@ -541,6 +688,8 @@ pub struct CompareReport {
     pub methods: Vec<MethodInfo>,
     pub summary: Vec<MethodSummary>,
     pub global_optimum: Option<GlobalOptimum>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convex_optimum: Option<ConvexOptimum>,
     /// Whether the comparison was interrupted (then only the rows of runs that started).
     pub interrupted: bool,
     pub rows: Vec<CompareRow>,
@@ -553,6 +702,7 @@ impl CompareReport {
         entries: &[Entry],
         rows: Vec<CompareRow>,
         global_optimum: Option<GlobalOptimum>,
+        convex_optimum: Option<ConvexOptimum>,
         interrupted: bool,
     ) -> Self {
         let names: Vec<&str> = entries.iter().map(Entry::name).collect();
@@ -571,6 +721,7 @@ impl CompareReport {
                 .collect(),
             summary: summarize(&names, &rows),
             global_optimum,
+            convex_optimum,
             interrupted,
             rows,
         }

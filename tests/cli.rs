@@ -1387,3 +1387,158 @@ fn flags_of_other_methods_are_refused() {
         );
     }
 }
+
+/// `compare --weight-decay`: every problem's certified global optimum of the convex model, every
+/// gradient run on the same objective above it, and the excess per method.
+#[test]
+fn compare_sets_gradient_runs_against_the_convex_optimum() {
+    let json = tmp("cmp_convex.json", "");
+    let svg = tmp("cmp_convex.svg", "");
+    let (j, s) = (json.to_str().unwrap(), svg.to_str().unwrap());
+    let out = succeed(&[
+        "compare",
+        "--teachers",
+        "3",
+        "--arch",
+        "2-8-1",
+        "--n",
+        "30",
+        "--noise",
+        "0.1",
+        "--weight-decay",
+        "1e-2",
+        "--methods",
+        "convex,adam,lbfgs",
+        "--json",
+        j,
+        "--plot",
+        s,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("convex optimum") && stdout.contains("median excess"));
+    let doc = json_file(&json);
+    let opt = &doc["convex_optimum"];
+    assert_eq!(opt["beta"], 1e-2);
+    let problems = opt["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3);
+    for p in problems {
+        assert_eq!(p["scope"], "global");
+        assert_eq!(p["certified"], true);
+        let bound = p["dual_bound"].as_f64().unwrap();
+        for r in doc["rows"].as_array().unwrap() {
+            if r["problem"] != p["problem"] {
+                continue;
+            }
+            let obj = r["objective"].as_f64().unwrap();
+            assert!(
+                obj >= bound * (1.0 - 1e-9),
+                "{} {obj} < {bound}",
+                r["method"]
+            );
+        }
+    }
+    let convex = opt["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["method"] == "convex")
+        .unwrap();
+    assert_eq!(convex["at_optimum"], 3);
+}
+
+#[test]
+fn the_convex_model_states_what_it_needs() {
+    let m = tmp("convex_model.json", "");
+    let model = m.to_str().unwrap();
+    let base = [
+        "train",
+        "--method",
+        "convex",
+        "--teacher",
+        "2-3-1",
+        "--n",
+        "20",
+        "--model-out",
+        model,
+    ];
+    assert_clean_failure(&cvxnn(&base), "--weight-decay");
+    let mut args = base.to_vec();
+    args.extend(["--weight-decay", "1e-2", "--arch", "2-3-3-1"]);
+    assert_clean_failure(&cvxnn(&args), "two-layer");
+    // too many patterns to enumerate: refused with the count
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "convex",
+        "--teacher",
+        "6-3-1",
+        "--n",
+        "300",
+        "--weight-decay",
+        "1e-2",
+        "--model-out",
+        model,
+    ]);
+    assert_clean_failure(&out, "--max-patterns");
+    // a flag of the convex model with another method, and weight decay with SCR
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "lbfgs",
+        "--teacher",
+        "2-3-1",
+        "--patterns",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = cvxnn(&[
+        "train",
+        "--method",
+        "scr",
+        "--teacher",
+        "2-3-1",
+        "--weight-decay",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    // sampled patterns: the model says it is restricted; eval reproduces its fit
+    let data = tmp("convex_teacher.csv", "");
+    succeed(&[
+        "generate",
+        "teacher",
+        "--arch",
+        "2-3-1",
+        "--n",
+        "20",
+        "--seed",
+        "3",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    let r = tmp("convex_report.json", "");
+    let out = succeed(&[
+        "train",
+        "--method",
+        "convex",
+        "--data",
+        data.to_str().unwrap(),
+        "--arch",
+        "2-3-1",
+        "--weight-decay",
+        "1e-2",
+        "--patterns",
+        "25",
+        "--model-out",
+        model,
+        "--report",
+        r.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("restricted to"));
+    let report = json_file(&r);
+    let cert = &report["runs"][0]["certificate"];
+    assert_eq!(cert["kind"], "convex");
+    assert_eq!(cert["scope"], "restricted");
+    let e = eval_json(&m, &data);
+    let mse = report["runs"][0]["final"]["loss"].as_f64().unwrap();
+    assert!((e["mse"].as_f64().unwrap() - mse).abs() <= 1e-12 * mse);
+}

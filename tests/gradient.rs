@@ -58,6 +58,46 @@ fn gradient_matches_finite_differences() {
     }
 }
 
+/// With weight decay the objective is `‖f(X) − Y‖²/(2N) + (β/2)‖θ‖²` over every weight and
+/// hidden bias (the network's own [`Mlp::weight_decay_objective`]), its gradient matches finite
+/// differences, and the output bias gets no gradient.
+#[test]
+fn weight_decay_objective_and_gradient() {
+    for spec in ["3-3-2", "2-5-1", "4-6-5-2"] {
+        let (arch, x, y, _) = teacher(spec, Activation::Linear, 25, 4);
+        let beta = 0.03;
+        let loss = Loss::new(&arch, &x, &y).unwrap().with_weight_decay(beta);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let net = Mlp::random_gaussian(&arch, 0.5, &mut rng);
+        let theta = loss.layout.pack(&net).unwrap();
+        let mut ws = loss.workspace();
+        let mut g = vec![0.0; theta.len()];
+        let j = loss.eval(&theta, Some(&mut g), &mut ws);
+        let direct = net.weight_decay_objective(&x, &y, beta).unwrap();
+        assert!(
+            (j - direct).abs() <= 1e-12 * direct,
+            "{spec}: {j} vs {direct}"
+        );
+        let h = 1e-6;
+        let free = loss.undecayed();
+        for i in 0..theta.len() {
+            if free.contains(&i) {
+                assert_eq!(g[i], 0.0, "the output bias is held");
+                continue;
+            }
+            let (mut tp, mut tm) = (theta.clone(), theta.clone());
+            tp[i] += h;
+            tm[i] -= h;
+            let fd = (loss.eval(&tp, None, &mut ws) - loss.eval(&tm, None, &mut ws)) / (2.0 * h);
+            assert!(
+                (fd - g[i]).abs() <= 1e-5 * g[i].abs().max(1e-3),
+                "{spec} parameter {i}: {fd} vs {}",
+                g[i]
+            );
+        }
+    }
+}
+
 #[test]
 fn jacobian_gives_the_gradient_and_the_loss() {
     for out in [Activation::Linear, Activation::Relu] {

@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
+use cvxnn::convex::{ConvexSettings, Formulation as ConvexFormulation, PatternChoice, SolverKind};
 use cvxnn::data::{self, Dataset, Table, Targets, Teacher};
 use cvxnn::methods::{Formulation, Group, LossKind, Method, MilpOptions, Options, METHODS};
 use cvxnn::milp::relu::Tightening;
@@ -172,6 +173,7 @@ impl GradArgs {
             grad_tol: self.grad_tol,
             output_tol,
             batch_seed: self.batch_seed,
+            weight_decay: 0.0,
         }
     }
 }
@@ -263,6 +265,93 @@ impl MilpArgs {
     }
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum ConvexFormulationArg {
+    /// The cone-constrained program whose optimum is that of two-layer ReLU training.
+    Relu,
+    /// Fixed gates, no constraints (a different model; its network is a cone decomposition).
+    Gated,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum ConvexSolverArg {
+    /// Interior point up to 500 000 constraint rows, else first order.
+    Auto,
+    /// Interior point (Clarabel): the certified reference.
+    Ipm,
+    /// Working-set FISTA with an augmented Lagrangian for the ReLU model (large problems).
+    FirstOrder,
+}
+
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Convex two-layer model (--method convex; docs/convex.md)")]
+pub struct ConvexArgs {
+    /// Which convex program.
+    #[arg(long, value_enum, default_value = "relu")]
+    pub formulation: ConvexFormulationArg,
+    /// Activation patterns: `all` (enumerated: the optimum is global) or K (K gates drawn from
+    /// N(0, I) with --pattern-seed: the optimum of a restricted model).
+    #[arg(long, default_value = "all")]
+    pub patterns: String,
+    /// Refuse to enumerate when the data may have more patterns than this.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_patterns: usize,
+    /// Seed of the sampled gates (default: --seed).
+    #[arg(long)]
+    pub pattern_seed: Option<u64>,
+    /// Solver.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub solver: ConvexSolverArg,
+    /// Relative duality gap to reach.
+    #[arg(long, default_value_t = 1e-6)]
+    pub gap_tol: f64,
+    /// First-order iteration cap.
+    #[arg(long, default_value_t = 100_000)]
+    pub convex_max_iter: usize,
+}
+
+impl ConvexArgs {
+    pub fn settings(&self, beta: Option<f64>, seed: u64) -> Result<ConvexSettings> {
+        let patterns = if self.patterns == "all" {
+            PatternChoice::All {
+                max: self.max_patterns,
+            }
+        } else {
+            let count: usize = self.patterns.parse().map_err(|_| {
+                anyhow::anyhow!("--patterns takes `all` or a count, got '{}'", self.patterns)
+            })?;
+            PatternChoice::Sample {
+                count,
+                seed: self.pattern_seed.unwrap_or(seed),
+            }
+        };
+        Ok(ConvexSettings {
+            formulation: match self.formulation {
+                ConvexFormulationArg::Relu => ConvexFormulation::Relu,
+                ConvexFormulationArg::Gated => ConvexFormulation::Gated,
+            },
+            beta: beta.unwrap_or(0.0),
+            patterns,
+            solver: match self.solver {
+                ConvexSolverArg::Auto => SolverKind::Auto,
+                ConvexSolverArg::Ipm => SolverKind::Ipm,
+                ConvexSolverArg::FirstOrder => SolverKind::FirstOrder,
+            },
+            tol: self.gap_tol,
+            max_iter: self.convex_max_iter,
+        })
+    }
+}
+
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Weight decay (--method convex and gd, sgd, adam, lbfgs)")]
+pub struct DecayArgs {
+    /// β of the objective ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²) (the output bias is
+    /// held at zero). Required by --method convex; gradient methods train the plain MSE without it.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+}
+
 /// What iterative methods (SCR and the gradient methods) share.
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Iterative methods (all but milp)")]
@@ -273,28 +362,44 @@ pub struct IterArgs {
     pub output_tol: Option<f64>,
 }
 
-/// Every method's settings from the groups.
-pub fn options(
-    scr: &ScrArgs,
-    grad: &GradArgs,
-    milp: &MilpArgs,
-    iter: &IterArgs,
-    seed: u64,
-) -> Result<Options> {
-    Ok(Options {
-        scr: scr.settings(iter.output_tol),
-        backend: scr.backend()?,
-        gradient: grad.options(iter.output_tol),
-        milp: milp.options(),
-        seed,
-    })
+/// Every method family's arguments.
+#[derive(Args, Clone)]
+pub struct MethodArgs {
+    #[command(flatten)]
+    pub iter: IterArgs,
+    #[command(flatten)]
+    pub scr: ScrArgs,
+    #[command(flatten)]
+    pub grad: GradArgs,
+    #[command(flatten)]
+    pub milp: MilpArgs,
+    #[command(flatten)]
+    pub convex: ConvexArgs,
+    #[command(flatten)]
+    pub decay: DecayArgs,
+}
+
+impl MethodArgs {
+    /// Every method's settings from the groups.
+    pub fn options(&self, seed: u64) -> Result<Options> {
+        let mut gradient = self.grad.options(self.iter.output_tol);
+        gradient.weight_decay = self.decay.weight_decay.unwrap_or(0.0);
+        Ok(Options {
+            scr: self.scr.settings(self.iter.output_tol),
+            backend: self.scr.backend()?,
+            gradient,
+            milp: self.milp.options(),
+            convex: self.convex.settings(self.decay.weight_decay, seed)?,
+            seed,
+        })
+    }
 }
 
 /// An argument group of a method family: its id, the methods that read it, how a message names
 /// it.
 type Family = (&'static str, fn(&Method) -> bool, &'static str);
 
-const FAMILIES: [Family; 4] = [
+const FAMILIES: [Family; 6] = [
     ("ScrArgs", |m| m.reads(Group::Scr), "an SCR option"),
     (
         "GradArgs",
@@ -305,6 +410,16 @@ const FAMILIES: [Family; 4] = [
         "MilpArgs",
         |m| m.reads(Group::Milp),
         "an exact-training (milp) option",
+    ),
+    (
+        "ConvexArgs",
+        |m| m.reads(Group::Convex),
+        "a convex-model option",
+    ),
+    (
+        "DecayArgs",
+        |m| m.reads(Group::Gradient) || m.reads(Group::Convex),
+        "an option of the convex model and the gradient methods",
     ),
     (
         "IterArgs",

@@ -1,7 +1,7 @@
 //! `cvxnn compare`: methods of the table on the same problems from the same starts; prints the
 //! summary (and each problem's certified optimum with --global-optimum), writes rows and a plot.
 
-use super::args::{self, GradArgs, IterArgs, MilpArgs, SchemeArg, ScrArgs};
+use super::args::{self, MethodArgs, SchemeArg};
 use super::progress::Counter;
 use super::{interrupt, wrote, Outcome};
 use anyhow::{bail, Result};
@@ -92,13 +92,7 @@ pub struct CompareArgs {
     #[arg(long)]
     global_optimum: bool,
     #[command(flatten)]
-    iter: IterArgs,
-    #[command(flatten)]
-    scr: ScrArgs,
-    #[command(flatten)]
-    grad: GradArgs,
-    #[command(flatten)]
-    milp: MilpArgs,
+    family: MethodArgs,
 }
 
 /// The problems: K teachers, or one data file.
@@ -149,7 +143,7 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         &[]
     };
     args::refuse_foreign::<CompareArgs>(matches, &chosen, also);
-    let options = args::options(&a.scr, &a.grad, &a.milp, &a.iter, a.seed)?;
+    let options = a.family.options(a.seed)?;
     let entries = chosen
         .iter()
         .map(|&m| {
@@ -160,9 +154,27 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         })
         .collect::<Result<Vec<_>>>()?;
     let optimum = a.global_optimum.then(|| {
-        compare::optimum_trainer(a.milp.weight_bound, a.time_limit.unwrap_or(60.0), a.seed)
+        compare::optimum_trainer(
+            a.family.milp.weight_bound,
+            a.time_limit.unwrap_or(60.0),
+            a.seed,
+        )
     });
     let cases = cases(&a, &arch)?;
+    // --weight-decay on a two-layer network: every problem's convex optimum on that objective
+    let convex_trainer = match a.family.decay.weight_decay {
+        Some(_) if arch.widths.len() == 3 && arch.output == cvxnn::net::Activation::Linear => {
+            let t = methods::Convex {
+                settings: options.convex.clone(),
+            };
+            if let Some(case) = cases.first() {
+                cvxnn::methods::Trainer::check(&t, &cvxnn::train::Problem::new(&case.data, &arch)?)
+                    .map_err(|e| anyhow::anyhow!("the convex optimum: {e}"))?;
+            }
+            Some(t)
+        }
+        _ => None,
+    };
     if let (Some(t), Some(case)) = (&optimum, cases.first()) {
         cvxnn::methods::Trainer::check(t, &cvxnn::train::Problem::new(&case.data, &arch)?)
             .map_err(|e| anyhow::anyhow!("--global-optimum: {e}"))?;
@@ -179,6 +191,7 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
             ScrStartArg::Alternate => ScrStart::Alternate,
         }),
         time_limit: a.time_limit,
+        weight_decay: a.family.decay.weight_decay,
         interrupt: Some(interrupt.clone()),
     };
     let jobs = a
@@ -237,6 +250,10 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         Some(t) if !interrupted => Some(print_global(&arch, &cases, &names, &rows, t, &interrupt)?),
         _ => None,
     };
+    let convex = match (&convex_trainer, interrupted) {
+        (Some(t), false) => Some(print_convex(&arch, &cases, &names, &rows, t, &interrupt)?),
+        _ => None,
+    };
     let report = CompareReport::new(
         CompareProblem {
             architecture: arch.spec(),
@@ -247,6 +264,7 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         &entries,
         rows,
         global,
+        convex,
         interrupted,
     );
     report.save(&a.json)?;
@@ -288,10 +306,80 @@ fn print_certificates(rows: &[compare::CompareRow]) {
             .filter(|r| r.certificate.as_ref().is_some_and(|c| c.certified()))
             .count();
         println!(
-            "{m}: {certified} of {} runs certified optimal over their class",
+            "{m}: {certified} of {} runs certified (their gap closed)",
             mine.len()
         );
     }
+}
+
+/// `--weight-decay`: each problem's convex optimum, then each method against it.
+fn print_convex(
+    arch: &Architecture,
+    cases: &[Case],
+    names: &[&str],
+    rows: &[compare::CompareRow],
+    trainer: &methods::Convex,
+    interrupt: &cvxnn::train::Interrupt,
+) -> Result<compare::ConvexOptimum> {
+    println!(
+        "convex optimum: ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²), β = {:e}, over two-layer \
+         ReLU networks of any width",
+        trainer.settings.beta
+    );
+    println!(
+        "{:<22} {:<11} {:>14} {:>14} {:>9} {:>6} {:>9}",
+        "problem", "optimum", "objective", "dual bound", "rel gap", "units", "seconds"
+    );
+    let limits = Limits {
+        time_limit: None,
+        interrupt: Some(interrupt.clone()),
+    };
+    let g = compare::convex_optimum(arch, cases, names, rows, trainer, &limits, &mut |o| {
+        println!(
+            "{:<22} {:<11} {:>14.8e} {:>14.8e} {:>9.1e} {:>6} {:>9.2}",
+            o.problem,
+            if o.certified {
+                o.scope.clone()
+            } else {
+                format!("{} (not certified)", o.scope)
+            },
+            o.objective,
+            o.dual_bound,
+            o.rel_gap,
+            o.units,
+            o.seconds
+        )
+    })?;
+    let restricted = g.problems.iter().any(|p| p.scope != "global");
+    println!(
+        "{:<10} {:>5} {:>14} {:>12} {:>22}",
+        "method",
+        "runs",
+        "at optimum",
+        if restricted { "below it" } else { "" },
+        "median excess (rel)"
+    );
+    for m in &g.methods {
+        println!(
+            "{:<10} {:>5} {:>14} {:>12} {:>22.3e}",
+            m.method,
+            m.runs,
+            format!("{}/{}", m.at_optimum, m.runs),
+            if restricted {
+                m.below.to_string()
+            } else {
+                String::new()
+            },
+            m.median_excess.unwrap_or(f64::NAN)
+        );
+    }
+    if restricted {
+        println!(
+            "a restricted optimum (sampled patterns) is not a bound: runs below it found \
+             networks whose patterns were not sampled"
+        );
+    }
+    Ok(g)
 }
 
 /// `--global-optimum`: each problem's certified optimum, then each method against it.

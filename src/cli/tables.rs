@@ -53,7 +53,11 @@ pub fn print_runs(runs: &[&Run]) {
             "iters",
             "evals",
             "stop",
-            "loss (mse)",
+            if grad.iter().any(|(_, _, t)| t.summary.weight_decay > 0.0) {
+                "objective"
+            } else {
+                "loss (mse)"
+            },
             "output err",
             "|grad|",
             "seconds"
@@ -75,14 +79,60 @@ pub fn print_runs(runs: &[&Run]) {
         }
     }
     for run in runs {
-        if let Some(Certificate::Milp(c)) = &run.certificate {
-            print_milp(c);
+        match &run.certificate {
+            Some(Certificate::Milp(c)) => print_milp(c),
+            Some(Certificate::Convex(c)) => print_convex(c),
+            None => {}
         }
     }
     for run in runs {
         for w in &run.warnings {
             eprintln!("warning ({} {}): {w}", run.method, run.init);
         }
+    }
+}
+
+/// The convex model: what its optimum is, the network's objective, the bound and the gap.
+fn print_convex(c: &cvxnn::methods::ConvexCertificate) {
+    println!(
+        "{:<58} {:>13} {:>13} {:>9} {:>6} {:>9}",
+        "convex model", "objective", "dual bound", "rel gap", "units", "patterns"
+    );
+    println!(
+        "{:<58} {:>13.9e} {:>13.9e} {:>9.1e} {:>6} {:>9}",
+        c.describe(),
+        c.objective,
+        c.dual_bound,
+        c.rel_gap,
+        c.units,
+        c.patterns
+    );
+    if let Some(g) = c.gated_objective {
+        println!(
+            "the gated model's objective is {g:.9e}; its ReLU network (a cone decomposition of \
+             each unit) has {:.9e}",
+            c.objective
+        );
+    }
+    println!(
+        "objective = ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²), β = {:e}; solver {}{}",
+        c.beta,
+        c.solver,
+        if c.formulation == cvxnn::convex::Formulation::Relu {
+            format!(", largest cone violation {:.1e}", c.max_violation)
+        } else {
+            String::new()
+        }
+    );
+    if !c.global() {
+        println!(
+            "not a global bound: {}",
+            if c.formulation == cvxnn::convex::Formulation::Relu {
+                "the patterns were sampled, and networks using other patterns can do better"
+            } else {
+                "the gated model is a different model from ReLU networks"
+            }
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! `cvxnn train`: any method of the table on a data file or a planted teacher; writes the model
 //! (with its columns and standardisation), the report and the plot.
 
-use super::args::{self, GradArgs, IterArgs, LimitArgs, MilpArgs, ScrArgs, StartArgs};
+use super::args::{self, LimitArgs, MethodArgs, StartArgs};
 use super::progress::Progress;
 use super::{interrupt, tables, wrote, Outcome};
 use anyhow::{bail, Result};
@@ -64,13 +64,7 @@ pub struct TrainArgs {
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
-    iter: IterArgs,
-    #[command(flatten)]
-    scr: ScrArgs,
-    #[command(flatten)]
-    grad: GradArgs,
-    #[command(flatten)]
-    milp: MilpArgs,
+    family: MethodArgs,
 }
 
 /// The data and architecture of a `train` run, and the teacher if there is one.
@@ -104,7 +98,7 @@ pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
     let method = methods::method(&a.method)?;
     args::refuse_foreign::<TrainArgs>(matches, &[method], &[]);
     let (arch, data, teacher) = problem_data(&a)?;
-    let options = args::options(&a.scr, &a.grad, &a.milp, &a.iter, a.seed)?;
+    let options = a.family.options(a.seed)?;
     let trainer = method.trainer(&options)?;
     let scaling = a
         .standardize
@@ -208,12 +202,19 @@ pub fn conclude(runs: &[Run]) -> Result<Outcome> {
         }
         if run.model.is_none() {
             match (&run.certificate, o.stop_reason) {
-                (Some(c), Stop::Infeasible) => {
-                    let cvxnn::methods::Certificate::Milp(c) = c;
+                (Some(cvxnn::methods::Certificate::Milp(c)), Stop::Infeasible) => {
                     bail!(
                         "no network of the class fits every target ({}): the MILP is infeasible, \
                          a proof",
                         c.class
+                    )
+                }
+                (Some(cvxnn::methods::Certificate::Convex(_)), _) | (None, _)
+                    if run.method == "convex" =>
+                {
+                    bail!(
+                        "the convex solver stopped ({}) before every output was solved",
+                        o.stop_reason
                     )
                 }
                 _ => bail!("no network found within the time limit; raise --time-limit"),

@@ -129,6 +129,10 @@ pub struct GradSettings {
     /// Record the full-data loss every this many iterations (and at the last); 0 = about 1 000
     /// records per run.
     pub record_every: usize,
+    /// β > 0: train the weight-decay objective `‖f(X) − Y‖²/(2N) + (β/2)‖θ‖²` (every weight and
+    /// hidden bias; the output bias starts at zero and stays there) instead of the MSE.
+    #[serde(default)]
+    pub weight_decay: f64,
 }
 
 impl GradSettings {
@@ -140,11 +144,25 @@ impl GradSettings {
             grad_tol: 1e-12,
             seed: 1,
             record_every: 0,
+            weight_decay: 0.0,
         }
     }
 
     pub fn validate(&self) -> Result<()> {
         self.optimizer.validate()?;
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "--weight-decay must be finite and ≥ 0, got {}",
+                self.weight_decay
+            )));
+        }
+        if self.weight_decay > 0.0 && matches!(self.optimizer, Optimizer::Lm) {
+            return Err(Error::InvalidArgument(
+                "Levenberg–Marquardt fits least squares only: --weight-decay applies to gd, sgd, \
+                 adam and lbfgs"
+                    .into(),
+            ));
+        }
         if self.max_iter == 0 {
             return Err(Error::InvalidArgument(
                 "the iteration cap must be at least 1".into(),
@@ -203,6 +221,8 @@ pub struct Options {
     pub output_tol: Option<f64>,
     /// Seed of the mini-batch order [default: the run's seed].
     pub batch_seed: Option<u64>,
+    /// Weight decay β (0: plain MSE).
+    pub weight_decay: f64,
 }
 
 impl Default for Options {
@@ -219,6 +239,7 @@ impl Default for Options {
             grad_tol: 1e-12,
             output_tol: None,
             batch_seed: None,
+            weight_decay: 0.0,
         }
     }
 }
@@ -263,6 +284,7 @@ impl Options {
             grad_tol: self.grad_tol,
             seed: self.batch_seed.unwrap_or(seed),
             record_every: 0,
+            weight_decay: self.weight_decay,
         }
     }
 }
@@ -284,7 +306,11 @@ pub struct GradRecord {
 /// Final figures of a run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GradSummary {
+    /// The MSE, or with weight decay the weight-decay objective.
     pub loss: f64,
+    /// β of that objective (0: the loss is the MSE).
+    #[serde(default)]
+    pub weight_decay: f64,
     pub output_error: f64,
     pub grad_norm: f64,
     pub iterations: usize,
@@ -417,8 +443,12 @@ pub fn train(
     monitor: &mut Monitor,
 ) -> Result<GradRun> {
     settings.validate()?;
-    let loss = Loss::new(&start.arch, x, y)?;
+    let loss = Loss::new(&start.arch, x, y)?.with_weight_decay(settings.weight_decay);
     let mut theta = loss.layout.pack(start)?;
+    if settings.weight_decay > 0.0 {
+        // the weight-decay objective's networks have no output bias
+        theta[loss.undecayed()].iter_mut().for_each(|v| *v = 0.0);
+    }
     let mut tr = Tracker {
         loss: &loss,
         settings,
@@ -453,6 +483,7 @@ pub fn train(
         method: settings.optimizer.name().into(),
         summary: GradSummary {
             loss: l,
+            weight_decay: settings.weight_decay,
             output_error: loss.output_error(l),
             grad_norm: g,
             iterations: iters,
@@ -531,7 +562,9 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
                 }
                 pos += b;
                 tr.evaluations += 1;
-                model::eval_batch(&loss.layout, theta, &xb, &yb, b, Some(&mut grad), &mut ws);
+                let mse =
+                    model::eval_batch(&loss.layout, theta, &xb, &yb, b, Some(&mut grad), &mut ws);
+                loss.regularize(theta, mse, Some(&mut grad));
             }
         }
         if !grad.iter().all(|g| g.is_finite()) {

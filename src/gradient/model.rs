@@ -44,7 +44,7 @@ impl ParamLayout {
         self.len == 0
     }
 
-    fn n_layers(&self) -> usize {
+    pub fn n_layers(&self) -> usize {
         self.w_off.len()
     }
 
@@ -52,7 +52,7 @@ impl ParamLayout {
         self.w_off[l]..self.b_off[l]
     }
 
-    fn b_range(&self, l: usize) -> std::ops::Range<usize> {
+    pub fn b_range(&self, l: usize) -> std::ops::Range<usize> {
         self.b_off[l]..self.b_off[l] + self.arch.widths[l + 1]
     }
 
@@ -135,12 +135,19 @@ fn mat_mut(s: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
 
 /// The mean squared error `L(θ) = ‖f_θ(X) − Y‖_F² / (n_y N)` of a network on a data set, and its
 /// gradient.
+///
+/// With weight decay β > 0 the objective is instead
+/// `J(θ) = ‖f_θ(X) − Y‖_F² / (2N) + (β/2) Σ (weights² and hidden biases²)` (docs/convex.md §1),
+/// and the output bias is held where it starts (its gradient is zero).
 pub struct Loss<'a> {
     pub layout: ParamLayout,
     x: &'a Matrix,
     y: &'a Matrix,
     /// ‖Y‖_F, for the relative output error.
     y_norm: f64,
+    weight_decay: f64,
+    /// The MSE of the last full-data evaluation (the output error with weight decay needs it).
+    last_mse: std::cell::Cell<f64>,
 }
 
 impl<'a> Loss<'a> {
@@ -168,7 +175,46 @@ impl<'a> Loss<'a> {
             x,
             y,
             y_norm: y.frobenius(),
+            weight_decay: 0.0,
+            last_mse: std::cell::Cell::new(f64::NAN),
         })
+    }
+
+    /// The weight-decay objective with this β (0: the plain MSE).
+    pub fn with_weight_decay(mut self, beta: f64) -> Self {
+        self.weight_decay = beta;
+        self
+    }
+
+    /// The parameters weight decay leaves alone: the output bias.
+    pub fn undecayed(&self) -> std::ops::Range<usize> {
+        self.layout.b_range(self.layout.n_layers() - 1)
+    }
+
+    /// Turns the MSE `mse` at `theta` (and its gradient) into the training objective.
+    pub fn regularize(&self, theta: &[f64], mse: f64, grad: Option<&mut [f64]>) -> f64 {
+        let beta = self.weight_decay;
+        if beta == 0.0 {
+            return mse;
+        }
+        let half = 0.5 * self.y.rows() as f64;
+        let free = self.undecayed();
+        let squares: f64 = theta
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !free.contains(i))
+            .map(|(_, v)| v * v)
+            .sum();
+        if let Some(g) = grad {
+            for (i, (gi, &t)) in g.iter_mut().zip(theta).enumerate() {
+                *gi = if free.contains(&i) {
+                    0.0
+                } else {
+                    half * *gi + beta * t
+                };
+            }
+        }
+        half * mse + 0.5 * beta * squares
     }
 
     pub fn n_samples(&self) -> usize {
@@ -191,15 +237,18 @@ impl<'a> Loss<'a> {
     /// `L(θ)` on all samples, and its gradient into `grad` if given.
     pub fn eval(&self, theta: &[f64], grad: Option<&mut [f64]>, ws: &mut Workspace) -> f64 {
         let n = self.n_samples();
-        eval_batch(
+        let mut grad = grad;
+        let mse = eval_batch(
             &self.layout,
             theta,
             self.x.as_slice(),
             self.y.as_slice(),
             n,
-            grad,
+            grad.as_deref_mut(),
             ws,
-        )
+        );
+        self.last_mse.set(mse);
+        self.regularize(theta, mse, grad)
     }
 
     /// The residuals `r = vec(f(X) − Y)/√(n_y N)` (so that `L = ‖r‖²`) into `r`, and the transposed
@@ -269,8 +318,14 @@ impl<'a> Loss<'a> {
         l
     }
 
-    /// Relative output error `‖f(X) − Y‖_F / ‖Y‖_F` from a loss value (absolute when Y = 0).
+    /// Relative output error `‖f(X) − Y‖_F / ‖Y‖_F` from a loss value (absolute when Y = 0); with
+    /// weight decay, from the MSE of the last full-data evaluation.
     pub fn output_error(&self, loss: f64) -> f64 {
+        let loss = if self.weight_decay > 0.0 {
+            self.last_mse.get()
+        } else {
+            loss
+        };
         let sse = loss * (self.y.rows() * self.y.cols()) as f64;
         if self.y_norm > 0.0 {
             sse.sqrt() / self.y_norm

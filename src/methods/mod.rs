@@ -20,6 +20,7 @@
 //! Adding a method: a file here with its settings and a `Trainer` impl, and a row in
 //! [`METHODS`] (see ARCHITECTURE.md).
 
+mod convex;
 mod gradient;
 mod milp;
 mod pipeline;
@@ -27,6 +28,7 @@ mod run;
 mod scr;
 mod table;
 
+pub use convex::{Convex, ConvexCertificate, ConvexSummary, ConvexTrace};
 pub use gradient::{GradTrace, Gradient};
 pub use milp::{Formulation, LossKind, Milp, MilpOptions, MilpSummary, MilpTrace};
 pub use pipeline::Pipeline;
@@ -82,6 +84,8 @@ pub struct MethodSettings {
     pub gradient: Option<GradSettings>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub milp: Option<MilpOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convex: Option<crate::convex::ConvexSettings>,
 }
 
 impl MethodSettings {
@@ -91,6 +95,7 @@ impl MethodSettings {
             scr: self.scr.or(other.scr),
             gradient: self.gradient.or(other.gradient),
             milp: self.milp.or(other.milp),
+            convex: self.convex.or(other.convex),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The record of one training run, the same for every method: the network, why the run ended,
 //! its figures, each stage's own trace, a certificate where the method proves one, and warnings.
 
+use super::convex::{ConvexCertificate, ConvexTrace};
 use super::gradient::GradTrace;
 use super::milp::MilpTrace;
 use super::scr::ScrTrace;
@@ -61,6 +62,7 @@ pub enum Trace {
     Scr(ScrTrace),
     Gradient(GradTrace),
     Milp(MilpTrace),
+    Convex(ConvexTrace),
 }
 
 impl Stage {
@@ -69,6 +71,7 @@ impl Stage {
             Trace::Scr(t) => t.summary.stop_reason,
             Trace::Gradient(t) => t.summary.stop_reason,
             Trace::Milp(t) => t.summary.stop_reason,
+            Trace::Convex(t) => t.summary.stop_reason,
         }
     }
 
@@ -77,6 +80,7 @@ impl Stage {
             Trace::Scr(t) => t.summary.iterations,
             Trace::Gradient(t) => t.summary.iterations,
             Trace::Milp(t) => t.summary.nodes as usize,
+            Trace::Convex(t) => t.summary.iterations,
         }
     }
 }
@@ -87,13 +91,16 @@ impl Stage {
 pub enum Certificate {
     /// Exact training: a lower bound over a class of networks, from branch and bound.
     Milp(crate::milp::Certificate),
+    /// The convex reformulation: a duality gap, and whether its optimum is global.
+    Convex(ConvexCertificate),
 }
 
 impl Certificate {
-    /// `optimal (certified)`, `time limit (not certified)`, ….
-    pub fn describe(&self) -> &'static str {
+    /// `optimal (certified)`, `global optimum (certified, gap 2e-9)`, ….
+    pub fn describe(&self) -> String {
         match self {
-            Certificate::Milp(c) => c.describe(),
+            Certificate::Milp(c) => c.describe().to_string(),
+            Certificate::Convex(c) => c.describe(),
         }
     }
 
@@ -101,6 +108,7 @@ impl Certificate {
     pub fn certified(&self) -> bool {
         match self {
             Certificate::Milp(c) => c.certified,
+            Certificate::Convex(c) => c.certified,
         }
     }
 }
@@ -226,6 +234,15 @@ impl Run {
                      the network is the best it found",
                     c.status.name(),
                     c.abs_gap.unwrap_or(f64::INFINITY)
+                ));
+            }
+        }
+        if let (Some(Certificate::Convex(c)), Some(_)) = (&self.certificate, &self.model) {
+            if !c.certified {
+                w.push(format!(
+                    "not certified: the convex solver stopped ({}) at a relative gap of {:.1e}, \
+                     above the tolerance {:.0e}",
+                    self.outcome.stop_reason, c.rel_gap, c.tol
                 ));
             }
         }

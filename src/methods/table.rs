@@ -1,7 +1,8 @@
 //! The one table of training methods: names, help, the option groups each reads, the scheme of
 //! its random start, and how to build it from [`Options`].
 
-use super::{Gradient, Milp, MilpOptions, Pipeline, Scr, Trainer};
+use super::{Convex, Gradient, Milp, MilpOptions, Pipeline, Scr, Trainer};
+use crate::convex::ConvexSettings;
 use crate::error::{Error, Result};
 use crate::gradient::{self, OptimizerKind};
 use crate::scr::{Backend, ScrSettings};
@@ -13,6 +14,7 @@ pub enum Group {
     Scr,
     Gradient,
     Milp,
+    Convex,
 }
 
 /// Every method's settings in one place: what a front end fills in and [`Method::trainer`]
@@ -23,6 +25,7 @@ pub struct Options {
     pub backend: Backend,
     pub gradient: gradient::Options,
     pub milp: MilpOptions,
+    pub convex: ConvexSettings,
     /// Seeds the mini-batch order (unless `gradient.batch_seed` is set).
     pub seed: u64,
 }
@@ -139,6 +142,18 @@ pub const METHODS: &[Method] = &[
         groups: &[Group::Milp],
         default_scheme: InitScheme::He,
         make: milp,
+    },
+    Method {
+        name: "convex",
+        help: "Two-layer ReLU training with weight decay as a convex program: the global optimum \
+               with a certificate when every activation pattern is enumerated (docs/convex.md)",
+        groups: &[Group::Convex],
+        default_scheme: InitScheme::He,
+        make: |o| {
+            Ok(Box::new(Convex {
+                settings: o.convex.clone(),
+            }))
+        },
     },
 ];
 

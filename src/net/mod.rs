@@ -275,6 +275,27 @@ impl Mlp {
         Ok(r.frobenius().powi(2) / (r.rows() * r.cols()).max(1) as f64)
     }
 
+    /// The weight-decay objective `(1/2N)‖f(X) − Y‖_F² + (β/2) Σ (every weight² and every hidden
+    /// bias²)`: the output bias is not penalised (the convex reformulation's networks have none,
+    /// and training with weight decay keeps it at zero). For two-layer networks this is the
+    /// objective of docs/convex.md.
+    pub fn weight_decay_objective(&self, x: &Matrix, y: &Matrix, beta: f64) -> Result<f64> {
+        let r = self.forward(x)?.sub(y)?;
+        Ok(r.frobenius().powi(2) / (2 * r.cols().max(1)) as f64
+            + 0.5 * beta * self.decayed_squares())
+    }
+
+    /// `Σ w²` over every weight and every hidden bias (what weight decay penalises).
+    pub fn decayed_squares(&self) -> f64 {
+        let layers = self.weights.len();
+        self.weights
+            .iter()
+            .flat_map(|w| w.as_slice())
+            .chain(self.biases[..layers - 1].iter().flatten())
+            .map(|v| v * v)
+            .sum()
+    }
+
     /// Relative output error `‖Y − f(X)‖_F / ‖Y‖_F` (absolute when `Y = 0`).
     pub fn relative_error(&self, x: &Matrix, y: &Matrix) -> Result<f64> {
         let r = self.forward(x)?.sub(y)?.frobenius();

@@ -151,6 +151,16 @@ impl Report {
                         line("loss (MSE)", "", at(|r| r.loss));
                         line("output error", "1 3", at(|r| r.output_error));
                     }
+                    Trace::Convex(t) => {
+                        let p = &t.progress;
+                        line(
+                            "relative gap",
+                            "",
+                            p.iter()
+                                .map(|r| (offset + r.iteration as f64, r.rel_gap))
+                                .collect(),
+                        );
+                    }
                     Trace::Milp(t) => {
                         let p = &t.progress;
                         line(

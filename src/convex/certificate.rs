@@ -1,0 +1,76 @@
+//! The dual bound of docs/convex.md §4 from any primal point: `z = t·(y − p)/N` and the
+//! multipliers scaled by the same `t`, with `t` the best step that keeps every group's dual
+//! constraint `‖X̃ᵀ(s_j D_j z + (2D_j − I) μ_j)‖ ≤ β`. The quantity inside the norm is minus the
+//! gradient of the (augmented) loss, so one evaluation gives both.
+
+use super::program::{group_norms, Eval, Program};
+use serde::Serialize;
+
+/// A primal value, a dual value below every primal value of the program, and their gap.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Bound {
+    pub primal: f64,
+    pub dual: f64,
+    /// `(primal − dual) / primal` (absolute when primal is 0). Negative only when the primal
+    /// value is not one of the program's (a ReLU network whose units left the sampled patterns).
+    pub rel_gap: f64,
+}
+
+impl Bound {
+    pub fn new(primal: f64, dual: f64) -> Self {
+        let gap = primal - dual;
+        Self {
+            primal,
+            dual,
+            rel_gap: if primal > 0.0 { gap / primal } else { gap },
+        }
+    }
+}
+
+/// A ReLU-model point counts as feasible when its largest relative cone violation is at most
+/// this (the interior point ends near 1e-11; the bar is 1e-9).
+pub const FEASIBLE: f64 = 1e-9;
+
+/// Whether the network read off a point of `prog` is a point of `prog` itself, so that its
+/// objective bounds the program's optimum from above: always for the gated model and for every
+/// pattern enumerated (any ReLU unit then has its pattern in the program); with sampled patterns
+/// only when the point satisfies the cone constraints.
+pub fn admissible(prog: &Program, violation: f64) -> bool {
+    !prog.constrained || prog.patterns.complete || violation <= FEASIBLE
+}
+
+/// The dual value certified by an evaluation (`e`, with `grad` the gradient it returned) of a
+/// program with `n` samples, group dimension `dim` and weight decay `beta`.
+pub fn dual_value(e: &Eval, grad: &[f64], dim: usize, n: usize, beta: f64) -> f64 {
+    let worst = group_norms(grad, dim).into_iter().fold(0.0, f64::max);
+    dual_along(e.r_dot_y, e.r_sq, worst, n, beta)
+}
+
+/// The dual value certified by a scaled residual `r` (any vector: an extrapolated one too) and
+/// multipliers `mu` (ReLU model; any nonnegative values are valid).
+pub fn dual_of_residual(prog: &Program, r: &[f64], mu: Option<&[f64]>) -> f64 {
+    let mut grad = vec![0.0; prog.n_vars()];
+    prog.adjoint(r, mu, &mut grad);
+    let worst = group_norms(&grad, prog.dim())
+        .into_iter()
+        .fold(0.0, f64::max);
+    let r_dot_y = r.iter().zip(prog.y).map(|(a, b)| a * b).sum();
+    let r_sq = r.iter().map(|v| v * v).sum();
+    dual_along(r_dot_y, r_sq, worst, prog.n(), prog.beta)
+}
+
+/// The best dual value along `z = t (−r)`, `t ≥ 0`, subject to `t · worst ≤ β`, where `worst` is
+/// the largest group norm of the certificate's gradient at `r`.
+fn dual_along(r_dot_y: f64, r_sq: f64, worst: f64, n: usize, beta: f64) -> f64 {
+    // dual objective along z = −t r: t a − t² b / 2
+    let a = -r_dot_y;
+    let b = n as f64 * r_sq;
+    if b <= 0.0 {
+        return 0.0;
+    }
+    let mut t = (a / b).max(0.0);
+    if worst > 0.0 {
+        t = t.min(beta / worst);
+    }
+    t * a - 0.5 * t * t * b
+}

@@ -1,0 +1,306 @@
+//! The convex reformulation of two-layer ReLU training (docs/convex.md): its optimum is a bound
+//! no gradient method goes below, its network has the convex objective, its two solvers agree,
+//! and its certificates are consistent with each other.
+
+use cvxnn::convex::{
+    self, ConvexSettings, Formulation, Lifted, PatternChoice, Program, SolverKind,
+};
+use cvxnn::data::{planted_teacher, with_label_noise, Dataset};
+use cvxnn::methods::{self, Certificate, Options};
+use cvxnn::net::{Activation, Architecture, Mlp};
+use cvxnn::train::{Budget, InitScheme, Limits, Problem, Quiet, Start};
+
+/// The case: a noisy 2-D teacher, N = 40, every pattern enumerated.
+fn noisy_2d(n: usize, seed: u64) -> Dataset {
+    let arch = Architecture::parse("2-4-1", Activation::Linear).unwrap();
+    let t = planted_teacher(&arch, n, seed).unwrap();
+    with_label_noise(&t.data, 0.1, seed).unwrap()
+}
+
+fn y_row(data: &Dataset) -> Vec<f64> {
+    data.y.as_slice().to_vec()
+}
+
+fn settings(form: Formulation, solver: SolverKind, patterns: PatternChoice) -> ConvexSettings {
+    ConvexSettings {
+        formulation: form,
+        beta: 1e-2,
+        patterns,
+        solver,
+        ..Default::default()
+    }
+}
+
+fn budget() -> Budget {
+    Budget::start(&Limits::none())
+}
+
+const ALL: PatternChoice = PatternChoice::All { max: 100_000 };
+
+#[test]
+fn the_network_of_the_relu_model_has_its_convex_objective() {
+    let data = noisy_2d(40, 1);
+    let y = y_row(&data);
+    let s = settings(Formulation::Relu, SolverKind::Ipm, ALL);
+    let fit = convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap();
+    assert!(fit.complete && fit.feasible);
+    assert_eq!(
+        fit.n_patterns,
+        40 * 40 - 40 + 2 - 1,
+        "every pattern but all-off"
+    );
+    assert!(fit.bound.rel_gap.abs() <= 1e-6, "gap {}", fit.bound.rel_gap);
+    // the convex objective of the solution, with the masks D_i X̃ (not the ReLU)
+    let lifted = Lifted::new(&data.x);
+    let pats = convex::patterns::enumerate(&lifted, 100_000).unwrap();
+    let prog = Program::new(&lifted, &y, &pats, true, s.beta);
+    let mut grad = vec![0.0; prog.n_vars()];
+    let e = prog.eval(&fit.u, None, &mut grad, None);
+    let convex_objective = e.loss + prog.penalty(&fit.u);
+    // the non-convex objective of the network read off it
+    let trainer = methods::method("convex")
+        .unwrap()
+        .trainer(&Options {
+            convex: s.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    let arch = Architecture::parse("2-8-1", Activation::Linear).unwrap();
+    let problem = Problem::new(&data, &arch).unwrap();
+    let run = methods::run(
+        trainer.as_ref(),
+        &problem,
+        &Start::Zero,
+        &mut Quiet,
+        &Limits::none(),
+    )
+    .unwrap();
+    let net = run.mlp().unwrap();
+    let nonconvex = net
+        .weight_decay_objective(&data.x, &data.y, s.beta)
+        .unwrap();
+    assert!(
+        (nonconvex - convex_objective).abs() <= 1e-8 * convex_objective,
+        "network {nonconvex} vs convex {convex_objective}"
+    );
+    let Some(Certificate::Convex(c)) = &run.certificate else {
+        panic!("no convex certificate")
+    };
+    assert!(c.global() && c.certified, "{}", c.describe());
+    assert!((c.objective - nonconvex).abs() <= 1e-12 * nonconvex);
+    assert!(c.dual_bound <= nonconvex && c.max_violation <= 1e-9);
+    // balanced units: ‖(w, b)‖ = |α| for each
+    for u in 0..net.arch.widths[1] {
+        let w: f64 = (0..2)
+            .map(|c| net.weights[0].get(u, c).powi(2))
+            .sum::<f64>()
+            + net.biases[0][u].powi(2);
+        assert!((w.sqrt() - net.weights[1].get(0, u).abs()).abs() <= 1e-9 * w.sqrt().max(1.0));
+    }
+}
+
+/// L-BFGS and Adam on the same weight-decay objective, from 20 seeded starts and widths 2, 8
+/// and 20, never end below the certified global bound; L-BFGS reports the objective the convex
+/// model states.
+#[test]
+fn gradient_methods_never_go_below_the_global_bound() {
+    let data = noisy_2d(40, 2);
+    let y = y_row(&data);
+    let beta = 1e-2;
+    let s = settings(Formulation::Relu, SolverKind::Ipm, ALL);
+    let fit = convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap();
+    assert!(fit.complete && fit.bound.rel_gap.abs() <= 1e-6);
+    let bound = fit.bound.dual;
+    let mut best = f64::INFINITY;
+    for width in [2, 8, 20] {
+        let arch = Architecture::parse(&format!("2-{width}-1"), Activation::Linear).unwrap();
+        let problem = Problem::new(&data, &arch).unwrap();
+        for name in ["lbfgs", "adam"] {
+            let mut o = Options::default();
+            o.gradient.weight_decay = beta;
+            let trainer = methods::method(name).unwrap().trainer(&o).unwrap();
+            for seed in 0..20 {
+                let start = Start::Random {
+                    scheme: InitScheme::He,
+                    seed,
+                };
+                let run = methods::run(
+                    trainer.as_ref(),
+                    &problem,
+                    &start,
+                    &mut Quiet,
+                    &Limits::none(),
+                )
+                .unwrap();
+                let net: &Mlp = run.mlp().unwrap();
+                assert_eq!(net.biases[1][0], 0.0, "the output bias stays at zero");
+                let objective = net.weight_decay_objective(&data.x, &data.y, beta).unwrap();
+                assert!(
+                    objective >= bound * (1.0 - 1e-9),
+                    "{name} width {width} seed {seed}: {objective} below the bound {bound}"
+                );
+                if name == "lbfgs" {
+                    let methods::Trace::Gradient(t) = &run.stages[0].trace else {
+                        panic!("a gradient trace")
+                    };
+                    assert!((t.summary.loss - objective).abs() <= 1e-12 * objective);
+                }
+                best = best.min(objective);
+            }
+        }
+    }
+    // and the bound is not vacuous: the best run comes within 5 % of it
+    assert!(best <= 1.05 * bound, "best {best}, bound {bound}");
+}
+
+/// On sampled patterns of a well-conditioned problem (N ≫ patterns × d̃), the first-order
+/// solver's gated optimum equals the interior point's to 1e-6; for the ReLU model the two
+/// solvers' certificates are consistent (each one's primal is above the other's dual).
+#[test]
+fn the_two_solvers_agree() {
+    let arch = Architecture::parse("3-4-1", Activation::Linear).unwrap();
+    let t = planted_teacher(&arch, 200, 3).unwrap();
+    let data = with_label_noise(&t.data, 0.1, 3).unwrap();
+    let y = y_row(&data);
+    let sampled = PatternChoice::Sample { count: 20, seed: 1 };
+    let ipm = |f| {
+        convex::fit(
+            &data.x,
+            &y,
+            &settings(f, SolverKind::Ipm, sampled),
+            &budget(),
+            &mut |_| None,
+        )
+        .unwrap()
+    };
+    let fo = |f| {
+        let mut s = settings(f, SolverKind::FirstOrder, sampled);
+        s.max_iter = 5_000;
+        convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap()
+    };
+    let (a, b) = (ipm(Formulation::Gated), fo(Formulation::Gated));
+    assert!(a.bound.rel_gap.abs() <= 1e-6 && b.bound.rel_gap.abs() <= 1e-6);
+    assert!(
+        (a.bound.primal - b.bound.primal).abs() <= 1e-6 * a.bound.primal,
+        "ipm {} first-order {}",
+        a.bound.primal,
+        b.bound.primal
+    );
+    let (a, b) = (ipm(Formulation::Relu), fo(Formulation::Relu));
+    assert!(a.feasible && a.bound.rel_gap.abs() <= 1e-6);
+    assert!(b.feasible, "the first-order point satisfies the cones");
+    assert!(b.bound.primal >= a.bound.dual * (1.0 - 1e-9));
+    assert!(b.bound.dual <= a.bound.primal * (1.0 + 1e-9));
+    // and the same seed gives the same patterns, hence the same optimum
+    let c = ipm(Formulation::Relu);
+    assert_eq!(a.u, c.u);
+}
+
+/// A sampled-pattern optimum is restricted: its certificate says so.
+#[test]
+fn sampled_patterns_give_a_restricted_certificate() {
+    let data = noisy_2d(40, 4);
+    let arch = Architecture::parse("2-8-1", Activation::Linear).unwrap();
+    let problem = Problem::new(&data, &arch).unwrap();
+    for (patterns, global) in [
+        (PatternChoice::Sample { count: 30, seed: 2 }, false),
+        (ALL, true),
+    ] {
+        let o = Options {
+            convex: settings(Formulation::Relu, SolverKind::Auto, patterns),
+            ..Default::default()
+        };
+        let trainer = methods::method("convex").unwrap().trainer(&o).unwrap();
+        let run = methods::run(
+            trainer.as_ref(),
+            &problem,
+            &Start::Zero,
+            &mut Quiet,
+            &Limits::none(),
+        )
+        .unwrap();
+        let Some(Certificate::Convex(c)) = &run.certificate else {
+            panic!("no certificate")
+        };
+        assert_eq!(c.global(), global, "{}", c.describe());
+        assert_eq!(c.solver, "ipm");
+    }
+}
+
+/// One scalar model per output (one-vs-rest), assembled into one d-m-n_y network whose objective
+/// is the sum of the outputs' objectives.
+#[test]
+fn several_outputs_are_one_model_each() {
+    let arch = Architecture::parse("2-3-2", Activation::Linear).unwrap();
+    let t = planted_teacher(&arch, 25, 5).unwrap();
+    let s = settings(Formulation::Relu, SolverKind::Ipm, ALL);
+    let o = Options {
+        convex: s.clone(),
+        ..Default::default()
+    };
+    let trainer = methods::method("convex").unwrap().trainer(&o).unwrap();
+    let problem = Problem::new(&t.data, &arch).unwrap();
+    let run = methods::run(
+        trainer.as_ref(),
+        &problem,
+        &Start::Zero,
+        &mut Quiet,
+        &Limits::none(),
+    )
+    .unwrap();
+    let net = run.mlp().unwrap();
+    assert_eq!(net.arch.n_outputs(), 2);
+    let Some(Certificate::Convex(c)) = &run.certificate else {
+        panic!("no certificate")
+    };
+    assert_eq!(c.outputs, 2);
+    let mut total = 0.0;
+    for k in 0..2 {
+        let yk: Vec<f64> = (0..25).map(|j| t.data.y.get(k, j)).collect();
+        let f = convex::fit(&t.data.x, &yk, &s, &budget(), &mut |_| None).unwrap();
+        total += f.bound.dual;
+    }
+    assert!((c.dual_bound - total).abs() <= 1e-9 * total);
+    let whole = net
+        .weight_decay_objective(&t.data.x, &t.data.y, s.beta)
+        .unwrap();
+    assert!(whole >= total * (1.0 - 1e-9) && whole <= total * (1.0 + 1e-6));
+}
+
+#[test]
+fn bad_settings_are_refused() {
+    let data = noisy_2d(10, 1);
+    let y = y_row(&data);
+    let mut s = settings(Formulation::Relu, SolverKind::Ipm, ALL);
+    s.beta = 0.0;
+    let e = convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap_err();
+    assert!(e.to_string().contains("--weight-decay"), "{e}");
+    let s = settings(
+        Formulation::Relu,
+        SolverKind::Ipm,
+        PatternChoice::All { max: 10 },
+    );
+    let e = convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap_err();
+    assert!(e.to_string().contains("up to 92 patterns"), "{e}");
+    let mut bad = y.clone();
+    bad[3] = f64::NAN;
+    let s = settings(Formulation::Relu, SolverKind::Ipm, ALL);
+    assert!(convex::fit(&data.x, &bad, &s, &budget(), &mut |_| None).is_err());
+    // a deeper network is not this method's
+    let arch = Architecture::parse("2-3-3-1", Activation::Linear).unwrap();
+    let problem = Problem::new(&data, &arch).unwrap();
+    let o = Options {
+        convex: s,
+        ..Default::default()
+    };
+    let trainer = methods::method("convex").unwrap().trainer(&o).unwrap();
+    let e = methods::run(
+        trainer.as_ref(),
+        &problem,
+        &Start::Zero,
+        &mut Quiet,
+        &Limits::none(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("two-layer"), "{e}");
+}
