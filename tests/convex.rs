@@ -167,14 +167,14 @@ fn the_two_solvers_agree() {
         convex::fit(
             &data.x,
             &y,
-            &settings(f, SolverKind::Ipm, sampled),
+            &settings(f, SolverKind::Ipm, sampled.clone()),
             &budget(),
             &mut |_| None,
         )
         .unwrap()
     };
     let fo = |f| {
-        let mut s = settings(f, SolverKind::FirstOrder, sampled);
+        let mut s = settings(f, SolverKind::FirstOrder, sampled.clone());
         s.max_iter = 5_000;
         convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap()
     };

@@ -299,6 +299,10 @@ pub struct ConvexArgs {
     /// Seed of the sampled gates (default: --seed).
     #[arg(long)]
     pub pattern_seed: Option<u64>,
+    /// Gate vectors from a file (CSV or .npy, one gate per row: d weights, then the bias's), e.g.
+    /// to solve the same program as another solver; overrides --patterns.
+    #[arg(long, conflicts_with = "pattern_seed")]
+    pub gates: Option<PathBuf>,
     /// Solver.
     #[arg(long, value_enum, default_value = "auto")]
     pub solver: ConvexSolverArg,
@@ -312,7 +316,15 @@ pub struct ConvexArgs {
 
 impl ConvexArgs {
     pub fn settings(&self, beta: Option<f64>, seed: u64) -> Result<ConvexSettings> {
-        let patterns = if self.patterns == "all" {
+        let patterns = if let Some(path) = &self.gates {
+            let t = Table::load(path)?;
+            // one gate per row of the file; `leading` gives one per column
+            let m = t.leading(t.n_cols());
+            PatternChoice::Given {
+                gates: (0..m.cols()).map(|j| m.col(j).to_vec()).collect(),
+                source: path.display().to_string(),
+            }
+        } else if self.patterns == "all" {
             PatternChoice::All {
                 max: self.max_patterns,
             }

@@ -148,23 +148,12 @@ pub fn solve(
         since_update: 0,
     };
     let mut grad = vec![0.0; nv];
-    let mut best_dual = f64::NEG_INFINITY;
-    // the best admissible point (see `admissible`), and the last one
-    let mut best: Option<(f64, Vec<f64>, f64)> = None;
-    let mut last: Option<(f64, Vec<f64>, f64)>;
+    let mut kept = Kept::default();
     let mut history = Vec::new();
     let mut iteration = 0;
     let mut inner_tol = settings.tol / 4.0;
     let stop = loop {
-        // the certificate on every group, with the multipliers as they are (ρ = 0)
-        let e = prog.eval(&x, augmented(prog, &mu, 0.0).as_ref(), &mut grad, None);
-        let here = bound_at(prog, &x, &e, &grad);
-        best_dual = best_dual.max(here.dual);
-        if admissible(prog, e.violation) && best.as_ref().is_none_or(|b| here.primal < b.0) {
-            best = Some((here.primal, x.clone(), e.violation));
-        }
-        last = Some((here.primal, x.clone(), e.violation));
-        let bound = Bound::new(best.as_ref().map_or(here.primal, |b| b.0), best_dual);
+        let (bound, e) = kept.certify(prog, &x, &mu, &mut grad);
         let norms = group_norms(&x, dim);
         let progress = Progress {
             iteration,
@@ -177,7 +166,7 @@ pub fn solve(
         };
         let told = on_iteration(&progress);
         history.push(progress);
-        if best.is_some() && bound.rel_gap.abs() <= settings.tol {
+        if kept.best.is_some() && bound.rel_gap.abs() <= settings.tol {
             break Stop::Converged;
         }
         if let Some(s) = told {
@@ -224,7 +213,7 @@ pub fn solve(
         }
         let budget = (settings.max_iter - iteration).min(INNER_CAP);
         let mut extrapolated = None;
-        let (used, told) = inner(
+        let (_, told) = inner(
             &sub,
             &mut xs,
             &mut mus,
@@ -233,11 +222,18 @@ pub fn solve(
             budget,
             &mut extrapolated,
             &mut |primal, violation, active| {
+                // only a point of the program counts (see `admissible`); else the best so far
+                let best = kept.best.as_ref().map_or(f64::INFINITY, |b| b.0);
+                let objective = if admissible(&sub, violation) {
+                    primal.min(best)
+                } else {
+                    best
+                };
                 let p = Progress {
                     iteration: iteration + 1,
-                    objective: primal,
-                    dual: best_dual,
-                    rel_gap: Bound::new(primal, best_dual).rel_gap,
+                    objective,
+                    dual: kept.dual,
+                    rel_gap: Bound::new(objective, kept.dual).rel_gap,
                     violation,
                     active_groups: active,
                     seconds: clock.elapsed().as_secs_f64(),
@@ -250,7 +246,6 @@ pub fn solve(
                 t
             },
         );
-        let _ = used;
         x.iter_mut().for_each(|v| *v = 0.0);
         for (w, &j) in ws.iter().enumerate() {
             x[j * dim..(j + 1) * dim].copy_from_slice(&xs[w * dim..(w + 1) * dim]);
@@ -260,30 +255,64 @@ pub fn solve(
         }
         if let Some(r) = extrapolated {
             let mus = prog.constrained.then_some(mu.as_slice());
-            best_dual = best_dual.max(dual_of_residual(prog, &r, mus));
+            kept.dual = kept.dual.max(dual_of_residual(prog, &r, mus));
         }
         if let Some(s) = told {
             // one last certificate at the point reached, then stop
-            let e = prog.eval(&x, augmented(prog, &mu, 0.0).as_ref(), &mut grad, None);
-            let here = bound_at(prog, &x, &e, &grad);
-            best_dual = best_dual.max(here.dual);
-            if admissible(prog, e.violation) && best.as_ref().is_none_or(|b| here.primal < b.0) {
-                best = Some((here.primal, x.clone(), e.violation));
-            }
-            last = Some((here.primal, x.clone(), e.violation));
+            kept.certify(prog, &x, &mu, &mut grad);
             break s;
         }
     };
-    let feasible = best.is_some();
-    let (primal, u, violation) = best.or(last).expect("at least one certificate");
+    let feasible = kept.best.is_some();
+    let (primal, u, violation) = kept.best.or(kept.last).expect("at least one certificate");
     FirstOrderRun {
         u,
-        bound: Bound::new(primal, best_dual),
+        bound: Bound::new(primal, kept.dual),
         feasible,
         violation,
         iterations: iteration,
         stop,
         history,
+    }
+}
+
+/// What the run keeps across working sets: the best admissible point (see [`admissible`]) and
+/// the last one, each as (primal value, point, violation), and the best dual value.
+struct Kept {
+    best: Option<(f64, Vec<f64>, f64)>,
+    last: Option<(f64, Vec<f64>, f64)>,
+    dual: f64,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self {
+            best: None,
+            last: None,
+            dual: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Kept {
+    /// The certificate at `x` on every group, with the multipliers as they are (ρ = 0); keeps
+    /// the point and the dual value, and returns the best bound so far and the evaluation.
+    fn certify(
+        &mut self,
+        prog: &Program,
+        x: &[f64],
+        mu: &[f64],
+        grad: &mut [f64],
+    ) -> (Bound, Eval) {
+        let e = prog.eval(x, augmented(prog, mu, 0.0).as_ref(), grad, None);
+        let here = bound_at(prog, x, &e, grad);
+        self.dual = self.dual.max(here.dual);
+        if admissible(prog, e.violation) && self.best.as_ref().is_none_or(|b| here.primal < b.0) {
+            self.best = Some((here.primal, x.to_vec(), e.violation));
+        }
+        self.last = Some((here.primal, x.to_vec(), e.violation));
+        let primal = self.best.as_ref().map_or(here.primal, |b| b.0);
+        (Bound::new(primal, self.dual), e)
     }
 }
 

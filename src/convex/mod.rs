@@ -42,13 +42,21 @@ pub enum Formulation {
 }
 
 /// Which patterns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum PatternChoice {
     /// Every pattern of the data, refusing when there may be more than `max`.
     All { max: usize },
     /// `count` gates drawn from N(0, I) with `seed`.
     Sample { count: usize, seed: u64 },
+    /// Given gate vectors (each of length d + 1, the last entry multiplying the bias's 1), e.g.
+    /// another solver's, so that both solve the same program.
+    Given {
+        #[serde(skip)]
+        gates: Vec<Vec<f64>>,
+        /// Where they came from.
+        source: String,
+    },
 }
 
 /// Which solver.
@@ -126,10 +134,13 @@ impl ConvexSettings {
                 "the iteration cap must be at least 1".into(),
             ));
         }
-        match self.patterns {
+        match &self.patterns {
             PatternChoice::All { max: 0 } | PatternChoice::Sample { count: 0, .. } => Err(
                 Error::InvalidArgument("the pattern count must be at least 1".into()),
             ),
+            PatternChoice::Given { gates, source } if gates.is_empty() => {
+                Err(Error::InvalidArgument(format!("{source}: no gate vectors")))
+            }
             _ => Ok(()),
         }
     }
@@ -192,9 +203,10 @@ pub fn fit(
         return Err(Error::NonFinite("the convex model's data".into()));
     }
     let data = Lifted::new(x);
-    let pats = match settings.patterns {
-        PatternChoice::All { max } => patterns::enumerate(&data, max)?,
-        PatternChoice::Sample { count, seed } => patterns::sample(&data, count, seed)?,
+    let pats = match &settings.patterns {
+        PatternChoice::All { max } => patterns::enumerate(&data, *max)?,
+        PatternChoice::Sample { count, seed } => patterns::sample(&data, *count, *seed)?,
+        PatternChoice::Given { gates, .. } => patterns::given(&data, gates)?,
     };
     let prog = Program::new(
         &data,

@@ -129,6 +129,29 @@ pub fn sample(data: &Lifted, count: usize, seed: u64) -> Result<Patterns> {
     Ok(out)
 }
 
+/// The distinct patterns of the given gate vectors (each of length d̃).
+pub fn given(data: &Lifted, gates: &[Vec<f64>]) -> Result<Patterns> {
+    let mut out = Patterns {
+        masks: Vec::new(),
+        gates: Vec::new(),
+        complete: false,
+        found: gates.len(),
+    };
+    let mut seen = HashMap::new();
+    for (i, g) in gates.iter().enumerate() {
+        if g.len() != data.dim() || g.iter().any(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "gate {} has {} finite entries; the data need {} (d weights and the bias's)",
+                i + 1,
+                g.iter().filter(|v| v.is_finite()).count(),
+                data.dim()
+            )));
+        }
+        out.add(data, g.clone(), &mut seen);
+    }
+    Ok(out)
+}
+
 impl Patterns {
     /// Adds the pattern of `gate` unless it is all off or already present.
     fn add(&mut self, data: &Lifted, gate: Vec<f64>, seen: &mut HashMap<Mask, usize>) {
@@ -429,6 +452,17 @@ mod tests {
             e.contains("--max-patterns") && e.contains("--patterns K"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn given_gates_give_their_patterns() {
+        let data = random_points(30, 2, 3);
+        let s = sample(&data, 25, 4).unwrap();
+        let g = given(&data, &s.gates).unwrap();
+        assert_eq!(g.masks, s.masks);
+        assert!(!g.complete);
+        let e = given(&data, &[vec![1.0, 2.0]]).unwrap_err().to_string();
+        assert!(e.contains("need 3"), "{e}");
     }
 
     #[test]

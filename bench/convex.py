@@ -1,0 +1,184 @@
+"""cvxnn's convex two-layer model against scnn (pyscnn, Mishkin, Sahiner & Pilanci) on the same
+program: the same data, the same gate vectors, the same beta.
+
+Both solve  (1/2N) ||sum_i D_i Xt u_i - y||^2 + beta sum_i ||u_i||  (gated model) or its
+cone-constrained ReLU version, with Xt = [X, 1] and D_i = diag(1[Xt g_i >= 0]). scnn gets Xt and
+the gates as they are (bias=False, unitize_data=False: no rescaling on either side) and its
+defaults otherwise (float32, R-FISTA for gated, augmented Lagrangian for ReLU). cvxnn reads the
+same gates with --gates. Every objective below is computed by this script from the returned
+weights, by one formula:
+
+  gated: (1/2N)||sum_i D_i Xt u_i - y||^2 + beta sum_i ||u_i||       (scnn's parameters; cvxnn's
+         value is its certificate's gated_objective, since its network is a cone decomposition)
+  relu:  the ReLU network's (1/2N)||f(X) - y||^2 + (beta/2)(||W1||^2 + ||b1||^2 + ||W2||^2),
+         scnn's network read off its (v_i, w_i) exactly as cvxnn reads off its own.
+
+Usage: bench/.venv-torch/bin/python bench/convex.py target/release/cvxnn
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from scnn.metrics import Metrics
+from scnn.models import ConvexGatedReLU, ConvexReLU
+from scnn.optimize import optimize_model
+from scnn.regularizers import NeuronGL1
+from scnn.solvers import AL, RFISTA
+
+BETA = 1e-3
+# (N, d, patterns, formulation)
+CASES = [
+    (1000, 2, 50, "gated"),
+    (1000, 10, 100, "gated"),
+    (10000, 20, 200, "gated"),
+    (1000, 2, 50, "relu"),
+    (1000, 10, 100, "relu"),
+]
+
+
+def teacher(n, d, seed):
+    """A noisy 4-unit ReLU teacher on standard normal inputs."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    w = rng.standard_normal((d, 4))
+    b = rng.standard_normal(4)
+    a = rng.standard_normal(4)
+    y = np.maximum(x @ w + b, 0) @ a + 0.1 * rng.standard_normal(n)
+    return x, y
+
+
+def gated_objective(xt, y, gates, u):
+    d_mask = (xt @ gates >= 0).astype(float)  # N x P
+    pred = np.einsum("np,np->n", d_mask, xt @ u.T)
+    return 0.5 * np.mean((pred - y) ** 2) + BETA * np.linalg.norm(u, axis=1).sum()
+
+
+def network_objective(x, y, w1, b1, w2):
+    f = np.maximum(x @ w1.T + b1, 0) @ w2
+    return 0.5 * np.mean((f - y) ** 2) + 0.5 * BETA * (
+        (w1**2).sum() + (b1**2).sum() + (w2**2).sum()
+    )
+
+
+def network_of(v, w):
+    """Balanced units of a ReLU-model solution (v_i, w_i rows), as cvxnn reads them off."""
+    rows, outs = [], []
+    for mat, sign in ((v, 1.0), (w, -1.0)):
+        for u in mat:
+            nu = np.linalg.norm(u)
+            if nu > 0:
+                rows.append(u / np.sqrt(nu))
+                outs.append(sign * np.sqrt(nu))
+    rows = np.array(rows).reshape(-1, v.shape[1])
+    return rows[:, :-1], rows[:, -1], np.array(outs)
+
+
+def violation(xt, gates, v, w):
+    s = 2 * (xt @ gates >= 0) - 1.0
+    worst = 0.0
+    top = max(np.linalg.norm(v, axis=1).max(), np.linalg.norm(w, axis=1).max(), 1e-300)
+    norms = np.linalg.norm(xt, axis=1)
+    for mat in (v, w):
+        z = s * (xt @ mat.T)  # N x P
+        worst = max(worst, (np.maximum(-z, 0) / norms[:, None]).max() / top)
+    return worst
+
+
+def run_scnn(xt, y, gates, form):
+    model = ConvexGatedReLU(gates) if form == "gated" else ConvexReLU(gates)
+    solver = RFISTA(model) if form == "gated" else AL(model)
+    t0 = time.perf_counter()
+    model, _ = optimize_model(
+        model,
+        solver,
+        Metrics(),
+        xt,
+        y,
+        regularizer=NeuronGL1(BETA),
+        return_convex=True,
+        unitize_data=False,
+        verbose=False,
+    )
+    seconds = time.perf_counter() - t0
+    p = [np.asarray(a, dtype=float) for a in model.parameters]
+    # scnn drops gates whose pattern repeats another's: its own gates define its masks
+    used = np.asarray(model.G, dtype=float)
+    if form == "gated":
+        return gated_objective(xt, y, used, p[0][0]), seconds, None, used.shape[1]
+    v, w = p[0][0], p[1][0]
+    w1, b1, w2 = network_of(v, w)
+    obj = network_objective(xt[:, :-1], y, w1, b1, w2)
+    return obj, seconds, violation(xt, used, v, w), used.shape[1]
+
+
+def run_cvxnn(binary, x, y, gates, form, solver, tmp):
+    data = os.path.join(tmp, "data.csv")
+    np.savetxt(data, np.column_stack([x, y]), delimiter=",")
+    gfile = os.path.join(tmp, "gates.csv")
+    np.savetxt(gfile, gates.T, delimiter=",")
+    report, model = os.path.join(tmp, "r.json"), os.path.join(tmp, "m.json")
+    d = x.shape[1]
+    cmd = [binary, "train", "--method", "convex", "--data", data, "--arch", f"{d}-8-1",
+           "--weight-decay", str(BETA), "--gates", gfile, "--formulation", form,
+           "--solver", solver, "--report", report, "--model-out", model, "--time-limit", "300"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    seconds = time.perf_counter() - t0
+    r = json.load(open(report))["runs"][0]
+    cert = r["certificate"]
+    m = json.load(open(model))
+    w1 = np.array(m["weights"][0]["data"]).reshape(m["weights"][0]["cols"], m["weights"][0]["rows"]).T
+    b1 = np.array(m["biases"][0])
+    w2 = np.array(m["weights"][1]["data"])
+    if form == "gated":
+        obj = cert["gated_objective"]
+    else:
+        obj = network_objective(x, y, w1, b1, w2)
+    progress = r["stages"][0].get("progress", [])
+    return obj, seconds, cert, progress
+
+
+def first_time_below(progress, target):
+    for p in progress:
+        if p["objective"] <= target:
+            return p["seconds"]
+    return None
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else "target/release/cvxnn"
+    print(f"beta = {BETA}; objectives by one formula (see the docstring); seconds are wall time")
+    head = (f"{'N':>6} {'d':>3} {'P':>4} {'model':<6} {'scnn obj':>13} {'scnn s':>7} "
+            f"{'ipm obj':>13} {'ipm gap':>8} {'ipm s':>7} {'fo obj':>13} {'fo gap':>8} {'fo s':>7} "
+            f"{'fo to scnn':>10} {'scnn over opt':>13}")
+    print(head)
+    rows = []
+    for n, d, p, form in CASES:
+        x, y = teacher(n, d, seed=n + d + p)
+        xt = np.column_stack([x, np.ones(n)])
+        gates = np.random.default_rng(778).standard_normal((d + 1, p))
+        s_obj, s_sec, s_viol, _ = run_scnn(xt, y, gates, form)
+        with tempfile.TemporaryDirectory() as tmp:
+            i_obj, i_sec, i_cert, _ = run_cvxnn(binary, x, y, gates, form, "ipm", tmp)
+            f_obj, f_sec, f_cert, f_prog = run_cvxnn(binary, x, y, gates, form, "first-order", tmp)
+        reach = first_time_below(f_prog, s_obj)
+        over = (s_obj - i_obj) / i_obj
+        row = dict(N=n, d=d, P=p, model=form, scnn_objective=s_obj, scnn_seconds=s_sec,
+                   scnn_violation=s_viol, ipm_objective=i_obj, ipm_gap=i_cert["rel_gap"],
+                   ipm_seconds=i_sec, fo_objective=f_obj, fo_gap=f_cert["rel_gap"],
+                   fo_seconds=f_sec, fo_seconds_to_scnn=reach, scnn_over_optimum=over)
+        rows.append(row)
+        print(f"{n:>6} {d:>3} {p:>4} {form:<6} {s_obj:>13.6e} {s_sec:>7.2f} {i_obj:>13.6e} "
+              f"{i_cert['rel_gap']:>8.1e} {i_sec:>7.2f} {f_obj:>13.6e} {f_cert['rel_gap']:>8.1e} "
+              f"{f_sec:>7.2f} {('-' if reach is None else f'{reach:.2f}'):>10} {over:>13.2e}"
+              + ("" if s_viol is None else f"   scnn cone violation {s_viol:.1e}"))
+    json.dump(rows, open(os.path.join(os.path.dirname(__file__), "convex_results.json"), "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
