@@ -275,7 +275,7 @@ pub enum ConvexFormulationArg {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum ConvexSolverArg {
-    /// Interior point up to 500 000 constraint rows, else first order.
+    /// Interior point up to 4 million non-zeros in its constraint matrix, else first order.
     Auto,
     /// Interior point (Clarabel): the certified reference.
     Ipm,

@@ -322,8 +322,8 @@ fn print_convex(
     interrupt: &cvxnn::train::Interrupt,
 ) -> Result<compare::ConvexOptimum> {
     println!(
-        "convex optimum: ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²), β = {:e}, over two-layer \
-         ReLU networks of any width",
+        "convex optimum of ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²), β = {:e} (global: over \
+         two-layer ReLU networks of any width; restricted: over the sampled patterns)",
         trainer.settings.beta
     );
     println!(

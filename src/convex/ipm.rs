@@ -56,6 +56,18 @@ pub fn rows(prog: &Program) -> usize {
     n + if prog.constrained { g * n } else { 0 } + g * (dim + 1)
 }
 
+/// The non-zeros of `prog`'s constraint matrix: d̃ per sample a group's pattern has on (the
+/// residual rows), d̃ per sample and group (the cone rows, ReLU model), and the epigraphs.
+pub fn nonzeros(prog: &Program) -> usize {
+    let (n, dim, g) = (prog.n(), prog.dim(), prog.n_groups());
+    let on: usize = prog
+        .groups
+        .iter()
+        .map(|grp| prog.patterns.masks[grp.pattern].count())
+        .sum();
+    n + on * dim + if prog.constrained { g * n * dim } else { 0 } + g * (dim + 1)
+}
+
 /// Solves `prog` with Clarabel under `budget`; `on_iteration` sees every interior-point
 /// iteration (Clarabel's objective, dual objective, relative gap and primal residual) and may
 /// stop it.

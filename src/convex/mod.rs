@@ -63,16 +63,20 @@ pub enum PatternChoice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SolverKind {
-    /// The interior point when its program has at most [`AUTO_IPM_ROWS`] rows, else first order.
+    /// The interior point when its constraint matrix has at most [`AUTO_IPM_NONZEROS`]
+    /// non-zeros, else first order.
     Auto,
     Ipm,
     FirstOrder,
 }
 
-/// `auto` picks the interior point up to this many constraint rows: measured on 2-D teachers
-/// (N = 40, 1 561 patterns, ReLU model, 137 000 rows) it takes 3 s; the first-order solver does
-/// not reach a 1e-6 gap on such degenerate programs (docs/convex.md §5).
-pub const AUTO_IPM_ROWS: usize = 500_000;
+/// `auto` picks the interior point up to this many non-zeros in its constraint matrix. The
+/// interior point's time follows the non-zeros, not the rows (bench/README.md, 2 cores): 0.6
+/// million (2-D teacher, N = 40, 1 561 patterns, ReLU) took 3 s, 0.55 million (gated, N = 1 000,
+/// d = 10, 100 patterns) 1.2 s, 3.3 million (ReLU, N = 1 000, d = 10, 100 patterns) 39 s, and
+/// 21 million (gated, N = 10⁴, d = 20, 200 patterns) did not finish in 300 s, where the
+/// first-order solver certified 1e-7 in 131 s.
+pub const AUTO_IPM_NONZEROS: usize = 4_000_000;
 
 impl SolverKind {
     pub fn name(self) -> &'static str {
@@ -216,7 +220,7 @@ pub fn fit(
         settings.beta,
     );
     let solver = match settings.solver {
-        SolverKind::Auto if ipm::rows(&prog) <= AUTO_IPM_ROWS => SolverKind::Ipm,
+        SolverKind::Auto if ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS => SolverKind::Ipm,
         SolverKind::Auto => SolverKind::FirstOrder,
         chosen => chosen,
     };

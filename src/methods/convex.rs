@@ -150,7 +150,10 @@ impl Trainer for Convex {
             };
             let fit = convex::fit(x, &yk, &self.settings, &budget, &mut on)?;
             base += fit.iterations;
-            let stopped = matches!(fit.stop, Stop::Interrupted | Stop::TimeLimit);
+            let stopped = matches!(
+                fit.stop,
+                Stop::Interrupted | Stop::TimeLimit | Stop::StoppedByObserver
+            );
             fits.push(fit);
             if stopped {
                 break;
@@ -168,11 +171,7 @@ impl Trainer for Convex {
         let certificate = complete
             .then(|| self.certificate(&fits, network.as_ref(), x, y))
             .transpose()?;
-        let detail = match start {
-            Start::Zero | Start::Random { .. } | Start::Model { .. } => {
-                "no start (a convex program: the optimum does not depend on one)".to_string()
-            }
-        };
+        let detail = "no start (a convex program: the optimum does not depend on one)".to_string();
         let stage = Stage {
             method: "convex".into(),
             trace: Trace::Convex(ConvexTrace {
