@@ -37,6 +37,27 @@ fn budget() -> Budget {
 
 const ALL: PatternChoice = PatternChoice::All { max: 100_000 };
 
+/// `--method convex` with `settings` through the training interface.
+fn train_convex(
+    data: &Dataset,
+    arch: &Architecture,
+    settings: &ConvexSettings,
+) -> cvxnn::Result<methods::Run> {
+    let o = Options {
+        convex: settings.clone(),
+        ..Default::default()
+    };
+    let trainer = methods::method("convex")?.trainer(&o)?;
+    let problem = Problem::new(data, arch)?;
+    methods::run(
+        trainer.as_ref(),
+        &problem,
+        &Start::Zero,
+        &mut Quiet,
+        &Limits::none(),
+    )
+}
+
 #[test]
 fn the_network_of_the_relu_model_has_its_convex_objective() {
     let data = noisy_2d(40, 1);
@@ -58,23 +79,8 @@ fn the_network_of_the_relu_model_has_its_convex_objective() {
     let e = prog.eval(&fit.u, None, &mut grad, None);
     let convex_objective = e.loss + prog.penalty(&fit.u);
     // the non-convex objective of the network read off it
-    let trainer = methods::method("convex")
-        .unwrap()
-        .trainer(&Options {
-            convex: s.clone(),
-            ..Default::default()
-        })
-        .unwrap();
     let arch = Architecture::parse("2-8-1", Activation::Linear).unwrap();
-    let problem = Problem::new(&data, &arch).unwrap();
-    let run = methods::run(
-        trainer.as_ref(),
-        &problem,
-        &Start::Zero,
-        &mut Quiet,
-        &Limits::none(),
-    )
-    .unwrap();
+    let run = train_convex(&data, &arch, &s).unwrap();
     let net = run.mlp().unwrap();
     let nonconvex = net
         .weight_decay_objective(&data.x, &data.y, s.beta)
@@ -201,24 +207,12 @@ fn the_two_solvers_agree() {
 fn sampled_patterns_give_a_restricted_certificate() {
     let data = noisy_2d(40, 4);
     let arch = Architecture::parse("2-8-1", Activation::Linear).unwrap();
-    let problem = Problem::new(&data, &arch).unwrap();
     for (patterns, global) in [
         (PatternChoice::Sample { count: 30, seed: 2 }, false),
         (ALL, true),
     ] {
-        let o = Options {
-            convex: settings(Formulation::Relu, SolverKind::Auto, patterns),
-            ..Default::default()
-        };
-        let trainer = methods::method("convex").unwrap().trainer(&o).unwrap();
-        let run = methods::run(
-            trainer.as_ref(),
-            &problem,
-            &Start::Zero,
-            &mut Quiet,
-            &Limits::none(),
-        )
-        .unwrap();
+        let s = settings(Formulation::Relu, SolverKind::Auto, patterns);
+        let run = train_convex(&data, &arch, &s).unwrap();
         let Some(Certificate::Convex(c)) = &run.certificate else {
             panic!("no certificate")
         };
@@ -234,20 +228,7 @@ fn several_outputs_are_one_model_each() {
     let arch = Architecture::parse("2-3-2", Activation::Linear).unwrap();
     let t = planted_teacher(&arch, 25, 5).unwrap();
     let s = settings(Formulation::Relu, SolverKind::Ipm, ALL);
-    let o = Options {
-        convex: s.clone(),
-        ..Default::default()
-    };
-    let trainer = methods::method("convex").unwrap().trainer(&o).unwrap();
-    let problem = Problem::new(&t.data, &arch).unwrap();
-    let run = methods::run(
-        trainer.as_ref(),
-        &problem,
-        &Start::Zero,
-        &mut Quiet,
-        &Limits::none(),
-    )
-    .unwrap();
+    let run = train_convex(&t.data, &arch, &s).unwrap();
     let net = run.mlp().unwrap();
     assert_eq!(net.arch.n_outputs(), 2);
     let Some(Certificate::Convex(c)) = &run.certificate else {
@@ -288,19 +269,6 @@ fn bad_settings_are_refused() {
     assert!(convex::fit(&data.x, &bad, &s, &budget(), &mut |_| None).is_err());
     // a deeper network is not this method's
     let arch = Architecture::parse("2-3-3-1", Activation::Linear).unwrap();
-    let problem = Problem::new(&data, &arch).unwrap();
-    let o = Options {
-        convex: s,
-        ..Default::default()
-    };
-    let trainer = methods::method("convex").unwrap().trainer(&o).unwrap();
-    let e = methods::run(
-        trainer.as_ref(),
-        &problem,
-        &Start::Zero,
-        &mut Quiet,
-        &Limits::none(),
-    )
-    .unwrap_err();
+    let e = train_convex(&data, &arch, &s).unwrap_err();
     assert!(e.to_string().contains("two-layer"), "{e}");
 }
