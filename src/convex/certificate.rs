@@ -27,6 +27,19 @@ impl Bound {
     }
 }
 
+/// What either solver returns: its point, the certificate at it, and how the run ended.
+pub struct Solved {
+    pub u: Vec<f64>,
+    pub bound: Bound,
+    /// The point is one of the program's (see [`admissible`]); otherwise its objective is no
+    /// bound on the program's optimum.
+    pub feasible: bool,
+    /// Largest relative cone violation (ReLU model).
+    pub violation: f64,
+    pub iterations: usize,
+    pub stop: crate::train::Stop,
+}
+
 /// A ReLU-model point counts as feasible when its largest relative cone violation is at most
 /// this (the interior point ends near 1e-11; the bar is 1e-9).
 pub const FEASIBLE: f64 = 1e-9;

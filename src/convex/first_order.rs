@@ -4,9 +4,11 @@
 //! inner FISTA run has settled. Every iteration computes the certified gap of [`dual_value`] and
 //! the run stops when it is below the tolerance.
 
-use super::certificate::{admissible, dual_of_residual, dual_value, Bound};
+use super::certificate::{admissible, dual_of_residual, dual_value, Bound, Solved};
 use super::program::{group_norms, move_multipliers, Augmented, Eval, Program};
 use crate::train::Stop;
+use faer::linalg::solvers::Solve;
+use faer::{Mat, Side};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -74,19 +76,6 @@ impl std::fmt::Display for Progress {
     }
 }
 
-/// A finished first-order run.
-pub struct FirstOrderRun {
-    pub u: Vec<f64>,
-    pub bound: Bound,
-    /// The point is one of the program's (see [`admissible`]); otherwise its objective is no
-    /// bound on the program's optimum.
-    pub feasible: bool,
-    pub violation: f64,
-    pub iterations: usize,
-    pub stop: Stop,
-    pub history: Vec<Progress>,
-}
-
 /// Block soft-thresholding: `u_j ← u_j · max(0, 1 − τ/‖u_j‖)`.
 fn prox(u: &mut [f64], dim: usize, tau: f64) {
     for c in u.chunks_exact_mut(dim) {
@@ -129,7 +118,7 @@ pub fn solve(
     prog: &Program,
     settings: &FirstOrderSettings,
     on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
-) -> FirstOrderRun {
+) -> Solved {
     let clock = Instant::now();
     let (nv, dim, g, n) = (prog.n_vars(), prog.dim(), prog.n_groups(), prog.n());
     let mut x = vec![0.0; nv];
@@ -149,7 +138,6 @@ pub fn solve(
     };
     let mut grad = vec![0.0; nv];
     let mut kept = Kept::default();
-    let mut history = Vec::new();
     let mut iteration = 0;
     let mut inner_tol = settings.tol / 4.0;
     let stop = loop {
@@ -165,7 +153,6 @@ pub fn solve(
             seconds: clock.elapsed().as_secs_f64(),
         };
         let told = on_iteration(&progress);
-        history.push(progress);
         if kept.best.is_some() && bound.rel_gap.abs() <= settings.tol {
             break Stop::Converged;
         }
@@ -239,11 +226,7 @@ pub fn solve(
                     seconds: clock.elapsed().as_secs_f64(),
                 };
                 iteration += 1;
-                let t = on_iteration(&p);
-                if iteration % 100 == 0 {
-                    history.push(p);
-                }
-                t
+                on_iteration(&p)
             },
         );
         x.iter_mut().for_each(|v| *v = 0.0);
@@ -265,14 +248,13 @@ pub fn solve(
     };
     let feasible = kept.best.is_some();
     let (primal, u, violation) = kept.best.or(kept.last).expect("at least one certificate");
-    FirstOrderRun {
+    Solved {
         u,
         bound: Bound::new(primal, kept.dual),
         feasible,
         violation,
         iterations: iteration,
         stop,
-        history,
     }
 }
 
@@ -515,21 +497,19 @@ impl Anderson {
                     .collect()
             })
             .collect();
-        let mut gram = vec![vec![0.0; k + 1]; k];
-        for i in 0..k {
-            for j in 0..k {
-                gram[i][j] = dot(&diffs[i], &diffs[j]);
-            }
-            gram[i][k] = 1.0;
-        }
-        let trace: f64 = (0..k).map(|i| gram[i][i]).sum();
+        let mut gram = Mat::from_fn(k, k, |i, j| dot(&diffs[i], &diffs[j]));
+        let trace: f64 = (0..k).map(|i| gram[(i, i)]).sum();
         if trace <= 0.0 || !trace.is_finite() {
             return None;
         }
-        for (i, row) in gram.iter_mut().enumerate() {
-            row[i] += 1e-12 * trace;
+        for i in 0..k {
+            gram[(i, i)] += 1e-12 * trace;
         }
-        let c = solve_small(gram)?;
+        let solved = gram
+            .llt(Side::Lower)
+            .ok()?
+            .solve(Mat::<f64>::from_fn(k, 1, |_, _| 1.0));
+        let c: Vec<f64> = (0..k).map(|i| solved[(i, 0)]).collect();
         let total: f64 = c.iter().sum();
         if total.abs() < 1e-300 {
             return None;
@@ -540,31 +520,6 @@ impl Anderson {
         }
         r.iter().all(|v| v.is_finite()).then_some(r)
     }
-}
-
-/// Gaussian elimination with partial pivoting on an augmented k × (k + 1) system.
-fn solve_small(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
-    let k = a.len();
-    for col in 0..k {
-        let piv = (col..k).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[piv][col].abs() < 1e-300 {
-            return None;
-        }
-        a.swap(col, piv);
-        let pivot = a[col].clone();
-        for row in a.iter_mut().skip(col + 1) {
-            let f = row[col] / pivot[col];
-            for (r, p) in row.iter_mut().zip(&pivot).skip(col) {
-                *r -= f * p;
-            }
-        }
-    }
-    let mut x = vec![0.0; k];
-    for row in (0..k).rev() {
-        let s: f64 = (row + 1..k).map(|c| a[row][c] * x[c]).sum();
-        x[row] = (a[row][k] - s) / a[row][row];
-    }
-    Some(x)
 }
 
 fn augmented<'m>(prog: &Program, mu: &'m [f64], rho: f64) -> Option<Augmented<'m>> {

@@ -8,6 +8,8 @@ pub struct Lifted {
     n: usize,
     dim: usize,
     rows: Vec<f64>,
+    /// `‖x̃_n‖` (the scale of sample n's constraint rows).
+    norms: Vec<f64>,
 }
 
 impl Lifted {
@@ -20,7 +22,16 @@ impl Lifted {
             rows.extend_from_slice(x.col(j));
             rows.push(1.0);
         }
-        Self { n, dim, rows }
+        let norms = rows
+            .chunks_exact(dim)
+            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+            .collect();
+        Self {
+            n,
+            dim,
+            rows,
+            norms,
+        }
     }
 
     pub fn n(&self) -> usize {
@@ -41,10 +52,8 @@ impl Lifted {
         &self.rows[range.start * self.dim..range.end * self.dim]
     }
 
-    /// The largest row norm (the scale of a constraint row).
-    pub fn max_row_norm(&self) -> f64 {
-        (0..self.n)
-            .map(|i| self.row(i).iter().map(|v| v * v).sum::<f64>().sqrt())
-            .fold(0.0, f64::max)
+    /// `‖x̃_n‖`.
+    pub fn row_norm(&self, n: usize) -> f64 {
+        self.norms[n]
     }
 }

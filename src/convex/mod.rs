@@ -174,9 +174,6 @@ pub struct ConvexFit {
     pub violation: f64,
     pub iterations: usize,
     pub stop: Stop,
-    pub history: Vec<Progress>,
-    /// Clarabel's status (interior point).
-    pub solver_status: Option<String>,
     /// The ReLU units, balanced (`‖(w, b)‖ = |α|`).
     pub units: Vec<Unit>,
     /// For the gated model: its units were turned into ReLU units by a cone decomposition
@@ -224,52 +221,28 @@ pub fn fit(
         SolverKind::Auto => SolverKind::FirstOrder,
         chosen => chosen,
     };
-    let (u, bound, feasible, violation, iterations, stop, history, status) = match solver {
+    let solved = match solver {
         SolverKind::Auto => unreachable!("resolved above"),
-        SolverKind::Ipm => {
-            let r = ipm::solve(&prog, &IpmSettings::default(), budget, on_iteration)?;
-            (
-                r.u,
-                r.bound,
-                r.feasible,
-                r.violation,
-                r.iterations as usize,
-                r.stop,
-                Vec::new(),
-                Some(r.status),
-            )
-        }
+        SolverKind::Ipm => ipm::solve(&prog, &IpmSettings::default(), budget, on_iteration)?,
         SolverKind::FirstOrder => {
             let fo = FirstOrderSettings {
                 tol: settings.tol,
                 max_iter: settings.max_iter,
             };
-            let r = first_order::solve(&prog, &fo, on_iteration);
-            (
-                r.u,
-                r.bound,
-                r.feasible,
-                r.violation,
-                r.iterations,
-                r.stop,
-                r.history,
-                None,
-            )
+            first_order::solve(&prog, &fo, on_iteration)
         }
     };
-    let u = sparsify(&prog, &u, settings.tol);
+    let u = sparsify(&prog, &solved.u, settings.tol);
     let (units, exact_network) = read_off(&prog, &u);
     Ok(ConvexFit {
         u,
-        bound,
-        feasible,
+        bound: solved.bound,
+        feasible: solved.feasible,
         complete: pats.complete,
         n_patterns: pats.len(),
-        violation,
-        iterations,
-        stop,
-        history,
-        solver_status: status,
+        violation: solved.violation,
+        iterations: solved.iterations,
+        stop: solved.stop,
         units,
         exact_network,
         solver,

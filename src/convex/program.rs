@@ -40,7 +40,6 @@ pub struct Program<'a> {
     /// The ReLU model: the cone constraints hold.
     pub constrained: bool,
     pub beta: f64,
-    row_norms: Vec<f64>,
 }
 
 /// The augmented-Lagrangian term of the constraints: multipliers `μ` (one per sample and group,
@@ -81,9 +80,6 @@ impl<'a> Program<'a> {
             .iter()
             .flat_map(|&sign| (0..patterns.len()).map(move |pattern| Group { pattern, sign }))
             .collect();
-        let row_norms = (0..data.n())
-            .map(|i| data.row(i).iter().map(|v| v * v).sum::<f64>().sqrt())
-            .collect();
         Self {
             data,
             y,
@@ -91,7 +87,6 @@ impl<'a> Program<'a> {
             groups,
             constrained,
             beta,
-            row_norms,
         }
     }
 
@@ -104,7 +99,6 @@ impl<'a> Program<'a> {
             groups: keep.iter().map(|&j| self.groups[j]).collect(),
             constrained: self.constrained,
             beta: self.beta,
-            row_norms: self.row_norms.clone(),
         }
     }
 
@@ -276,7 +270,7 @@ impl<'a> Program<'a> {
                     p_net[k] += grp.sign * zk.max(0.0);
                     let s = if mask.on(range.start + k) { zk } else { -zk };
                     if s < 0.0 && top > 0.0 {
-                        let v = -s / (self.row_norms[range.start + k] * top);
+                        let v = -s / (self.data.row_norm(range.start + k) * top);
                         e.violation = e.violation.max(v);
                     }
                 }
