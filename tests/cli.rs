@@ -1035,7 +1035,18 @@ fn sigint_after_the_first_iteration_keeps_report_and_model() {
         ),
         (
             "adam",
-            vec!["--method", "adam", "--n", "2000", "--steps", "100000000"],
+            vec![
+                "--method",
+                "adam",
+                "--n",
+                "2000",
+                "--steps",
+                "100000000",
+                "--grad-tol",
+                "0",
+                "--output-tol",
+                "0",
+            ],
         ),
     ] {
         let report = tmp(&format!("int-{tag}.json"), "");
@@ -1054,13 +1065,22 @@ fn sigint_after_the_first_iteration_keeps_report_and_model() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        // stderr is not a terminal: the first progress line comes when the first iteration ends
+        // stderr is not a terminal: a progress line at most every 5 s. The gradient methods
+        // report their start as iteration 0, so wait for a line that counts a finished iteration
+        // (a signal sent on the first line raced the first step, and Adam without tolerances
+        // cannot converge before the signal arrives).
         let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let marker = format!(" s] {tag} ");
         let first = lines
             .by_ref()
             .map(|l| l.unwrap())
-            .find(|l| l.starts_with('[') && l.contains(&format!(" s] {tag} ")))
-            .expect("a progress line");
+            .find(|l| {
+                l.split_once(&marker)
+                    .and_then(|(_, rest)| rest.split('/').next())
+                    .and_then(|k| k.parse::<u64>().ok())
+                    .is_some_and(|k| k >= 1)
+            })
+            .expect("a progress line after the first iteration");
         assert!(first.contains(tag), "{first}");
         // SAFETY: a plain kill(2) of our own child.
         assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
