@@ -281,6 +281,8 @@ pub enum ConvexSolverArg {
     Ipm,
     /// Working-set FISTA with an augmented Lagrangian for the ReLU model (large problems).
     FirstOrder,
+    /// Working sets of groups and cone rows, each restricted program solved exactly (large N).
+    ActiveSet,
 }
 
 #[derive(Args, Clone)]
@@ -348,6 +350,7 @@ impl ConvexArgs {
                 ConvexSolverArg::Auto => SolverKind::Auto,
                 ConvexSolverArg::Ipm => SolverKind::Ipm,
                 ConvexSolverArg::FirstOrder => SolverKind::FirstOrder,
+                ConvexSolverArg::ActiveSet => SolverKind::ActiveSet,
             },
             tol: self.gap_tol,
             max_iter: self.convex_max_iter,

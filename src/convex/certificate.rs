@@ -4,6 +4,7 @@
 //! gradient of the (augmented) loss, so one evaluation gives both.
 
 use super::program::{group_norms, Eval, Program};
+use crate::train::Stop;
 use serde::Serialize;
 
 /// A primal value, a dual value below every primal value of the program, and their gap.
@@ -37,7 +38,7 @@ pub struct Solved {
     /// Largest relative cone violation (ReLU model).
     pub violation: f64,
     pub iterations: usize,
-    pub stop: crate::train::Stop,
+    pub stop: Stop,
 }
 
 /// A ReLU-model point counts as feasible when its largest relative cone violation is at most
@@ -57,6 +58,19 @@ pub fn admissible(prog: &Program, violation: f64) -> bool {
 pub fn dual_value(e: &Eval, grad: &[f64], dim: usize, n: usize, beta: f64) -> f64 {
     let worst = group_norms(grad, dim).into_iter().fold(0.0, f64::max);
     dual_along(e.r_dot_y, e.r_sq, worst, n, beta)
+}
+
+/// The certified bound at a point `u` of `prog`, evaluated as `e` with the certificate's
+/// gradient `grad`: the primal value (the ReLU network's objective for the ReLU model) and the
+/// dual value.
+pub fn bound_at(prog: &Program, u: &[f64], e: &Eval, grad: &[f64]) -> Bound {
+    let loss = if prog.constrained {
+        e.network_loss
+    } else {
+        e.loss
+    };
+    let primal = loss + prog.penalty(u);
+    Bound::new(primal, dual_value(e, grad, prog.dim(), prog.n(), prog.beta))
 }
 
 /// The dual value certified by a scaled residual `r` (any vector: an extrapolated one too) and
@@ -86,4 +100,54 @@ fn dual_along(r_dot_y: f64, r_sq: f64, worst: f64, n: usize, beta: f64) -> f64 {
         t = t.min(beta / worst);
     }
     t * a - 0.5 * t * t * b
+}
+
+/// A point with its primal value and largest relative cone violation.
+type Point = (f64, Vec<f64>, f64);
+
+/// What a solver keeps across its certificates: the best admissible point (see
+/// [`admissible`]), the last point, and the best dual value.
+pub struct Kept {
+    pub best: Option<Point>,
+    pub last: Option<Point>,
+    pub dual: f64,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self {
+            best: None,
+            last: None,
+            dual: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Kept {
+    /// Records the certificate at `u`, evaluated as `e` with the certificate's gradient `grad`
+    /// (multipliers included), and returns the best bound so far.
+    pub fn record(&mut self, prog: &Program, u: &[f64], e: &Eval, grad: &[f64]) -> Bound {
+        let here = bound_at(prog, u, e, grad);
+        let primal = here.primal;
+        self.dual = self.dual.max(here.dual);
+        if admissible(prog, e.violation) && self.best.as_ref().is_none_or(|b| primal < b.0) {
+            self.best = Some((primal, u.to_vec(), e.violation));
+        }
+        self.last = Some((primal, u.to_vec(), e.violation));
+        Bound::new(self.best.as_ref().map_or(primal, |b| b.0), self.dual)
+    }
+
+    /// The result: the best admissible point, else the last one.
+    pub fn solved(self, iterations: usize, stop: Stop) -> Solved {
+        let feasible = self.best.is_some();
+        let (primal, u, violation) = self.best.or(self.last).expect("at least one certificate");
+        Solved {
+            u,
+            bound: Bound::new(primal, self.dual),
+            feasible,
+            violation,
+            iterations,
+            stop,
+        }
+    }
 }

@@ -4,8 +4,8 @@
 //! inner FISTA run has settled. Every iteration computes the certified gap of [`dual_value`] and
 //! the run stops when it is below the tolerance.
 
-use super::certificate::{admissible, dual_of_residual, dual_value, Bound, Solved};
-use super::program::{group_norms, move_multipliers, Augmented, Eval, Program};
+use super::certificate::{admissible, bound_at, dual_of_residual, Bound, Kept, Solved};
+use super::program::{group_norms, move_multipliers, Augmented, Program};
 use crate::train::Stop;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
@@ -89,17 +89,6 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// The certified bound at an evaluated point.
-fn bound_at(prog: &Program, u: &[f64], e: &Eval, grad: &[f64]) -> Bound {
-    let loss = if prog.constrained {
-        e.network_loss
-    } else {
-        e.loss
-    };
-    let primal = loss + prog.penalty(u);
-    Bound::new(primal, dual_value(e, grad, prog.dim(), prog.n(), prog.beta))
-}
-
 /// Groups in the first working set; it then holds twice the support (at least this many).
 /// Not tuned (not measured against other values).
 const WS_START: usize = 32;
@@ -141,7 +130,8 @@ pub fn solve(
     let mut iteration = 0;
     let mut inner_tol = settings.tol / 4.0;
     let stop = loop {
-        let (bound, e) = kept.certify(prog, &x, &mu, &mut grad);
+        let e = prog.eval(&x, augmented(prog, &mu, 0.0).as_ref(), &mut grad, None);
+        let bound = kept.record(prog, &x, &e, &grad);
         let norms = group_norms(&x, dim);
         let progress = Progress {
             iteration,
@@ -242,60 +232,12 @@ pub fn solve(
         }
         if let Some(s) = told {
             // one last certificate at the point reached, then stop
-            kept.certify(prog, &x, &mu, &mut grad);
+            let e = prog.eval(&x, augmented(prog, &mu, 0.0).as_ref(), &mut grad, None);
+            kept.record(prog, &x, &e, &grad);
             break s;
         }
     };
-    let feasible = kept.best.is_some();
-    let (primal, u, violation) = kept.best.or(kept.last).expect("at least one certificate");
-    Solved {
-        u,
-        bound: Bound::new(primal, kept.dual),
-        feasible,
-        violation,
-        iterations: iteration,
-        stop,
-    }
-}
-
-/// What the run keeps across working sets: the best admissible point (see [`admissible`]) and
-/// the last one, each as (primal value, point, violation), and the best dual value.
-struct Kept {
-    best: Option<(f64, Vec<f64>, f64)>,
-    last: Option<(f64, Vec<f64>, f64)>,
-    dual: f64,
-}
-
-impl Default for Kept {
-    fn default() -> Self {
-        Self {
-            best: None,
-            last: None,
-            dual: f64::NEG_INFINITY,
-        }
-    }
-}
-
-impl Kept {
-    /// The certificate at `x` on every group, with the multipliers as they are (ρ = 0); keeps
-    /// the point and the dual value, and returns the best bound so far and the evaluation.
-    fn certify(
-        &mut self,
-        prog: &Program,
-        x: &[f64],
-        mu: &[f64],
-        grad: &mut [f64],
-    ) -> (Bound, Eval) {
-        let e = prog.eval(x, augmented(prog, mu, 0.0).as_ref(), grad, None);
-        let here = bound_at(prog, x, &e, grad);
-        self.dual = self.dual.max(here.dual);
-        if admissible(prog, e.violation) && self.best.as_ref().is_none_or(|b| here.primal < b.0) {
-            self.best = Some((here.primal, x.to_vec(), e.violation));
-        }
-        self.last = Some((here.primal, x.to_vec(), e.violation));
-        let primal = self.best.as_ref().map_or(here.primal, |b| b.0);
-        (Bound::new(primal, self.dual), e)
-    }
+    kept.solved(iteration, stop)
 }
 
 /// The augmented Lagrangian's penalty and its bookkeeping, kept across working sets.

@@ -5,15 +5,14 @@
 //! recomputed from Clarabel's primal point and constraint multipliers by the same formula as the
 //! first-order solver's, so both solvers' gaps mean the same thing.
 
-use super::certificate::{dual_value, Bound, Solved};
+use super::certificate::{bound_at, Solved};
+use super::clarabel_run::{self, Conic};
 use super::first_order::Progress;
 use super::program::{Augmented, Program, BLOCK};
 use crate::error::{Error, Result};
 use crate::train::{Budget, Stop};
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultInfo, DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+use clarabel::solver::SupportedConeT;
 use serde::Serialize;
 
 /// Clarabel's tolerances and cap.
@@ -21,7 +20,6 @@ use serde::Serialize;
 pub struct IpmSettings {
     pub tol: f64,
     pub max_iter: u32,
-    pub verbose: bool,
 }
 
 impl Default for IpmSettings {
@@ -29,7 +27,6 @@ impl Default for IpmSettings {
         Self {
             tol: 1e-9,
             max_iter: 200,
-            verbose: false,
         }
     }
 }
@@ -137,66 +134,22 @@ pub fn solve(
         cones.push(SupportedConeT::SecondOrderConeT(dim + 1));
     }
     let a = CscMatrix::new_from_triplets(b.len(), nvar, ri, ci, vals);
-    let st = DefaultSettingsBuilder::default()
-        .verbose(settings.verbose)
-        .max_iter(settings.max_iter)
-        .tol_gap_abs(settings.tol)
-        .tol_gap_rel(settings.tol)
-        .tol_feas(settings.tol)
-        .build()
-        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
-    // Clarabel runs on its own thread; its per-iteration callback hands each iteration to this
-    // one (which tells the observer and the budget) and waits for the answer: stop or go on.
-    let clock = std::time::Instant::now();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Progress>(0);
-    let (reply_tx, reply_rx) = std::sync::mpsc::sync_channel::<bool>(0);
-    let reply_rx = std::sync::Mutex::new(reply_rx);
-    let mut told = None;
-    let sol = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
-            let mut solver = DefaultSolver::new(&pm, &q, &a, &b, &cones, st)
-                .map_err(|e| Error::Solver(format!("Clarabel rejected the program: {e}")))?;
-            solver.set_termination_callback(move |info: &DefaultInfo<f64>| {
-                let p = Progress {
-                    iteration: info.iterations as usize,
-                    objective: info.cost_primal,
-                    dual: info.cost_dual,
-                    rel_gap: info.gap_rel,
-                    violation: info.res_primal,
-                    active_groups: 0,
-                    seconds: clock.elapsed().as_secs_f64(),
-                };
-                tx.send(p).is_err() || reply_rx.lock().map_or(true, |r| r.recv().unwrap_or(true))
-            });
-            solver.solve();
-            // drops the callback, and with it the channel this thread's caller reads
-            solver.unset_termination_callback();
-            Ok::<_, Error>(solver.solution)
-        });
-        for p in rx.iter() {
-            let stop = on_iteration(&p).or_else(|| budget.exhausted());
-            if stop.is_some() {
-                told = stop;
-            }
-            if reply_tx.send(stop.is_some()).is_err() {
-                break;
-            }
-        }
-        worker.join().expect("the interior-point thread panicked")
-    })?;
-    let stop = match sol.status {
-        SolverStatus::Solved | SolverStatus::AlmostSolved => Stop::Optimal,
-        SolverStatus::CallbackTerminated => told.unwrap_or(Stop::Interrupted),
-        SolverStatus::MaxIterations => Stop::IterationLimit,
-        _ => Stop::SolverFailed,
+    let program = Conic {
+        p: pm,
+        q,
+        a,
+        b,
+        cones,
     };
+    let run = clarabel_run::solve(
+        program,
+        settings.tol,
+        settings.max_iter,
+        budget,
+        on_iteration,
+    )?;
+    let (sol, stop) = (run.solution, run.stop);
     let u = sol.x[..nv].to_vec();
-    if u.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Solver(format!(
-            "Clarabel returned non-finite values (status {:?})",
-            sol.status
-        )));
-    }
     // the multipliers of the cone rows, in the program's block layout
     let mut mu = vec![
         0.0;
@@ -219,15 +172,7 @@ pub fn solve(
     let mut grad = vec![0.0; nv];
     let aug = prog.constrained.then_some(Augmented { mu: &mu, rho: 0.0 });
     let e = prog.eval(&u, aug.as_ref(), &mut grad, None);
-    let loss = if prog.constrained {
-        e.network_loss
-    } else {
-        e.loss
-    };
-    let bound = Bound::new(
-        loss + prog.penalty(&u),
-        dual_value(&e, &grad, dim, n, prog.beta),
-    );
+    let bound = bound_at(prog, &u, &e, &grad);
     Ok(Solved {
         feasible: super::certificate::admissible(prog, e.violation),
         u,

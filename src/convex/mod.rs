@@ -12,13 +12,17 @@
 //! pattern enumerated the optimum is that of the non-convex problem (global); with sampled
 //! patterns it is the optimum of a restricted model, an upper bound only.
 
+pub mod active_set;
 pub mod certificate;
+pub mod clarabel_run;
 pub mod first_order;
+pub mod gram;
 pub mod ipm;
 pub mod lifted;
 pub mod patterns;
 pub mod program;
 
+pub use active_set::ActiveSetSettings;
 pub use certificate::Bound;
 pub use first_order::{FirstOrderSettings, Progress};
 pub use ipm::IpmSettings;
@@ -68,6 +72,7 @@ pub enum SolverKind {
     Auto,
     Ipm,
     FirstOrder,
+    ActiveSet,
 }
 
 /// `auto` picks the interior point up to this many non-zeros in its constraint matrix. The
@@ -84,6 +89,7 @@ impl SolverKind {
             SolverKind::Auto => "auto",
             SolverKind::Ipm => "ipm",
             SolverKind::FirstOrder => "first-order",
+            SolverKind::ActiveSet => "active-set",
         }
     }
 }
@@ -218,7 +224,7 @@ pub fn fit(
     );
     let solver = match settings.solver {
         SolverKind::Auto if ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS => SolverKind::Ipm,
-        SolverKind::Auto => SolverKind::FirstOrder,
+        SolverKind::Auto => SolverKind::ActiveSet,
         chosen => chosen,
     };
     let solved = match solver {
@@ -230,6 +236,13 @@ pub fn fit(
                 max_iter: settings.max_iter,
             };
             first_order::solve(&prog, &fo, on_iteration)
+        }
+        SolverKind::ActiveSet => {
+            let settings = ActiveSetSettings {
+                tol: settings.tol,
+                max_rounds: settings.max_iter,
+            };
+            active_set::solve(&prog, &settings, budget, on_iteration)?
         }
     };
     let u = sparsify(&prog, &solved.u, settings.tol);

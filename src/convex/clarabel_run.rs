@@ -1,0 +1,101 @@
+//! Clarabel under the training interface's budget: the solver runs on its own thread and its
+//! per-iteration callback hands each iteration to the caller's thread (which tells the observer
+//! and checks the deadline and interrupt) and waits for the answer, stop or go on. Both conic
+//! solvers of the convex model ([`super::ipm`], [`super::active_set`]) run through here.
+
+use super::first_order::Progress;
+use crate::error::{Error, Result};
+use crate::train::{Budget, Stop};
+use clarabel::algebra::CscMatrix;
+use clarabel::solver::{
+    DefaultInfo, DefaultSettingsBuilder, DefaultSolution, DefaultSolver, IPSolver, SolverStatus,
+    SupportedConeT,
+};
+
+/// A conic program in Clarabel's form: minimise `½xᵀPx + qᵀx` subject to `Ax + s = b`, `s ∈ K`
+/// (`P` upper triangular).
+pub struct Conic {
+    pub p: CscMatrix<f64>,
+    pub q: Vec<f64>,
+    pub a: CscMatrix<f64>,
+    pub b: Vec<f64>,
+    pub cones: Vec<SupportedConeT<f64>>,
+}
+
+/// What a run gives: Clarabel's solution and how it ended in the interface's terms (`Optimal`
+/// when Clarabel solved it, the budget's or observer's reason when they stopped it).
+pub struct Run {
+    pub solution: DefaultSolution<f64>,
+    pub stop: Stop,
+}
+
+/// Solves `program` to tolerance `tol` (absolute and relative gap, feasibility) in at most
+/// `max_iter` iterations; `on_iteration` sees every iteration (Clarabel's own objective, dual
+/// objective, relative gap and primal residual) and may stop it, as may `budget`.
+pub fn solve(
+    program: Conic,
+    tol: f64,
+    max_iter: u32,
+    budget: &Budget,
+    on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
+) -> Result<Run> {
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .max_iter(max_iter)
+        .tol_gap_abs(tol)
+        .tol_gap_rel(tol)
+        .tol_feas(tol)
+        .build()
+        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))?;
+    let clock = std::time::Instant::now();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Progress>(0);
+    let (reply_tx, reply_rx) = std::sync::mpsc::sync_channel::<bool>(0);
+    let reply_rx = std::sync::Mutex::new(reply_rx);
+    let mut told = None;
+    let solution = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let Conic { p, q, a, b, cones } = program;
+            let mut solver = DefaultSolver::new(&p, &q, &a, &b, &cones, settings)
+                .map_err(|e| Error::Solver(format!("Clarabel rejected the program: {e}")))?;
+            solver.set_termination_callback(move |info: &DefaultInfo<f64>| {
+                let p = Progress {
+                    iteration: info.iterations as usize,
+                    objective: info.cost_primal,
+                    dual: info.cost_dual,
+                    rel_gap: info.gap_rel,
+                    violation: info.res_primal,
+                    active_groups: 0,
+                    seconds: clock.elapsed().as_secs_f64(),
+                };
+                tx.send(p).is_err() || reply_rx.lock().map_or(true, |r| r.recv().unwrap_or(true))
+            });
+            solver.solve();
+            // drops the callback, and with it the channel this thread's caller reads
+            solver.unset_termination_callback();
+            Ok::<_, Error>(solver.solution)
+        });
+        for p in rx.iter() {
+            let stop = on_iteration(&p).or_else(|| budget.exhausted());
+            if stop.is_some() {
+                told = stop;
+            }
+            if reply_tx.send(stop.is_some()).is_err() {
+                break;
+            }
+        }
+        worker.join().expect("the interior-point thread panicked")
+    })?;
+    let stop = match solution.status {
+        SolverStatus::Solved | SolverStatus::AlmostSolved => Stop::Optimal,
+        SolverStatus::CallbackTerminated => told.unwrap_or(Stop::Interrupted),
+        SolverStatus::MaxIterations => Stop::IterationLimit,
+        _ => Stop::SolverFailed,
+    };
+    if solution.x.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Solver(format!(
+            "Clarabel returned non-finite values (status {:?})",
+            solution.status
+        )));
+    }
+    Ok(Run { solution, stop })
+}
