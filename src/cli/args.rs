@@ -275,13 +275,14 @@ pub enum ConvexFormulationArg {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum ConvexSolverArg {
-    /// Interior point up to 4 million non-zeros in its constraint matrix, else first order.
+    /// Interior point up to 4 million non-zeros in its constraint matrix, else active-set.
     Auto,
     /// Interior point (Clarabel): the certified reference.
     Ipm,
     /// Working-set FISTA with an augmented Lagrangian for the ReLU model (large problems).
     FirstOrder,
-    /// Working sets of groups and cone rows, each restricted program solved exactly (large N).
+    /// Working sets of groups and cone rows, each restricted program solved exactly in Gram form
+    /// (large N, sampled patterns).
     ActiveSet,
 }
 
@@ -311,7 +312,7 @@ pub struct ConvexArgs {
     /// Relative duality gap to reach.
     #[arg(long, default_value_t = 1e-6)]
     pub gap_tol: f64,
-    /// First-order iteration cap.
+    /// Iteration cap of the first-order solver (rounds of the active-set one).
     #[arg(long, default_value_t = 100_000)]
     pub convex_max_iter: usize,
 }

@@ -60,7 +60,8 @@ const ROW_VIOLATION: f64 = super::certificate::FEASIBLE / 10.0;
 /// A group gains at most this many times d̃ cone rows per round, its most violated ones. Every
 /// violated row at once made the restricted programs large (50 000 of the 94 000 rows on a 2-D
 /// teacher, N = 1 000, 47 patterns, 5.8 s); measured on that case and on d = 10, 100 patterns
-/// (bench/README.md), 1·d̃ took 0.4 s and 67 s, 2·d̃ 1.2 s and 82 s, 4·d̃ 1.3 s and 93 s.
+/// (the ReLU cases of bench/README.md, one run each), 1·d̃ took 0.4 s and 67 s, 2·d̃ 1.2 s and
+/// 82 s, 4·d̃ 1.3 s and 93 s.
 const ROWS_PER_ROUND: usize = 1;
 
 /// Columns (|W| d̃) beyond which the working set does not grow: G then takes 290 MB and one

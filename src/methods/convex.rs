@@ -10,8 +10,9 @@ use crate::net::{Activation, Architecture, Mlp, Network};
 use crate::train::{Monitor, Problem, Start, Stop};
 use serde::Serialize;
 
-/// The convex model's stage of a run: the first-order solver's progress (empty for the interior
-/// point) and how it ended.
+/// The convex model's stage of a run: the solver's progress (each interior-point iteration with
+/// Clarabel's own figures; each working-set round, and the first 200 then every 100th first-order
+/// iteration, with certified figures) and how it ended.
 #[derive(Clone, Debug, Serialize)]
 pub struct ConvexTrace {
     pub progress: Vec<Progress>,
@@ -140,7 +141,7 @@ impl Trainer for Convex {
         for k in 0..y.rows() {
             let yk: Vec<f64> = (0..y.cols()).map(|j| y.get(k, j)).collect();
             let mut on = |p: &Progress| {
-                // every interior-point iteration; the first-order ones sparsely
+                // every interior-point iteration and working-set round; first-order ones sparsely
                 if p.iteration < 200 || p.iteration % 100 == 0 {
                     let mut at = p.clone();
                     at.iteration += base;
