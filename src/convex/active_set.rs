@@ -19,7 +19,7 @@
 //! rounds end.
 
 use super::certificate::{Kept, Solved};
-use super::clarabel_run::{self, Conic};
+use super::clarabel_run::{self, Rows};
 use super::first_order::Progress;
 use super::gram::Gram;
 use super::program::{group_norms, Program};
@@ -330,59 +330,35 @@ fn restricted(
     let mut q: Vec<f64> = gram.c.iter().map(|v| -v).collect();
     q.extend(std::iter::repeat_n(0.0, k * dim));
     q.extend(std::iter::repeat_n(prog.beta, k));
-    let (mut ri, mut ci, mut vals) = (Vec::new(), Vec::new(), Vec::new());
-    let mut b = Vec::new();
-    let mut cones = Vec::new();
+    let mut constraints = Rows::default();
     // d_p − Σ s_w u_w = 0
     for r in 0..side {
-        ri.push(r);
-        ci.push(r);
-        vals.push(1.0);
+        constraints.entry(r, r, 1.0);
     }
     for (w, &j) in set.groups.iter().enumerate() {
         let grp = prog.groups[j];
         let at = position[grp.pattern].expect("every working-set pattern is in the Gram matrix");
         for c in 0..dim {
-            ri.push(at * dim + c);
-            ci.push(u0 + w * dim + c);
-            vals.push(-grp.sign);
+            constraints.entry(at * dim + c, u0 + w * dim + c, -grp.sign);
         }
     }
-    b.extend(std::iter::repeat_n(0.0, side));
-    cones.push(SupportedConeT::ZeroConeT(side));
+    constraints.b.extend(std::iter::repeat_n(0.0, side));
+    constraints.cones.push(SupportedConeT::ZeroConeT(side));
     let n_rows = rows.count();
     for (w, &j) in set.groups.iter().enumerate() {
         let mask = &prog.patterns.masks[prog.groups[j].pattern];
         for &i in &rows.rows[w] {
-            let s = if mask.on(i) { 1.0 } else { -1.0 };
-            let r = b.len();
-            for (c, &x) in prog.data.row(i).iter().enumerate() {
-                ri.push(r);
-                ci.push(u0 + w * dim + c);
-                vals.push(-s * x);
-            }
-            b.push(0.0);
+            constraints.cone_row(prog, mask, i, u0 + w * dim);
         }
     }
     if n_rows > 0 {
-        cones.push(SupportedConeT::NonnegativeConeT(n_rows));
+        constraints
+            .cones
+            .push(SupportedConeT::NonnegativeConeT(n_rows));
     }
-    for w in 0..k {
-        let r = b.len();
-        ri.push(r);
-        ci.push(t0 + w);
-        vals.push(-1.0);
-        for c in 0..dim {
-            ri.push(r + 1 + c);
-            ci.push(u0 + w * dim + c);
-            vals.push(-1.0);
-        }
-        b.extend(std::iter::repeat_n(0.0, dim + 1));
-        cones.push(SupportedConeT::SecondOrderConeT(dim + 1));
-    }
-    let a = CscMatrix::new_from_triplets(b.len(), nvar, ri, ci, vals);
+    constraints.epigraphs(k, t0, u0, dim);
     let run = clarabel_run::solve(
-        Conic { p, q, a, b, cones },
+        constraints.program(p, q),
         tol,
         CLARABEL_MAX_ITER,
         budget,

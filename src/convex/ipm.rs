@@ -6,7 +6,7 @@
 //! first-order solver's, so both solvers' gaps mean the same thing.
 
 use super::certificate::{bound_at, Solved};
-use super::clarabel_run::{self, Conic};
+use super::clarabel_run::{self, Rows};
 use super::first_order::Progress;
 use super::program::{Augmented, Program, BLOCK};
 use crate::error::{Error, Result};
@@ -65,10 +65,10 @@ pub fn solve(
 ) -> Result<Solved> {
     let (n, dim, g) = (prog.n(), prog.dim(), prog.n_groups());
     let nv = prog.n_vars();
-    let rows = rows(prog);
-    if rows > MAX_ROWS {
+    let n_rows = rows(prog);
+    if n_rows > MAX_ROWS {
         return Err(Error::InvalidArgument(format!(
-            "the interior-point program would have {rows} constraint rows (N = {n}, {g} groups), \
+            "the interior-point program would have {n_rows} constraint rows (N = {n}, {g} groups), \
              more than {MAX_ROWS}: use --solver first-order"
         )));
     }
@@ -80,67 +80,35 @@ pub fn solve(
     let pdiag: Vec<usize> = (e0..nvar).collect();
     let pm =
         CscMatrix::new_from_triplets(nvar, nvar, pdiag.clone(), pdiag, vec![1.0 / n as f64; n]);
-    let (mut ri, mut ci, mut vals) = (Vec::new(), Vec::new(), Vec::new());
-    let mut b = Vec::with_capacity(rows);
-    let mut cones = Vec::new();
+    let mut rows = Rows::default();
     // e − Σ s_j D X̃ u_j = −y
     for i in 0..n {
         let x = prog.data.row(i);
         for (j, grp) in prog.groups.iter().enumerate() {
             if prog.patterns.masks[grp.pattern].on(i) {
                 for (c, &xc) in x.iter().enumerate() {
-                    ri.push(i);
-                    ci.push(j * dim + c);
-                    vals.push(-grp.sign * xc);
+                    rows.entry(i, j * dim + c, -grp.sign * xc);
                 }
             }
         }
-        ri.push(i);
-        ci.push(e0 + i);
-        vals.push(1.0);
-        b.push(-prog.y[i]);
+        rows.entry(i, e0 + i, 1.0);
+        rows.b.push(-prog.y[i]);
     }
-    cones.push(SupportedConeT::ZeroConeT(n));
+    rows.cones.push(SupportedConeT::ZeroConeT(n));
     // (2D − I) X̃ u_j ≥ 0, row (j, i) at n + j n + i
-    let cone_rows = b.len();
+    let cone_rows = rows.b.len();
     if prog.constrained {
         for (j, grp) in prog.groups.iter().enumerate() {
             let mask = &prog.patterns.masks[grp.pattern];
             for i in 0..n {
-                let s = if mask.on(i) { 1.0 } else { -1.0 };
-                let r = b.len();
-                for (c, &xc) in prog.data.row(i).iter().enumerate() {
-                    ri.push(r);
-                    ci.push(j * dim + c);
-                    vals.push(-s * xc);
-                }
-                b.push(0.0);
+                rows.cone_row(prog, mask, i, j * dim);
             }
         }
-        cones.push(SupportedConeT::NonnegativeConeT(g * n));
+        rows.cones.push(SupportedConeT::NonnegativeConeT(g * n));
     }
     // (t_j, u_j) ∈ SOC
-    for j in 0..g {
-        let r = b.len();
-        ri.push(r);
-        ci.push(t0 + j);
-        vals.push(-1.0);
-        for c in 0..dim {
-            ri.push(r + 1 + c);
-            ci.push(j * dim + c);
-            vals.push(-1.0);
-        }
-        b.extend(std::iter::repeat_n(0.0, dim + 1));
-        cones.push(SupportedConeT::SecondOrderConeT(dim + 1));
-    }
-    let a = CscMatrix::new_from_triplets(b.len(), nvar, ri, ci, vals);
-    let program = Conic {
-        p: pm,
-        q,
-        a,
-        b,
-        cones,
-    };
+    rows.epigraphs(g, t0, 0, dim);
+    let program = rows.program(pm, q);
     let run = clarabel_run::solve(
         program,
         settings.tol,
