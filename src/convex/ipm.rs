@@ -69,7 +69,7 @@ pub fn solve(
     if n_rows > MAX_ROWS {
         return Err(Error::InvalidArgument(format!(
             "the interior-point program would have {n_rows} constraint rows (N = {n}, {g} groups), \
-             more than {MAX_ROWS}: use --solver first-order"
+             more than {MAX_ROWS}: use --solver active-set"
         )));
     }
     // variables: U (nv), t (g), e (n)
