@@ -275,7 +275,8 @@ pub enum ConvexFormulationArg {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum ConvexSolverArg {
-    /// Interior point up to 4 million non-zeros in its constraint matrix, else active-set.
+    /// Enumerated patterns: interior point up to 4 million non-zeros in its constraint matrix,
+    /// else active-set. Sampled or given gates: active-set.
     Auto,
     /// Interior point (Clarabel): the certified reference.
     Ipm,

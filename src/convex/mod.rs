@@ -68,8 +68,9 @@ pub enum PatternChoice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SolverKind {
-    /// The interior point when its constraint matrix has at most [`AUTO_IPM_NONZEROS`]
-    /// non-zeros, else the working sets.
+    /// Every pattern enumerated: the interior point when its constraint matrix has at most
+    /// [`AUTO_IPM_NONZEROS`] non-zeros, else the working sets. Sampled or given gates: the working
+    /// sets.
     Auto,
     Ipm,
     FirstOrder,
@@ -77,15 +78,16 @@ pub enum SolverKind {
     ActiveSet,
 }
 
-/// `auto` picks the interior point up to this many non-zeros in its constraint matrix. The
-/// interior point's time follows the non-zeros, not the rows (bench/README.md, 2 cores): 0.6
-/// million (2-D teacher, N = 40, 1 561 patterns, ReLU) took 3 s, 0.55 million (gated, N = 1 000,
-/// d = 10, 100 patterns) 1.2 s, 3.3 million (ReLU, N = 1 000, d = 10, 100 patterns) 39 s, and
-/// 21 million (gated, N = 10⁴, d = 20, 200 patterns) did not finish in 300 s, where the
-/// working-set solver certified 1e-9 in 32 s. Below the threshold neither wins everywhere: the
-/// working sets took 0.4 s against 2.0 s on a ReLU case (N = 1 000, d = 2, 50 patterns) and
-/// 72 s against 52 s on another (d = 10, 100 patterns), and they grow towards every group on
-/// enumerated arrangements (docs/convex.md §5).
+/// `auto` picks the interior point for enumerated patterns up to this many non-zeros in its
+/// constraint matrix. Its time follows the non-zeros, not the rows (bench/README.md, 2 cores):
+/// 0.6 million (2-D teacher, N = 40, 1 561 patterns, ReLU) took 3 s, 3.3 million (ReLU,
+/// N = 1 000, d = 10, 100 patterns) 38 s, and 21 million (gated, N = 10⁴, d = 20, 200 patterns)
+/// did not finish in 300 s. On enumerated arrangements the working sets grow towards every group
+/// (the 2-D teacher: past 1 400 groups at a gap of 0.8 within a minute; docs/convex.md §5), so the
+/// interior point keeps them wherever it fits. On sampled gates the working sets were as fast or
+/// faster on five of seven cases measured (0.2 s against 4.4 s and 7.4 s against 103 s on a 5-D
+/// teacher, N = 5 000, 60 gates; 22 s against > 300 s on the N = 10⁴ case) and at most 1.4×
+/// slower on the other two (1.4 s against 1.0 s, 53 s against 38 s), so `auto` uses them there.
 pub const AUTO_IPM_NONZEROS: usize = 4_000_000;
 
 impl SolverKind {
@@ -228,7 +230,9 @@ pub fn fit(
         settings.beta,
     );
     let solver = match settings.solver {
-        SolverKind::Auto if ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS => SolverKind::Ipm,
+        SolverKind::Auto if pats.complete && ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS => {
+            SolverKind::Ipm
+        }
         SolverKind::Auto => SolverKind::ActiveSet,
         chosen => chosen,
     };
