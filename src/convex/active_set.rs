@@ -81,7 +81,8 @@ pub fn solve(
 ) -> Result<Solved> {
     let clock = Instant::now();
     let (nv, dim, n_groups) = (prog.n_vars(), prog.dim(), prog.n_groups());
-    let mut set = WorkingSet::default();
+    // the working set's groups, in the order they joined
+    let mut groups: Vec<usize> = Vec::new();
     let mut gram = Gram::empty();
     let mut rows = RowSets::default();
     let mut in_set = vec![false; n_groups];
@@ -95,7 +96,7 @@ pub fn solve(
     let stop = loop {
         // 1. the certificate on the full program
         let e = prog.eval(&u, None, &mut grad, None);
-        rows.subtract_multipliers(prog, &set.groups, &mut grad);
+        rows.subtract_multipliers(prog, &groups, &mut grad);
         let bound = kept.record(prog, &u, &e, &grad);
         let told = on_iteration(&Progress {
             iteration: round,
@@ -126,11 +127,11 @@ pub fn solve(
             .collect();
         outside.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
         let room = WS_START
-            .max(set.groups.len())
+            .max(groups.len())
             .min((MAX_COLUMNS / dim).saturating_sub(gram.patterns.len()));
         outside.truncate(room);
         let added_rows = if prog.constrained {
-            rows.add_violated(prog, &set.groups, &u)
+            rows.add_violated(prog, &groups, &u)
         } else {
             0
         };
@@ -149,34 +150,28 @@ pub fn solve(
                 position[p] = Some(gram.patterns.len() + new_patterns.len());
                 new_patterns.push(p);
             }
-            set.groups.push(j);
+            groups.push(j);
         }
         if !gram.extend(prog, &new_patterns, budget) {
             break budget.exhausted().unwrap_or(Stop::Interrupted);
         }
-        rows.grow(set.groups.len());
+        rows.grow(groups.len());
         // 4. the restricted program
         round += 1;
-        let (solution, stop) = restricted(prog, &set, &gram, &position, &mut rows, tol, budget)?;
+        let (solution, stop) = restricted(prog, &groups, &gram, &position, &mut rows, tol, budget)?;
         u.iter_mut().for_each(|v| *v = 0.0);
-        for (w, &j) in set.groups.iter().enumerate() {
+        for (w, &j) in groups.iter().enumerate() {
             u[j * dim..(j + 1) * dim].copy_from_slice(&solution[w * dim..(w + 1) * dim]);
         }
         if stop != Stop::Optimal && stop != Stop::IterationLimit {
             // stopped from outside, or Clarabel failed: certify the point reached, then stop
             let e = prog.eval(&u, None, &mut grad, None);
-            rows.subtract_multipliers(prog, &set.groups, &mut grad);
+            rows.subtract_multipliers(prog, &groups, &mut grad);
             kept.record(prog, &u, &e, &grad);
             break stop;
         }
     };
     Ok(kept.solved(round, stop))
-}
-
-/// The working set's groups, in the order they joined.
-#[derive(Default)]
-struct WorkingSet {
-    groups: Vec<usize>,
 }
 
 /// The cone rows of each working-set group (ReLU model, ascending sample indices) and their
@@ -289,7 +284,7 @@ impl RowSets {
     }
 }
 
-/// Solves the restricted program of the working set `set` and `rows`' cone rows with Clarabel
+/// Solves the restricted program of the working set's `groups` and `rows`' cone rows with Clarabel
 /// to `tol`: variables `d` (one per pattern of the Gram matrix, d̃ each), `u` (one per group)
 /// and `t` (one per group),
 ///
@@ -302,7 +297,7 @@ impl RowSets {
 /// rows' multipliers into `rows` and returns `u` (group by group) and how Clarabel ended.
 fn restricted(
     prog: &Program,
-    set: &WorkingSet,
+    groups: &[usize],
     gram: &Gram,
     position: &[Option<usize>],
     rows: &mut RowSets,
@@ -310,7 +305,7 @@ fn restricted(
     budget: &Budget,
 ) -> Result<(Vec<f64>, Stop)> {
     let dim = prog.dim();
-    let k = set.groups.len();
+    let k = groups.len();
     let side = gram.patterns.len() * dim;
     let (u0, t0) = (side, side + k * dim);
     let nvar = t0 + k;
@@ -338,7 +333,7 @@ fn restricted(
     for r in 0..side {
         constraints.entry(r, r, 1.0);
     }
-    for (w, &j) in set.groups.iter().enumerate() {
+    for (w, &j) in groups.iter().enumerate() {
         let grp = prog.groups[j];
         let at = position[grp.pattern].expect("every working-set pattern is in the Gram matrix");
         for c in 0..dim {
@@ -348,7 +343,7 @@ fn restricted(
     constraints.b.extend(std::iter::repeat_n(0.0, side));
     constraints.cones.push(SupportedConeT::ZeroConeT(side));
     let n_rows = rows.count();
-    for (w, &j) in set.groups.iter().enumerate() {
+    for (w, &j) in groups.iter().enumerate() {
         let mask = &prog.patterns.masks[prog.groups[j].pattern];
         for &i in &rows.rows[w] {
             constraints.cone_row(prog, mask, i, u0 + w * dim);
