@@ -280,7 +280,8 @@ pub enum ConvexSolverArg {
     Auto,
     /// Interior point (Clarabel): the certified reference.
     Ipm,
-    /// Working-set FISTA with an augmented Lagrangian for the ReLU model (large problems).
+    /// Working-set FISTA with an augmented Lagrangian for the ReLU model: slower than
+    /// active-set on every case measured, and its ReLU runs rarely certify (docs/convex.md §5).
     FirstOrder,
     /// Working sets of groups and cone rows, each restricted program solved exactly in Gram form
     /// (large N, sampled patterns).
