@@ -1022,6 +1022,21 @@ fn json_file(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// An Adam run on N = 2 000 that only a signal or a time limit ends (no tolerance can stop it,
+/// and 10⁸ steps take far longer than either test waits).
+const ADAM_WITHOUT_TOLERANCES: [&str; 10] = [
+    "--method",
+    "adam",
+    "--n",
+    "2000",
+    "--steps",
+    "100000000",
+    "--grad-tol",
+    "0",
+    "--output-tol",
+    "0",
+];
+
 /// Ctrl-C after the first iteration: the run stops at the next iteration boundary, writes its
 /// report (stop `interrupted`, at least one iteration) and a model that `eval` loads, and exits
 /// 130.
@@ -1033,21 +1048,7 @@ fn sigint_after_the_first_iteration_keeps_report_and_model() {
             "scr",
             vec!["--method", "scr", "--n", "1000", "--max-iter", "500"],
         ),
-        (
-            "adam",
-            vec![
-                "--method",
-                "adam",
-                "--n",
-                "2000",
-                "--steps",
-                "100000000",
-                "--grad-tol",
-                "0",
-                "--output-tol",
-                "0",
-            ],
-        ),
+        ("adam", ADAM_WITHOUT_TOLERANCES.to_vec()),
     ] {
         let report = tmp(&format!("int-{tag}.json"), "");
         let model = tmp(&format!("int-{tag}-model.json"), "");
@@ -1127,21 +1128,7 @@ fn time_limit_stops_scr_and_gradient_runs() {
             "scr",
             vec!["--method", "scr", "--n", "1000", "--max-iter", "1000"],
         ),
-        (
-            "adam",
-            vec![
-                "--method",
-                "adam",
-                "--n",
-                "2000",
-                "--steps",
-                "10000000",
-                "--grad-tol",
-                "0",
-                "--output-tol",
-                "0",
-            ],
-        ),
+        ("adam", ADAM_WITHOUT_TOLERANCES.to_vec()),
     ] {
         let report = tmp(&format!("tl-{tag}.json"), "");
         let model = tmp(&format!("tl-{tag}-model.json"), "");
