@@ -18,9 +18,9 @@
 //! the certificate of step 1, computed on the full program, is reported. Sets only grow, so the
 //! rounds end.
 
+use super::certificate::Progress;
 use super::certificate::{Kept, Solved};
 use super::clarabel_run::{self, Rows};
-use super::first_order::Progress;
 use super::gram::Gram;
 use super::program::{group_norms, Program};
 use crate::error::Result;

@@ -102,6 +102,31 @@ fn dual_along(r_dot_y: f64, r_sq: f64, worst: f64, n: usize, beta: f64) -> f64 {
     t * a - 0.5 * t * t * b
 }
 
+/// One iteration's figures, as every solver reports them to the run's observer (the interior
+/// point with Clarabel's own objective, dual objective, gap and residual; the others certified).
+#[derive(Clone, Debug, Serialize)]
+pub struct Progress {
+    pub iteration: usize,
+    /// The certified primal value (the ReLU network's objective for the ReLU model).
+    pub objective: f64,
+    pub dual: f64,
+    pub rel_gap: f64,
+    /// Largest relative cone violation (ReLU model).
+    pub violation: f64,
+    pub active_groups: usize,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "obj {:.6e}  gap {:.1e}  groups {}",
+            self.objective, self.rel_gap, self.active_groups
+        )
+    }
+}
+
 /// A point with its primal value and largest relative cone violation.
 type Point = (f64, Vec<f64>, f64);
 

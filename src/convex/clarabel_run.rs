@@ -3,7 +3,7 @@
 //! and checks the deadline and interrupt) and waits for the answer, stop or go on. Both conic
 //! solvers of the convex model ([`super::ipm`], [`super::active_set`]) run through here.
 
-use super::first_order::Progress;
+use super::certificate::Progress;
 use super::patterns::Mask;
 use super::program::Program;
 use crate::error::{Error, Result};

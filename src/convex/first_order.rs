@@ -4,7 +4,7 @@
 //! inner FISTA run has settled. Every iteration computes the certified gap of [`dual_value`] and
 //! the run stops when it is below the tolerance.
 
-use super::certificate::{admissible, bound_at, dual_of_residual, Bound, Kept, Solved};
+use super::certificate::{admissible, bound_at, dual_of_residual, Bound, Kept, Progress, Solved};
 use super::program::{group_norms, move_multipliers, Augmented, Program};
 use crate::train::Stop;
 use faer::linalg::solvers::Solve;
@@ -51,30 +51,6 @@ const MAX_DOUBLINGS: usize = 60;
 const INNER_START: f64 = 1e-2;
 const INNER_SHRINK: f64 = 0.3;
 const INNER_MAX: usize = 200;
-
-/// One iteration's figures.
-#[derive(Clone, Debug, Serialize)]
-pub struct Progress {
-    pub iteration: usize,
-    /// The certified primal value (the ReLU network's objective for the ReLU model).
-    pub objective: f64,
-    pub dual: f64,
-    pub rel_gap: f64,
-    /// Largest relative cone violation (ReLU model).
-    pub violation: f64,
-    pub active_groups: usize,
-    pub seconds: f64,
-}
-
-impl std::fmt::Display for Progress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "obj {:.6e}  gap {:.1e}  groups {}",
-            self.objective, self.rel_gap, self.active_groups
-        )
-    }
-}
 
 /// Block soft-thresholding: `u_j ← u_j · max(0, 1 − τ/‖u_j‖)`.
 fn prox(u: &mut [f64], dim: usize, tau: f64) {

@@ -5,9 +5,9 @@
 //! recomputed from Clarabel's primal point and constraint multipliers by the same formula as the
 //! first-order solver's, so both solvers' gaps mean the same thing.
 
+use super::certificate::Progress;
 use super::certificate::{bound_at, Solved};
 use super::clarabel_run::{self, Rows};
-use super::first_order::Progress;
 use super::program::{Augmented, Program, BLOCK};
 use crate::error::{Error, Result};
 use crate::train::{Budget, Stop};

@@ -25,7 +25,8 @@ pub mod program;
 
 pub use active_set::ActiveSetSettings;
 pub use certificate::Bound;
-pub use first_order::{FirstOrderSettings, Progress};
+pub use certificate::Progress;
+pub use first_order::FirstOrderSettings;
 pub use ipm::IpmSettings;
 pub use lifted::Lifted;
 pub use patterns::{general_position_count, Patterns};
