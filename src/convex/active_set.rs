@@ -18,8 +18,7 @@
 //! the certificate of step 1, computed on the full program, is reported. Sets only grow, so the
 //! rounds end.
 
-use super::certificate::Progress;
-use super::certificate::{Kept, Solved};
+use super::certificate::{Bound, Kept, Progress, Solved};
 use super::clarabel_run::{self, Rows};
 use super::gram::Gram;
 use super::program::{group_norms, Program};
@@ -95,15 +94,13 @@ pub fn solve(
     let mut round = 0;
     let stop = loop {
         // 1. the certificate on the full program
-        let e = prog.eval(&u, None, &mut grad, None);
-        rows.subtract_multipliers(prog, &groups, &mut grad);
-        let bound = kept.record(prog, &u, &e, &grad);
+        let (bound, violation) = certify(prog, &u, &groups, &rows, &mut grad, &mut kept);
         let told = on_iteration(&Progress {
             iteration: round,
             objective: bound.primal,
             dual: bound.dual,
             rel_gap: bound.rel_gap,
-            violation: e.violation,
+            violation,
             active_groups: group_norms(&u, dim).iter().filter(|&&v| v > 0.0).count(),
             seconds: clock.elapsed().as_secs_f64(),
         })
@@ -165,13 +162,27 @@ pub fn solve(
         }
         if stop != Stop::Optimal && stop != Stop::IterationLimit {
             // stopped from outside, or Clarabel failed: certify the point reached, then stop
-            let e = prog.eval(&u, None, &mut grad, None);
-            rows.subtract_multipliers(prog, &groups, &mut grad);
-            kept.record(prog, &u, &e, &grad);
+            certify(prog, &u, &groups, &rows, &mut grad, &mut kept);
             break stop;
         }
     };
     Ok(kept.solved(round, stop))
+}
+
+/// The certificate at `u` on the full program, with the working set's multipliers (zero on every
+/// row not in a set), recorded in `kept`; returns the best bound so far and the point's largest
+/// cone violation.
+fn certify(
+    prog: &Program,
+    u: &[f64],
+    groups: &[usize],
+    rows: &RowSets,
+    grad: &mut [f64],
+    kept: &mut Kept,
+) -> (Bound, f64) {
+    let e = prog.eval(u, None, grad, None);
+    rows.subtract_multipliers(prog, groups, grad);
+    (kept.record(prog, u, &e, grad), e.violation)
 }
 
 /// The cone rows of each working-set group (ReLU model, ascending sample indices) and their
