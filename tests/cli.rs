@@ -1487,6 +1487,28 @@ fn the_convex_model_states_what_it_needs() {
         model,
     ]);
     assert_clean_failure(&out, "--max-patterns");
+    // a classification loss on real-valued targets, a MILP loss for the convex model, and the
+    // squared loss's comparison refusing the others
+    let mut args = base.to_vec();
+    args.extend(["--weight-decay", "1e-2", "--loss", "logistic"]);
+    assert_clean_failure(&cvxnn(&args), "labels 0/1 or −1/1");
+    let mut args = base.to_vec();
+    args.extend(["--weight-decay", "1e-2", "--loss", "l1"]);
+    assert_clean_failure(&cvxnn(&args), "takes squared, logistic or hinge");
+    let out = cvxnn(&[
+        "compare",
+        "--teachers",
+        "2",
+        "--arch",
+        "2-3-1",
+        "--weight-decay",
+        "1e-2",
+        "--methods",
+        "convex,lbfgs",
+        "--loss",
+        "hinge",
+    ]);
+    assert_clean_failure(&out, "squared loss");
     // a flag of the convex model with another method, and weight decay with SCR
     let out = cvxnn(&[
         "train",

@@ -74,7 +74,7 @@ fn the_network_of_the_relu_model_has_its_convex_objective() {
     // the convex objective of the solution, with the masks D_i X̃ (not the ReLU)
     let lifted = Lifted::new(&data.x);
     let pats = convex::patterns::enumerate(&lifted, 100_000).unwrap();
-    let prog = Program::new(&lifted, &y, &pats, true, s.beta);
+    let prog = Program::new(&lifted, &y, convex::Loss::Squared, &pats, true, s.beta);
     let mut grad = vec![0.0; prog.n_vars()];
     let e = prog.eval(&fit.u, None, &mut grad, None);
     let convex_objective = e.loss + prog.penalty(&fit.u);
@@ -313,4 +313,215 @@ fn bad_settings_are_refused() {
     let arch = Architecture::parse("2-3-3-1", Activation::Linear).unwrap();
     let e = train_convex(&data, &arch, &s).unwrap_err();
     assert!(e.to_string().contains("two-layer"), "{e}");
+}
+
+/// Labels 0/1 of a noisy 2-D teacher: its output against the median, every 7th label flipped.
+fn labels_2d(n: usize, seed: u64) -> Dataset {
+    let t = noisy_2d(n, seed);
+    let mut sorted = t.y.as_slice().to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[n / 2];
+    let y = cvxnn::linalg::Matrix::from_fn(1, n, |_, i| {
+        let above = t.y.get(0, i) > median;
+        f64::from(u8::from(above != (i % 7 == 3)))
+    });
+    Dataset::new(t.x.clone(), y, "labels of a noisy 2-D teacher").unwrap()
+}
+
+/// The KKT conditions of the gated model with the logistic and the hinge loss, checked by
+/// arithmetic written here, not by the solvers' certificates. With `p` the gated prediction and
+/// `s_i = ℓ'(p_i, y_i)/N`, every group's gradient `∇_j = X̃ᵀ D_j s` must equal `−β u_j/‖u_j‖` on
+/// the support and have norm at most β off it. The hinge has no derivative on the margin
+/// (`y_i p_i = 1`): there `ℓ'` is `−y_i a_i` for some `a_i ∈ [0, 1]`, found here by least
+/// squares on the support's equations and checked to lie in [0, 1]. Both conic solvers, on
+/// sampled gates.
+#[test]
+fn classification_losses_satisfy_the_kkt_conditions() {
+    // a certified gap ε bounds the KKT residuals by about √ε (the objective is flat to first
+    // order at the optimum): 1e-4 for the solvers' gaps of 1e-9–1e-8
+    const KKT_TOL: f64 = 1e-4;
+    use faer::linalg::solvers::SolveLstsq;
+    let n = 120;
+    let data = labels_2d(n, 6);
+    let labels: Vec<f64> = data.y.as_slice().iter().map(|&v| 2.0 * v - 1.0).collect();
+    let lifted = Lifted::new(&data.x);
+    let pats = convex::patterns::sample(&lifted, 16, 4).unwrap();
+    let dim = lifted.dim();
+    let beta = 1e-2;
+    let nf = n as f64;
+    for loss in [convex::Loss::Logistic, convex::Loss::Hinge] {
+        for solver in [SolverKind::Ipm, SolverKind::ActiveSet] {
+            let mut s = settings(
+                Formulation::Gated,
+                solver,
+                PatternChoice::Sample { count: 16, seed: 4 },
+            );
+            s.loss = loss;
+            s.beta = beta;
+            let fit =
+                convex::fit(&data.x, data.y.as_slice(), &s, &budget(), &mut |_| None).unwrap();
+            let what = format!("{loss:?} {solver:?}");
+            assert!(
+                fit.bound.rel_gap.abs() <= 1e-6,
+                "{what}: gap {}",
+                fit.bound.rel_gap
+            );
+            assert_eq!(fit.u.len(), dim * pats.len());
+            let group = |j: usize| &fit.u[j * dim..(j + 1) * dim];
+            let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+            let p: Vec<f64> = (0..n)
+                .map(|i| {
+                    (0..pats.len())
+                        .filter(|&j| pats.masks[j].on(i))
+                        .map(|j| dot(lifted.row(i), group(j)))
+                        .sum()
+                })
+                .collect();
+            // s_i = −y_i a_i / N with a_i the loss's derivative weight, free on the margin
+            let mut a = vec![0.0; n];
+            let mut margin = Vec::new();
+            for i in 0..n {
+                let m = labels[i] * p[i];
+                a[i] = match loss {
+                    convex::Loss::Logistic => 1.0 / (1.0 + m.exp()),
+                    _ if (m - 1.0).abs() <= 1e-6 => {
+                        margin.push(i);
+                        0.0
+                    }
+                    _ => f64::from(u8::from(m < 1.0)),
+                };
+            }
+            let norm = |v: &[f64]| dot(v, v).sqrt();
+            let support: Vec<usize> = (0..pats.len()).filter(|&j| norm(group(j)) > 0.0).collect();
+            assert!(!support.is_empty(), "{what}: an empty model");
+            // ∇_j = Σ_i 1[i ∈ D_j] (−y_i a_i / N) x̃_i
+            let gradient = |j: usize, a: &[f64]| {
+                let mut g = vec![0.0; dim];
+                for i in (0..n).filter(|&i| pats.masks[j].on(i)) {
+                    for (gc, xc) in g.iter_mut().zip(lifted.row(i)) {
+                        *gc -= labels[i] * a[i] / nf * xc;
+                    }
+                }
+                g
+            };
+            if !margin.is_empty() {
+                // the margin's a_i: least squares on ∇_j = −β u_j/‖u_j‖ over the support
+                let rows = support.len() * dim;
+                assert!(
+                    rows >= margin.len(),
+                    "{what}: {} margin samples",
+                    margin.len()
+                );
+                let fixed: Vec<Vec<f64>> = support.iter().map(|&j| gradient(j, &a)).collect();
+                let b = faer::Mat::from_fn(rows, 1, |r, _| {
+                    let (w, c) = (r / dim, r % dim);
+                    let uj = group(support[w]);
+                    -beta * uj[c] / norm(uj) - fixed[w][c]
+                });
+                let m = faer::Mat::from_fn(rows, margin.len(), |r, k| {
+                    let (j, c, i) = (support[r / dim], r % dim, margin[k]);
+                    if pats.masks[j].on(i) {
+                        -labels[i] / nf * lifted.row(i)[c]
+                    } else {
+                        0.0
+                    }
+                });
+                let sol = m.qr().solve_lstsq(&b);
+                for (k, &i) in margin.iter().enumerate() {
+                    a[i] = sol[(k, 0)];
+                    assert!(
+                        (-1e-6..=1.0 + 1e-6).contains(&a[i]),
+                        "{what}: margin weight {} outside [0, 1]",
+                        a[i]
+                    );
+                }
+            }
+            // dual feasibility ‖∇_j‖ ≤ β on every group, and complementarity: each term of
+            // Σ_j (β‖u_j‖ + ∇_jᵀu_j) is ≥ 0 under dual feasibility, and all vanish exactly when
+            // ∇_j = −β u_j/‖u_j‖ on the support (a form that tiny groups, whose directions an
+            // interior point leaves loose, cannot upset)
+            let (mut slack, mut scale, mut worst) = (0.0, 0.0, f64::NEG_INFINITY);
+            for j in 0..pats.len() {
+                let g = gradient(j, &a);
+                let uj = group(j);
+                worst = worst.max(norm(&g) / beta - 1.0);
+                slack += beta * norm(uj) + dot(&g, uj);
+                scale += beta * norm(uj);
+            }
+            assert!(
+                worst <= KKT_TOL,
+                "{what}: a group has ‖∇‖ = β(1 + {worst:e})"
+            );
+            assert!(
+                slack.abs() <= KKT_TOL * scale,
+                "{what}: complementarity {slack:e} of {scale:e}"
+            );
+        }
+    }
+}
+
+/// The ReLU model with a classification loss: on sampled gates the interior point and the
+/// working sets reach the same certified optimum; with every pattern enumerated the interior
+/// point certifies a global optimum, below the sampled one; and each network read off has the
+/// certified objective under the same loss (`(1/N) Σ ℓ(f(x_i), y_i)` plus weight decay),
+/// computed here from its outputs.
+#[test]
+fn classification_losses_on_the_relu_model() {
+    let n = 30;
+    let data = labels_2d(n, 8);
+    let arch = Architecture::parse("2-8-1", Activation::Linear).unwrap();
+    for loss in [convex::Loss::Logistic, convex::Loss::Hinge] {
+        let mut objectives = Vec::new();
+        for (solver, patterns) in [
+            (SolverKind::Ipm, ALL),
+            (
+                SolverKind::Ipm,
+                PatternChoice::Sample { count: 20, seed: 3 },
+            ),
+            (
+                SolverKind::ActiveSet,
+                PatternChoice::Sample { count: 20, seed: 3 },
+            ),
+        ] {
+            let global = matches!(patterns, PatternChoice::All { .. });
+            let mut s = settings(Formulation::Relu, solver, patterns);
+            s.loss = loss;
+            let run = train_convex(&data, &arch, &s).unwrap();
+            let Some(Certificate::Convex(c)) = &run.certificate else {
+                panic!("no certificate")
+            };
+            let what = format!("{loss:?} {solver:?} global {global}");
+            assert!(c.certified, "{what}: {}", c.describe());
+            assert_eq!(c.global(), global, "{what}");
+            assert!(c.max_violation <= 1e-9, "{what}: {}", c.max_violation);
+            // the network's objective, computed here from its outputs
+            let net = run.mlp().unwrap();
+            let f = net.forward(&data.x).unwrap();
+            let mut objective = 0.5 * s.beta * net.decayed_squares();
+            for i in 0..n {
+                let (p, y) = (f.get(0, i), 2.0 * data.y.get(0, i) - 1.0);
+                objective += match loss {
+                    convex::Loss::Logistic => (-y * p).exp().ln_1p(),
+                    _ => (1.0 - y * p).max(0.0),
+                } / n as f64;
+            }
+            assert!(
+                (objective - c.objective).abs() <= 1e-9 * objective,
+                "{what}: network {objective} vs certificate {}",
+                c.objective
+            );
+            assert!(c.dual_bound <= objective * (1.0 + 1e-12));
+            objectives.push(objective);
+        }
+        // same program, same optimum
+        assert!(
+            (objectives[1] - objectives[2]).abs() <= 1e-6 * objectives[1],
+            "{loss:?}: {objectives:?}"
+        );
+        // the enumerated optimum is below the sampled one (a bound on every network)
+        assert!(
+            objectives[0] <= objectives[1] * (1.0 + 1e-6),
+            "{loss:?}: {objectives:?}"
+        );
+    }
 }

@@ -6,7 +6,9 @@ use anyhow::{bail, Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
-use cvxnn::convex::{ConvexSettings, Formulation as ConvexFormulation, PatternChoice, SolverKind};
+use cvxnn::convex::{
+    ConvexSettings, Formulation as ConvexFormulation, Loss as ConvexLoss, PatternChoice, SolverKind,
+};
 use cvxnn::data::{self, Dataset, Table, Targets, Teacher};
 use cvxnn::methods::{Formulation, Group, LossKind, Method, MilpOptions, Options, METHODS};
 use cvxnn::milp::relu::Tightening;
@@ -180,13 +182,86 @@ impl GradArgs {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum LossArg {
-    /// Sum of absolute errors (threshold units: the number of errors).
+    /// MILP: sum of absolute errors (threshold units: the number of errors).
     L1,
-    /// Largest absolute error.
+    /// MILP: largest absolute error.
     Linf,
-    /// Fit every target to --exact-tol (feasibility; infeasible is a proof that no network of the
-    /// class fits).
+    /// MILP: fit every target to --exact-tol (feasibility; infeasible is a proof that no network
+    /// of the class fits).
     Exact,
+    /// Convex: (1/2N)‖f(X) − Y‖².
+    Squared,
+    /// Convex: (1/N) Σ log(1 + exp(−y f(x))), labels 0/1 or ±1, one-vs-rest per column.
+    Logistic,
+    /// Convex: (1/N) Σ max(0, 1 − y f(x)), labels 0/1 or ±1, one-vs-rest per column.
+    Hinge,
+}
+
+impl LossArg {
+    fn name(self) -> &'static str {
+        match self {
+            LossArg::L1 => "l1",
+            LossArg::Linf => "linf",
+            LossArg::Exact => "exact",
+            LossArg::Squared => "squared",
+            LossArg::Logistic => "logistic",
+            LossArg::Hinge => "hinge",
+        }
+    }
+
+    /// The MILP's loss, if this is one.
+    fn milp(self) -> Option<LossKind> {
+        match self {
+            LossArg::L1 => Some(LossKind::L1),
+            LossArg::Linf => Some(LossKind::Linf),
+            LossArg::Exact => Some(LossKind::Exact),
+            _ => None,
+        }
+    }
+
+    /// The convex model's loss, if this is one.
+    fn convex(self) -> Option<ConvexLoss> {
+        match self {
+            LossArg::Squared => Some(ConvexLoss::Squared),
+            LossArg::Logistic => Some(ConvexLoss::Logistic),
+            LossArg::Hinge => Some(ConvexLoss::Hinge),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Loss (--method milp and convex)")]
+pub struct LossArgs {
+    /// Training loss [default: milp l1, convex squared].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
+}
+
+impl LossArgs {
+    /// Refuses a loss that one of `methods` does not take.
+    pub fn check(&self, methods: &[&Method]) -> Result<()> {
+        let Some(loss) = self.loss else {
+            return Ok(());
+        };
+        for m in methods {
+            if m.reads(Group::Milp) && loss.milp().is_none() {
+                bail!(
+                    "--loss {} is a loss of the convex model; --method {} takes l1, linf or exact",
+                    loss.name(),
+                    m.name
+                );
+            }
+            if m.reads(Group::Convex) && loss.convex().is_none() {
+                bail!(
+                    "--loss {} is a loss of the MILP; --method {} takes squared, logistic or hinge",
+                    loss.name(),
+                    m.name
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -208,9 +283,6 @@ pub struct MilpArgs {
     /// for the class of networks this covers).
     #[arg(long, default_value_t = 10.0)]
     pub weight_bound: f64,
-    /// Training loss.
-    #[arg(long, value_enum, default_value = "l1")]
-    pub loss: LossArg,
     /// Largest error allowed by --loss exact.
     #[arg(long, default_value_t = 1e-6)]
     pub exact_tol: f64,
@@ -238,7 +310,7 @@ pub struct MilpArgs {
 }
 
 impl MilpArgs {
-    pub fn options(&self) -> MilpOptions {
+    pub fn options(&self, loss: Option<LossArg>) -> MilpOptions {
         MilpOptions {
             formulation: match (self.threshold, self.integer_weights) {
                 (true, _) => Formulation::Threshold,
@@ -246,11 +318,7 @@ impl MilpArgs {
                 (false, None) => Formulation::Relu,
             },
             weight_bound: self.weight_bound,
-            loss: match self.loss {
-                LossArg::L1 => LossKind::L1,
-                LossArg::Linf => LossKind::Linf,
-                LossArg::Exact => LossKind::Exact,
-            },
+            loss: loss.and_then(LossArg::milp).unwrap_or(LossKind::L1),
             exact_tol: self.exact_tol,
             tightening: match self.tighten {
                 TightenArg::Global => Tightening::Global,
@@ -320,7 +388,12 @@ pub struct ConvexArgs {
 }
 
 impl ConvexArgs {
-    pub fn settings(&self, beta: Option<f64>, seed: u64) -> Result<ConvexSettings> {
+    pub fn settings(
+        &self,
+        loss: Option<LossArg>,
+        beta: Option<f64>,
+        seed: u64,
+    ) -> Result<ConvexSettings> {
         let patterns = if let Some(path) = &self.gates {
             let t = Table::load(path)?;
             // one gate per row of the file; `leading` gives one per column
@@ -347,6 +420,7 @@ impl ConvexArgs {
                 ConvexFormulationArg::Relu => ConvexFormulation::Relu,
                 ConvexFormulationArg::Gated => ConvexFormulation::Gated,
             },
+            loss: loss.and_then(LossArg::convex).unwrap_or_default(),
             beta: beta.unwrap_or(0.0),
             patterns,
             solver: match self.solver {
@@ -395,19 +469,23 @@ pub struct MethodArgs {
     pub convex: ConvexArgs,
     #[command(flatten)]
     pub decay: DecayArgs,
+    #[command(flatten)]
+    pub loss: LossArgs,
 }
 
 impl MethodArgs {
-    /// Every method's settings from the groups.
-    pub fn options(&self, seed: u64) -> Result<Options> {
+    /// Every method's settings from the groups, for a run of `methods`.
+    pub fn options(&self, seed: u64, methods: &[&Method]) -> Result<Options> {
+        self.loss.check(methods)?;
+        let loss = self.loss.loss;
         let mut gradient = self.grad.options(self.iter.output_tol);
         gradient.weight_decay = self.decay.weight_decay.unwrap_or(0.0);
         Ok(Options {
             scr: self.scr.settings(self.iter.output_tol),
             backend: self.scr.backend()?,
             gradient,
-            milp: self.milp.options(),
-            convex: self.convex.settings(self.decay.weight_decay, seed)?,
+            milp: self.milp.options(loss),
+            convex: self.convex.settings(loss, self.decay.weight_decay, seed)?,
             seed,
         })
     }
@@ -417,7 +495,7 @@ impl MethodArgs {
 /// it.
 type Family = (&'static str, fn(&Method) -> bool, &'static str);
 
-const FAMILIES: [Family; 6] = [
+const FAMILIES: [Family; 7] = [
     ("ScrArgs", |m| m.reads(Group::Scr), "an SCR option"),
     (
         "GradArgs",
@@ -438,6 +516,11 @@ const FAMILIES: [Family; 6] = [
         "DecayArgs",
         |m| m.reads(Group::Gradient) || m.reads(Group::Convex),
         "an option of the convex model and the gradient methods",
+    ),
+    (
+        "LossArgs",
+        |m| m.reads(Group::Milp) || m.reads(Group::Convex),
+        "an option of the MILP and the convex model",
     ),
     (
         "IterArgs",

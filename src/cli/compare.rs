@@ -143,7 +143,14 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         &[]
     };
     args::refuse_foreign::<CompareArgs>(matches, &chosen, also);
-    let options = a.family.options(a.seed)?;
+    let options = a.family.options(a.seed, &chosen)?;
+    if options.convex.loss.classifies() {
+        bail!(
+            "compare scores every method on the squared loss (the gradient methods train no \
+             other); --loss {} is for `train --method convex`",
+            options.convex.loss.name()
+        );
+    }
     let entries = chosen
         .iter()
         .map(|&m| {

@@ -107,6 +107,12 @@ fn print_convex(c: &cvxnn::methods::ConvexCertificate) {
         c.units,
         c.patterns
     );
+    if let Some(a) = c.sign_accuracy {
+        println!(
+            "training accuracy {:.2} % (score's sign against the label, 0 read as −1)",
+            100.0 * a
+        );
+    }
     if let Some(g) = c.gated_objective {
         println!(
             "the gated model's objective is {g:.9e}; its ReLU network (a cone decomposition of \
@@ -114,8 +120,13 @@ fn print_convex(c: &cvxnn::methods::ConvexCertificate) {
             c.objective
         );
     }
+    let loss = match c.loss {
+        cvxnn::convex::Loss::Squared => "‖f(X) − Y‖²/(2N)",
+        cvxnn::convex::Loss::Logistic => "(1/N) Σ log(1 + exp(−y f(x)))",
+        cvxnn::convex::Loss::Hinge => "(1/N) Σ max(0, 1 − y f(x))",
+    };
     println!(
-        "objective = ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²), β = {:e}; solver {}{}",
+        "objective = {loss} + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²), β = {:e}; solver {}{}",
         c.beta,
         c.solver,
         if c.formulation == cvxnn::convex::Formulation::Relu {

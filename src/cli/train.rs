@@ -98,7 +98,7 @@ pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
     let method = methods::method(&a.method)?;
     args::refuse_foreign::<TrainArgs>(matches, &[method], &[]);
     let (arch, data, teacher) = problem_data(&a)?;
-    let options = a.family.options(a.seed)?;
+    let options = a.family.options(a.seed, &[method])?;
     let trainer = method.trainer(&options)?;
     let scaling = a
         .standardize

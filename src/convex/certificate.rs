@@ -53,16 +53,19 @@ pub fn admissible(prog: &Program, violation: f64) -> bool {
     !prog.constrained || prog.patterns.complete || violation <= FEASIBLE
 }
 
-/// The dual value certified by an evaluation (`e`, with `grad` the gradient it returned) of a
-/// program with `n` samples, group dimension `dim` and weight decay `beta`.
-pub fn dual_value(e: &Eval, grad: &[f64], dim: usize, n: usize, beta: f64) -> f64 {
-    let worst = group_norms(grad, dim).into_iter().fold(0.0, f64::max);
-    dual_along(e.r_dot_y, e.r_sq, worst, n, beta)
+/// The dual value certified by the scaled residual `r` (in the loss's domain, see
+/// [`crate::convex::Loss::into_domain`]) of `prog`, with `grad` the certificate's gradient at it.
+pub fn dual_value(prog: &Program, r: &[f64], grad: &[f64]) -> f64 {
+    let worst = group_norms(grad, prog.dim())
+        .into_iter()
+        .fold(0.0, f64::max);
+    prog.loss
+        .dual_along(r, prog.y, prog.weights, worst, prog.beta)
 }
 
 /// The certified bound at a point `u` of `prog`, evaluated as `e` with the certificate's
-/// gradient `grad`: the primal value (the ReLU network's objective for the ReLU model) and the
-/// dual value.
+/// gradient `grad` at `e.residual`: the primal value (the ReLU network's objective for the ReLU
+/// model) and the dual value.
 pub fn bound_at(prog: &Program, u: &[f64], e: &Eval, grad: &[f64]) -> Bound {
     let loss = if prog.constrained {
         e.network_loss
@@ -70,36 +73,18 @@ pub fn bound_at(prog: &Program, u: &[f64], e: &Eval, grad: &[f64]) -> Bound {
         e.loss
     };
     let primal = loss + prog.penalty(u);
-    Bound::new(primal, dual_value(e, grad, prog.dim(), prog.n(), prog.beta))
+    Bound::new(primal, dual_value(prog, &e.residual, grad))
 }
 
-/// The dual value certified by a scaled residual `r` (any vector: an extrapolated one too) and
-/// multipliers `mu` (ReLU model; any nonnegative values are valid).
+/// The dual value certified by a scaled residual `r` (any vector: an extrapolated one, or a
+/// solver's multipliers; it is first moved into the loss's domain) and multipliers `mu` (ReLU
+/// model; any nonnegative values are valid).
 pub fn dual_of_residual(prog: &Program, r: &[f64], mu: Option<&[f64]>) -> f64 {
+    let mut r = r.to_vec();
+    prog.loss.into_domain(&mut r, prog.y);
     let mut grad = vec![0.0; prog.n_vars()];
-    prog.adjoint(r, mu, &mut grad);
-    let worst = group_norms(&grad, prog.dim())
-        .into_iter()
-        .fold(0.0, f64::max);
-    let r_dot_y = r.iter().zip(prog.y).map(|(a, b)| a * b).sum();
-    let r_sq = r.iter().map(|v| v * v).sum();
-    dual_along(r_dot_y, r_sq, worst, prog.n(), prog.beta)
-}
-
-/// The best dual value along `z = t (−r)`, `t ≥ 0`, subject to `t · worst ≤ β`, where `worst` is
-/// the largest group norm of the certificate's gradient at `r`.
-fn dual_along(r_dot_y: f64, r_sq: f64, worst: f64, n: usize, beta: f64) -> f64 {
-    // dual objective along z = −t r: t a − t² b / 2
-    let a = -r_dot_y;
-    let b = n as f64 * r_sq;
-    if b <= 0.0 {
-        return 0.0;
-    }
-    let mut t = (a / b).max(0.0);
-    if worst > 0.0 {
-        t = t.min(beta / worst);
-    }
-    t * a - 0.5 * t * t * b
+    prog.adjoint(&r, mu, &mut grad);
+    dual_value(prog, &r, &grad)
 }
 
 /// One iteration's figures, as every solver reports them to the run's observer (the interior

@@ -1,7 +1,8 @@
 //! First-order solver (docs/convex.md §5): restarted FISTA with backtracking on the loss plus the
 //! group penalty, whose proximal step is block soft-thresholding; for the ReLU model the cone
 //! constraints enter through an augmented Lagrangian whose multipliers are updated whenever the
-//! inner FISTA run has settled. Every iteration computes the certified gap of [`dual_value`] and
+//! inner FISTA run has settled. Every iteration computes the certified gap of
+//! [`super::certificate::dual_value`] and
 //! the run stops when it is below the tolerance.
 
 use super::certificate::{admissible, bound_at, dual_of_residual, Bound, Kept, Progress, Solved};
@@ -246,12 +247,11 @@ fn inner(
     let mut lip = lipschitz_estimate(prog, x, augmented(prog, mu, al.rho).as_ref(), &gx);
     let mut yv = x.clone();
     let mut gy = gx.clone();
-    let mut ey = ex;
+    let mut ey = ex.clone();
     let mut momentum: f64 = 1.0;
     let mut objective_x = ex.loss + ex.augmented + prog.penalty(x);
     let mut trial = vec![0.0; nv];
     let mut gt = vec![0.0; nv];
-    let mut resid = vec![0.0; prog.n()];
     let mut best_dual = f64::NEG_INFINITY;
     for it in 1..=budget {
         al.since_update += 1;
@@ -313,14 +313,8 @@ fn inner(
             let mut probe = x.clone();
             let mut gp = vec![0.0; nv];
             for _ in 0..=ANDERSON_DEPTH {
-                prog.eval_with_residual(
-                    &probe,
-                    augmented(prog, mu, al.rho).as_ref(),
-                    &mut gp,
-                    None,
-                    Some(&mut resid),
-                );
-                anderson.push(&resid);
+                let e = prog.eval(&probe, augmented(prog, mu, al.rho).as_ref(), &mut gp, None);
+                anderson.push(&e.residual);
                 for (p, &gv) in probe.iter_mut().zip(&gp) {
                     *p -= gv / lip;
                 }
@@ -366,7 +360,7 @@ fn inner(
                 momentum = 1.0;
                 yv.copy_from_slice(x);
                 ex = prog.eval(x, augmented(prog, mu, al.rho).as_ref(), &mut gx, None);
-                ey = ex;
+                ey = ex.clone();
                 gy.copy_from_slice(&gx);
                 objective_x = ex.loss + ex.augmented + prog.penalty(x);
             }

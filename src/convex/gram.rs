@@ -1,6 +1,7 @@
 //! The Gram matrix of a working set's patterns: with `A = [D_p X̃]_{p ∈ S}` (N × |S| d̃) and the
 //! prediction `A d` (`d_p = Σ_j s_j u_j` over the groups j of pattern p), the loss of the
-//! restricted program is `½dᵀGd − cᵀd + ‖y‖²/(2N)` with `G = AᵀA/N` and `c = Aᵀy/N`. Its size is
+//! restricted program is `½dᵀGd − cᵀd + ‖y‖²/(2N)` with `G = AᵀA/N` and `c = Aᵀy/N` (with
+//! sample weights `W`, the quadratic model of [`super::newton`]: `AᵀWA/N` and `AᵀWy/N`). Its size is
 //! (|S| d̃)² whatever N, which is what lets the working-set solver handle large N; it is per
 //! pattern, not per group, because the ReLU model's `v_p` and `w_p` share their columns.
 //!
@@ -87,7 +88,11 @@ impl Gram {
                                 );
                                 for (c, acc) in cy.iter_mut().enumerate() {
                                     *acc += (0..len)
-                                        .map(|k| cols[(k, c)] * prog.y[start + k])
+                                        .map(|k| {
+                                            cols[(k, c)]
+                                                * root_weight(prog, start + k)
+                                                * prog.y[start + k]
+                                        })
                                         .sum::<f64>();
                                 }
                             }
@@ -131,8 +136,15 @@ impl Gram {
     }
 }
 
-/// Writes the chunk `start..start + len` of `[D_p X̃]` for the first `count` of `patterns` into
-/// `out` (len × count d̃, column-major).
+/// `√w_i` of a weighted squared loss (1 without weights): `G = AᵀWA/N` and `c = AᵀWy/N` are
+/// formed from the rows of `A` and `y` scaled by it.
+fn root_weight(prog: &Program, i: usize) -> f64 {
+    prog.weights.map_or(1.0, |w| w[i].sqrt())
+}
+
+/// Writes the chunk `start..start + len` of `[D_p X̃]` (rows scaled by `√w_i`, see
+/// [`root_weight`]) for the first `count` of `patterns` into `out` (len × count d̃,
+/// column-major).
 fn masked_columns(
     prog: &Program,
     patterns: &[usize],
@@ -147,8 +159,9 @@ fn masked_columns(
         for k in 0..len {
             let on = mask.on(start + k);
             let x = prog.data.row(start + k);
+            let s = root_weight(prog, start + k);
             for c in 0..dim {
-                out[(w * dim + c) * len + k] = if on { x[c] } else { 0.0 };
+                out[(w * dim + c) * len + k] = if on { s * x[c] } else { 0.0 };
             }
         }
     }
@@ -177,7 +190,7 @@ mod tests {
         let y: Vec<f64> = (0..n).map(|_| next()).collect();
         let data = Lifted::new(&x);
         let pats = patterns::sample(&data, 6, 3).unwrap();
-        let prog = Program::new(&data, &y, &pats, true, 1e-3);
+        let prog = Program::new(&data, &y, crate::convex::Loss::Squared, &pats, true, 1e-3);
         let budget = Budget::start(&Limits::none());
         let mut gram = Gram::empty();
         assert!(pats.len() >= 3);

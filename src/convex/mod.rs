@@ -20,6 +20,8 @@ pub mod first_order;
 pub mod gram;
 pub mod ipm;
 pub mod lifted;
+pub mod loss;
+pub mod newton;
 pub mod patterns;
 pub mod program;
 
@@ -29,6 +31,7 @@ pub use certificate::Progress;
 pub use first_order::FirstOrderSettings;
 pub use ipm::IpmSettings;
 pub use lifted::Lifted;
+pub use loss::Loss;
 pub use patterns::{general_position_count, Patterns};
 pub use program::Program;
 
@@ -106,6 +109,8 @@ impl SolverKind {
 #[derive(Clone, Debug, Serialize)]
 pub struct ConvexSettings {
     pub formulation: Formulation,
+    /// The loss of each output (one-vs-rest for the classification losses).
+    pub loss: Loss,
     /// β: the weight decay of the non-convex objective (and the group penalty of the convex one).
     pub beta: f64,
     pub patterns: PatternChoice,
@@ -120,6 +125,7 @@ impl Default for ConvexSettings {
     fn default() -> Self {
         Self {
             formulation: Formulation::Relu,
+            loss: Loss::Squared,
             beta: 1e-3,
             patterns: PatternChoice::All { max: 20_000 },
             solver: SolverKind::Auto,
@@ -145,6 +151,13 @@ impl ConvexSettings {
             return Err(Error::InvalidArgument(format!(
                 "the gap tolerance must be in (0, 1), got {}",
                 self.tol
+            )));
+        }
+        if self.loss != Loss::Squared && self.solver == SolverKind::FirstOrder {
+            return Err(Error::InvalidArgument(format!(
+                "--solver first-order takes the squared loss only; the {} loss is solved by ipm \
+                 or active-set",
+                self.loss.name()
             )));
         }
         if self.max_iter == 0 {
@@ -217,6 +230,7 @@ pub fn fit(
     if !x.is_finite() || y.iter().any(|v| !v.is_finite()) {
         return Err(Error::NonFinite("the convex model's data".into()));
     }
+    let y = settings.loss.targets(y)?;
     let data = Lifted::new(x);
     let pats = match &settings.patterns {
         PatternChoice::All { max } => patterns::enumerate(&data, *max)?,
@@ -225,7 +239,8 @@ pub fn fit(
     };
     let prog = Program::new(
         &data,
-        y,
+        &y,
+        settings.loss,
         &pats,
         settings.formulation == Formulation::Relu,
         settings.beta,

@@ -1,6 +1,7 @@
 //! The convex program of docs/convex.md §3 as an operator: groups `u_j` (one per pattern for the
 //! gated model; a `v` and a `w` per pattern for the ReLU model), the prediction
-//! `p = Σ_j s_j D_{i(j)} X̃ u_j`, the loss `(1/2N)‖p − y‖²`, the group penalty `β Σ_j ‖u_j‖`, and
+//! `p = Σ_j s_j D_{i(j)} X̃ u_j`, the loss `(1/N) Σ_i ℓ(p_i, y_i)` ([`Loss`]), the group penalty
+//! `β Σ_j ‖u_j‖`, and
 //! (ReLU model) the cone constraints `(2D_{i(j)} − I) X̃ u_j ≥ 0`.
 //!
 //! One evaluation is two small-inner-dimension GEMMs per block of samples, `Z = X̃_b U` and
@@ -9,6 +10,7 @@
 //! depend on the number of threads.
 
 use super::lifted::Lifted;
+use super::loss::Loss;
 use super::patterns::Patterns;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
@@ -34,7 +36,12 @@ pub struct Group {
 /// The gated model or the ReLU (cone-constrained) model over a set of patterns.
 pub struct Program<'a> {
     pub data: &'a Lifted,
+    /// The targets as the loss takes them (labels ±1 for the classification losses).
     pub y: &'a [f64],
+    pub loss: Loss,
+    /// Per-sample weights `w_i` of the squared loss, `½ w_i (p_i − y_i)²`: the quadratic model
+    /// of a smooth loss ([`Program::quadratic_model`]).
+    pub weights: Option<&'a [f64]>,
     pub patterns: &'a Patterns,
     pub groups: Vec<Group>,
     /// The ReLU model: the cone constraints hold.
@@ -51,16 +58,19 @@ pub struct Augmented<'m> {
 }
 
 /// What one evaluation at `U` gives besides the gradient.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Eval {
-    /// `(1/2N)‖p − y‖²` with the gated prediction `p = Σ s_j D X̃ u_j`.
+    /// `(1/N) Σ ℓ(p_i, y_i)` with the gated prediction `p = Σ s_j D X̃ u_j`.
     pub loss: f64,
     /// The augmented-Lagrangian term `(ρ/2)‖(μ/ρ − K U)₊‖² − ‖μ‖²/(2ρ)` (0 without one).
     pub augmented: f64,
-    /// `r = (p − y)/N`: `rᵀy` and `‖r‖²` (the dual certificate's ingredients).
-    pub r_dot_y: f64,
-    pub r_sq: f64,
-    /// `(1/2N)‖Σ s_j (X̃u_j)₊ − y‖²`: the loss of the ReLU network read off `U` (ReLU model).
+    /// The scaled residual `r_i = ℓ'(p_i, y_i)/N` (for the squared loss `(p − y)/N`): the loss's
+    /// gradient in `p`, the dual certificate's point.
+    pub residual: Vec<f64>,
+    /// The gated prediction `p`.
+    pub prediction: Vec<f64>,
+    /// `(1/N) Σ ℓ(Σ_j s_j (x̃_iᵀu_j)₊, y_i)`: the loss of the ReLU network read off `U` (ReLU
+    /// model).
     pub network_loss: f64,
     /// The largest constraint violation `(−(2D−I)X̃u_j)_n₊ / (‖x̃_n‖ max_j ‖u_j‖)`, relative to
     /// the largest group (ReLU model).
@@ -71,6 +81,7 @@ impl<'a> Program<'a> {
     pub fn new(
         data: &'a Lifted,
         y: &'a [f64],
+        loss: Loss,
         patterns: &'a Patterns,
         constrained: bool,
         beta: f64,
@@ -83,6 +94,8 @@ impl<'a> Program<'a> {
         Self {
             data,
             y,
+            loss,
+            weights: None,
             patterns,
             groups,
             constrained,
@@ -95,11 +108,37 @@ impl<'a> Program<'a> {
         Program {
             data: self.data,
             y: self.y,
+            loss: self.loss,
+            weights: self.weights,
             patterns: self.patterns,
             groups: keep.iter().map(|&j| self.groups[j]).collect(),
             constrained: self.constrained,
             beta: self.beta,
         }
+    }
+
+    /// The same program with the weighted squared loss `½ w_i (p_i − z_i)²` (a smooth loss's
+    /// quadratic model at some point, [`super::newton`]).
+    pub fn quadratic_model<'b>(&self, z: &'b [f64], w: &'b [f64]) -> Program<'b>
+    where
+        'a: 'b,
+    {
+        Program {
+            data: self.data,
+            y: z,
+            loss: Loss::Squared,
+            weights: Some(w),
+            patterns: self.patterns,
+            groups: self.groups.clone(),
+            constrained: self.constrained,
+            beta: self.beta,
+        }
+    }
+
+    /// `w_i ℓ(p, y_i)` and `w_i ℓ'(p, y_i)` (weights only with the squared loss).
+    fn sample_loss(&self, i: usize, p: f64) -> (f64, f64) {
+        let (y, w) = (self.y[i], self.weights.map_or(1.0, |w| w[i]));
+        (w * self.loss.value(p, y), w * self.loss.derivative(p, y))
     }
 
     pub fn n(&self) -> usize {
@@ -138,18 +177,6 @@ impl<'a> Program<'a> {
         aug: Option<&Augmented>,
         grad: &mut [f64],
         next: Option<&mut [f64]>,
-    ) -> Eval {
-        self.eval_with_residual(u, aug, grad, next, None)
-    }
-
-    /// [`Program::eval`], also writing the scaled residual `r = (p − y)/N` into `resid`.
-    pub fn eval_with_residual(
-        &self,
-        u: &[f64],
-        aug: Option<&Augmented>,
-        grad: &mut [f64],
-        next: Option<&mut [f64]>,
-        resid: Option<&mut [f64]>,
     ) -> Eval {
         let (n, dim, g) = (self.n(), self.dim(), self.n_groups());
         let norms = group_norms(u, dim);
@@ -213,18 +240,18 @@ impl<'a> Program<'a> {
             }
         }
         grad.iter_mut().for_each(|v| *v = 0.0);
-        let mut total = Eval::default();
-        let mut resid = resid;
-        for (b, r) in results.into_iter().enumerate() {
+        let mut total = Eval {
+            residual: Vec::with_capacity(n),
+            prediction: Vec::with_capacity(n),
+            ..Default::default()
+        };
+        for r in results {
             let (e, partial, r_block) = r.expect("every block evaluated");
-            if let Some(out) = resid.as_deref_mut() {
-                out[blocks[b].clone()].copy_from_slice(&r_block);
-            }
+            total.residual.extend_from_slice(&r_block);
+            total.prediction.extend_from_slice(&e.prediction);
             grad.iter_mut().zip(&partial).for_each(|(a, b)| *a += b);
             total.loss += e.loss;
             total.augmented += e.augmented;
-            total.r_dot_y += e.r_dot_y;
-            total.r_sq += e.r_sq;
             total.network_loss += e.network_loss;
             total.violation = total.violation.max(e.violation);
         }
@@ -276,19 +303,16 @@ impl<'a> Program<'a> {
                 }
             }
         }
-        let y = &self.y[range.clone()];
         let mut r = vec![0.0; len];
         for k in 0..len {
-            let res = p[k] - y[k];
-            e.loss += res * res / (2.0 * nf);
-            r[k] = res / nf;
-            e.r_dot_y += r[k] * y[k];
-            e.r_sq += r[k] * r[k];
+            let (value, derivative) = self.sample_loss(range.start + k, p[k]);
+            e.loss += value / nf;
+            r[k] = derivative / nf;
             if self.constrained {
-                let rn = p_net[k] - y[k];
-                e.network_loss += rn * rn / (2.0 * nf);
+                e.network_loss += self.sample_loss(range.start + k, p_net[k]).0 / nf;
             }
         }
+        e.prediction = p;
         // Z becomes R: ∂/∂Z of the loss (and of the augmented term)
         for (j, grp) in self.groups.iter().enumerate() {
             let mask = &self.patterns.masks[grp.pattern];

@@ -3,7 +3,7 @@
 //! ReLU network, with a certificate that says whether its optimum is global.
 
 use super::{Certificate, MethodSettings, Run, Stage, Trace, Trainer};
-use crate::convex::{self, ConvexFit, ConvexSettings, Formulation, PatternChoice, Progress};
+use crate::convex::{self, ConvexFit, ConvexSettings, Formulation, Loss, PatternChoice, Progress};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp, Network};
@@ -36,7 +36,9 @@ pub struct ConvexCertificate {
     pub formulation: Formulation,
     /// The solver that ran (per output; `auto` resolved).
     pub solver: &'static str,
-    /// β of `(1/2N)‖f(X) − Y‖² + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²)`.
+    /// ℓ of `(1/N) Σ_k Σ_i ℓ(f_k(x_i), y_ki) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²)`.
+    pub loss: Loss,
+    /// β of that objective.
     pub beta: f64,
     /// `global`: every activation pattern was enumerated (ReLU model), so `dual_bound` is a
     /// lower bound on every two-layer ReLU network's objective. `restricted`: sampled patterns,
@@ -67,6 +69,10 @@ pub struct ConvexCertificate {
     /// Largest cone violation of the solver's point, relative to its largest group (ReLU model).
     pub max_violation: f64,
     pub outputs: usize,
+    /// Classification losses: the fraction of (sample, output) pairs whose score has the sign
+    /// of its label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_accuracy: Option<f64>,
 }
 
 impl ConvexCertificate {
@@ -130,6 +136,11 @@ impl Trainer for Convex {
     fn check(&self, problem: &Problem) -> Result<()> {
         check_shape(problem.arch)?;
         self.settings.validate()
+    }
+
+    /// The classification losses take labels (0/1 or ±1), which standardisation leaves alone.
+    fn predicts_labels(&self) -> bool {
+        self.settings.loss.classifies()
     }
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {
@@ -237,14 +248,19 @@ impl Convex {
         let primal: f64 = fits.iter().map(|f| f.bound.primal).sum();
         let dual: f64 = fits.iter().map(|f| f.bound.dual).sum();
         let objective = match network {
-            Some(net) => net.weight_decay_objective(x, y, s.beta)?,
+            Some(net) => objective(net, x, y, s.loss, s.beta)?,
             None => f64::NAN,
+        };
+        let sign_accuracy = match network {
+            Some(net) if s.loss.classifies() => Some(sign_accuracy(net, x, y)?),
+            _ => None,
         };
         // the ReLU model's gap is the network's own objective against the bound
         let bound = convex::Bound::new(if relu { objective } else { primal }, dual);
         Ok(ConvexCertificate {
             formulation: s.formulation,
             solver: fits[0].solver.name(),
+            loss: s.loss,
             beta: s.beta,
             scope: if relu && complete && matches!(s.patterns, PatternChoice::All { .. }) {
                 "global"
@@ -262,8 +278,39 @@ impl Convex {
             units: network.map_or(0, |n| n.arch.widths[1]),
             max_violation: fits.iter().map(|f| f.violation).fold(0.0, f64::max),
             outputs: fits.len(),
+            sign_accuracy,
         })
     }
+}
+
+/// The network's objective under the model's loss: `(1/N) Σ_k Σ_i ℓ(f_k(x_i), y_ki) + (β/2)
+/// Σ w²` (for the squared loss [`Mlp::weight_decay_objective`]).
+pub fn objective(net: &Mlp, x: &Matrix, y: &Matrix, loss: Loss, beta: f64) -> Result<f64> {
+    if loss == Loss::Squared {
+        return net.weight_decay_objective(x, y, beta);
+    }
+    let f = net.forward(x)?;
+    let n = x.cols().max(1) as f64;
+    let mut total = 0.0;
+    for k in 0..y.rows() {
+        let labels = loss.targets(&(0..y.cols()).map(|i| y.get(k, i)).collect::<Vec<_>>())?;
+        total += (0..y.cols())
+            .map(|i| loss.value(f.get(k, i), labels[i]))
+            .sum::<f64>()
+            / n;
+    }
+    Ok(total + 0.5 * beta * net.decayed_squares())
+}
+
+/// The fraction of (sample, output) pairs whose score has the sign of its label (0 read as −1).
+fn sign_accuracy(net: &Mlp, x: &Matrix, y: &Matrix) -> Result<f64> {
+    let f = net.forward(x)?;
+    let (rows, cols) = (y.rows(), y.cols());
+    let right = (0..rows)
+        .flat_map(|k| (0..cols).map(move |i| (k, i)))
+        .filter(|&(k, i)| (f.get(k, i) > 0.0) == (y.get(k, i) > 0.0))
+        .count();
+    Ok(right as f64 / (rows * cols).max(1) as f64)
 }
 
 /// One d-m-n_y network from the per-output units (a unit feeds only its own output). A model
