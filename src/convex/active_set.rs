@@ -355,10 +355,6 @@ struct Set<'s> {
     position: &'s [Option<usize>],
 }
 
-/// Newton steps on a restricted logistic program cap; measured 3–6 per round on the tests'
-/// label sets (the steps converge quadratically).
-const NEWTON_MAX_STEPS: usize = 50;
-
 /// Solves the restricted program of the logistic loss by Newton steps ([`super::newton`]) from
 /// the set's part of `u`, each quadratic model solved in Gram form (its weighted Gram matrix
 /// built afresh: the weights change every step) until a step decreases the objective by at
@@ -379,12 +375,12 @@ fn restricted_by_newton(
         .flat_map(|&j| u[j * dim..(j + 1) * dim].iter().copied())
         .collect();
     let all: Vec<usize> = (0..set.groups.len()).collect();
-    for k in 0..NEWTON_MAX_STEPS {
+    for k in 0..newton::MAX_STEPS {
         // the set's new rows may cut the point off: the first step lands in them
         let from = if k == 0 {
-            newton::From::Infeasible
+            newton::Origin::Infeasible
         } else {
-            newton::From::Feasible
+            newton::Origin::Feasible
         };
         let taken = newton::step(&sub, &mut us, from, &mut |model| {
             let mut gram = Gram::empty();

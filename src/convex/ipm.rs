@@ -227,10 +227,6 @@ pub fn solve(
     })
 }
 
-/// Newton steps on the logistic loss cap ([`super::newton`]); measured: 6–9 on the 2-D label
-/// sets of the tests, where the steps converge quadratically.
-const NEWTON_MAX_STEPS: usize = 50;
-
 /// The logistic loss by Newton steps, each quadratic model solved by Clarabel in sample form, the
 /// certificate recomputed at every step (the loss's gradient there, the model's multipliers);
 /// `on_iteration` sees each step's certificate. Ends when the gap is below Clarabel's tolerance
@@ -290,11 +286,11 @@ fn solve_by_newton(
         if let Some(s) = told {
             break s;
         }
-        if step >= NEWTON_MAX_STEPS {
+        if step >= newton::MAX_STEPS {
             break Stop::IterationLimit;
         }
         step += 1;
-        let taken = newton::step(prog, &mut u, newton::From::Feasible, &mut |model| {
+        let taken = newton::step(prog, &mut u, newton::Origin::Feasible, &mut |model| {
             let sol = solve_conic(model, settings.tol, settings.max_iter, budget, &mut |_| {
                 None
             })?;

