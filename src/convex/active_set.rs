@@ -102,6 +102,8 @@ pub fn solve(
     // the hinge's certificate: the restricted solve's dual point (see `ipm::solve`)
     let mut solver_residual: Option<Vec<f64>> = None;
     let mut round = 0;
+    // how the last restricted solve ended when it did not finish
+    let mut stopped = None;
     let stop = loop {
         // 1. the certificate on the full program
         let (bound, violation) = certify(
@@ -113,15 +115,13 @@ pub fn solve(
             &mut grad,
             &mut kept,
         );
-        let told = on_iteration(&Progress {
-            iteration: round,
-            objective: bound.primal,
-            dual: bound.dual,
-            rel_gap: bound.rel_gap,
-            violation,
-            active_groups: group_norms(&u, dim).iter().filter(|&&v| v > 0.0).count(),
-            seconds: clock.elapsed().as_secs_f64(),
-        })
+        if let Some(s) = stopped {
+            break s;
+        }
+        let seconds = clock.elapsed().as_secs_f64();
+        let told = on_iteration(&Progress::certified(
+            round, &bound, violation, &u, dim, seconds,
+        ))
         .or_else(|| budget.exhausted());
         // 2. done?
         if kept.best.is_some() && bound.rel_gap.abs() <= settings.tol {
@@ -201,16 +201,7 @@ pub fn solve(
         }
         if stop != Stop::Optimal && stop != Stop::IterationLimit {
             // stopped from outside, or Clarabel failed: certify the point reached, then stop
-            certify(
-                prog,
-                &u,
-                &groups,
-                &rows,
-                solver_residual.as_deref(),
-                &mut grad,
-                &mut kept,
-            );
-            break stop;
+            stopped = Some(stop);
         }
     };
     Ok(kept.solved(round, stop))

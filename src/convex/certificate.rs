@@ -102,6 +102,29 @@ pub struct Progress {
     pub seconds: f64,
 }
 
+impl Progress {
+    /// The figures of a certified iteration: its bound, its point `u`'s largest cone violation
+    /// and non-zero groups (of dimension `dim`).
+    pub fn certified(
+        iteration: usize,
+        bound: &Bound,
+        violation: f64,
+        u: &[f64],
+        dim: usize,
+        seconds: f64,
+    ) -> Self {
+        Self {
+            iteration,
+            objective: bound.primal,
+            dual: bound.dual,
+            rel_gap: bound.rel_gap,
+            violation,
+            active_groups: group_norms(u, dim).iter().filter(|&&v| v > 0.0).count(),
+            seconds,
+        }
+    }
+}
+
 impl std::fmt::Display for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

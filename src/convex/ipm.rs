@@ -7,7 +7,7 @@ use super::certificate::{bound_at, Kept, Progress, Solved};
 use super::clarabel_run::{self, Conic, Rows};
 use super::loss::Loss;
 use super::newton;
-use super::program::{group_norms, Augmented, Program, BLOCK};
+use super::program::{Augmented, Program, BLOCK};
 use crate::error::{Error, Result};
 use crate::train::{Budget, Stop};
 use clarabel::algebra::CscMatrix;
@@ -267,18 +267,15 @@ fn solve_by_newton(
     };
     let stop = loop {
         let (bound, violation) = certify(&u, &mu, model_residual.as_deref(), &mut kept);
-        let told = on_iteration(&Progress {
-            iteration: step,
-            objective: bound.primal,
-            dual: bound.dual,
-            rel_gap: bound.rel_gap,
+        let seconds = clock.elapsed().as_secs_f64();
+        let told = on_iteration(&Progress::certified(
+            step,
+            &bound,
             violation,
-            active_groups: group_norms(&u, prog.dim())
-                .iter()
-                .filter(|&&v| v > 0.0)
-                .count(),
-            seconds: clock.elapsed().as_secs_f64(),
-        })
+            &u,
+            prog.dim(),
+            seconds,
+        ))
         .or_else(|| budget.exhausted());
         if kept.best.is_some() && bound.rel_gap.abs() <= settings.tol {
             break Stop::Converged;
