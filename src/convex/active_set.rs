@@ -12,8 +12,9 @@
 //!    rows;
 //! 4. the restricted program (the working set's groups, its rows only) is solved by Clarabel:
 //!    for the squared loss in Gram form ([`Gram`]), of size (|W| d̃)² whatever N; for the
-//!    classification losses in sample form ([`ipm::sample_form`]), with the loss's rows for
-//!    every sample.
+//!    logistic loss by Newton steps ([`newton`]) whose quadratic models are in weighted Gram
+//!    form; for the hinge in sample form ([`ipm::sample_form`]), with its rows for every
+//!    sample.
 //!
 //! A restricted program relaxes the full one on its groups' rows (fewer constraints) and
 //! restricts it on groups (fewer variables), so neither its value nor its point is trusted: only

@@ -6,8 +6,9 @@
 //! (1/2N) ‖f(X) − y‖² + (β/2) Σ_j (‖u_j‖² + α_j²)
 //! ```
 //!
-//! has the optimal value of a group-lasso-like convex program over the activation patterns of the
-//! data ([`patterns`]), solved here by an interior point ([`ipm`], the reference), working sets of
+//! (or any convex loss of the outputs in place of the squared one: [`loss`]) has the optimal value
+//! of a group-lasso-like convex program over the activation patterns of the data ([`patterns`]),
+//! solved here by an interior point ([`ipm`], the reference), working sets of
 //! exactly solved restricted programs ([`active_set`], large N) or a first-order method
 //! ([`first_order`]), all ending in the same certificate ([`certificate`]). With every
 //! pattern enumerated the optimum is that of the non-convex problem (global); with sampled
