@@ -38,6 +38,7 @@ pub struct Program<'a> {
     pub data: &'a Lifted,
     /// The targets as the loss takes them (labels ±1 for the classification losses).
     pub y: &'a [f64],
+    /// The loss of every sample, averaged over them.
     pub loss: Loss,
     /// Per-sample weights `w_i` of the squared loss, `½ w_i (p_i − y_i)²`: the quadratic model
     /// of a smooth loss ([`Program::quadratic_model`]).
