@@ -439,7 +439,8 @@ impl ConvexArgs {
 #[command(next_help_heading = "Weight decay (--method convex and gd, sgd, adam, lbfgs)")]
 pub struct DecayArgs {
     /// β of the objective ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²) (the output bias is
-    /// held at zero). Required by --method convex; gradient methods train the plain MSE without it.
+    /// held at zero; the convex model's --loss replaces the first term). Required by --method
+    /// convex; gradient methods train the plain MSE without it.
     #[arg(long)]
     pub weight_decay: Option<f64>,
 }
