@@ -51,11 +51,7 @@ impl Loss {
     pub fn value(self, p: f64, y: f64) -> f64 {
         match self {
             Loss::Squared => 0.5 * (p - y) * (p - y),
-            // log(1 + e^m) without overflow for large margins m = −y p
-            Loss::Logistic => {
-                let m = -y * p;
-                m.max(0.0) + (-m.abs()).exp().ln_1p()
-            }
+            Loss::Logistic => crate::glm::softplus(-y * p),
             Loss::Hinge => (1.0 - y * p).max(0.0),
         }
     }
