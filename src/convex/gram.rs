@@ -28,6 +28,8 @@ pub struct Gram {
     pub g: Mat<f64>,
     /// `Aᵀy/N`.
     pub c: Vec<f64>,
+    /// `‖y‖²/N` (`yᵀWy/N` with weights): the loss's constant.
+    pub yy: f64,
 }
 
 impl Gram {
@@ -36,6 +38,7 @@ impl Gram {
             patterns: Vec::new(),
             g: Mat::zeros(0, 0),
             c: Vec::new(),
+            yy: 0.0,
         }
     }
 
@@ -132,6 +135,10 @@ impl Gram {
         self.patterns = patterns;
         self.g = g;
         self.c = c;
+        self.yy = (0..n)
+            .map(|i| (root_weight(prog, i) * prog.y[i]).powi(2))
+            .sum::<f64>()
+            / nf;
         true
     }
 }

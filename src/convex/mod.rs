@@ -18,6 +18,7 @@ pub mod active_set;
 pub mod certificate;
 pub mod clarabel_run;
 pub mod first_order;
+pub mod gated_newton;
 pub mod gram;
 pub mod ipm;
 pub mod lifted;
