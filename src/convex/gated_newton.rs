@@ -23,9 +23,9 @@
 //! It is the full program's certificate on the set's groups, so a gap here is comparable with
 //! the working-set solver's.
 
+use super::cholesky;
 use super::gram::Gram;
 use crate::train::{Budget, Stop};
-use faer::linalg::solvers::Solve as _;
 use faer::{Mat, Side};
 
 /// Newton steps at most per solve; measured, 3–6 from a warm start.
@@ -354,18 +354,19 @@ fn newton_system(
             support[j / dim] * dim + j % dim,
         )]
     });
-    let mut rhs = Mat::<f64>::zeros(m, 1);
+    let mut rhs = vec![0.0; m];
     for (s, &b) in support.iter().enumerate() {
         let db = &d[b * dim..(b + 1) * dim];
         let nb = norm(db);
         for i in 0..dim {
-            rhs[(s * dim + i, 0)] = -(q[b * dim + i] - gram.c[b * dim + i] + beta * db[i] / nb);
+            rhs[s * dim + i] = -(q[b * dim + i] - gram.c[b * dim + i] + beta * db[i] / nb);
             for j in 0..dim {
                 let identity = if i == j { 1.0 } else { 0.0 };
                 h[(s * dim + i, s * dim + j)] += beta * (identity - db[i] * db[j] / (nb * nb)) / nb;
             }
         }
     }
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let diagonal: Vec<f64> = (0..m).map(|i| h[(i, i)]).collect();
     let mean_diagonal = diagonal.iter().sum::<f64>() / m as f64;
     if !mean_diagonal.is_finite() || mean_diagonal <= 0.0 {
@@ -375,9 +376,9 @@ fn newton_system(
         for (i, &hi) in diagonal.iter().enumerate() {
             h[(i, i)] = hi + *damping * mean_diagonal;
         }
-        if let Ok(llt) = h.llt(Side::Lower) {
-            let x = llt.solve(&rhs);
-            let step: Vec<f64> = (0..m).map(|i| x[(i, 0)]).collect();
+        let mut factor = h.clone();
+        if cholesky::factor_in_place(factor.as_mut(), threads) {
+            let step = cholesky::solve(factor.as_ref(), &rhs);
             return step.iter().all(|v| v.is_finite()).then_some(step);
         }
         if *damping >= MAX_DAMPING {
