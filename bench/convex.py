@@ -15,7 +15,8 @@ weights, by one formula:
   relu:  the ReLU network's (1/2N)||f(X) - y||^2 + (beta/2)(||W1||^2 + ||b1||^2 + ||W2||^2),
          scnn's network read off its (v_i, w_i) exactly as cvxnn reads off its own.
 
-Usage: bench/.venv-torch/bin/python bench/convex.py target/release/cvxnn
+Usage: bench/.venv-torch/bin/python bench/convex.py target/release/cvxnn [--only 0,3,5]
+(--only: the cases to run, by their index in CASES)
 """
 
 import json
@@ -33,13 +34,20 @@ from scnn.regularizers import NeuronGL1
 from scnn.solvers import AL, RFISTA
 
 BETA = 1e-3
-# (N, d, patterns, formulation)
+# (data, N, d, patterns, formulation): data "teacher" is the noisy teacher below on N samples of
+# d inputs; a bundled set's name reads data/<name>.csv (inputs standardised, the target too when
+# it is not 0/1), its N and d are its own.
 CASES = [
-    (1000, 2, 50, "gated"),
-    (1000, 10, 100, "gated"),
-    (10000, 20, 200, "gated"),
-    (1000, 2, 50, "relu"),
-    (1000, 10, 100, "relu"),
+    ("teacher", 1000, 2, 50, "gated"),
+    ("teacher", 1000, 10, 100, "gated"),
+    ("teacher", 10000, 20, 200, "gated"),
+    ("teacher", 1000, 2, 50, "relu"),
+    ("teacher", 1000, 10, 100, "relu"),
+    ("teacher", 5000, 50, 100, "gated"),
+    ("diabetes", None, None, 50, "gated"),
+    ("diabetes", None, None, 50, "relu"),
+    ("breast_cancer", None, None, 50, "gated"),
+    ("breast_cancer", None, None, 50, "relu"),
 ]
 
 
@@ -51,6 +59,17 @@ def teacher(n, d, seed):
     b = rng.standard_normal(4)
     a = rng.standard_normal(4)
     y = np.maximum(x @ w + b, 0) @ a + 0.1 * rng.standard_normal(n)
+    return x, y
+
+
+def bundled(name):
+    """A bundled data set, inputs standardised (and the target, unless it is 0/1)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "data", f"{name}.csv")
+    raw = np.genfromtxt(path, delimiter=",", skip_header=1)
+    x, y = raw[:, :-1], raw[:, -1]
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    if not np.all(np.isin(y, [0.0, 1.0])):
+        y = (y - y.mean()) / y.std()
     return x, y
 
 
@@ -155,13 +174,22 @@ def first_time_below(progress, target):
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else "target/release/cvxnn"
     print(f"beta = {BETA}; objectives by one formula (see the docstring); seconds are wall time")
-    head = (f"{'N':>6} {'d':>3} {'P':>4} {'model':<6} {'scnn obj':>13} {'scnn s':>7} "
+    head = (f"{'data':<13} {'N':>6} {'d':>3} {'P':>4} {'model':<6} {'scnn obj':>13} {'scnn s':>7} "
             f"{'ipm obj':>13} {'ipm gap':>8} {'ipm s':>7} {'ws obj':>13} {'ws gap':>8} {'ws s':>7} "
             f"{'ws to scnn':>10} {'scnn over opt':>13}")
     print(head)
     rows = []
-    for n, d, p, form in CASES:
-        x, y = teacher(n, d, seed=n + d + p)
+    only = None
+    if "--only" in sys.argv:
+        only = {int(i) for i in sys.argv[sys.argv.index("--only") + 1].split(",")}
+    for index, (source, n, d, p, form) in enumerate(CASES):
+        if only is not None and index not in only:
+            continue
+        if source == "teacher":
+            x, y = teacher(n, d, seed=n + d + p)
+        else:
+            x, y = bundled(source)
+            n, d = x.shape
         xt = np.column_stack([x, np.ones(n)])
         gates = np.random.default_rng(778).standard_normal((d + 1, p))
         s_obj, s_sec, s_viol, _ = run_scnn(xt, y, gates, form)
@@ -170,13 +198,13 @@ def main():
             f_obj, f_sec, f_cert, f_prog = run_cvxnn(binary, x, y, gates, form, "active-set", tmp)
         reach = first_time_below(f_prog, s_obj)
         over = (s_obj - i_obj) / i_obj
-        row = dict(N=n, d=d, P=p, model=form, scnn_objective=s_obj, scnn_seconds=s_sec,
+        row = dict(data=source, N=n, d=d, P=p, model=form, scnn_objective=s_obj, scnn_seconds=s_sec,
                    scnn_violation=s_viol, ipm_objective=i_obj, ipm_gap=i_cert["rel_gap"],
                    ipm_seconds=i_sec, ws_objective=f_obj, ws_gap=f_cert["rel_gap"],
                    ws_seconds=f_sec, ws_seconds_to_scnn=reach, ws_violation=f_cert["max_violation"],
                    scnn_over_optimum=over)
         rows.append(row)
-        print(f"{n:>6} {d:>3} {p:>4} {form:<6} {s_obj:>13.6e} {s_sec:>7.2f} {i_obj:>13.6e} "
+        print(f"{source:<13} {n:>6} {d:>3} {p:>4} {form:<6} {s_obj:>13.6e} {s_sec:>7.2f} {i_obj:>13.6e} "
               f"{i_cert['rel_gap']:>8.1e} {i_sec:>7.2f} {f_obj:>13.6e} {f_cert['rel_gap']:>8.1e} "
               f"{f_sec:>7.2f} {('-' if reach is None else f'{reach:.2f}'):>10} {over:>13.2e}"
               + ("" if s_viol is None else

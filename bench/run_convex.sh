@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 CARGO_TARGET_DIR=target/bench-plain cargo build --release
 [ -x bench/.venv-torch/bin/python ] || python3 -m venv bench/.venv-torch
 bench/.venv-torch/bin/pip install -q torch numpy pyscnn==0.0.10
-bench/.venv-torch/bin/python bench/convex.py "$PWD/target/bench-plain/release/cvxnn"
+bench/.venv-torch/bin/python bench/convex.py "$PWD/target/bench-plain/release/cvxnn" "$@"
