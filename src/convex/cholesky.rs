@@ -152,6 +152,7 @@ fn split_tile_columns<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
 
     /// On a seeded positive definite matrix of several blocks, the factor reproduces `A = LLᵀ`
     /// and solves a system to rounding, and it is the same to the last bit on 1, 2 and 3
@@ -159,13 +160,8 @@ mod tests {
     #[test]
     fn the_factor_is_exact_and_independent_of_the_thread_count() {
         let n = 2 * BLOCK + 37;
-        let mut state = 3u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut next = || rng.random::<f64>() - 0.5;
         let b = Mat::<f64>::from_fn(n, n + 5, |_, _| next());
         let mut a = Mat::<f64>::zeros(n, n);
         matmul(

@@ -540,6 +540,7 @@ mod tests {
     use crate::convex::{patterns, Lifted, Loss, Program};
     use crate::linalg::Matrix;
     use crate::train::Limits;
+    use rand::{Rng, SeedableRng};
 
     /// On a seeded group lasso with some blocks at zero and some not, the solve converges and its
     /// point satisfies the optimality conditions, checked by the test's own arithmetic:
@@ -548,13 +549,8 @@ mod tests {
     #[test]
     fn the_solution_satisfies_the_optimality_conditions() {
         let (d, n) = (3, 400);
-        let mut state = 11u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut next = || rng.random::<f64>() - 0.5;
         let x = Matrix::from_fn(d, n, |_, _| next());
         let y: Vec<f64> = (0..n)
             .map(|i| (x.get(0, i) + 0.5 * x.get(1, i)).max(0.0) - x.get(2, i) + 0.1 * next())

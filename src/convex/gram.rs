@@ -180,19 +180,15 @@ mod tests {
     use crate::convex::{patterns, Lifted};
     use crate::linalg::Matrix;
     use crate::train::Limits;
+    use rand::{Rng, SeedableRng};
 
     /// Grown in two steps over chunks of samples, G and c equal AᵀA/N and Aᵀy/N formed
     /// directly from the masked columns, in any order of patterns.
     #[test]
     fn the_gram_matrix_is_a_transpose_a() {
         let (d, n) = (3, 2 * CHUNK + 37);
-        let mut state = 7u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut next = || rng.random::<f64>() - 0.5;
         let x = Matrix::from_fn(d, n, |_, _| next());
         let y: Vec<f64> = (0..n).map(|_| next()).collect();
         let data = Lifted::new(&x);
