@@ -8,8 +8,8 @@
 //!
 //! On the support `S = {b : d_b ≠ 0}` the penalty is smooth, with Hessian
 //! `β (I − d̂_b d̂_bᵀ)/‖d_b‖` per block, so Newton's method on `S` converges quadratically;
-//! blocks off the support join (and blocks that shrink to zero leave) by exact block
-//! minimisation. Each step is one dense Cholesky factorisation of side `|S| d̃`, where Clarabel's
+//! blocks off the support join by exact block minimisation, and blocks whose step passes their
+//! origin leave (the step is retaken from zero without them). Each step is one dense Cholesky factorisation of side `|S| d̃`, where Clarabel's
 //! interior point on the same program takes 20–30 factorisations of a larger KKT system and
 //! cannot start from the previous round's point. Measured on the bench's N = 10⁴, d = 20,
 //! 200-pattern gated case (all 200 groups in the optimum, side 4 200): full Newton steps from a
@@ -42,9 +42,10 @@ const MAX_DAMPING: f64 = 1.0;
 
 /// Cut steps in a row after which the solve is left to the caller's fallback: the support's
 /// columns are then nearly dependent (nearly equal patterns share their weight in many ways, so
-/// the optimum is degenerate) and the steps crawl. Measured on the bench's N = 1 000, d = 2,
-/// 50-pattern case: 20 steps, most of them cut, left gaps of 0.04 and 0.28 on two rounds; on the
-/// N = 10⁴, d = 20, 200-pattern case every step was whole.
+/// the optimum is degenerate) and the steps crawl. Measured with every pattern of a 2-D teacher
+/// enumerated (N = 100, up to 3 144 columns): the steps were cut round after round and 50 of
+/// them took 12.7 s without closing the gap; on the bench's sampled cases (N = 10⁴, d = 20,
+/// 200 patterns; N = 1 000, d = 2 and 10) no round gave up.
 const MAX_CUT_STEPS: usize = 5;
 
 /// Armijo's sufficient-decrease fraction.
