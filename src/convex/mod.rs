@@ -91,10 +91,11 @@ pub enum SolverKind {
 /// N = 1 000, d = 10, 100 patterns) 38 s, and 21 million (gated, N = 10⁴, d = 20, 200 patterns)
 /// did not finish in 300 s. On enumerated arrangements the working sets grow towards every group
 /// (the 2-D teacher: past 1 400 groups at a gap of 0.8 within a minute; docs/convex.md §5), so the
-/// interior point keeps them wherever it fits. On sampled gates the working sets were as fast or
-/// faster on five of seven cases measured (0.2 s against 4.4 s and 7.4 s against 103 s on a 5-D
-/// teacher, N = 5 000, 60 gates; 22 s against > 300 s on the N = 10⁴ case) and at most 1.4×
-/// slower on the other two (1.4 s against 1.0 s, 53 s against 38 s), so `auto` uses them there.
+/// interior point keeps them wherever it fits. On sampled gates `auto` uses the working sets: on
+/// the gated model they were as fast or faster on every case measured (bench/README.md); on the
+/// ReLU model faster on low-dimensional data (7.4 s against 103 s on a 5-D teacher, N = 5 000,
+/// 60 gates) and up to 4× slower with d̃ = 11 and 31 (breast_cancer, 50 gates: 56 s against
+/// 13 s), with no size measure that separated the two (docs/convex.md §5).
 pub const AUTO_IPM_NONZEROS: usize = 4_000_000;
 
 impl SolverKind {
