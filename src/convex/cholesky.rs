@@ -137,16 +137,20 @@ fn split_tile_columns<'a>(
         m = right;
         at = end;
     }
-    let mut by_start: std::collections::HashMap<usize, MatMut<'a, f64>> =
-        pieces.into_iter().collect();
-    groups
-        .iter()
-        .map(|g| {
-            g.iter()
-                .filter_map(|t| by_start.remove(t).map(|c| (*t, c)))
-                .collect()
-        })
-        .collect()
+    // each tile column goes to the group that lists its start
+    let mut owner = vec![0; tiles.len()];
+    for (g, starts) in groups.iter().enumerate() {
+        for t in starts {
+            if let Ok(i) = tiles.binary_search(t) {
+                owner[i] = g;
+            }
+        }
+    }
+    let mut out: Vec<Vec<(usize, MatMut<'a, f64>)>> = groups.iter().map(|_| Vec::new()).collect();
+    for (piece, g) in pieces.into_iter().zip(owner) {
+        out[g].push(piece);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! the run stops when it is below the tolerance.
 
 use super::certificate::{admissible, bound_at, dual_of_residual, Bound, Kept, Progress, Solved};
-use super::program::{group_norms, move_multipliers, Augmented, Program};
+use super::program::{dot, group_norms, move_multipliers, Augmented, Program};
 use crate::train::Stop;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
@@ -60,10 +60,6 @@ fn prox(u: &mut [f64], dim: usize, tau: f64) {
         let s = if norm > tau { 1.0 - tau / norm } else { 0.0 };
         c.iter_mut().for_each(|v| *v *= s);
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Groups in the first working set; it then holds twice the support (at least this many).

@@ -25,6 +25,7 @@
 
 use super::cholesky;
 use super::gram::Gram;
+use super::program::{dot, norm};
 use crate::train::{Budget, Stop};
 use faer::{Mat, Side};
 
@@ -525,14 +526,6 @@ fn minimise_block(
     let change: Vec<f64> = new.iter().zip(&old).map(|(a, b)| a - b).collect();
     add_block_column(gram, dim, b, &change, q);
     d[b * dim..(b + 1) * dim].copy_from_slice(&new);
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! with an interior point (its gate): r plus a small step into the local region.
 
 use super::lifted::Lifted;
+use super::program::{dot, norm};
 use crate::error::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -174,14 +175,6 @@ impl Patterns {
     pub fn is_empty(&self) -> bool {
         self.masks.is_empty()
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
 }
 
 /// A value counts as zero below this, relative to the norms involved.
