@@ -42,7 +42,95 @@ impl Mask {
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
+
+    /// The samples on in both masks.
+    pub fn overlap(&self, other: &Mask) -> usize {
+        self.words
+            .iter()
+            .zip(&other.words)
+            .map(|(a, b)| (a & b).count_ones() as usize)
+            .sum()
+    }
+
+    /// `out[k] = scale · src[k]` where sample `start + k` is on, else 0.
+    pub fn masked_copy(&self, start: usize, scale: f64, src: &[f64], out: &mut [f64]) {
+        let head = self.aligned_from(start, src.len());
+        for k in 0..head {
+            out[k] = self.lane(start + k) * scale * src[k];
+        }
+        let body = (src.len() - head) / 8 * 8;
+        for (c, (o, s)) in out[head..head + body]
+            .chunks_exact_mut(8)
+            .zip(src[head..head + body].chunks_exact(8))
+            .enumerate()
+        {
+            let lanes = self.byte_lanes(start + head + 8 * c);
+            for l in 0..8 {
+                o[l] = lanes[l] * scale * s[l];
+            }
+        }
+        for k in head + body..src.len() {
+            out[k] = self.lane(start + k) * scale * src[k];
+        }
+    }
+
+    /// `out[k] += scale · src[k]` where sample `start + k` is on.
+    pub fn masked_add(&self, start: usize, scale: f64, src: &[f64], out: &mut [f64]) {
+        let head = self.aligned_from(start, src.len());
+        for k in 0..head {
+            out[k] += self.lane(start + k) * scale * src[k];
+        }
+        let body = (src.len() - head) / 8 * 8;
+        for (c, (o, s)) in out[head..head + body]
+            .chunks_exact_mut(8)
+            .zip(src[head..head + body].chunks_exact(8))
+            .enumerate()
+        {
+            let lanes = self.byte_lanes(start + head + 8 * c);
+            for l in 0..8 {
+                o[l] += lanes[l] * scale * s[l];
+            }
+        }
+        for k in head + body..src.len() {
+            out[k] += self.lane(start + k) * scale * src[k];
+        }
+    }
+
+    /// Samples before the first multiple of 8 from `start` (at most `len`): the masked loops
+    /// take eight samples per byte of the mask after them, branch-free. With a branch per
+    /// sample they took three quarters of a gated evaluation's time (perf, N = 10⁴, 200
+    /// patterns, d̃ = 21; 14.9 ms per evaluation, 6.5 ms with bytes).
+    fn aligned_from(&self, start: usize, len: usize) -> usize {
+        ((8 - start % 8) % 8).min(len)
+    }
+
+    /// 1.0 when sample `n` is on, else 0.0.
+    #[inline]
+    fn lane(&self, n: usize) -> f64 {
+        f64::from(u8::from(self.on(n)))
+    }
+
+    /// Samples `n..n + 8` (n a multiple of 8) as 0.0/1.0.
+    #[inline]
+    fn byte_lanes(&self, n: usize) -> &'static [f64; 8] {
+        &BYTE_LANES[((self.words[n >> 6] >> (n & 63)) & 0xff) as usize]
+    }
 }
+
+/// Byte `b`'s eight bits as 0.0/1.0, lowest bit first.
+static BYTE_LANES: [[f64; 8]; 256] = {
+    let mut table = [[0.0; 8]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut l = 0;
+        while l < 8 {
+            table[b][l] = ((b >> l) & 1) as f64;
+            l += 1;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// The patterns a convex model uses, each with a gate vector that realises it on the data.
 #[derive(Clone, Debug)]
@@ -372,6 +460,45 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let x = Matrix::from_fn(d, n, |_, _| StandardNormal.sample(&mut rng));
         Lifted::new(&x)
+    }
+
+    /// The byte-wise masked loops equal the bit-by-bit definition at every start and length
+    /// around the byte boundaries, and `overlap` counts the samples on in both.
+    #[test]
+    fn masked_loops_follow_the_bits() {
+        let n = 150;
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let bits: Vec<bool> = (0..n)
+            .map(|_| {
+                let v: f64 = StandardNormal.sample(&mut rng);
+                v > 0.0
+            })
+            .collect();
+        let other: Vec<bool> = (0..n)
+            .map(|_| {
+                let v: f64 = StandardNormal.sample(&mut rng);
+                v > 0.0
+            })
+            .collect();
+        let mask = Mask::from_signs(bits.iter().copied(), n);
+        let mask2 = Mask::from_signs(other.iter().copied(), n);
+        let both = (0..n).filter(|&i| bits[i] && other[i]).count();
+        assert_eq!(mask.overlap(&mask2), both);
+        let src: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+        for start in [0, 3, 8, 13, 64, 70] {
+            for len in [0, 1, 7, 8, 9, 17, 64, n - start] {
+                let len = len.min(n - start);
+                let mut copy = vec![9.0; len];
+                let mut add = vec![1.0; len];
+                mask.masked_copy(start, -2.0, &src[..len], &mut copy);
+                mask.masked_add(start, -2.0, &src[..len], &mut add);
+                for k in 0..len {
+                    let want = if bits[start + k] { -2.0 * src[k] } else { 0.0 };
+                    assert_eq!(copy[k], want, "start {start} len {len} k {k}");
+                    assert_eq!(add[k], 1.0 + want, "start {start} len {len} k {k}");
+                }
+            }
+        }
     }
 
     #[test]

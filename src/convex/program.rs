@@ -288,11 +288,7 @@ impl<'a> Program<'a> {
         for (j, grp) in self.groups.iter().enumerate() {
             let mask = &self.patterns.masks[grp.pattern];
             let col = &z[j * len..(j + 1) * len];
-            for (k, &zk) in col.iter().enumerate() {
-                if mask.on(range.start + k) {
-                    p[k] += grp.sign * zk;
-                }
-            }
+            mask.masked_add(range.start, grp.sign, col, &mut p);
             if self.constrained {
                 for (k, &zk) in col.iter().enumerate() {
                     p_net[k] += grp.sign * zk.max(0.0);
@@ -318,6 +314,10 @@ impl<'a> Program<'a> {
         for (j, grp) in self.groups.iter().enumerate() {
             let mask = &self.patterns.masks[grp.pattern];
             let col = &mut z[j * len..(j + 1) * len];
+            if aug.is_none() {
+                mask.masked_copy(range.start, grp.sign, &r, col);
+                continue;
+            }
             for (k, zk) in col.iter_mut().enumerate() {
                 let on = mask.on(range.start + k);
                 let mut d = if on { grp.sign * r[k] } else { 0.0 };
