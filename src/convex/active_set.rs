@@ -24,6 +24,7 @@
 
 use super::certificate::{Bound, Kept, Progress, Solved};
 use super::clarabel_run::{self, Rows};
+use super::gated_cg;
 use super::gated_newton;
 use super::gram::Gram;
 use super::ipm::{self, ConeRows};
@@ -74,9 +75,24 @@ const ROW_VIOLATION: f64 = super::certificate::FEASIBLE / 10.0;
 /// 82 s, 4·d̃ 1.3 s and 93 s.
 const ROWS_PER_ROUND: usize = 1;
 
-/// Columns (|W| d̃) beyond which the working set does not grow: G then takes 290 MB and one
-/// interior-point iteration factors a dense matrix of this side.
+/// Columns (|W| d̃) beyond which the working set does not grow in Gram form: G then takes
+/// 290 MB and one interior-point iteration factors a dense matrix of this side. The gated model
+/// with the squared loss goes on without `G` ([`gated_cg`]).
 const MAX_COLUMNS: usize = 6000;
+
+/// The work of forming `G` (N · (|W| d̃)² multiply-adds) beyond which the gated model with the
+/// squared loss solves its restricted programs without it ([`gated_cg`]). Measured on the
+/// bench's gated cases (2 cores, one run each, Gram form → without): breast_cancer, 50
+/// patterns (1.4e9 at the last round, more columns than samples, where CG needs many
+/// iterations) 1.0 s → 4.6 s; N = 5 000, d = 50, 100 patterns (1.3e11) 19.1 s → 2.8 s;
+/// N = 10⁴, d = 20, 200 patterns (1.8e11) 13.5 s → 2.2 s. The threshold sits between them.
+const GRAM_WORK: f64 = 1e10;
+
+/// Without `G`, a restricted program is solved to this fraction of the full program's last
+/// gap (not below the final tolerance): while groups are still joining, its exact optimum is
+/// not the answer, and the last CG solves of a Newton run, to a relative residual of 1e-4,
+/// are its most expensive ones.
+const ROUND_GAP_FRACTION: f64 = 1e-3;
 
 /// Solves `prog` by working sets under `budget`; `on_iteration` sees every round's certificate
 /// and may stop the run.
@@ -107,6 +123,10 @@ pub fn solve(
     let mut round = 0;
     // how the last restricted solve ended when it did not finish
     let mut stopped = None;
+    // the gated model with the squared loss can leave the Gram form for good
+    let gram_free_possible =
+        prog.loss == Loss::Squared && !prog.constrained && prog.weights.is_none();
+    let mut gram_free = false;
     let stop = loop {
         // 1. the certificate on the full program
         let (bound, violation) = certify(
@@ -127,7 +147,8 @@ pub fn solve(
         ))
         .or_else(|| budget.exhausted());
         // 2. done?
-        if kept.best.is_some() && bound.rel_gap.abs() <= settings.tol {
+        let full_gap = bound.rel_gap.abs();
+        if kept.best.is_some() && full_gap <= settings.tol {
             break Stop::Converged;
         }
         if let Some(s) = told {
@@ -144,9 +165,17 @@ pub fn solve(
             .filter(|&j| !in_set[j] && scores[j] > prog.beta)
             .collect();
         outside.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        let cap = if gram_free_possible {
+            n_groups
+        } else {
+            MAX_COLUMNS / dim
+        };
+        // (without G too: every violated group at once from the 32-group optimum, N = 10⁵,
+        // 1 000 patterns, took 327 s where doubling took 173 s: the doubling sets are a
+        // continuation, each warm start close enough for Newton)
         let room = WS_START
             .max(groups.len())
-            .min((MAX_COLUMNS / dim).saturating_sub(patterns.len()));
+            .min(cap.saturating_sub(patterns.len()));
         outside.truncate(room);
         let added_rows = if prog.constrained {
             rows.add_violated(prog, &groups, &u)
@@ -173,7 +202,24 @@ pub fn solve(
         rows.grow(groups.len());
         // 4. the restricted program
         patterns.extend_from_slice(&new_patterns);
+        let columns = (patterns.len() * dim) as f64;
+        gram_free = gram_free
+            || (gram_free_possible
+                && (prog.n() as f64 * columns * columns > GRAM_WORK
+                    || columns > MAX_COLUMNS as f64));
         let (solution, stop) = match prog.loss {
+            Loss::Squared if gram_free => {
+                round += 1;
+                let warm = set_part(&u, &groups, dim);
+                let round_tol = (10.0 * tol).max(ROUND_GAP_FRACTION * full_gap);
+                let solved = gated_cg::solve(&prog.subset(&groups), &warm, round_tol, budget);
+                let stop = match solved.ended {
+                    gated_newton::Ended::Converged => Stop::Optimal,
+                    gated_newton::Ended::Stopped(s) => s,
+                    gated_newton::Ended::Stalled => Stop::Stalled,
+                };
+                (solved.d, stop)
+            }
             Loss::Squared => {
                 if !gram.extend(prog, &new_patterns, budget) {
                     break budget.exhausted().unwrap_or(Stop::Interrupted);

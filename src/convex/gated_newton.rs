@@ -119,7 +119,7 @@ pub fn solve(gram: &Gram, dim: usize, beta: f64, warm: &[f64], tol: f64, budget:
             // the Newton model, smooth through zero, overshoots: first try the step without
             // them, from zero. Cutting the whole step short instead made the steps halve round
             // after round (the seeded 12-pattern group lasso of the tests: 5 cut steps, gap 0.15).
-            let leaving = dir.leaving(&d);
+            let leaving = dir.line.leaving(&d);
             if !leaving.is_empty()
                 && without(
                     gram,
@@ -135,7 +135,7 @@ pub fn solve(gram: &Gram, dim: usize, beta: f64, warm: &[f64], tol: f64, budget:
                 cut_in_a_row = 0;
                 continue;
             }
-            let Some(a) = dir.search(&d, 0.0) else {
+            let Some(a) = dir.line.search(&d, 0.0) else {
                 break;
             };
             dir.apply(a, &mut d, &mut q);
@@ -191,6 +191,7 @@ fn without(
         jump += -grad + 0.5 * own - beta * norm(&e);
     }
     let rest: Vec<usize> = dir
+        .line
         .support
         .iter()
         .copied()
@@ -200,7 +201,7 @@ fn without(
         jump < 0.0
     } else {
         match Direction::newton(gram, dim, beta, rest, &d2, &q2, damping) {
-            Some(dir2) => match dir2.search(&d2, jump) {
+            Some(dir2) => match dir2.line.search(&d2, jump) {
                 Some(a) => {
                     dir2.apply(a, &mut d2, &mut q2);
                     true
@@ -217,19 +218,93 @@ fn without(
     taken
 }
 
-/// A Newton direction on a support, with what the line search needs: `r = GΔ` (every block),
-/// the slope of F along Δ and the curvature `ΔᵀGΔ`.
-struct Direction {
-    support: Vec<usize>,
-    dim: usize,
-    beta: f64,
-    step: Vec<f64>,
-    r: Vec<f64>,
+/// A step `Δ` on a support and what the line search along it needs: the slope of F along Δ and
+/// the curvature `ΔᵀGΔ` (shared with [`super::gated_cg`], which has no `G`).
+pub struct Line {
+    pub support: Vec<usize>,
+    pub dim: usize,
+    pub beta: f64,
+    /// Δ, support block by support block
+    pub step: Vec<f64>,
     /// `(Gd − c)ᵀΔ` on the support (the smooth part's slope)
-    smooth_slope: f64,
-    /// the smooth slope plus the penalty's, `β Σ d̂_bᵀΔ_b`
-    slope: f64,
-    curvature: f64,
+    pub smooth_slope: f64,
+    /// the smooth slope plus the penalty's (`β Σ d̂_bᵀΔ_b`, `β‖Δ_b‖` on blocks at zero)
+    pub slope: f64,
+    pub curvature: f64,
+}
+
+impl Line {
+    /// The support's blocks whose whole step passes their origin: `d_bᵀ(d_b + Δ_b) ≤ 0`.
+    pub fn leaving(&self, d: &[f64]) -> Vec<usize> {
+        let dim = self.dim;
+        self.support
+            .iter()
+            .enumerate()
+            .filter(|&(s, &b)| {
+                let db = &d[b * dim..(b + 1) * dim];
+                dot(db, db) + dot(db, &self.step[s * dim..(s + 1) * dim]) <= 0.0
+            })
+            .map(|(_, &b)| b)
+            .collect()
+    }
+
+    /// `F(d + aΔ) − F(d)`, written so that nothing large cancels: the penalty's change per block
+    /// is `(‖d_b + aΔ_b‖² − ‖d_b‖²)/(‖d_b + aΔ_b‖ + ‖d_b‖)`.
+    pub fn change(&self, d: &[f64], a: f64) -> f64 {
+        let dim = self.dim;
+        let penalty: f64 = self
+            .support
+            .iter()
+            .enumerate()
+            .map(|(s, &b)| {
+                let (db, sb) = (
+                    &d[b * dim..(b + 1) * dim],
+                    &self.step[s * dim..(s + 1) * dim],
+                );
+                let before = norm(db);
+                let after = db
+                    .iter()
+                    .zip(sb)
+                    .map(|(x, y)| (x + a * y).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                if after + before == 0.0 {
+                    return 0.0;
+                }
+                (2.0 * a * dot(db, sb) + a * a * dot(sb, sb)) / (after + before)
+            })
+            .sum();
+        a * self.smooth_slope + 0.5 * a * a * self.curvature + self.beta * penalty
+    }
+
+    /// The longest step `a = 2⁻ᵏ` with `offset + change(a) ≤ ARMIJO · a · slope`.
+    pub fn search(&self, d: &[f64], offset: f64) -> Option<f64> {
+        let mut a = 1.0;
+        for _ in 0..MAX_HALVINGS {
+            if offset + self.change(d, a) <= ARMIJO * a * self.slope {
+                return Some(a);
+            }
+            a *= 0.5;
+        }
+        None
+    }
+
+    /// `d += aΔ` on the support.
+    pub fn apply(&self, a: f64, d: &mut [f64]) {
+        let dim = self.dim;
+        for (s, &b) in self.support.iter().enumerate() {
+            d[b * dim..(b + 1) * dim]
+                .iter_mut()
+                .zip(&self.step[s * dim..(s + 1) * dim])
+                .for_each(|(x, y)| *x += a * y);
+        }
+    }
+}
+
+/// A Newton direction on a support with `r = GΔ` (every block), to keep `q = Gd` current.
+struct Direction {
+    line: Line,
+    r: Vec<f64>,
 }
 
 impl Direction {
@@ -261,77 +336,21 @@ impl Direction {
         }
         let slope = smooth_slope + penalty_slope;
         (slope < 0.0 && slope.is_finite()).then_some(Self {
-            support,
-            dim,
-            beta,
-            step,
+            line: Line {
+                support,
+                dim,
+                beta,
+                step,
+                smooth_slope,
+                slope,
+                curvature,
+            },
             r,
-            smooth_slope,
-            slope,
-            curvature,
         })
     }
 
-    /// The support's blocks whose whole step passes their origin: `d_bᵀ(d_b + Δ_b) ≤ 0`.
-    fn leaving(&self, d: &[f64]) -> Vec<usize> {
-        let dim = self.dim;
-        self.support
-            .iter()
-            .enumerate()
-            .filter(|&(s, &b)| {
-                let db = &d[b * dim..(b + 1) * dim];
-                dot(db, db) + dot(db, &self.step[s * dim..(s + 1) * dim]) <= 0.0
-            })
-            .map(|(_, &b)| b)
-            .collect()
-    }
-
-    /// `F(d + aΔ) − F(d)`, written so that nothing large cancels: the penalty's change per block
-    /// is `(‖d_b + aΔ_b‖² − ‖d_b‖²)/(‖d_b + aΔ_b‖ + ‖d_b‖)`.
-    fn change(&self, d: &[f64], a: f64) -> f64 {
-        let dim = self.dim;
-        let penalty: f64 = self
-            .support
-            .iter()
-            .enumerate()
-            .map(|(s, &b)| {
-                let (db, sb) = (
-                    &d[b * dim..(b + 1) * dim],
-                    &self.step[s * dim..(s + 1) * dim],
-                );
-                let before = norm(db);
-                let after = db
-                    .iter()
-                    .zip(sb)
-                    .map(|(x, y)| (x + a * y).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                (2.0 * a * dot(db, sb) + a * a * dot(sb, sb)) / (after + before)
-            })
-            .sum();
-        a * self.smooth_slope + 0.5 * a * a * self.curvature + self.beta * penalty
-    }
-
-    /// The longest step `a = 2⁻ᵏ` with `offset + change(a) ≤ ARMIJO · a · slope`.
-    fn search(&self, d: &[f64], offset: f64) -> Option<f64> {
-        let mut a = 1.0;
-        for _ in 0..MAX_HALVINGS {
-            if offset + self.change(d, a) <= ARMIJO * a * self.slope {
-                return Some(a);
-            }
-            a *= 0.5;
-        }
-        None
-    }
-
     fn apply(&self, a: f64, d: &mut [f64], q: &mut [f64]) {
-        let dim = self.dim;
-        for (s, &b) in self.support.iter().enumerate() {
-            d[b * dim..(b + 1) * dim]
-                .iter_mut()
-                .zip(&self.step[s * dim..(s + 1) * dim])
-                .for_each(|(x, y)| *x += a * y);
-        }
+        self.line.apply(a, d);
         q.iter_mut().zip(&self.r).for_each(|(x, y)| *x += a * y);
     }
 }
@@ -424,8 +443,6 @@ fn relative_gap(gram: &Gram, dim: usize, beta: f64, d: &[f64], q: &[f64]) -> f64
     let worst = (0..blocks)
         .map(|b| block_gradient_norm(gram, q, b, dim))
         .fold(0.0, f64::max);
-    let s = if worst > beta { beta / worst } else { 1.0 };
-    let cd = dot(&gram.c, d);
     let d_grad: f64 = d
         .iter()
         .zip(q.iter().zip(&gram.c))
@@ -435,29 +452,67 @@ fn relative_gap(gram: &Gram, dim: usize, beta: f64, d: &[f64], q: &[f64]) -> f64
         * (0..blocks)
             .map(|b| norm(&d[b * dim..(b + 1) * dim]))
             .sum::<f64>();
-    let primal = 0.5 * (dot(d, q) + gram.yy) - cd + penalty;
-    let gap = 0.5 * (1.0 + s * s) * d_grad + 0.5 * (1.0 - s).powi(2) * (gram.yy - cd) + penalty;
-    if primal <= 0.0 {
-        return 0.0;
+    let cd = dot(&gram.c, d);
+    GapTerms {
+        d_grad,
+        yy_minus_cd: gram.yy - cd,
+        penalty,
+        worst_gradient: worst,
     }
-    gap.max(0.0) / primal
+    .relative(beta)
+}
+
+/// What the duality gap of the squared loss's group lasso needs, each computable without
+/// cancellation whether from `G` (here) or from the data ([`super::gated_cg`]): `dᵀ(Gd − c)`
+/// (`= pᵀ(p − y)/N` with the prediction `p`), `‖y‖²/N − cᵀd` (`= yᵀ(y − p)/N`), `β Σ‖d_b‖` and
+/// `max_b ‖(Gd − c)_b‖`.
+pub struct GapTerms {
+    pub d_grad: f64,
+    pub yy_minus_cd: f64,
+    pub penalty: f64,
+    pub worst_gradient: f64,
+}
+
+impl GapTerms {
+    /// The relative gap `(P − D)/P` of [`relative_gap`]'s formula.
+    pub fn relative(&self, beta: f64) -> f64 {
+        let s = if self.worst_gradient > beta {
+            beta / self.worst_gradient
+        } else {
+            1.0
+        };
+        // P = ½dᵀGd − cᵀd + ½yy + β Σ‖d_b‖ = ½dᵀ(Gd − c) + ½(yy − cᵀd) + β Σ‖d_b‖
+        let primal = 0.5 * self.d_grad + 0.5 * self.yy_minus_cd + self.penalty;
+        let gap = 0.5 * (1.0 + s * s) * self.d_grad
+            + 0.5 * (1.0 - s).powi(2) * self.yy_minus_cd
+            + self.penalty;
+        if primal <= 0.0 {
+            return 0.0;
+        }
+        gap.max(0.0) / primal
+    }
 }
 
 /// The eigendecomposition of a diagonal block `G_bb = V Λ Vᵀ`, for exact block minimisation.
-struct BlockEigen {
+pub struct BlockEigen {
     values: Vec<f64>,
     vectors: Mat<f64>,
 }
 
 impl BlockEigen {
     fn of(gram: &Gram, dim: usize, b: usize) -> Self {
-        let block = Mat::<f64>::from_fn(dim, dim, |i, j| gram.g[(b * dim + i, b * dim + j)]);
+        Self::of_block(Mat::<f64>::from_fn(dim, dim, |i, j| {
+            gram.g[(b * dim + i, b * dim + j)]
+        }))
+    }
+
+    pub fn of_block(block: Mat<f64>) -> Self {
         match block.self_adjoint_eigen(Side::Lower) {
             Ok(e) => Self {
-                values: (0..dim).map(|i| e.S()[i].max(0.0)).collect(),
+                values: (0..block.nrows()).map(|i| e.S()[i].max(0.0)).collect(),
                 vectors: e.U().to_owned(),
             },
-            // a failed decomposition leaves the block at zero (see `minimise_block`)
+            // a failed decomposition leaves the block at zero (see `block_minimiser`)
             Err(_) => Self {
                 values: Vec::new(),
                 vectors: Mat::zeros(0, 0),
@@ -467,8 +522,7 @@ impl BlockEigen {
 }
 
 /// Sets block `b` of `d` to its exact minimiser with the other blocks fixed, updating `q`:
-/// with `v = c_b − (Gd)_b + G_bb d_b`, zero when `‖v‖ ≤ β`, else `(G_bb + μI)⁻¹ v` where `μ > 0`
-/// solves `μ ‖(Λ + μ)⁻¹ Vᵀv‖ = β` (increasing in μ, to ‖v‖ > β), found by bisection.
+/// [`block_minimiser`] of `v = c_b − (Gd)_b + G_bb d_b`.
 fn minimise_block(
     gram: &Gram,
     eigen: &BlockEigen,
@@ -487,8 +541,19 @@ fn minimise_block(
             .map(|j| gram.g[(b * dim + i, b * dim + j)] * old[j])
             .sum::<f64>();
     }
+    let new = block_minimiser(eigen, &v, beta);
+    let change: Vec<f64> = new.iter().zip(&old).map(|(a, b)| a - b).collect();
+    add_block_column(gram, dim, b, &change, q);
+    d[b * dim..(b + 1) * dim].copy_from_slice(&new);
+}
+
+/// The minimiser of `½xᵀG_bb x − vᵀx + β‖x‖` (`G_bb` given by its eigendecomposition): zero
+/// when `‖v‖ ≤ β`, else `(G_bb + μI)⁻¹ v` where `μ > 0` solves `μ ‖(Λ + μ)⁻¹ Vᵀv‖ = β`
+/// (increasing in μ, to ‖v‖ > β), found by bisection.
+pub fn block_minimiser(eigen: &BlockEigen, v: &[f64], beta: f64) -> Vec<f64> {
+    let dim = v.len();
     let mut new = vec![0.0; dim];
-    if norm(&v) > beta && !eigen.values.is_empty() {
+    if norm(v) > beta && !eigen.values.is_empty() {
         let rotated: Vec<f64> = (0..dim)
             .map(|k| (0..dim).map(|i| eigen.vectors[(i, k)] * v[i]).sum())
             .collect();
@@ -523,9 +588,7 @@ fn minimise_block(
                 .sum();
         }
     }
-    let change: Vec<f64> = new.iter().zip(&old).map(|(a, b)| a - b).collect();
-    add_block_column(gram, dim, b, &change, q);
-    d[b * dim..(b + 1) * dim].copy_from_slice(&new);
+    new
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod certificate;
 pub mod cholesky;
 pub mod clarabel_run;
 pub mod first_order;
+pub mod gated_cg;
 pub mod gated_newton;
 pub mod gram;
 pub mod ipm;
