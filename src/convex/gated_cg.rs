@@ -3,7 +3,8 @@
 //! (docs/convex.md §5). It is [`super::gated_newton`] for sets whose Gram matrix is too large to
 //! form: that costs N·(|W| d̃)² (95 s for 285 patterns of d̃ = 21 at N = 10⁵), where one product
 //! with it, computed from the data as `Aᵀ(A x)/N` ([`Program::eval`] with zero targets), costs
-//! 4·N·|W|·d̃.
+//! 4·N·|W|·d̃, in single precision ([`Products`]: 2.5 s → 1.2 s on the bench's N = 10⁴,
+//! 200-pattern case, 80 s → 58 s for N = 10⁵, 1 000 patterns).
 //!
 //! Each step:
 //!
@@ -23,10 +24,11 @@
 //!    searched along its line ([`Line`]) with the curvature `‖AΔ‖²/N` that CG's products give.
 
 use super::gated_newton::{block_minimiser, BlockEigen, Ended, GapTerms, Line, Solve};
-use super::program::{dot, group_norms, norm, Program};
+use super::program::{dot, group_norms, norm, Program, BLOCK, PARALLEL_WORK};
 use crate::train::Budget;
+use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::{Llt, Solve as _};
-use faer::{Mat, Side};
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 
 /// Newton steps at most per solve (each step also lets blocks enter).
 const MAX_STEPS: usize = 50;
@@ -35,10 +37,16 @@ const MAX_STEPS: usize = 50;
 /// from zero is a descent direction).
 const MAX_CG: usize = 500;
 
-/// CG's relative residual: `0.1·√gap`, within these. Measured on the N = 10⁴ case: from a ridge
-/// start, four Newton steps of 58–100 iterations reached a gap of 2e-11.
+/// CG's relative residual η: `0.1·√gap` within these (inexact Newton's superlinear rule;
+/// measured on the N = 10⁴ case, from a ridge start four Newton steps of 58–100 iterations
+/// reached a gap of 2e-11), or looser when that is enough for the tolerance, taking the gap
+/// after a step as η² times the one before: `η = √(tol/(4 gap))`, at most
+/// [`FORCING_LOOSEST`]. That model is optimistic near the optimum (N = 10⁵, 1 000 patterns:
+/// η = 0.016 took the gap from 9.0e-5 to 1.6e-6, not 2e-8), but the linear one, `tol/(2 gap)`,
+/// made the middle steps tighter than they needed and the solve 58 s → 71 s.
 const FORCING_MIN: f64 = 1e-4;
-const FORCING_MAX: f64 = 1e-2;
+const FORCING_MAX: f64 = 1e-1;
+const FORCING_LOOSEST: f64 = 0.5;
 
 /// The Levenberg–Marquardt damping, relative to the mean diagonal, as in
 /// [`super::gated_newton`]: CG needs it where `G` is singular (more columns than samples, equal
@@ -69,6 +77,7 @@ pub fn solve(prog: &Program, warm: &[f64], tol: f64, budget: &Budget) -> Solve {
         };
     };
     let sigma_eigen = BlockEigen::of_block(sigma.clone());
+    let products = Products::new(prog);
     let share: Vec<f64> = prog
         .groups
         .iter()
@@ -91,7 +100,17 @@ pub fn solve(prog: &Program, warm: &[f64], tol: f64, budget: &Budget) -> Solve {
                         && norm(&at.grad[b * dim..(b + 1) * dim]) > prog.beta
                 })
                 .collect();
-            if !entering.is_empty() && enter(prog, &entering, &sigma_eigen, &share, &mut d, &at) {
+            if !entering.is_empty()
+                && enter(
+                    prog,
+                    &products,
+                    &entering,
+                    &sigma_eigen,
+                    &share,
+                    &mut d,
+                    &at,
+                )
+            {
                 at = State::at(prog, &d);
             }
             // 2. done?
@@ -106,10 +125,13 @@ pub fn solve(prog: &Program, warm: &[f64], tol: f64, budget: &Budget) -> Solve {
             let support: Vec<usize> = (0..blocks)
                 .filter(|&b| norm(&d[b * dim..(b + 1) * dim]) > 0.0)
                 .collect();
-            let forcing = (0.1 * rel_gap.sqrt()).clamp(FORCING_MIN, FORCING_MAX);
+            let forcing = (0.1 * rel_gap.sqrt())
+                .clamp(FORCING_MIN, FORCING_MAX)
+                .max((tol / (4.0 * rel_gap)).sqrt().min(FORCING_LOOSEST));
             let newton = |support: Vec<usize>, d: &[f64], at: &State, damping: f64| {
                 newton_line(
-                    prog, &kron, &share, &sigma, support, d, at, damping, forcing,
+                    prog, &products, &kron, &share, &sigma, support, d, at, damping, forcing,
+                    budget,
                 )
             };
             let Some(line) = newton(support, &d, &at, damping) else {
@@ -212,6 +234,7 @@ impl State {
 /// `share_b Σ` together, along a searched line; returns whether a step was taken.
 fn enter(
     prog: &Program,
+    products: &Products,
     entering: &[usize],
     sigma_eigen: &BlockEigen,
     share: &[f64],
@@ -237,7 +260,7 @@ fn enter(
     if slope.is_nan() || slope >= 0.0 {
         return false;
     }
-    let (ax, _) = product(prog, entering, &step);
+    let (ax, _) = products.apply(entering, &step);
     let line = Line {
         support: entering.to_vec(),
         dim,
@@ -256,23 +279,127 @@ fn enter(
     }
 }
 
-/// `(A_S x, G_SS x)` for `x` on the blocks `support`: one evaluation of the program restricted
-/// to them with zero targets.
-fn product(prog: &Program, support: &[usize], x: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let zeros = vec![0.0; prog.n()];
-    let sub = Program {
-        y: &zeros,
-        ..prog.subset(support)
-    };
-    let mut gx = vec![0.0; x.len()];
-    let e = sub.eval(x, None, &mut gx, None);
-    (e.prediction, gx)
+/// The products with `A_S` and `G_SS` in CG, in single precision: the data and `x` rounded to
+/// f32, each block of samples' two GEMMs and masked loops in f32 (twice the lanes per
+/// instruction and half the memory traffic of f64), the blocks' sums in f64, in block order
+/// (the same on any thread count). CG asks for relative residuals of 1e-4 at the least, far
+/// above f32's 6e-8; the gradient, the objective and the certificate stay in f64.
+struct Products<'p, 'a> {
+    prog: &'p Program<'a>,
+    /// `X̃` row by row, rounded
+    rows: Vec<f32>,
+}
+
+impl<'p, 'a> Products<'p, 'a> {
+    fn new(prog: &'p Program<'a>) -> Self {
+        let rows = prog
+            .data
+            .rows(0..prog.n())
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        Self { prog, rows }
+    }
+
+    /// `(A_S x, G_SS x)` for `x` on the blocks `support`.
+    fn apply(&self, support: &[usize], x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let (n, dim, g) = (self.prog.n(), self.prog.dim(), support.len());
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let blocks: Vec<std::ops::Range<usize>> = (0..n)
+            .step_by(BLOCK)
+            .map(|s| s..(s + BLOCK).min(n))
+            .collect();
+        let threads = if n * g * dim < PARALLEL_WORK {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, |t| t.get())
+                .min(blocks.len())
+        };
+        let mut results: Vec<Option<(Vec<f32>, Vec<f32>)>> = vec![None; blocks.len()];
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (blocks, x32) = (&blocks, &x32);
+                    scope.spawn(move || {
+                        (t..blocks.len())
+                            .step_by(threads)
+                            .map(|b| (b, self.block(blocks[b].clone(), support, x32)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (b, r) in h.join().expect("a block of products panicked") {
+                    results[b] = Some(r);
+                }
+            }
+        });
+        let mut ax = Vec::with_capacity(n);
+        let mut gx = vec![0.0; dim * g];
+        for r in results {
+            let (p, partial) = r.expect("every block computed");
+            ax.extend(p.iter().map(|&v| f64::from(v)));
+            gx.iter_mut()
+                .zip(&partial)
+                .for_each(|(a, &b)| *a += f64::from(b));
+        }
+        (ax, gx)
+    }
+
+    /// One block of samples: its part of `A_S x` and its partial `X̃_bᵀ D (A_S x)_b / N`.
+    fn block(
+        &self,
+        range: std::ops::Range<usize>,
+        support: &[usize],
+        x32: &[f32],
+    ) -> (Vec<f32>, Vec<f32>) {
+        let (dim, g, len) = (self.prog.dim(), support.len(), range.len());
+        let xs = MatRef::from_column_major_slice(
+            &self.rows[range.start * dim..range.end * dim],
+            dim,
+            len,
+        );
+        let mut z = vec![0.0f32; len * g];
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut z, len, g),
+            Accum::Replace,
+            xs.transpose(),
+            MatRef::from_column_major_slice(x32, dim, g),
+            1.0f32,
+            Par::Seq,
+        );
+        let group = |j: usize| self.prog.groups[support[j]];
+        let mask = |j: usize| &self.prog.patterns.masks[group(j).pattern];
+        let mut p = vec![0.0f32; len];
+        for j in 0..g {
+            let sign = group(j).sign as f32;
+            mask(j).masked_add(range.start, sign, &z[j * len..(j + 1) * len], &mut p);
+        }
+        let scale = 1.0 / self.prog.n() as f32;
+        let r: Vec<f32> = p.iter().map(|v| v * scale).collect();
+        for j in 0..g {
+            let sign = group(j).sign as f32;
+            mask(j).masked_copy(range.start, sign, &r, &mut z[j * len..(j + 1) * len]);
+        }
+        let mut partial = vec![0.0f32; dim * g];
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut partial, dim, g),
+            Accum::Replace,
+            xs,
+            MatRef::from_column_major_slice(&z, len, g),
+            1.0f32,
+            Par::Seq,
+        );
+        (p, partial)
+    }
 }
 
 /// The inexact Newton step on `support` from `d` as a [`Line`].
 #[allow(clippy::too_many_arguments)]
 fn newton_line(
     prog: &Program,
+    products: &Products,
     kron: &Kronecker,
     share: &[f64],
     sigma: &Mat<f64>,
@@ -281,6 +408,7 @@ fn newton_line(
     at: &State,
     damping: f64,
     forcing: f64,
+    budget: &Budget,
 ) -> Option<Line> {
     if support.is_empty() {
         return None;
@@ -316,7 +444,7 @@ fn newton_line(
     let lambda = damping * mean_diagonal;
     // H x = G x + β(x − d̂d̂ᵀx)/‖d‖ + λx, block by block
     let system = |x: &[f64]| -> (Vec<f64>, Vec<f64>) {
-        let (ax, mut hx) = product(prog, &support, x);
+        let (ax, mut hx) = products.apply(&support, x);
         for s in 0..support.len() {
             let xs = &x[s * dim..(s + 1) * dim];
             let along = dot(&unit[s], xs);
@@ -335,6 +463,11 @@ fn newton_line(
     let mut p = z.clone();
     let mut rz = dot(&r, &z);
     for _ in 0..MAX_CG {
+        // a CG solve can take seconds at N = 10⁵: stop it early when the budget runs out (the
+        // iterate so far is still a descent direction; the solve stops at its next step)
+        if budget.exhausted().is_some() {
+            break;
+        }
         let (ap, hp) = system(&p);
         let curvature = dot(&p, &hp);
         if curvature.is_nan() || curvature <= 0.0 {

@@ -21,7 +21,7 @@ pub const BLOCK: usize = 512;
 
 /// Below this many multiply-adds per evaluation (N · groups · d̃) one thread does it all: spawning
 /// costs more than it saves.
-const PARALLEL_WORK: usize = 1 << 18;
+pub const PARALLEL_WORK: usize = 1 << 18;
 
 /// One block's share of an evaluation: its figures, partial gradient and scaled residual.
 type BlockResult = (Eval, Vec<f64>, Vec<f64>);
