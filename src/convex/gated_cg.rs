@@ -2,9 +2,10 @@
 //! support with each Newton system solved by preconditioned conjugate gradients
 //! (docs/convex.md §5). It is [`super::gated_newton`] for sets whose Gram matrix is too large to
 //! form: that costs N·(|W| d̃)² (95 s for 285 patterns of d̃ = 21 at N = 10⁵), where one product
-//! with it, computed from the data as `Aᵀ(A x)/N` ([`Program::eval`] with zero targets), costs
-//! 4·N·|W|·d̃, in single precision ([`Products`]: 2.5 s → 1.2 s on the bench's N = 10⁴,
-//! 200-pattern case, 80 s → 58 s for N = 10⁵, 1 000 patterns).
+//! with it, computed from the data as `Aᵀ(A x)/N`, costs 4·N·|W|·d̃, done in single precision
+//! ([`Products`]: 1.9 s → 1.2 s on the bench's N = 10⁴, 200-pattern case, 102 s → 58 s for
+//! N = 10⁵, 1 000 patterns). The gradient, objective and gap are [`Program::eval`]'s, in
+//! double precision.
 //!
 //! Each step:
 //!
