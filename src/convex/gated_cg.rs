@@ -671,15 +671,7 @@ mod tests {
     /// from the prediction, is checked by the Gram-form solver's own test against the data.
     #[test]
     fn it_reaches_the_gram_form_optimum() {
-        let (d, n) = (3, 400);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        let mut next = || rng.random::<f64>() - 0.5;
-        let x = Matrix::from_fn(d, n, |_, _| next());
-        let y: Vec<f64> = (0..n)
-            .map(|i| (x.get(0, i) + 0.5 * x.get(1, i)).max(0.0) - x.get(2, i) + 0.1 * next())
-            .collect();
-        let data = Lifted::new(&x);
-        let pats = patterns::sample(&data, 12, 5).unwrap();
+        let (data, y, pats) = gated_newton::seeded_group_lasso();
         let beta = 5e-3;
         let prog = Program::new(&data, &y, Loss::Squared, &pats, false, beta);
         let budget = Budget::start(&Limits::none());

@@ -591,13 +591,32 @@ pub fn block_minimiser(eigen: &BlockEigen, v: &[f64], beta: f64) -> Vec<f64> {
     new
 }
 
+/// A seeded group lasso whose optimum has blocks at zero and blocks not (N = 400, d = 3, 12
+/// sampled patterns; use β = 5e-3): the data, the targets and the patterns.
+#[cfg(test)]
+pub(crate) fn seeded_group_lasso() -> (
+    crate::convex::Lifted,
+    Vec<f64>,
+    crate::convex::patterns::Patterns,
+) {
+    use rand::{Rng, SeedableRng};
+    let (d, n) = (3, 400);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut next = || rng.random::<f64>() - 0.5;
+    let x = crate::linalg::Matrix::from_fn(d, n, |_, _| next());
+    let y: Vec<f64> = (0..n)
+        .map(|i| (x.get(0, i) + 0.5 * x.get(1, i)).max(0.0) - x.get(2, i) + 0.1 * next())
+        .collect();
+    let data = crate::convex::Lifted::new(&x);
+    let pats = crate::convex::patterns::sample(&data, 12, 5).unwrap();
+    (data, y, pats)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::convex::{patterns, Lifted, Loss, Program};
-    use crate::linalg::Matrix;
+    use crate::convex::{Loss, Program};
     use crate::train::Limits;
-    use rand::{Rng, SeedableRng};
 
     /// On a seeded group lasso with some blocks at zero and some not, the solve converges and its
     /// point satisfies the optimality conditions, checked by the test's own arithmetic:
@@ -605,15 +624,8 @@ mod tests {
     /// equals the one computed from the data (`A`, `y`) rather than from `G`, `c` and `‖y‖²/N`.
     #[test]
     fn the_solution_satisfies_the_optimality_conditions() {
-        let (d, n) = (3, 400);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        let mut next = || rng.random::<f64>() - 0.5;
-        let x = Matrix::from_fn(d, n, |_, _| next());
-        let y: Vec<f64> = (0..n)
-            .map(|i| (x.get(0, i) + 0.5 * x.get(1, i)).max(0.0) - x.get(2, i) + 0.1 * next())
-            .collect();
-        let data = Lifted::new(&x);
-        let pats = patterns::sample(&data, 12, 5).unwrap();
+        let (data, y, pats) = seeded_group_lasso();
+        let n = data.n();
         let beta = 5e-3;
         let prog = Program::new(&data, &y, Loss::Squared, &pats, false, beta);
         let budget = Budget::start(&Limits::none());

@@ -54,31 +54,22 @@ impl Mask {
 
     /// `out[k] = scale · src[k]` where sample `start + k` is on, else 0.
     pub fn masked_copy<T: Lane>(&self, start: usize, scale: T, src: &[T], out: &mut [T]) {
-        let head = self.aligned_from(start, src.len());
-        for k in 0..head {
-            out[k] = self.lane::<T>(start + k) * scale * src[k];
-        }
-        let body = (src.len() - head) / 8 * 8;
-        for (c, (o, s)) in out[head..head + body]
-            .chunks_exact_mut(8)
-            .zip(src[head..head + body].chunks_exact(8))
-            .enumerate()
-        {
-            let lanes = self.byte_lanes::<T>(start + head + 8 * c);
-            for l in 0..8 {
-                o[l] = lanes[l] * scale * s[l];
-            }
-        }
-        for k in head + body..src.len() {
-            out[k] = self.lane::<T>(start + k) * scale * src[k];
-        }
+        self.masked::<T, false>(start, scale, src, out);
     }
 
     /// `out[k] += scale · src[k]` where sample `start + k` is on.
     pub fn masked_add<T: Lane>(&self, start: usize, scale: T, src: &[T], out: &mut [T]) {
+        self.masked::<T, true>(start, scale, src, out);
+    }
+
+    /// `out[k] = (ADD ? out[k] : 0) + on_k · scale · src[k]`, eight samples per mask byte in the
+    /// aligned middle (`ADD` is a constant, so each caller gets its own branch-free loop).
+    #[inline]
+    fn masked<T: Lane, const ADD: bool>(&self, start: usize, scale: T, src: &[T], out: &mut [T]) {
+        let put = |o: &mut T, v: T| *o = if ADD { *o + v } else { v };
         let head = self.aligned_from(start, src.len());
         for k in 0..head {
-            out[k] = out[k] + self.lane::<T>(start + k) * scale * src[k];
+            put(&mut out[k], self.lane::<T>(start + k) * scale * src[k]);
         }
         let body = (src.len() - head) / 8 * 8;
         for (c, (o, s)) in out[head..head + body]
@@ -88,11 +79,11 @@ impl Mask {
         {
             let lanes = self.byte_lanes::<T>(start + head + 8 * c);
             for l in 0..8 {
-                o[l] = o[l] + lanes[l] * scale * s[l];
+                put(&mut o[l], lanes[l] * scale * s[l]);
             }
         }
         for k in head + body..src.len() {
-            out[k] = out[k] + self.lane::<T>(start + k) * scale * src[k];
+            put(&mut out[k], self.lane::<T>(start + k) * scale * src[k]);
         }
     }
 
