@@ -24,6 +24,16 @@ struct MatrixRepr {
     data: Vec<f64>,
 }
 
+/// `aᵀb`.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `‖a‖`.
+pub fn norm(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}
+
 impl TryFrom<MatrixRepr> for Matrix {
     type Error = Error;
     fn try_from(r: MatrixRepr) -> Result<Self> {

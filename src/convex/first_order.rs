@@ -6,7 +6,8 @@
 //! the run stops when it is below the tolerance.
 
 use super::certificate::{admissible, bound_at, dual_of_residual, Bound, Kept, Progress, Solved};
-use super::program::{dot, group_norms, move_multipliers, Augmented, Program};
+use super::program::{group_norms, move_multipliers, Augmented, Program};
+use crate::linalg::dot;
 use crate::train::Stop;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};

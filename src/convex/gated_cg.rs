@@ -25,7 +25,8 @@
 //!    searched along its line ([`Line`]) with the curvature `‖AΔ‖²/N` that CG's products give.
 
 use super::gated_newton::{block_minimiser, BlockEigen, Ended, GapTerms, Line, Solve};
-use super::program::{dot, group_norms, norm, Program, BLOCK, PARALLEL_WORK};
+use super::program::{group_norms, Program, BLOCK, PARALLEL_WORK};
+use crate::linalg::{dot, norm};
 use crate::train::Budget;
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::{Llt, Solve as _};

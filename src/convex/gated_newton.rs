@@ -25,7 +25,7 @@
 
 use super::cholesky;
 use super::gram::Gram;
-use super::program::{dot, norm};
+use crate::linalg::{dot, norm};
 use crate::train::{Budget, Stop};
 use faer::{Mat, Side};
 

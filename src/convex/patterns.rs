@@ -10,8 +10,8 @@
 //! with an interior point (its gate): r plus a small step into the local region.
 
 use super::lifted::Lifted;
-use super::program::{dot, norm};
 use crate::error::{Error, Result};
+use crate::linalg::{dot, norm};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};

@@ -420,16 +420,6 @@ pub fn move_multipliers(
     }
 }
 
-/// `aᵀb`.
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// `‖a‖`.
-pub fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
-}
-
 /// `‖u_j‖` for every group of `U` (d̃ × groups).
 pub fn group_norms(u: &[f64], dim: usize) -> Vec<f64> {
     u.chunks_exact(dim)
