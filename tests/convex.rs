@@ -205,14 +205,22 @@ fn the_two_solvers_agree() {
 /// The working-set solver (restricted programs in Gram form, cone rows added as they are
 /// violated) reaches the interior point's optimum to 1e-6 relative on both models, certified, and
 /// its ReLU point satisfies every cone constraint to 1e-9. N = 1 500 is above the Gram matrix's
-/// chunk of samples, so the chunked sums are exercised too.
+/// chunk of samples, so the chunked sums are exercised too; N = 60 with 40 patterns has more
+/// than twice as many columns as samples, where the ReLU model's restricted programs take the
+/// loss as sample rows.
 #[test]
 fn the_working_set_solver_reaches_the_interior_points_optimum() {
     let arch = Architecture::parse("4-4-1", Activation::Linear).unwrap();
-    let t = planted_teacher(&arch, 1500, 5).unwrap();
+    for (n, count) in [(1500, 30), (60, 40)] {
+        the_working_set_solver_agrees(&arch, n, count);
+    }
+}
+
+fn the_working_set_solver_agrees(arch: &Architecture, n: usize, count: usize) {
+    let t = planted_teacher(arch, n, 5).unwrap();
     let data = with_label_noise(&t.data, 0.1, 5).unwrap();
     let y = y_row(&data);
-    let sampled = PatternChoice::Sample { count: 30, seed: 2 };
+    let sampled = PatternChoice::Sample { count, seed: 2 };
     for f in [Formulation::Gated, Formulation::Relu] {
         let solve = |solver| {
             let mut s = settings(f, solver, sampled.clone());
@@ -220,15 +228,22 @@ fn the_working_set_solver_reaches_the_interior_points_optimum() {
             convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap()
         };
         let (a, b) = (solve(SolverKind::Ipm), solve(SolverKind::ActiveSet));
-        assert!(a.feasible && a.bound.rel_gap.abs() <= 1e-6, "{f:?} ipm");
+        assert!(
+            a.feasible && a.bound.rel_gap.abs() <= 1e-6,
+            "{f:?} N = {n} ipm"
+        );
         assert!(
             b.feasible && b.bound.rel_gap.abs() <= 1e-6,
-            "{f:?} working set"
+            "{f:?} N = {n} working set"
         );
-        assert!(b.violation <= 1e-9, "{f:?}: violation {}", b.violation);
+        assert!(
+            b.violation <= 1e-9,
+            "{f:?} N = {n}: violation {}",
+            b.violation
+        );
         assert!(
             (a.bound.primal - b.bound.primal).abs() <= 1e-6 * a.bound.primal,
-            "{f:?}: ipm {} working set {}",
+            "{f:?} N = {n}: ipm {} working set {}",
             a.bound.primal,
             b.bound.primal
         );

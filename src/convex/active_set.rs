@@ -13,9 +13,11 @@
 //! 4. the restricted program (the working set's groups, its rows only) is solved: for the
 //!    squared loss in Gram form ([`Gram`]), of size (|W| d̃)² whatever N, by Newton's method on
 //!    its support for the gated model ([`gated_newton`]) and by Clarabel for the ReLU model (or
-//!    when Newton stalls); for the logistic loss by Newton steps ([`newton`]) whose quadratic
-//!    models are in weighted Gram form, solved the same way; for the hinge by Clarabel in sample
-//!    form ([`ipm::sample_form`]), with its rows for every sample.
+//!    when Newton stalls); the ReLU model's goes to Clarabel with the loss as sample rows
+//!    instead once the set has more columns than twice the samples ([`Fit`]); for the logistic
+//!    loss by Newton steps ([`newton`]) whose quadratic models are weighted squared losses,
+//!    solved the same way; for the hinge by Clarabel in sample form ([`ipm::sample_form`]),
+//!    with its rows for every sample.
 //!
 //! A restricted program relaxes the full one on its groups' rows (fewer constraints) and
 //! restricts it on groups (fewer variables), so neither its value nor its point is trusted: only
@@ -87,6 +89,14 @@ const MAX_COLUMNS: usize = 6000;
 /// iterations) 1.0 s → 4.6 s; N = 5 000, d = 50, 100 patterns (1.3e11) 19.1 s → 2.8 s;
 /// N = 10⁴, d = 20, 200 patterns (1.8e11) 13.5 s → 2.2 s. The threshold sits between them.
 const GRAM_WORK: f64 = 1e10;
+
+/// The ReLU model's restricted programs go to Clarabel with the loss as sample rows ([`Fit`])
+/// once the set's columns (|S| d̃) exceed this many times the samples. Measured (2 cores, one
+/// run each, Clarabel on one thread, Gram → sample rows) against N / columns: breast_cancer
+/// with 50 gates (0.37) 33.2 → 17.6 s, 40 gates (0.46) 19.6 → 13.6 s, 30 gates (0.61) 11.0 →
+/// 11.4 s; diabetes, 50 gates (0.80) 4.6 → 5.4 s; N = 1 000, d = 10, 100 gates (0.91) 22.8 →
+/// 35.8 s; N = 1 000, d = 2, 50 gates (6.7) 0.2 → 1.2 s.
+const COLUMNS_PER_SAMPLE: usize = 2;
 
 /// Without `G`, a restricted program is solved to this fraction of the full program's last
 /// gap (not below the final tolerance): while groups are still joining, its exact optimum is
@@ -221,14 +231,18 @@ pub fn solve(
                 (solved.d, stop)
             }
             Loss::Squared => {
-                if !gram.extend(prog, &new_patterns, budget) {
-                    break budget.exhausted().unwrap_or(Stop::Interrupted);
-                }
+                // the set's columns only grow: once in sample rows, it never needs G again
+                let fit = if in_samples(prog, patterns.len()) {
+                    Fit::Samples(&patterns)
+                } else {
+                    if !gram.extend(prog, &new_patterns, budget) {
+                        break budget.exhausted().unwrap_or(Stop::Interrupted);
+                    }
+                    Fit::Gram(&gram)
+                };
                 round += 1;
                 let warm = set_part(&u, &groups, dim);
-                restricted_gram(
-                    prog, &groups, &gram, &position, &mut rows, &warm, tol, budget,
-                )?
+                restricted_quadratic(prog, &groups, fit, &position, &mut rows, &warm, tol, budget)?
             }
             Loss::Logistic => {
                 round += 1;
@@ -399,8 +413,8 @@ struct Set<'s> {
 }
 
 /// Solves the restricted program of the logistic loss by Newton steps ([`super::newton`]) from
-/// the set's part of `u`, each quadratic model solved in Gram form (its weighted Gram matrix
-/// built afresh: the weights change every step) until a step decreases the objective by at
+/// the set's part of `u`, each quadratic model solved as the squared loss's is (its weighted
+/// Gram matrix, when it has one, built afresh: the weights change every step) until a step decreases the objective by at
 /// most `tol` relative. Writes the last model's row multipliers into `rows`.
 fn restricted_by_newton(
     prog: &Program,
@@ -424,10 +438,15 @@ fn restricted_by_newton(
         let warm = us.clone();
         let taken = newton::step(&sub, &mut us, from, &mut |model| {
             let mut gram = Gram::empty();
-            if !gram.extend(model, set.patterns, budget) {
-                return Ok((Vec::new(), budget.exhausted().unwrap_or(Stop::Interrupted)));
-            }
-            restricted_gram(model, &all, &gram, set.position, rows, &warm, tol, budget)
+            let fit = if in_samples(model, set.patterns.len()) {
+                Fit::Samples(set.patterns)
+            } else {
+                if !gram.extend(model, set.patterns, budget) {
+                    return Ok((Vec::new(), budget.exhausted().unwrap_or(Stop::Interrupted)));
+                }
+                Fit::Gram(&gram)
+            };
+            restricted_quadratic(model, &all, fit, set.position, rows, &warm, tol, budget)
         })?;
         if taken.stop != Stop::Optimal && taken.stop != Stop::IterationLimit {
             return Ok((us, taken.stop));
@@ -474,9 +493,28 @@ fn set_part(u: &[f64], groups: &[usize], dim: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Solves the restricted program in Gram form from `warm` (the set's part of the current point):
-/// the gated model by Newton's method on its support ([`gated_newton`], to a tenth of the gap
-/// that Clarabel's `tol` stands for, since its gap includes the loss's constant), and by Clarabel
+/// How a restricted program's loss (the squared loss, or a quadratic model's weighted one)
+/// enters its solver.
+#[derive(Clone, Copy)]
+enum Fit<'a> {
+    /// `½dᵀGd − cᵀd` over the set's pattern columns `d`: `G` is dense, (|S| d̃)²/2 non-zeros
+    /// in Clarabel's `P`, and whatever N.
+    Gram(&'a Gram),
+    /// `½ eᵀWe/N` with the rows `e = A d − y`: `A`'s about N |S| d̃ / 2 non-zeros instead,
+    /// which Clarabel factors faster once the columns outnumber the samples (the set's patterns,
+    /// in its order).
+    Samples(&'a [usize]),
+}
+
+/// Whether the ReLU model's restricted program over `patterns` patterns goes to Clarabel with
+/// sample rows ([`COLUMNS_PER_SAMPLE`]); the gated model's is solved by Newton's method on `G`.
+fn in_samples(prog: &Program, patterns: usize) -> bool {
+    prog.constrained && patterns * prog.dim() > COLUMNS_PER_SAMPLE * prog.n()
+}
+
+/// Solves the restricted program from `warm` (the set's part of the current point): the gated
+/// model by Newton's method on its support ([`gated_newton`], to a tenth of the gap that
+/// Clarabel's `tol` stands for, since its gap includes the loss's constant), and by Clarabel
 /// ([`restricted`]) when that stalls or for the ReLU model.
 ///
 /// Measured on the bench's gated cases (2 cores, one run each): N = 10⁴, d = 20, 200 patterns,
@@ -486,17 +524,17 @@ fn set_part(u: &[f64], groups: &[usize], dim: usize) -> Vec<f64> {
 /// samples) Newton stalls on every round and Clarabel solves them, at a cost within the runs'
 /// noise (1.6 s and 47–48 s either way).
 #[allow(clippy::too_many_arguments)]
-fn restricted_gram(
+fn restricted_quadratic(
     prog: &Program,
     groups: &[usize],
-    gram: &Gram,
+    fit: Fit,
     position: &[Option<usize>],
     rows: &mut RowSets,
     warm: &[f64],
     tol: f64,
     budget: &Budget,
 ) -> Result<(Vec<f64>, Stop)> {
-    if !prog.constrained {
+    if let (false, Fit::Gram(gram)) = (prog.constrained, fit) {
         let dim = prog.dim();
         // the gated model has one group per pattern: the Gram matrix's blocks are the groups
         let at = |j: usize| {
@@ -521,53 +559,74 @@ fn restricted_gram(
             return Ok((u, stop));
         }
     }
-    restricted(prog, groups, gram, position, rows, tol, budget)
+    restricted(prog, groups, fit, position, rows, tol, budget)
 }
 
-/// Solves the restricted program of the working set's `groups` and `rows`' cone rows with Clarabel
-/// to `tol` in Gram form (the squared loss): variables `d` (one per pattern of the Gram matrix, d̃ each), `u` (one per group)
-/// and `t` (one per group),
+/// Solves the restricted program of the working set's `groups` and `rows`' cone rows with
+/// Clarabel to `tol`: variables `d` (one per pattern of the set, d̃ each), `u` (one per group),
+/// `t` (one per group) and, with sample rows, `e` (one per sample),
 ///
 /// ```text
-/// min ½dᵀGd − cᵀd + β Σ_w t_w   s.t.  d_p = Σ_{w of pattern p} s_w u_w,
-///     (t_w, u_w) ∈ SOC,  (2D_w − I)_ii x̃_iᵀ u_w ≥ 0 for the rows i of group w.
+/// min ½dᵀGd − cᵀd + β Σ_w t_w             (Fit::Gram)
+/// min ½ eᵀWe/N + β Σ_w t_w,  e = A d − y   (Fit::Samples)
+///     s.t. d_p = Σ_{w of pattern p} s_w u_w,  (t_w, u_w) ∈ SOC,
+///          (2D_w − I)_ii x̃_iᵀ u_w ≥ 0 for the rows i of group w.
 /// ```
 ///
-/// The dense block is `G` over patterns only; the links `d = Σ s u` are sparse rows. Writes the
-/// rows' multipliers into `rows` and returns `u` (group by group) and how Clarabel ended.
+/// The loss sees patterns only; the links `d = Σ s u` are sparse rows. Writes the cone rows'
+/// multipliers into `rows` and returns `u` (group by group) and how Clarabel ended.
 fn restricted(
     prog: &Program,
     groups: &[usize],
-    gram: &Gram,
+    fit: Fit,
     position: &[Option<usize>],
     rows: &mut RowSets,
     tol: f64,
     budget: &Budget,
 ) -> Result<(Vec<f64>, Stop)> {
-    let dim = prog.dim();
-    let k = groups.len();
-    let side = gram.patterns.len() * dim;
+    let (n, dim, k) = (prog.n(), prog.dim(), groups.len());
+    let patterns = match fit {
+        Fit::Gram(gram) => &gram.patterns[..],
+        Fit::Samples(patterns) => patterns,
+    };
+    let side = patterns.len() * dim;
     let (u0, t0) = (side, side + k * dim);
-    let nvar = t0 + k;
-    // P: the upper triangle of G, column by column; nothing on u and t
-    let mut colptr = Vec::with_capacity(nvar + 1);
-    let mut rowval = Vec::with_capacity(side * (side + 1) / 2);
-    let mut nzval = Vec::with_capacity(side * (side + 1) / 2);
-    colptr.push(0);
-    for col in 0..side {
-        for r in 0..=col {
-            rowval.push(r);
-            nzval.push(gram.g[(r, col)]);
+    let e0 = t0 + k;
+    let (nvar, fit_rows) = match fit {
+        Fit::Gram(_) => (e0, 0),
+        Fit::Samples(_) => (e0 + n, n),
+    };
+    let mut q = vec![0.0; nvar];
+    q[t0..e0].iter_mut().for_each(|v| *v = prog.beta);
+    let p = match fit {
+        // the upper triangle of G, column by column; nothing on u and t
+        Fit::Gram(gram) => {
+            q[..side].iter_mut().zip(&gram.c).for_each(|(v, c)| *v = -c);
+            let mut colptr = Vec::with_capacity(nvar + 1);
+            let mut rowval = Vec::with_capacity(side * (side + 1) / 2);
+            let mut nzval = Vec::with_capacity(side * (side + 1) / 2);
+            colptr.push(0);
+            for col in 0..side {
+                for r in 0..=col {
+                    rowval.push(r);
+                    nzval.push(gram.g[(r, col)]);
+                }
+                colptr.push(rowval.len());
+            }
+            for _ in side..nvar {
+                colptr.push(rowval.len());
+            }
+            CscMatrix::new(nvar, nvar, colptr, rowval, nzval)
         }
-        colptr.push(rowval.len());
-    }
-    for _ in side..nvar {
-        colptr.push(rowval.len());
-    }
-    let p = CscMatrix::new(nvar, nvar, colptr, rowval, nzval);
-    let mut q: Vec<f64> = gram.c.iter().map(|v| -v).collect();
-    q.extend(std::iter::repeat_n(0.0, k * dim));
-    q.extend(std::iter::repeat_n(prog.beta, k));
+        // W/N on e
+        Fit::Samples(_) => {
+            let at: Vec<usize> = (e0..nvar).collect();
+            let curvature = (0..n)
+                .map(|i| prog.weights.map_or(1.0, |w| w[i]) / n as f64)
+                .collect();
+            CscMatrix::new_from_triplets(nvar, nvar, at.clone(), at, curvature)
+        }
+    };
     let mut constraints = Rows::default();
     // d_p − Σ s_w u_w = 0
     for r in 0..side {
@@ -575,13 +634,31 @@ fn restricted(
     }
     for (w, &j) in groups.iter().enumerate() {
         let grp = prog.groups[j];
-        let at = position[grp.pattern].expect("every working-set pattern is in the Gram matrix");
+        let at = position[grp.pattern].expect("every working-set pattern is in the set's order");
         for c in 0..dim {
             constraints.entry(at * dim + c, u0 + w * dim + c, -grp.sign);
         }
     }
     constraints.b.extend(std::iter::repeat_n(0.0, side));
-    constraints.cones.push(SupportedConeT::ZeroConeT(side));
+    // e_i − Σ_p D_p x̃_iᵀ d_p = −y_i
+    if let Fit::Samples(_) = fit {
+        for i in 0..n {
+            let r = side + i;
+            let x = prog.data.row(i);
+            for (at, &pattern) in patterns.iter().enumerate() {
+                if prog.patterns.masks[pattern].on(i) {
+                    for (c, &xc) in x.iter().enumerate() {
+                        constraints.entry(r, at * dim + c, -xc);
+                    }
+                }
+            }
+            constraints.entry(r, e0 + i, 1.0);
+        }
+        constraints.b.extend(prog.y.iter().map(|v| -v));
+    }
+    constraints
+        .cones
+        .push(SupportedConeT::ZeroConeT(side + fit_rows));
     let n_rows = rows.count();
     for (w, &j) in groups.iter().enumerate() {
         let mask = &prog.patterns.masks[prog.groups[j].pattern];
@@ -602,7 +679,7 @@ fn restricted(
         budget,
         &mut |_| None,
     )?;
-    let mut at = side;
+    let mut at = side + fit_rows;
     for m in rows.multipliers.iter_mut() {
         for v in m.iter_mut() {
             *v = run.solution.z[at].max(0.0);
@@ -610,4 +687,86 @@ fn restricted(
         }
     }
     Ok((run.solution.x[u0..t0].to_vec(), run.stop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convex::gated_newton::seeded_group_lasso;
+    use crate::train::Limits;
+
+    /// The two ways the loss enters Clarabel, `G` and the sample rows, give the same restricted
+    /// optimum on the seeded ReLU program with some groups and every fifth sample's cone rows:
+    /// the same point to 1e-6 and objective (computed from the data) to 1e-9 relative, and each
+    /// with its cone rows' multipliers satisfies the optimality conditions (stationarity
+    /// `∇_w − X̃ᵀ(2D_w − I)μ_w + β u_w/‖u_w‖ = 0`, or `‖·‖ ≤ β` at zero, to 1e-5 β). The
+    /// multipliers themselves are not compared: several rows can bind along one direction.
+    #[test]
+    fn the_gram_and_the_sample_rows_give_the_same_restricted_optimum() {
+        let (data, y, pats) = seeded_group_lasso();
+        let beta = 5e-3;
+        let prog = Program::new(&data, &y, Loss::Squared, &pats, true, beta);
+        let budget = Budget::start(&Limits::none());
+        // a set with both signs of some patterns and one sign of others, patterns out of order
+        let groups: Vec<usize> = vec![3, 15, 0, 7, 12, 19, 8];
+        let mut patterns: Vec<usize> = Vec::new();
+        let mut position = vec![None; pats.len()];
+        for &j in &groups {
+            let p = prog.groups[j].pattern;
+            if position[p].is_none() {
+                position[p] = Some(patterns.len());
+                patterns.push(p);
+            }
+        }
+        let mut gram = Gram::empty();
+        assert!(gram.extend(&prog, &patterns, &budget));
+        let sub = prog.subset(&groups);
+        let dim = prog.dim();
+        let mut binding = 0;
+        let mut solve = |fit: Fit| {
+            let mut rows = RowSets::default();
+            rows.grow(groups.len());
+            for (w, r) in rows.rows.iter_mut().enumerate() {
+                *r = (w..prog.n()).step_by(5).collect();
+                rows.multipliers[w] = vec![0.0; r.len()];
+            }
+            let (u, stop) =
+                restricted(&prog, &groups, fit, &position, &mut rows, 1e-10, &budget).unwrap();
+            assert_eq!(stop, Stop::Optimal);
+            let mut grad = vec![0.0; u.len()];
+            let e = sub.eval(&u, None, &mut grad, None);
+            let all: Vec<usize> = (0..groups.len()).collect();
+            rows.subtract_multipliers(&sub, &all, &mut grad);
+            for w in 0..groups.len() {
+                let (uw, gw) = (&u[w * dim..(w + 1) * dim], &grad[w * dim..(w + 1) * dim]);
+                let norm = crate::linalg::norm(uw);
+                let residual = if norm > 1e-8 {
+                    let r: Vec<f64> = gw
+                        .iter()
+                        .zip(uw)
+                        .map(|(g, v)| g + beta * v / norm)
+                        .collect();
+                    crate::linalg::norm(&r)
+                } else {
+                    (crate::linalg::norm(gw) - beta).max(0.0)
+                };
+                assert!(residual <= 1e-5 * beta, "group {w}: residual {residual}");
+            }
+            binding += rows
+                .multipliers
+                .concat()
+                .iter()
+                .filter(|&&m| m > 1e-9)
+                .count();
+            (e.loss + sub.penalty(&u), u)
+        };
+        let (fa, a) = solve(Fit::Gram(&gram));
+        let (fb, b) = solve(Fit::Samples(&patterns));
+        assert!((fa - fb).abs() <= 1e-9 * fa, "objectives {fa} and {fb}");
+        let top = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (x, z) in a.iter().zip(&b) {
+            assert!((x - z).abs() <= 1e-6 * top, "{x} against {z}");
+        }
+        assert!(binding > 0, "no cone row binds: the rows test nothing");
+    }
 }

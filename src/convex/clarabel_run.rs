@@ -89,6 +89,14 @@ pub struct Run {
     pub stop: Stop,
 }
 
+/// Threads of Clarabel's factorisation (faer's supernodal LDLᵀ). One: its parallel
+/// factorisation spent most of its time in the scheduler on the 2-core machine, and with it
+/// the factors' rounding, hence the iterates, depended on the thread count. Measured (one run
+/// each, all threads → one): the working sets on the ReLU model, breast_cancer with 50 gates
+/// 55.1 → 32.6 s, N = 1 000, d = 10, 100 gates 49.4 → 22.8 s; the interior point on them
+/// 14.4 → 11.0 s and 33.2 → 30.6 s; the 2-D teacher with every pattern, 2.6 s either way.
+const THREADS: u32 = 1;
+
 /// Solves `program` to tolerance `tol` (absolute and relative gap, feasibility) in at most
 /// `max_iter` iterations; `on_iteration` sees every iteration (Clarabel's own objective, dual
 /// objective, relative gap and primal residual) and may stop it, as may `budget`.
@@ -101,6 +109,7 @@ pub fn solve(
 ) -> Result<Run> {
     let settings = DefaultSettingsBuilder::default()
         .verbose(false)
+        .max_threads(THREADS)
         .max_iter(max_iter)
         .tol_gap_abs(tol)
         .tol_gap_rel(tol)
