@@ -24,6 +24,11 @@ struct MatrixRepr {
     data: Vec<f64>,
 }
 
+/// Multiply-adds of a product below which [`Matrix::matmul`] stays on one thread: about a
+/// millisecond of work, where spawning threads (tens of microseconds) no longer shows. The
+/// forward passes after the N = 10⁵ convex fit (2 000 units) are 4·10⁹.
+const PARALLEL_MATMUL: usize = 1 << 22;
+
 /// `aᵀb`.
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -136,7 +141,10 @@ impl Matrix {
         Self::from_fn(self.cols, self.rows, |i, j| self.get(j, i))
     }
 
-    /// Matrix product `self · other`; errors on an inner-dimension mismatch.
+    /// Matrix product `self · other`; errors on an inner-dimension mismatch. Columns of the
+    /// product are split among the cores once the product is large ([`PARALLEL_MATMUL`]); each
+    /// column is summed in the same order whatever the split, so the result does not depend on
+    /// the thread count.
     pub fn matmul(&self, other: &Matrix) -> Result<Matrix> {
         if self.cols != other.rows {
             return Err(Error::Shape(format!(
@@ -145,19 +153,88 @@ impl Matrix {
             )));
         }
         let mut out = Matrix::zeros(self.rows, other.cols);
-        for j in 0..other.cols {
-            let oc = &mut out.data[j * self.rows..(j + 1) * self.rows];
+        let rows = self.rows;
+        if rows == 0 || other.cols == 0 {
+            return Ok(out);
+        }
+        // column j of the product: Σ_k self[:, k] other[k, j], in k order, zeros of `other`
+        // skipped (ReLU outputs are half zeros)
+        let column = |j: usize, oc: &mut [f64]| {
             for k in 0..self.cols {
                 let b = other.get(k, j);
                 if b == 0.0 {
                     continue;
                 }
-                let ac = &self.data[k * self.rows..(k + 1) * self.rows];
+                let ac = &self.data[k * rows..(k + 1) * rows];
                 for (o, a) in oc.iter_mut().zip(ac) {
                     *o += a * b;
                 }
             }
-        }
+        };
+        // four columns at once, each summed in the same order: self's column k is read once
+        // for the four. A zero of `other` among four non-zeros is then added as `a · 0`, which
+        // leaves a sum unchanged when `a` is finite (the sum never is −0: it starts at +0), so
+        // this is used only when `self` is finite. Measured on the N = 10⁵ convex fit's forward
+        // passes (2 000 × 21 by 21 × 4 096 blocks, 2 cores): 3.5 → 1.2 s per pass.
+        let finite = self.data.iter().all(|v| v.is_finite());
+        let four = |j: usize, oc: &mut [f64]| {
+            let (o0, rest) = oc.split_at_mut(rows);
+            let (o1, rest) = rest.split_at_mut(rows);
+            let (o2, o3) = rest.split_at_mut(rows);
+            for k in 0..self.cols {
+                let b = [
+                    other.get(k, j),
+                    other.get(k, j + 1),
+                    other.get(k, j + 2),
+                    other.get(k, j + 3),
+                ];
+                if b == [0.0; 4] {
+                    continue;
+                }
+                let ac = &self.data[k * rows..(k + 1) * rows];
+                let outs = o0
+                    .iter_mut()
+                    .zip(o1.iter_mut())
+                    .zip(o2.iter_mut())
+                    .zip(o3.iter_mut());
+                for ((((p0, p1), p2), p3), a) in outs.zip(ac) {
+                    *p0 += a * b[0];
+                    *p1 += a * b[1];
+                    *p2 += a * b[2];
+                    *p3 += a * b[3];
+                }
+            }
+        };
+        // columns `first..` into `chunk`
+        let columns = |first: usize, chunk: &mut [f64]| {
+            for (q, oc) in chunk.chunks_mut(4 * rows).enumerate() {
+                let j = first + 4 * q;
+                if finite && oc.len() == 4 * rows {
+                    four(j, oc);
+                } else {
+                    for (jj, c) in oc.chunks_mut(rows).enumerate() {
+                        column(j + jj, c);
+                    }
+                }
+            }
+        };
+        let threads = if rows * self.cols * other.cols < PARALLEL_MATMUL {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |t| t.get())
+        };
+        let per = other.cols.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut chunks = out.data.chunks_mut(per * rows).enumerate();
+            // the first chunk on this thread, the others on their own
+            let first = chunks.next();
+            for (t, chunk) in chunks {
+                scope.spawn(move || columns(t * per, chunk));
+            }
+            if let Some((_, chunk)) = first {
+                columns(0, chunk);
+            }
+        });
         Ok(out)
     }
 
@@ -209,9 +286,24 @@ impl Matrix {
                 self.rows
             )));
         }
-        Ok(Matrix::from_fn(self.rows, self.cols, |i, j| {
-            self.get(i, j) + v[i]
-        }))
+        let mut out = self.clone();
+        out.add_to_columns(v)?;
+        Ok(out)
+    }
+
+    /// `v` added to every column, in place.
+    pub fn add_to_columns(&mut self, v: &[f64]) -> Result<()> {
+        if v.len() != self.rows {
+            return Err(Error::Shape(format!(
+                "bias of length {} added to a matrix with {} rows",
+                v.len(),
+                self.rows
+            )));
+        }
+        for column in self.data.chunks_mut(self.rows.max(1)) {
+            column.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+        }
+        Ok(())
     }
 
     /// `-self`.
@@ -321,6 +413,38 @@ mod tests {
         .unwrap();
         assert_eq!(c, want);
         assert!(a.matmul(&a).is_err());
+    }
+
+    /// A product large enough to be split among threads equals, bit for bit, the entries
+    /// summed in order by the test's own loop, skipping zeros (so no column is misplaced or
+    /// summed differently, four at a time or one), with an odd column count that divides
+    /// neither among the threads nor by four; a non-finite factor gives what the skipping
+    /// loop gives (`NaN · 0` is not added).
+    #[test]
+    fn a_split_product_is_the_sequential_one() {
+        let (m, inner, n) = (37, 101, 1_201);
+        assert!(m * inner * n >= PARALLEL_MATMUL);
+        let a = Matrix::from_fn(m, inner, |i, k| ((i * 7 + k * 13) % 17) as f64 / 7.0 - 1.0);
+        // a tenth of `b` is zero, as ReLU outputs often are
+        let b = Matrix::from_fn(inner, n, |k, j| ((k * 5 + j * 3) % 10) as f64 / 3.0 - 1.0);
+        let c = a.matmul(&b).unwrap();
+        for j in 0..n {
+            for i in 0..m {
+                let mut want = 0.0;
+                for k in 0..inner {
+                    if b.get(k, j) != 0.0 {
+                        want += a.get(i, k) * b.get(k, j);
+                    }
+                }
+                assert_eq!(c.get(i, j).to_bits(), want.to_bits(), "entry ({i}, {j})");
+            }
+        }
+        let mut a = a;
+        a.set(3, 2, f64::NAN);
+        let c = a.matmul(&b).unwrap();
+        for j in 0..n {
+            assert_eq!(c.get(3, j).is_nan(), b.get(2, j) != 0.0, "column {j}");
+        }
     }
 
     #[test]

@@ -220,7 +220,7 @@ impl Run {
             }
         }
         if let Some(Network::Mlp(m)) = &self.model {
-            if let Some(layer) = dead_layer(m, &problem.data.x)? {
+            if let Some(layer) = m.dead_hidden_layer(&problem.data.x)? {
                 w.push(format!(
                     "dead network: every unit of hidden layer {layer} is off on every training \
                      sample, so the output does not depend on the input"
@@ -260,13 +260,4 @@ pub(crate) fn fit(net: &Network, x: &Matrix, y: &Matrix) -> Result<(f64, f64)> {
         e * e / (r.rows() * r.cols()).max(1) as f64,
         if ny > 0.0 { e / ny } else { e },
     ))
-}
-
-/// The first hidden layer (1-based) whose units are all off on every sample, if any.
-fn dead_layer(m: &Mlp, x: &Matrix) -> Result<Option<usize>> {
-    let layers = m.forward_layers(x)?;
-    Ok(layers[..layers.len() - 1]
-        .iter()
-        .position(|(_, h)| h.as_slice().iter().all(|&v| v == 0.0))
-        .map(|l| l + 1))
 }

@@ -16,6 +16,12 @@ use std::str::FromStr;
 /// Largest width accepted for one layer: beyond it a dense weight matrix is not a sensible request.
 pub const MAX_WIDTH: usize = 1 << 20;
 
+/// Samples per block of the blocked forward pass ([`Mlp::forward`]): a block's activations
+/// (width × block) stay a few MB whatever N (4 MB at 2 000 units). The whole-data pass of the
+/// 2 000-unit network the convex model gives at N = 10⁵ held two 1.6 GB matrices per hidden
+/// layer.
+const FORWARD_BLOCK: usize = 256;
+
 /// Activation of a layer. Hidden layers are always ReLU; the output is linear or ReLU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -233,8 +239,8 @@ impl Mlp {
         out
     }
 
-    /// Pre-activations `Z_l = W_l X_{l-1} + B_l` and activations `X_l` of every layer, `l = 1..L`.
-    pub fn forward_layers(&self, x: &Matrix) -> Result<Vec<(Matrix, Matrix)>> {
+    /// An error unless `x` has one row per input.
+    fn check_inputs(&self, x: &Matrix) -> Result<()> {
         if x.rows() != self.arch.n_inputs() {
             return Err(Error::Shape(format!(
                 "the model takes {} inputs, the data have {}",
@@ -242,6 +248,21 @@ impl Mlp {
                 x.rows()
             )));
         }
+        Ok(())
+    }
+
+    /// The activation of layer `l` (0-based).
+    fn activation(&self, l: usize) -> Activation {
+        if l + 1 == self.weights.len() {
+            self.arch.output
+        } else {
+            Activation::Relu
+        }
+    }
+
+    /// Pre-activations `Z_l = W_l X_{l-1} + B_l` and activations `X_l` of every layer, `l = 1..L`.
+    pub fn forward_layers(&self, x: &Matrix) -> Result<Vec<(Matrix, Matrix)>> {
+        self.check_inputs(x)?;
         let layers = self.weights.len();
         let mut out: Vec<(Matrix, Matrix)> = Vec::with_capacity(layers);
         for l in 0..layers {
@@ -249,24 +270,57 @@ impl Mlp {
             let z = self.weights[l]
                 .matmul(input)?
                 .add_col_vector(&self.biases[l])?;
-            let act = if l + 1 == layers {
-                self.arch.output
-            } else {
-                Activation::Relu
-            };
+            let act = self.activation(l);
             let h = z.map(|v| act.apply(v));
             out.push((z, h));
         }
         Ok(out)
     }
 
-    /// Network output `f(X)` for inputs with samples as columns.
+    /// The forward pass over blocks of [`FORWARD_BLOCK`] samples: `visit(first sample of the
+    /// block, activations X_l of every layer on it)`. Each sample's arithmetic is the same as
+    /// in [`Mlp::forward_layers`], so the values are bit for bit the same.
+    fn forward_blocks(&self, x: &Matrix, mut visit: impl FnMut(usize, &[Matrix])) -> Result<()> {
+        self.check_inputs(x)?;
+        let (d, n) = x.shape();
+        let mut hs: Vec<Matrix> = Vec::with_capacity(self.weights.len());
+        for start in (0..n).step_by(FORWARD_BLOCK) {
+            let end = (start + FORWARD_BLOCK).min(n);
+            let block =
+                Matrix::from_col_major(d, end - start, x.as_slice()[start * d..end * d].to_vec())?;
+            hs.clear();
+            for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+                let mut h = w.matmul(hs.last().unwrap_or(&block))?;
+                h.add_to_columns(b)?;
+                let act = self.activation(l);
+                h.as_mut_slice().iter_mut().for_each(|v| *v = act.apply(*v));
+                hs.push(h);
+            }
+            visit(start, &hs);
+        }
+        Ok(())
+    }
+
+    /// Network output `f(X)` for inputs with samples as columns, computed by blocks of samples.
     pub fn forward(&self, x: &Matrix) -> Result<Matrix> {
-        Ok(self
-            .forward_layers(x)?
-            .pop()
-            .expect("validated: at least one layer")
-            .1)
+        let outputs = self.arch.n_outputs();
+        let mut out = Matrix::zeros(outputs, x.cols());
+        self.forward_blocks(x, |start, hs| {
+            let last = hs.last().expect("validated: at least one layer").as_slice();
+            out.as_mut_slice()[start * outputs..start * outputs + last.len()].copy_from_slice(last);
+        })?;
+        Ok(out)
+    }
+
+    /// The first hidden layer (1-based) whose units are all off on every sample of `x`, if any.
+    pub fn dead_hidden_layer(&self, x: &Matrix) -> Result<Option<usize>> {
+        let mut alive = vec![false; self.weights.len() - 1];
+        self.forward_blocks(x, |_, hs| {
+            for (a, h) in alive.iter_mut().zip(hs) {
+                *a = *a || h.as_slice().iter().any(|&v| v != 0.0);
+            }
+        })?;
+        Ok(alive.iter().position(|&a| !a).map(|l| l + 1))
     }
 
     /// Mean squared error `‖Y − f(X)‖_F² / (n_y N)`.
