@@ -104,6 +104,14 @@ const COLUMNS_PER_SAMPLE: usize = 2;
 /// are its most expensive ones.
 const ROUND_GAP_FRACTION: f64 = 1e-3;
 
+/// Without `G`, a restricted program's own tolerance, in units of Clarabel's (`tol`, a
+/// hundredth of the gap asked for): half the gap asked for. Its gap is a relative gap of the
+/// whole loss, constant included, which is the full program's once no group outside the set
+/// is violated, so the tenth of it that Clarabel's semantics needed is not. Measured on
+/// N = 10⁵, d = 20, 1 000 patterns (one run each, 2 cores): the last round 23.3 → 18.9 s, the
+/// final gap 4.3e-8 → 1.6e-7.
+const ROUND_TOL_PER_CLARABEL_TOL: f64 = 50.0;
+
 /// Solves `prog` by working sets under `budget`; `on_iteration` sees every round's certificate
 /// and may stop the run.
 pub fn solve(
@@ -221,7 +229,8 @@ pub fn solve(
             Loss::Squared if gram_free => {
                 round += 1;
                 let warm = set_part(&u, &groups, dim);
-                let round_tol = (10.0 * tol).max(ROUND_GAP_FRACTION * full_gap);
+                let round_tol =
+                    (ROUND_TOL_PER_CLARABEL_TOL * tol).max(ROUND_GAP_FRACTION * full_gap);
                 let solved = gated_cg::solve(&prog.subset(&groups), &warm, round_tol, budget);
                 let stop = match solved.ended {
                     gated_newton::Ended::Converged => Stop::Optimal,
