@@ -429,8 +429,9 @@ struct Set<'s> {
 
 /// Solves the restricted program of the logistic loss by Newton steps ([`super::newton`]) from
 /// the set's part of `u`, each quadratic model solved as the squared loss's is (its weighted
-/// Gram matrix, when it has one, built afresh: the weights change every step) until a step decreases the objective by at
-/// most `tol` relative. Writes the last model's row multipliers into `rows`.
+/// Gram matrix, when it has one, built afresh: the weights change every step) until a step
+/// decreases the objective by at most `tol` relative. Writes the last model's row multipliers
+/// into `rows`.
 fn restricted_by_newton(
     prog: &Program,
     set: &Set,
