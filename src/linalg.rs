@@ -280,13 +280,6 @@ impl Matrix {
 
     /// Adds `v[i]` to every entry of row `i` (a bias broadcast over samples: `Z + b ⊗ 1ᵀ`).
     pub fn add_col_vector(&self, v: &[f64]) -> Result<Matrix> {
-        if v.len() != self.rows {
-            return Err(Error::Shape(format!(
-                "bias of length {} added to a matrix with {} rows",
-                v.len(),
-                self.rows
-            )));
-        }
         let mut out = self.clone();
         out.add_to_columns(v)?;
         Ok(out)

@@ -247,13 +247,8 @@ pub fn solve(
             }
             Loss::Squared => {
                 // the set's columns only grow: once in sample rows, it never needs G again
-                let fit = if in_samples(prog, patterns.len()) {
-                    Fit::Samples(&patterns)
-                } else {
-                    if !gram.extend(prog, &new_patterns, budget) {
-                        break budget.exhausted().unwrap_or(Stop::Interrupted);
-                    }
-                    Fit::Gram(&gram)
+                let Some(fit) = fit_for(prog, &patterns, &new_patterns, &mut gram, budget) else {
+                    break budget.exhausted().unwrap_or(Stop::Interrupted);
                 };
                 round += 1;
                 let warm = set_part(&u, &groups, dim);
@@ -454,13 +449,8 @@ fn restricted_by_newton(
         let warm = us.clone();
         let taken = newton::step(&sub, &mut us, from, &mut |model| {
             let mut gram = Gram::empty();
-            let fit = if in_samples(model, set.patterns.len()) {
-                Fit::Samples(set.patterns)
-            } else {
-                if !gram.extend(model, set.patterns, budget) {
-                    return Ok((Vec::new(), budget.exhausted().unwrap_or(Stop::Interrupted)));
-                }
-                Fit::Gram(&gram)
+            let Some(fit) = fit_for(model, set.patterns, set.patterns, &mut gram, budget) else {
+                return Ok((Vec::new(), budget.exhausted().unwrap_or(Stop::Interrupted)));
             };
             restricted_quadratic(model, &all, fit, set.position, rows, &warm, tol, budget)
         })?;
@@ -526,6 +516,22 @@ enum Fit<'a> {
 /// sample rows ([`COLUMNS_PER_SAMPLE`]); the gated model's is solved by Newton's method on `G`.
 fn in_samples(prog: &Program, patterns: usize) -> bool {
     prog.constrained && patterns * prog.dim() > COLUMNS_PER_SAMPLE * prog.n()
+}
+
+/// The [`Fit`] of the restricted program over the set's `patterns`: sample rows when
+/// [`in_samples`], else `gram` grown by `new` (those of `patterns` not in it yet); `None` when
+/// the budget ran out while growing it.
+fn fit_for<'a>(
+    prog: &Program,
+    patterns: &'a [usize],
+    new: &[usize],
+    gram: &'a mut Gram,
+    budget: &Budget,
+) -> Option<Fit<'a>> {
+    if in_samples(prog, patterns.len()) {
+        return Some(Fit::Samples(patterns));
+    }
+    gram.extend(prog, new, budget).then_some(Fit::Gram(gram))
 }
 
 /// Solves the restricted program from `warm` (the set's part of the current point): the gated

@@ -260,6 +260,13 @@ impl Mlp {
         }
     }
 
+    /// Layer `l`'s (0-based) pre-activation `W_l X_{l-1} + B_l` of its input.
+    fn pre_activation(&self, l: usize, input: &Matrix) -> Result<Matrix> {
+        let mut z = self.weights[l].matmul(input)?;
+        z.add_to_columns(&self.biases[l])?;
+        Ok(z)
+    }
+
     /// Pre-activations `Z_l = W_l X_{l-1} + B_l` and activations `X_l` of every layer, `l = 1..L`.
     pub fn forward_layers(&self, x: &Matrix) -> Result<Vec<(Matrix, Matrix)>> {
         self.check_inputs(x)?;
@@ -267,9 +274,7 @@ impl Mlp {
         let mut out: Vec<(Matrix, Matrix)> = Vec::with_capacity(layers);
         for l in 0..layers {
             let input = if l == 0 { x } else { &out[l - 1].1 };
-            let z = self.weights[l]
-                .matmul(input)?
-                .add_col_vector(&self.biases[l])?;
+            let z = self.pre_activation(l, input)?;
             let act = self.activation(l);
             let h = z.map(|v| act.apply(v));
             out.push((z, h));
@@ -289,9 +294,8 @@ impl Mlp {
             let block =
                 Matrix::from_col_major(d, end - start, x.as_slice()[start * d..end * d].to_vec())?;
             hs.clear();
-            for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-                let mut h = w.matmul(hs.last().unwrap_or(&block))?;
-                h.add_to_columns(b)?;
+            for l in 0..self.weights.len() {
+                let mut h = self.pre_activation(l, hs.last().unwrap_or(&block))?;
                 let act = self.activation(l);
                 h.as_mut_slice().iter_mut().for_each(|v| *v = act.apply(*v));
                 hs.push(h);
