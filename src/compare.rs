@@ -96,7 +96,7 @@ impl Plan {
             None => own,
             Some(ScrStart::Params) => InitScheme::Gaussian,
             Some(ScrStart::Network) => network,
-            Some(ScrStart::Alternate) if r % 2 == 0 => InitScheme::Gaussian,
+            Some(ScrStart::Alternate) if r.is_multiple_of(2) => InitScheme::Gaussian,
             Some(ScrStart::Alternate) => network,
         }
     }

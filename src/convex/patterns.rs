@@ -62,37 +62,40 @@ impl Mask {
         self.masked::<T, true>(start, scale, src, out);
     }
 
-    /// `out[k] = (ADD ? out[k] : 0) + on_k · scale · src[k]`, eight samples per mask byte in the
-    /// aligned middle (`ADD` is a constant, so each caller gets its own branch-free loop).
+    /// `out[k] = (ADD ? out[k] : 0) + on_k · scale · src[k]`, whole words of the mask (64
+    /// samples) in the middle: by AVX-512's masked multiply where the processor has it, the
+    /// word's bits being the instruction's lane mask, else eight samples per byte of it through
+    /// a table of 0/1 lanes (`ADD` is a constant, so each caller gets its own branch-free loop).
+    /// Both give the same numbers for finite `src`: `scale · src[k]` (or 0) added to `out[k]`
+    /// (an off lane's 0 may differ in sign, and is 0 rather than NaN for an infinite `src[k]`
+    /// under AVX-512). The table loop,
+    /// compiled for x86-64's SSE2, made these loops a third of the time of a product in
+    /// [`super::gated_cg`] (perf, N = 10⁵, 1 000 patterns, d̃ = 21).
     #[inline]
     fn masked<T: Lane, const ADD: bool>(&self, start: usize, scale: T, src: &[T], out: &mut [T]) {
-        let put = |o: &mut T, v: T| *o = if ADD { *o + v } else { v };
+        let out = &mut out[..src.len()];
         let head = self.aligned_from(start, src.len());
         for k in 0..head {
-            put(&mut out[k], self.lane::<T>(start + k) * scale * src[k]);
+            put::<T, ADD>(&mut out[k], self.lane::<T>(start + k) * scale * src[k]);
         }
-        let body = (src.len() - head) / 8 * 8;
-        for (c, (o, s)) in out[head..head + body]
-            .chunks_exact_mut(8)
-            .zip(src[head..head + body].chunks_exact(8))
-            .enumerate()
-        {
-            let lanes = self.byte_lanes::<T>(start + head + 8 * c);
-            for l in 0..8 {
-                put(&mut o[l], lanes[l] * scale * s[l]);
-            }
+        let body = (src.len() - head) / 64 * 64;
+        let first_word = (start + head) / 64;
+        let words = &self.words[first_word..first_word + body / 64];
+        let (o, s) = (&mut out[head..head + body], &src[head..head + body]);
+        if !T::masked_words_simd::<ADD>(words, scale, s, o) {
+            masked_words_by_bytes::<T, ADD>(words, scale, s, o);
         }
         for k in head + body..src.len() {
-            put(&mut out[k], self.lane::<T>(start + k) * scale * src[k]);
+            put::<T, ADD>(&mut out[k], self.lane::<T>(start + k) * scale * src[k]);
         }
     }
 
-    /// Samples before the first multiple of 8 from `start` (at most `len`): the masked loops
-    /// take eight samples per byte of the mask after them, branch-free. With a branch per
+    /// Samples before the first multiple of 64 from `start` (at most `len`): the masked loops
+    /// take the 64 samples of each word of the mask after them, branch-free. With a branch per
     /// sample they took three quarters of a gated evaluation's time (perf, N = 10⁴, 200
-    /// patterns, d̃ = 21; 14.9 ms per evaluation, 4.5 ms with bytes).
+    /// patterns, d̃ = 21; 14.9 ms per evaluation, 4.5 ms by bytes of the mask).
     fn aligned_from(&self, start: usize, len: usize) -> usize {
-        ((8 - start % 8) % 8).min(len)
+        ((64 - start % 64) % 64).min(len)
     }
 
     /// 1 when sample `n` is on, else 0.
@@ -104,12 +107,114 @@ impl Mask {
             T::ZERO
         }
     }
+}
 
-    /// Samples `n..n + 8` (n a multiple of 8) as 0/1.
-    #[inline]
-    fn byte_lanes<T: Lane>(&self, n: usize) -> &'static [T; 8] {
-        &T::table()[((self.words[n >> 6] >> (n & 63)) & 0xff) as usize]
+/// `o = v`, or `o += v` when `ADD`.
+#[inline(always)]
+fn put<T: Lane, const ADD: bool>(o: &mut T, v: T) {
+    *o = if ADD { *o + v } else { v };
+}
+
+/// [`Mask::masked`] on whole words, eight samples per byte of the mask through a table of 0/1
+/// lanes.
+fn masked_words_by_bytes<T: Lane, const ADD: bool>(
+    words: &[u64],
+    scale: T,
+    src: &[T],
+    out: &mut [T],
+) {
+    let table = T::table();
+    for ((o, s), &word) in out
+        .chunks_exact_mut(64)
+        .zip(src.chunks_exact(64))
+        .zip(words)
+    {
+        for (b, (o, s)) in o.chunks_exact_mut(8).zip(s.chunks_exact(8)).enumerate() {
+            let lanes = &table[((word >> (8 * b)) & 0xff) as usize];
+            for l in 0..8 {
+                put::<T, ADD>(&mut o[l], lanes[l] * scale * s[l]);
+            }
+        }
     }
+}
+
+/// [`Mask::masked`] on whole words by AVX-512's masked multiply, 16 f32 lanes per 16 bits of the
+/// mask (off lanes are 0).
+///
+/// # Safety
+/// The processor has AVX-512F; `src` and `out` hold `64 · words.len()` numbers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn masked_words_avx512_f32<const ADD: bool>(
+    words: &[u64],
+    scale: f32,
+    src: &[f32],
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    debug_assert!(src.len() == 64 * words.len() && out.len() == src.len());
+    let scale = _mm512_set1_ps(scale);
+    for (i, &word) in words.iter().enumerate() {
+        for q in 0..4 {
+            let at = 64 * i + 16 * q;
+            // SAFETY: `at + 16 <= 64 · words.len()`, the length of both slices
+            unsafe {
+                let v = _mm512_maskz_mul_ps(
+                    (word >> (16 * q)) as u16,
+                    scale,
+                    _mm512_loadu_ps(src.as_ptr().add(at)),
+                );
+                let v = if ADD {
+                    _mm512_add_ps(_mm512_loadu_ps(out.as_ptr().add(at)), v)
+                } else {
+                    v
+                };
+                _mm512_storeu_ps(out.as_mut_ptr().add(at), v);
+            }
+        }
+    }
+}
+
+/// As [`masked_words_avx512_f32`], 8 f64 lanes per byte of the mask.
+///
+/// # Safety
+/// The processor has AVX-512F; `src` and `out` hold `64 · words.len()` numbers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn masked_words_avx512_f64<const ADD: bool>(
+    words: &[u64],
+    scale: f64,
+    src: &[f64],
+    out: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    debug_assert!(src.len() == 64 * words.len() && out.len() == src.len());
+    let scale = _mm512_set1_pd(scale);
+    for (i, &word) in words.iter().enumerate() {
+        for q in 0..8 {
+            let at = 64 * i + 8 * q;
+            // SAFETY: `at + 8 <= 64 · words.len()`, the length of both slices
+            unsafe {
+                let v = _mm512_maskz_mul_pd(
+                    (word >> (8 * q)) as u8,
+                    scale,
+                    _mm512_loadu_pd(src.as_ptr().add(at)),
+                );
+                let v = if ADD {
+                    _mm512_add_pd(_mm512_loadu_pd(out.as_ptr().add(at)), v)
+                } else {
+                    v
+                };
+                _mm512_storeu_pd(out.as_mut_ptr().add(at), v);
+            }
+        }
+    }
+}
+
+/// Whether this process may use AVX-512F (detected once, then cached by the standard library).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
 }
 
 /// A number the masked loops work in (f64, and f32 for the products of
@@ -120,6 +225,14 @@ pub trait Lane:
     const ZERO: Self;
     const ONE: Self;
     fn table() -> &'static [[Self; 8]; 256];
+    /// [`Mask::masked`] on whole words in the processor's vector instructions, if it has the
+    /// ones this build knows; false (nothing done) otherwise.
+    fn masked_words_simd<const ADD: bool>(
+        words: &[u64],
+        scale: Self,
+        src: &[Self],
+        out: &mut [Self],
+    ) -> bool;
 }
 
 macro_rules! byte_table {
@@ -147,6 +260,23 @@ impl Lane for f64 {
     fn table() -> &'static [[Self; 8]; 256] {
         &BYTE_LANES_F64
     }
+    fn masked_words_simd<const ADD: bool>(
+        words: &[u64],
+        scale: Self,
+        src: &[Self],
+        out: &mut [Self],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx512() {
+                assert!(src.len() == 64 * words.len() && out.len() == src.len());
+                // SAFETY: the processor has AVX-512F; the lengths were checked
+                unsafe { masked_words_avx512_f64::<ADD>(words, scale, src, out) };
+                return true;
+            }
+        }
+        false
+    }
 }
 
 impl Lane for f32 {
@@ -154,6 +284,23 @@ impl Lane for f32 {
     const ONE: Self = 1.0;
     fn table() -> &'static [[Self; 8]; 256] {
         &BYTE_LANES_F32
+    }
+    fn masked_words_simd<const ADD: bool>(
+        words: &[u64],
+        scale: Self,
+        src: &[Self],
+        out: &mut [Self],
+    ) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx512() {
+                assert!(src.len() == 64 * words.len() && out.len() == src.len());
+                // SAFETY: the processor has AVX-512F; the lengths were checked
+                unsafe { masked_words_avx512_f32::<ADD>(words, scale, src, out) };
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -487,43 +634,62 @@ mod tests {
         Lifted::new(&x)
     }
 
-    /// The byte-wise masked loops equal the bit-by-bit definition at every start and length
-    /// around the byte boundaries, and `overlap` counts the samples on in both.
+    /// The masked loops equal the bit-by-bit definition at every start and length around the
+    /// byte and word boundaries, in f64 and f32, by whichever path the processor takes and by
+    /// the byte-table path on whole words; `overlap` counts the samples on in both.
     #[test]
     fn masked_loops_follow_the_bits() {
-        let n = 150;
+        let n = 300;
         let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let bits: Vec<bool> = (0..n)
-            .map(|_| {
-                let v: f64 = StandardNormal.sample(&mut rng);
-                v > 0.0
-            })
-            .collect();
-        let other: Vec<bool> = (0..n)
-            .map(|_| {
-                let v: f64 = StandardNormal.sample(&mut rng);
-                v > 0.0
-            })
-            .collect();
+        let mut coin = || {
+            let v: f64 = StandardNormal.sample(&mut rng);
+            v > 0.0
+        };
+        let bits: Vec<bool> = (0..n).map(|_| coin()).collect();
+        let other: Vec<bool> = (0..n).map(|_| coin()).collect();
         let mask = Mask::from_signs(bits.iter().copied(), n);
         let mask2 = Mask::from_signs(other.iter().copied(), n);
         let both = (0..n).filter(|&i| bits[i] && other[i]).count();
         assert_eq!(mask.overlap(&mask2), both);
-        let src: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
-        for start in [0, 3, 8, 13, 64, 70] {
-            for len in [0, 1, 7, 8, 9, 17, 64, n - start] {
-                let len = len.min(n - start);
-                let mut copy = vec![9.0; len];
-                let mut add = vec![1.0; len];
-                mask.masked_copy(start, -2.0, &src[..len], &mut copy);
-                mask.masked_add(start, -2.0, &src[..len], &mut add);
-                for k in 0..len {
-                    let want = if bits[start + k] { -2.0 * src[k] } else { 0.0 };
-                    assert_eq!(copy[k], want, "start {start} len {len} k {k}");
-                    assert_eq!(add[k], 1.0 + want, "start {start} len {len} k {k}");
+        fn check<T: Lane + PartialEq + std::fmt::Debug>(
+            mask: &Mask,
+            bits: &[bool],
+            of: impl Fn(f64) -> T,
+        ) {
+            let n = bits.len();
+            let src: Vec<T> = (0..n).map(|i| of(i as f64 + 0.5)).collect();
+            let scale = of(-2.0);
+            for start in [0, 3, 8, 13, 64, 70, 128] {
+                for len in [0, 1, 7, 8, 9, 17, 64, 65, 130, 200, n - start] {
+                    let len = len.min(n - start);
+                    let mut copy = vec![of(9.0); len];
+                    let mut add = vec![of(1.0); len];
+                    mask.masked_copy(start, scale, &src[..len], &mut copy);
+                    mask.masked_add(start, scale, &src[..len], &mut add);
+                    for k in 0..len {
+                        let want = if bits[start + k] {
+                            scale * src[k]
+                        } else {
+                            of(0.0)
+                        };
+                        assert_eq!(copy[k], want, "start {start} len {len} k {k}");
+                        assert_eq!(add[k], of(1.0) + want, "start {start} len {len} k {k}");
+                    }
                 }
             }
+            let words = n / 64;
+            let mut copy = vec![of(9.0); 64 * words];
+            let mut add = vec![of(1.0); 64 * words];
+            let m = &mask.words[..words];
+            masked_words_by_bytes::<T, false>(m, scale, &src[..64 * words], &mut copy);
+            masked_words_by_bytes::<T, true>(m, scale, &src[..64 * words], &mut add);
+            for k in 0..64 * words {
+                let want = if bits[k] { scale * src[k] } else { of(0.0) };
+                assert_eq!((copy[k], add[k]), (want, of(1.0) + want), "bytes, k {k}");
+            }
         }
+        check(&mask, &bits, |v| v);
+        check(&mask, &bits, |v| v as f32);
     }
 
     #[test]

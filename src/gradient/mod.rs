@@ -376,7 +376,7 @@ impl Tracker<'_, '_> {
             &Figures { loss, grad_norm },
         );
         let stop = stop.or(told);
-        if stop.is_some() || it % self.settings.record_every() == 0 {
+        if stop.is_some() || it.is_multiple_of(self.settings.record_every()) {
             self.record(it, loss, grad_norm);
         }
         stop

@@ -153,7 +153,7 @@ impl Trainer for Convex {
             let yk: Vec<f64> = (0..y.cols()).map(|j| y.get(k, j)).collect();
             let mut on = |p: &Progress| {
                 // every interior-point iteration and working-set round; first-order ones sparsely
-                if p.iteration < 200 || p.iteration % 100 == 0 {
+                if p.iteration < 200 || p.iteration.is_multiple_of(100) {
                     let mut at = p.clone();
                     at.iteration += base;
                     progress.push(at);
