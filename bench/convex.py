@@ -15,9 +15,16 @@ weights, by one formula:
   relu:  the ReLU network's (1/2N)||f(X) - y||^2 + (beta/2)(||W1||^2 + ||b1||^2 + ||W2||^2),
          scnn's network read off its (v_i, w_i) exactly as cvxnn reads off its own.
 
+CVXPY + Clarabel (--cvxpy) solves the same program, modelled directly (the masks as a constant
+N x P matrix, one second-order cone per group), on the cases with N * P <= CVXPY_MAX_NP; its time
+includes the modelling, which is what a user pays, and its objective is computed by the same
+formula from its returned variables.
+
 Usage: bench/.venv-torch/bin/python bench/convex.py target/release/cvxnn [--only 0,3,5] [--no-ipm]
+       [--no-scnn] [--cvxpy]
 (--only: the cases to run, by their index in CASES; --no-ipm: skip the interior point, whose
-runs on the large cases stop at the 300 s limit; "scnn over opt" is then against ws's optimum)
+runs on the large cases stop at the 300 s limit; "scnn over opt" is then against ws's optimum;
+--no-scnn: skip scnn, which did not finish case 10 in 22 minutes)
 """
 
 import json
@@ -27,6 +34,7 @@ import sys
 import tempfile
 import time
 
+import cvxpy as cp
 import numpy as np
 from scnn.metrics import Metrics
 from scnn.models import ConvexGatedReLU, ConvexReLU
@@ -35,6 +43,9 @@ from scnn.regularizers import NeuronGL1
 from scnn.solvers import AL, RFISTA
 
 BETA = 1e-3
+# CVXPY's model holds the masked products as dense N x P expressions: above this it took minutes
+# and gigabytes (the issue's measurement: 10-90 s and up to 5 GB for N <= 1 000)
+CVXPY_MAX_NP = 100_000
 # (data, N, d, patterns, formulation): data "teacher" is the noisy teacher below on N samples of
 # d inputs; a bundled set's name reads data/<name>.csv (inputs standardised, the target too when
 # it is not 0/1), its N and d are its own.
@@ -139,6 +150,35 @@ def run_scnn(xt, y, gates, form):
     return obj, seconds, violation(xt, used, v, w), used.shape[1]
 
 
+def run_cvxpy(xt, y, gates, form):
+    """The same program in CVXPY, solved by Clarabel; (objective, seconds, cone violation)."""
+    n, dim = xt.shape
+    p = gates.shape[1]
+    mask = (xt @ gates >= 0).astype(float)  # N x P
+    t0 = time.perf_counter()
+    u = cp.Variable((p, dim))
+    if form == "gated":
+        pred = cp.sum(cp.multiply(mask, xt @ u.T), axis=1)
+        penalty = cp.sum(cp.norm(u, 2, axis=1))
+        constraints = []
+    else:
+        w = cp.Variable((p, dim))
+        pred = cp.sum(cp.multiply(mask, xt @ (u - w).T), axis=1)
+        penalty = cp.sum(cp.norm(u, 2, axis=1)) + cp.sum(cp.norm(w, 2, axis=1))
+        sign = 2 * mask - 1
+        constraints = [cp.multiply(sign, xt @ u.T) >= 0, cp.multiply(sign, xt @ w.T) >= 0]
+    problem = cp.Problem(cp.Minimize(cp.sum_squares(pred - y) / (2 * n) + BETA * penalty), constraints)
+    problem.solve(solver=cp.CLARABEL)
+    seconds = time.perf_counter() - t0
+    if u.value is None:
+        return float("nan"), seconds, None
+    if form == "gated":
+        return gated_objective(xt, y, gates, u.value), seconds, None
+    w1, b1, w2 = network_of(u.value, w.value)
+    return (network_objective(xt[:, :-1], y, w1, b1, w2), seconds,
+            violation(xt, gates, u.value, w.value))
+
+
 def run_cvxnn(binary, x, y, gates, form, solver, tmp):
     data = os.path.join(tmp, "data.csv")
     np.savetxt(data, np.column_stack([x, y]), delimiter=",")
@@ -178,7 +218,7 @@ def main():
     print(f"beta = {BETA}; objectives by one formula (see the docstring); seconds are wall time")
     head = (f"{'data':<13} {'N':>6} {'d':>3} {'P':>4} {'model':<6} {'scnn obj':>13} {'scnn s':>7} "
             f"{'ipm obj':>13} {'ipm gap':>8} {'ipm s':>7} {'ws obj':>13} {'ws gap':>8} {'ws s':>7} "
-            f"{'ws to scnn':>10} {'scnn over opt':>13}")
+            f"{'ws to scnn':>10} {'scnn over opt':>13} {'cvxpy obj':>13} {'cvxpy s':>7}")
     print(head)
     rows = []
     only = None
@@ -194,7 +234,13 @@ def main():
             n, d = x.shape
         xt = np.column_stack([x, np.ones(n)])
         gates = np.random.default_rng(778).standard_normal((d + 1, p))
-        s_obj, s_sec, s_viol, _ = run_scnn(xt, y, gates, form)
+        if "--no-scnn" in sys.argv:
+            s_obj, s_sec, s_viol = float("nan"), float("nan"), None
+        else:
+            s_obj, s_sec, s_viol, _ = run_scnn(xt, y, gates, form)
+        c_obj, c_sec, c_viol = float("nan"), float("nan"), None
+        if "--cvxpy" in sys.argv and n * p <= CVXPY_MAX_NP:
+            c_obj, c_sec, c_viol = run_cvxpy(xt, y, gates, form)
         with tempfile.TemporaryDirectory() as tmp:
             f_obj, f_sec, f_cert, f_prog = run_cvxnn(binary, x, y, gates, form, "active-set", tmp)
             if "--no-ipm" in sys.argv:
@@ -207,13 +253,17 @@ def main():
                    scnn_violation=s_viol, ipm_objective=i_obj, ipm_gap=i_cert["rel_gap"],
                    ipm_seconds=i_sec, ws_objective=f_obj, ws_gap=f_cert["rel_gap"],
                    ws_seconds=f_sec, ws_seconds_to_scnn=reach, ws_violation=f_cert["max_violation"],
-                   scnn_over_optimum=over)
+                   scnn_over_optimum=over, cvxpy_objective=c_obj, cvxpy_seconds=c_sec,
+                   cvxpy_violation=c_viol)
         rows.append(row)
         print(f"{source:<13} {n:>6} {d:>3} {p:>4} {form:<6} {s_obj:>13.6e} {s_sec:>7.2f} {i_obj:>13.6e} "
               f"{i_cert['rel_gap']:>8.1e} {i_sec:>7.2f} {f_obj:>13.6e} {f_cert['rel_gap']:>8.1e} "
               f"{f_sec:>7.2f} {('-' if reach is None else f'{reach:.2f}'):>10} {over:>13.2e}"
-              + ("" if s_viol is None else
-                 f"   cone violation: scnn {s_viol:.1e}, ws {f_cert['max_violation']:.1e}"))
+              f" {c_obj:>13.6e} {c_sec:>7.2f}"
+              + ("" if form == "gated" else
+                 f"   cone violation: ws {f_cert['max_violation']:.1e}"
+                 + ("" if s_viol is None else f", scnn {s_viol:.1e}")
+                 + ("" if c_viol is None else f", cvxpy {c_viol:.1e}")))
     json.dump(rows, open(os.path.join(os.path.dirname(__file__), "convex_results.json"), "w"), indent=1)
 
 
