@@ -21,7 +21,7 @@ enum Command {
     /// Reproduce the seed experiment: SCR on a planted 3-3-2 ReLU teacher, N = 30, from the
     /// perturbed, random and zero starts; prints a table, writes a JSON report and an SVG plot.
     Demo(cli::demo::DemoArgs),
-    /// Train a network with any method (scr, gd, sgd, adam, lbfgs, lm, scr+lbfgs, milp) on a
+    /// Train a network with any method (scr, gd, sgd, adam, lbfgs, lm, scr+lbfgs, milp, convex) on a
     /// data file or a planted teacher; write the model, a report and a plot.
     Train(cli::train::TrainArgs),
     /// Run several methods on the same problems (K seeded teachers, or a data file) from the same

@@ -253,6 +253,60 @@ fn the_working_set_solver_agrees(arch: &Architecture, n: usize, count: usize) {
     }
 }
 
+/// A warm-started path over β reaches each β's optimum: every point certified, each equal (to
+/// 1e-6, and within the other's certificate) to the same β solved from zero, and the optima rise
+/// with β (the objective rises with β at every point, so its minimum does too).
+#[test]
+fn a_warm_started_path_reaches_each_betas_optimum() {
+    let arch = Architecture::parse("4-4-1", Activation::Linear).unwrap();
+    let t = planted_teacher(&arch, 300, 7).unwrap();
+    let data = with_label_noise(&t.data, 0.1, 7).unwrap();
+    let y = y_row(&data);
+    let sampled = PatternChoice::Sample { count: 30, seed: 3 };
+    let path = [1e-1, 1e-2];
+    for (f, solver) in [
+        (Formulation::Gated, SolverKind::ActiveSet),
+        (Formulation::Relu, SolverKind::ActiveSet),
+        (Formulation::Gated, SolverKind::FirstOrder),
+    ] {
+        let fit = |beta: f64, path: &[f64]| {
+            let mut s = settings(f, solver, sampled.clone());
+            s.beta = beta;
+            s.path = path.to_vec();
+            convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap()
+        };
+        let warm = fit(1e-3, &path);
+        assert_eq!(warm.path.len(), 2, "{f:?} {solver:?}");
+        let mut optima: Vec<(f64, f64, f64)> = warm
+            .path
+            .iter()
+            .map(|p| {
+                assert!(
+                    p.rel_gap.abs() <= 1e-6,
+                    "{f:?} {solver:?} β {}: {p:?}",
+                    p.beta
+                );
+                (p.beta, p.objective, p.dual_bound)
+            })
+            .collect();
+        assert!(warm.feasible && warm.bound.rel_gap.abs() <= 1e-6);
+        optima.push((1e-3, warm.bound.primal, warm.bound.dual));
+        for &(beta, primal, dual) in &optima {
+            let cold = fit(beta, &[]);
+            assert!(
+                (primal - cold.bound.primal).abs() <= 1e-6 * cold.bound.primal,
+                "{f:?} {solver:?} β {beta}: path {primal}, from zero {}",
+                cold.bound.primal
+            );
+            assert!(primal >= cold.bound.dual * (1.0 - 1e-12));
+            assert!(cold.bound.primal >= dual * (1.0 - 1e-12));
+        }
+        for w in optima.windows(2) {
+            assert!(w[0].1 > w[1].1, "{f:?} {solver:?}: {optima:?}");
+        }
+    }
+}
+
 /// A sampled-pattern optimum is restricted: its certificate says so. `auto` solves sampled gates
 /// by working sets and enumerated patterns (of this size) by interior point.
 #[test]

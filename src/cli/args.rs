@@ -385,6 +385,12 @@ pub struct ConvexArgs {
     /// Iteration cap of the first-order solver (rounds of the active-set one).
     #[arg(long, default_value_t = 100_000)]
     pub convex_max_iter: usize,
+    /// A regularisation path: these β's (comma-separated) are solved first, in this order, each
+    /// from the solution of the one before, and --weight-decay last from the path's end; each
+    /// optimum is certified and printed, the model is --weight-decay's (the interior point
+    /// takes no start, so only the working sets and first order gain from it).
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub weight_decay_path: Vec<f64>,
 }
 
 impl ConvexArgs {
@@ -422,6 +428,7 @@ impl ConvexArgs {
             },
             loss: loss.and_then(LossArg::convex).unwrap_or_default(),
             beta: beta.unwrap_or(0.0),
+            path: self.weight_decay_path.clone(),
             patterns,
             solver: match self.solver {
                 ConvexSolverArg::Auto => SolverKind::Auto,

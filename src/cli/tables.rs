@@ -78,6 +78,11 @@ pub fn print_runs(runs: &[&Run]) {
             );
         }
     }
+    for (_, _, t) in stages() {
+        if let Trace::Convex(t) = t {
+            print_path(&t.path);
+        }
+    }
     for run in runs {
         match &run.certificate {
             Some(Certificate::Milp(c)) => print_milp(c),
@@ -89,6 +94,32 @@ pub fn print_runs(runs: &[&Run]) {
         for w in &run.warnings {
             eprintln!("warning ({} {}): {w}", run.method, run.init);
         }
+    }
+}
+
+/// The optima of a warm-started path over β (before the run's own β).
+fn print_path(path: &[cvxnn::methods::PathRow]) {
+    if path.is_empty() {
+        return;
+    }
+    println!(
+        "{:<6} {:>9} {:>15} {:>15} {:>9} {:>6} {:>6} {:>16} {:>9}",
+        "output", "β", "objective", "dual bound", "rel gap", "groups", "iters", "stop", "seconds"
+    );
+    for r in path {
+        let p = &r.point;
+        println!(
+            "{:<6} {:>9.2e} {:>15.9e} {:>15.9e} {:>9.1e} {:>6} {:>6} {:>16} {:>9.2}",
+            r.output,
+            p.beta,
+            p.objective,
+            p.dual_bound,
+            p.rel_gap,
+            p.groups,
+            p.iterations,
+            p.stop.name(),
+            p.seconds
+        );
     }
 }
 

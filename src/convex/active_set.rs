@@ -118,6 +118,7 @@ const ROUND_TOL_PER_CLARABEL_TOL: f64 = 50.0;
 pub fn solve(
     prog: &Program,
     settings: &ActiveSetSettings,
+    warm: Option<&[f64]>,
     budget: &Budget,
     on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
 ) -> Result<Solved> {
@@ -133,7 +134,14 @@ pub fn solve(
     // in the Gram matrix)
     let mut patterns: Vec<usize> = Vec::new();
     let mut position: Vec<Option<usize>> = vec![None; prog.patterns.len()];
-    let mut u = vec![0.0; nv];
+    // a warm start (the previous β of a path): its support joins in the first round
+    let mut u = warm.map_or_else(|| vec![0.0; nv], <[f64]>::to_vec);
+    let mut warm_support: Vec<usize> = group_norms(&u, dim)
+        .iter()
+        .enumerate()
+        .filter(|(_, &v)| v > 0.0)
+        .map(|(j, _)| j)
+        .collect();
     let mut grad = vec![0.0; nv];
     let mut kept = Kept::default();
     let mut tol = (settings.tol * 1e-2).clamp(CLARABEL_TOL_MIN, CLARABEL_TOL);
@@ -198,6 +206,12 @@ pub fn solve(
             .max(groups.len())
             .min(cap.saturating_sub(patterns.len()));
         outside.truncate(room);
+        // the warm start's support first (once), then the most violated groups
+        if !warm_support.is_empty() {
+            outside.retain(|j| !warm_support.contains(j));
+            warm_support.append(&mut outside);
+            outside = std::mem::take(&mut warm_support);
+        }
         let added_rows = if prog.constrained {
             rows.add_violated(prog, &groups, &u)
         } else {

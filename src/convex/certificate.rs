@@ -125,6 +125,18 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// The same figures with the iteration counted from `base` and the time from `seconds` (a
+    /// later solve of a path).
+    pub fn shifted(&self, base: usize, seconds: f64) -> Self {
+        Self {
+            iteration: self.iteration + base,
+            seconds: self.seconds + seconds,
+            ..self.clone()
+        }
+    }
+}
+
 impl std::fmt::Display for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -80,11 +80,13 @@ const INNER_CAP: usize = 500;
 pub fn solve(
     prog: &Program,
     settings: &FirstOrderSettings,
+    warm: Option<&[f64]>,
     on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
 ) -> Solved {
     let clock = Instant::now();
     let (nv, dim, g, n) = (prog.n_vars(), prog.dim(), prog.n_groups(), prog.n());
-    let mut x = vec![0.0; nv];
+    // a warm start's support is the first working set's core
+    let mut x = warm.map_or_else(|| vec![0.0; nv], <[f64]>::to_vec);
     let mut mu = vec![
         0.0;
         if prog.constrained {

@@ -118,6 +118,9 @@ pub struct ConvexSettings {
     pub loss: Loss,
     /// β: the weight decay of the non-convex objective (and the group penalty of the convex one).
     pub beta: f64,
+    /// β's solved before `beta`, in this order, each from the solution of the one before (a
+    /// warm-started regularisation path; docs/convex.md §5). Empty: `beta` alone.
+    pub path: Vec<f64>,
     pub patterns: PatternChoice,
     pub solver: SolverKind,
     /// Relative duality gap to reach.
@@ -132,6 +135,7 @@ impl Default for ConvexSettings {
             formulation: Formulation::Relu,
             loss: Loss::Squared,
             beta: 1e-3,
+            path: Vec::new(),
             patterns: PatternChoice::All { max: 20_000 },
             solver: SolverKind::Auto,
             tol: 1e-6,
@@ -150,6 +154,11 @@ impl ConvexSettings {
                 } else {
                     format!(", got {}", self.beta)
                 }
+            )));
+        }
+        if let Some(b) = self.path.iter().find(|b| !(b.is_finite() && **b > 0.0)) {
+            return Err(Error::InvalidArgument(format!(
+                "every β of the path must be finite and positive, got {b}"
             )));
         }
         if !(self.tol.is_finite() && self.tol > 0.0 && self.tol < 1.0) {
@@ -213,6 +222,23 @@ pub struct ConvexFit {
     pub exact_network: bool,
     /// The solver that ran (`auto` resolved).
     pub solver: SolverKind,
+    /// The optima of the path's β's before `beta` (empty without a path).
+    pub path: Vec<PathPoint>,
+}
+
+/// One β of a warm-started path: its certificate and how it ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathPoint {
+    pub beta: f64,
+    pub objective: f64,
+    pub dual_bound: f64,
+    pub rel_gap: f64,
+    /// Non-zero groups of the solution (after dropping the negligible ones).
+    pub groups: usize,
+    pub iterations: usize,
+    pub stop: Stop,
+    /// Since the start of the fit.
+    pub seconds: f64,
 }
 
 /// Solves the scalar convex model for inputs `x` (d × N) and targets `y`, under `budget`
@@ -242,14 +268,17 @@ pub fn fit(
         PatternChoice::Sample { count, seed } => patterns::sample(&data, *count, *seed)?,
         PatternChoice::Given { gates, .. } => patterns::given(&data, gates)?,
     };
-    let prog = Program::new(
-        &data,
-        &y,
-        settings.loss,
-        &pats,
-        settings.formulation == Formulation::Relu,
-        settings.beta,
-    );
+    let program = |beta: f64| {
+        Program::new(
+            &data,
+            &y,
+            settings.loss,
+            &pats,
+            settings.formulation == Formulation::Relu,
+            beta,
+        )
+    };
+    let prog = program(settings.beta);
     let solver = match settings.solver {
         SolverKind::Auto if pats.complete && ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS => {
             SolverKind::Ipm
@@ -257,24 +286,42 @@ pub fn fit(
         SolverKind::Auto => SolverKind::ActiveSet,
         chosen => chosen,
     };
-    let solved = match solver {
-        SolverKind::Auto => unreachable!("resolved above"),
-        SolverKind::Ipm => ipm::solve(&prog, &IpmSettings::default(), budget, on_iteration)?,
-        SolverKind::FirstOrder => {
-            let fo = FirstOrderSettings {
-                tol: settings.tol,
-                max_iter: settings.max_iter,
-            };
-            first_order::solve(&prog, &fo, on_iteration)
+    let clock = std::time::Instant::now();
+    let mut path = Vec::new();
+    let mut warm: Option<Vec<f64>> = None;
+    // the solver's iterations are numbered across the path
+    let mut base = 0;
+    for &beta in &settings.path {
+        // stopped (time limit, interrupt): straight to the run's own β, certified where it is
+        if budget.exhausted().is_some() {
+            break;
         }
-        SolverKind::ActiveSet => {
-            let settings = ActiveSetSettings {
-                tol: settings.tol,
-                max_rounds: settings.max_iter,
-            };
-            active_set::solve(&prog, &settings, budget, on_iteration)?
-        }
-    };
+        let prog = program(beta);
+        let before = clock.elapsed().as_secs_f64();
+        let solved = solve(&prog, solver, settings, warm.as_deref(), budget, &mut |p| {
+            on_iteration(&p.shifted(base, before))
+        })?;
+        let u = sparsify(&prog, &solved.u, settings.tol);
+        path.push(PathPoint {
+            beta,
+            objective: solved.bound.primal,
+            dual_bound: solved.bound.dual,
+            rel_gap: solved.bound.rel_gap,
+            groups: program::group_norms(&u, prog.dim())
+                .iter()
+                .filter(|&&v| v > 0.0)
+                .count(),
+            iterations: solved.iterations,
+            stop: solved.stop,
+            seconds: clock.elapsed().as_secs_f64(),
+        });
+        base += solved.iterations + 1;
+        warm = Some(u);
+    }
+    let before = clock.elapsed().as_secs_f64();
+    let solved = solve(&prog, solver, settings, warm.as_deref(), budget, &mut |p| {
+        on_iteration(&p.shifted(base, before))
+    })?;
     let u = sparsify(&prog, &solved.u, settings.tol);
     let (units, exact_network) = read_off(&prog, &u);
     Ok(ConvexFit {
@@ -289,6 +336,36 @@ pub fn fit(
         units,
         exact_network,
         solver,
+        path,
+    })
+}
+
+/// `prog` solved by `solver` from `warm` (the interior point takes no start).
+fn solve(
+    prog: &Program,
+    solver: SolverKind,
+    settings: &ConvexSettings,
+    warm: Option<&[f64]>,
+    budget: &Budget,
+    on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
+) -> Result<certificate::Solved> {
+    Ok(match solver {
+        SolverKind::Auto => unreachable!("resolved by the caller"),
+        SolverKind::Ipm => ipm::solve(prog, &IpmSettings::default(), budget, on_iteration)?,
+        SolverKind::FirstOrder => {
+            let fo = FirstOrderSettings {
+                tol: settings.tol,
+                max_iter: settings.max_iter,
+            };
+            first_order::solve(prog, &fo, warm, on_iteration)
+        }
+        SolverKind::ActiveSet => {
+            let settings = ActiveSetSettings {
+                tol: settings.tol,
+                max_rounds: settings.max_iter,
+            };
+            active_set::solve(prog, &settings, warm, budget, on_iteration)?
+        }
     })
 }
 

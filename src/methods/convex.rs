@@ -3,7 +3,9 @@
 //! ReLU network, with a certificate that says whether its optimum is global.
 
 use super::{Certificate, MethodSettings, Run, Stage, Trace, Trainer};
-use crate::convex::{self, ConvexFit, ConvexSettings, Formulation, Loss, PatternChoice, Progress};
+use crate::convex::{
+    self, ConvexFit, ConvexSettings, Formulation, Loss, PathPoint, PatternChoice, Progress,
+};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp, Network};
@@ -16,8 +18,19 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize)]
 pub struct ConvexTrace {
     pub progress: Vec<Progress>,
+    /// The optima of `--weight-decay-path` before the run's β, per output.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<PathRow>,
     #[serde(rename = "final")]
     pub summary: ConvexSummary,
+}
+
+/// One β of the path for one output.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathRow {
+    pub output: usize,
+    #[serde(flatten)]
+    pub point: PathPoint,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -188,6 +201,16 @@ impl Trainer for Convex {
             method: "convex".into(),
             trace: Trace::Convex(ConvexTrace {
                 progress,
+                path: fits
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(output, f)| {
+                        f.path.iter().map(move |p| PathRow {
+                            output,
+                            point: p.clone(),
+                        })
+                    })
+                    .collect(),
                 summary: ConvexSummary {
                     iterations: fits.iter().map(|f| f.iterations).sum(),
                     stop_reason: stop,

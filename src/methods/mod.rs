@@ -28,7 +28,7 @@ mod run;
 mod scr;
 mod table;
 
-pub use convex::{Convex, ConvexCertificate, ConvexSummary, ConvexTrace};
+pub use convex::{Convex, ConvexCertificate, ConvexSummary, ConvexTrace, PathRow};
 pub use gradient::{GradTrace, Gradient};
 pub use milp::{Formulation, LossKind, Milp, MilpOptions, MilpSummary, MilpTrace};
 pub use pipeline::Pipeline;
