@@ -138,78 +138,61 @@ fn masked_words_by_bytes<T: Lane, const ADD: bool>(
     }
 }
 
-/// [`Mask::masked`] on whole words by AVX-512's masked multiply, 16 f32 lanes per 16 bits of the
-/// mask (off lanes are 0).
-///
-/// # Safety
-/// The processor has AVX-512F; `src` and `out` hold `64 · words.len()` numbers.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn masked_words_avx512_f32<const ADD: bool>(
-    words: &[u64],
-    scale: f32,
-    src: &[f32],
-    out: &mut [f32],
-) {
-    use std::arch::x86_64::*;
-    debug_assert!(src.len() == 64 * words.len() && out.len() == src.len());
-    let scale = _mm512_set1_ps(scale);
-    for (i, &word) in words.iter().enumerate() {
-        for q in 0..4 {
-            let at = 64 * i + 16 * q;
-            // SAFETY: `at + 16 <= 64 · words.len()`, the length of both slices
-            unsafe {
-                let v = _mm512_maskz_mul_ps(
-                    (word >> (16 * q)) as u16,
-                    scale,
-                    _mm512_loadu_ps(src.as_ptr().add(at)),
-                );
-                let v = if ADD {
-                    _mm512_add_ps(_mm512_loadu_ps(out.as_ptr().add(at)), v)
-                } else {
-                    v
-                };
-                _mm512_storeu_ps(out.as_mut_ptr().add(at), v);
+/// [`Mask::masked`] on whole words by AVX-512's masked multiply: `$lanes` numbers per
+/// `$lanes` bits of the mask (off lanes are 0), one function per number type.
+macro_rules! masked_words_avx512 {
+    ($name:ident, $t:ty, $lanes:literal, $bits:ty, $set1:ident, $load:ident, $maskz_mul:ident,
+     $add:ident, $store:ident) => {
+        /// # Safety
+        /// The processor has AVX-512F; `src` and `out` hold `64 · words.len()` numbers.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $name<const ADD: bool>(words: &[u64], scale: $t, src: &[$t], out: &mut [$t]) {
+            use std::arch::x86_64::*;
+            debug_assert!(src.len() == 64 * words.len() && out.len() == src.len());
+            let scale = $set1(scale);
+            for (i, &word) in words.iter().enumerate() {
+                for q in 0..64 / $lanes {
+                    let at = 64 * i + $lanes * q;
+                    // SAFETY: `at + $lanes <= 64 · words.len()`, the length of both slices
+                    unsafe {
+                        let on = (word >> ($lanes * q)) as $bits;
+                        let v = $maskz_mul(on, scale, $load(src.as_ptr().add(at)));
+                        let v = if ADD {
+                            $add($load(out.as_ptr().add(at)), v)
+                        } else {
+                            v
+                        };
+                        $store(out.as_mut_ptr().add(at), v);
+                    }
+                }
             }
         }
-    }
+    };
 }
 
-/// As [`masked_words_avx512_f32`], 8 f64 lanes per byte of the mask.
-///
-/// # Safety
-/// The processor has AVX-512F; `src` and `out` hold `64 · words.len()` numbers.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn masked_words_avx512_f64<const ADD: bool>(
-    words: &[u64],
-    scale: f64,
-    src: &[f64],
-    out: &mut [f64],
-) {
-    use std::arch::x86_64::*;
-    debug_assert!(src.len() == 64 * words.len() && out.len() == src.len());
-    let scale = _mm512_set1_pd(scale);
-    for (i, &word) in words.iter().enumerate() {
-        for q in 0..8 {
-            let at = 64 * i + 8 * q;
-            // SAFETY: `at + 8 <= 64 · words.len()`, the length of both slices
-            unsafe {
-                let v = _mm512_maskz_mul_pd(
-                    (word >> (8 * q)) as u8,
-                    scale,
-                    _mm512_loadu_pd(src.as_ptr().add(at)),
-                );
-                let v = if ADD {
-                    _mm512_add_pd(_mm512_loadu_pd(out.as_ptr().add(at)), v)
-                } else {
-                    v
-                };
-                _mm512_storeu_pd(out.as_mut_ptr().add(at), v);
-            }
-        }
-    }
-}
+masked_words_avx512!(
+    masked_words_avx512_f32,
+    f32,
+    16,
+    u16,
+    _mm512_set1_ps,
+    _mm512_loadu_ps,
+    _mm512_maskz_mul_ps,
+    _mm512_add_ps,
+    _mm512_storeu_ps
+);
+masked_words_avx512!(
+    masked_words_avx512_f64,
+    f64,
+    8,
+    u8,
+    _mm512_set1_pd,
+    _mm512_loadu_pd,
+    _mm512_maskz_mul_pd,
+    _mm512_add_pd,
+    _mm512_storeu_pd
+);
 
 /// Whether this process may use AVX-512F (detected once, then cached by the standard library).
 #[cfg(target_arch = "x86_64")]
@@ -251,58 +234,39 @@ macro_rules! byte_table {
     }};
 }
 
-static BYTE_LANES_F64: [[f64; 8]; 256] = byte_table!(f64);
-static BYTE_LANES_F32: [[f32; 8]; 256] = byte_table!(f32);
-
-impl Lane for f64 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-    fn table() -> &'static [[Self; 8]; 256] {
-        &BYTE_LANES_F64
-    }
-    fn masked_words_simd<const ADD: bool>(
-        words: &[u64],
-        scale: Self,
-        src: &[Self],
-        out: &mut [Self],
-    ) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if has_avx512() {
-                assert!(src.len() == 64 * words.len() && out.len() == src.len());
-                // SAFETY: the processor has AVX-512F; the lengths were checked
-                unsafe { masked_words_avx512_f64::<ADD>(words, scale, src, out) };
-                return true;
+/// [`Lane`] for one number type: its byte table and its AVX-512 loop.
+macro_rules! lane {
+    ($t:ty, $simd:ident) => {
+        impl Lane for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            fn table() -> &'static [[Self; 8]; 256] {
+                static TABLE: [[$t; 8]; 256] = byte_table!($t);
+                &TABLE
+            }
+            fn masked_words_simd<const ADD: bool>(
+                words: &[u64],
+                scale: Self,
+                src: &[Self],
+                out: &mut [Self],
+            ) -> bool {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if has_avx512() {
+                        assert!(src.len() == 64 * words.len() && out.len() == src.len());
+                        // SAFETY: the processor has AVX-512F; the lengths were checked
+                        unsafe { $simd::<ADD>(words, scale, src, out) };
+                        return true;
+                    }
+                }
+                false
             }
         }
-        false
-    }
+    };
 }
 
-impl Lane for f32 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-    fn table() -> &'static [[Self; 8]; 256] {
-        &BYTE_LANES_F32
-    }
-    fn masked_words_simd<const ADD: bool>(
-        words: &[u64],
-        scale: Self,
-        src: &[Self],
-        out: &mut [Self],
-    ) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if has_avx512() {
-                assert!(src.len() == 64 * words.len() && out.len() == src.len());
-                // SAFETY: the processor has AVX-512F; the lengths were checked
-                unsafe { masked_words_avx512_f32::<ADD>(words, scale, src, out) };
-                return true;
-            }
-        }
-        false
-    }
-}
+lane!(f64, masked_words_avx512_f64);
+lane!(f32, masked_words_avx512_f32);
 
 /// The patterns a convex model uses, each with a gate vector that realises it on the data.
 #[derive(Clone, Debug)]
