@@ -357,7 +357,9 @@ impl<'p, 'a> Products<'p, 'a> {
         (ax, gx)
     }
 
-    /// One block of samples: its part of `A_S x` and its partial `X̃_bᵀ D (A_S x)_b / N`.
+    /// One block of samples: its part of `A_S x` and its partial `X̃_bᵀ D (A_S x)_b / N`, each
+    /// a pass over the groups [`PRODUCT_CHUNK`] at a time (a GEMM and the masked loops per
+    /// chunk).
     fn block(
         &self,
         range: std::ops::Range<usize>,
