@@ -259,6 +259,8 @@ macro_rules! lane {
                         return true;
                     }
                 }
+                #[cfg(not(target_arch = "x86_64"))]
+                let _ = (words, scale, src, out);
                 false
             }
         }
