@@ -208,9 +208,11 @@ pub fn solve(
         outside.truncate(room);
         // the warm start's support first (once), then the most violated groups
         if !warm_support.is_empty() {
-            outside.retain(|j| !warm_support.contains(j));
-            warm_support.append(&mut outside);
-            outside = std::mem::take(&mut warm_support);
+            let mut warm = std::mem::take(&mut warm_support);
+            let mut in_warm = vec![false; n_groups];
+            warm.iter().for_each(|&j| in_warm[j] = true);
+            warm.extend(outside.into_iter().filter(|&j| !in_warm[j]));
+            outside = warm;
         }
         let added_rows = if prog.constrained {
             rows.add_violated(prog, &groups, &u)

@@ -119,7 +119,7 @@ impl Progress {
             dual: bound.dual,
             rel_gap: bound.rel_gap,
             violation,
-            active_groups: group_norms(u, dim).iter().filter(|&&v| v > 0.0).count(),
+            active_groups: super::program::nonzero_groups(u, dim),
             seconds,
         }
     }

@@ -329,7 +329,7 @@ fn inner(
             }
         }
         let here = Bound::new(here.primal, best_dual);
-        let active = group_norms(x, dim).iter().filter(|&&v| v > 0.0).count();
+        let active = super::program::nonzero_groups(x, dim);
         if let Some(s) = report(here.primal, ex.violation, active) {
             return (it, Some(s));
         }

@@ -373,13 +373,17 @@ impl<'p, 'a> Products<'p, 'a> {
             len,
         );
         let chunk = PRODUCT_CHUNK.min(g.max(1));
+        let chunks: Vec<std::ops::Range<usize>> = (0..g)
+            .step_by(chunk)
+            .map(|c0| c0..(c0 + chunk).min(g))
+            .collect();
         let group = |j: usize| self.prog.groups[support[j]];
         let mask = |j: usize| &self.prog.patterns.masks[group(j).pattern];
         let mut z = vec![0.0f32; len * chunk];
         let mut p = vec![0.0f32; len];
-        for c0 in (0..g).step_by(chunk) {
-            let c1 = (c0 + chunk).min(g);
-            let zc = &mut z[..len * (c1 - c0)];
+        for c in &chunks {
+            let (c0, c1) = (c.start, c.end);
+            let zc = &mut z[..len * c.len()];
             matmul(
                 MatMut::from_column_major_slice_mut(zc, len, c1 - c0),
                 Accum::Replace,
@@ -397,9 +401,9 @@ impl<'p, 'a> Products<'p, 'a> {
         let scale = 1.0 / self.prog.n() as f32;
         let r: Vec<f32> = p.iter().map(|v| v * scale).collect();
         let mut partial = vec![0.0f32; dim * g];
-        for c0 in (0..g).step_by(chunk) {
-            let c1 = (c0 + chunk).min(g);
-            let zc = &mut z[..len * (c1 - c0)];
+        for c in &chunks {
+            let (c0, c1) = (c.start, c.end);
+            let zc = &mut z[..len * c.len()];
             for j in c0..c1 {
                 let sign = group(j).sign as f32;
                 let k = j - c0;

@@ -289,28 +289,28 @@ pub fn fit(
     let clock = std::time::Instant::now();
     let mut path = Vec::new();
     let mut warm: Option<Vec<f64>> = None;
-    // the solver's iterations are numbered across the path
+    // the solver's iterations are numbered, and its seconds counted, across the path
     let mut base = 0;
+    let mut solve_from = |prog: &Program, warm: Option<&[f64]>, base: usize| {
+        let before = clock.elapsed().as_secs_f64();
+        solve(prog, solver, settings, warm, budget, &mut |p| {
+            on_iteration(&p.shifted(base, before))
+        })
+    };
     for &beta in &settings.path {
         // stopped (time limit, interrupt): straight to the run's own β, certified where it is
         if budget.exhausted().is_some() {
             break;
         }
         let prog = program(beta);
-        let before = clock.elapsed().as_secs_f64();
-        let solved = solve(&prog, solver, settings, warm.as_deref(), budget, &mut |p| {
-            on_iteration(&p.shifted(base, before))
-        })?;
+        let solved = solve_from(&prog, warm.as_deref(), base)?;
         let u = sparsify(&prog, &solved.u, settings.tol);
         path.push(PathPoint {
             beta,
             objective: solved.bound.primal,
             dual_bound: solved.bound.dual,
             rel_gap: solved.bound.rel_gap,
-            groups: program::group_norms(&u, prog.dim())
-                .iter()
-                .filter(|&&v| v > 0.0)
-                .count(),
+            groups: program::nonzero_groups(&u, prog.dim()),
             iterations: solved.iterations,
             stop: solved.stop,
             seconds: clock.elapsed().as_secs_f64(),
@@ -318,10 +318,7 @@ pub fn fit(
         base += solved.iterations + 1;
         warm = Some(u);
     }
-    let before = clock.elapsed().as_secs_f64();
-    let solved = solve(&prog, solver, settings, warm.as_deref(), budget, &mut |p| {
-        on_iteration(&p.shifted(base, before))
-    })?;
+    let solved = solve_from(&prog, warm.as_deref(), base)?;
     let u = sparsify(&prog, &solved.u, settings.tol);
     let (units, exact_network) = read_off(&prog, &u);
     Ok(ConvexFit {

@@ -426,3 +426,10 @@ pub fn group_norms(u: &[f64], dim: usize) -> Vec<f64> {
         .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
         .collect()
 }
+
+/// The non-zero groups of `u` (groups of `dim` entries).
+pub fn nonzero_groups(u: &[f64], dim: usize) -> usize {
+    u.chunks_exact(dim)
+        .filter(|c| c.iter().map(|v| v * v).sum::<f64>() > 0.0)
+        .count()
+}
