@@ -26,7 +26,7 @@ mod backend;
 mod clarabel_backend;
 pub mod formulation;
 
-pub use admm_backend::{svt_2x2, svt_wide, AdmmBackend};
+pub use admm_backend::{svt_wide, AdmmBackend};
 pub use backend::{
     Backend, ClarabelBackend, SolveStatus, SubSolution, Subproblem, SubproblemSolver,
 };
