@@ -60,6 +60,9 @@ pub struct SubSolution {
     pub solver_iterations: u32,
     /// Final primal and dual residuals, as the backend measures them.
     pub residuals: Option<(f64, f64)>,
+    /// The tolerance this solve aimed at, when the backend chooses one per solve (ADMM's inexact
+    /// SCR; `None` for the interior point, which always uses its settings).
+    pub tolerance: Option<f64>,
 }
 
 /// Solves subproblem (8). Backends: [`super::AdmmBackend`] (first-order, pure Rust) and

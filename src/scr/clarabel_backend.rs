@@ -190,6 +190,7 @@ impl SubproblemSolver for ClarabelBackend {
             status,
             solver_iterations: sol.iterations,
             residuals: Some((sol.r_prim, sol.r_dual)),
+            tolerance: None,
         })
     }
 }

@@ -240,6 +240,10 @@ pub struct IterationRecord {
     pub primal_residual: Option<f64>,
     /// The backend's final dual residual.
     pub dual_residual: Option<f64>,
+    /// The tolerance the subproblem was solved to (ADMM: absolute and relative, per √dimension;
+    /// looser while inexact SCR allows, see docs/admm.md); `null` for the interior point.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
     /// Wall-clock seconds of this iteration (subproblem and bookkeeping).
     pub seconds: f64,
 }
@@ -317,6 +321,7 @@ pub fn run(
                     solver_iterations: sol.solver_iterations,
                     primal_residual: sol.residuals.map(|r| r.0),
                     dual_residual: sol.residuals.map(|r| r.1),
+                    tolerance: sol.tolerance,
                     seconds: t0.elapsed().as_secs_f64(),
                 });
                 stop = Stop::SolverFailed;
@@ -342,6 +347,7 @@ pub fn run(
             solver_iterations: sol.solver_iterations,
             primal_residual: sol.residuals.map(|r| r.0),
             dual_residual: sol.residuals.map(|r| r.1),
+            tolerance: sol.tolerance,
             seconds: t0.elapsed().as_secs_f64(),
         };
         params = match (&last, settings.extrapolation) {
