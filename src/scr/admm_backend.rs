@@ -55,9 +55,9 @@ pub struct AdmmBackend {
     /// Inexact SCR: inside an SCR run, while the violations decrease, solve each subproblem only to
     /// `clamp(ADAPTIVE_FACTOR × previous violation, eps, ADAPTIVE_LATER_MAX)` (`eps_abs`, `eps_rel`
     /// are the floor); the first subproblem of a run to `ADAPTIVE_MAX`, and any after a step without
-    /// progress `STALL_TIGHTEN` times tighter than the last. The stopping test of SCR is on the true violations, so this changes
-    /// the cost and the path, not what "converged" means. Solves outside `scr::run` always use the
-    /// floor.
+    /// progress `STALL_TIGHTEN` times tighter than the last. The stopping test of SCR is on the
+    /// true violations, so this changes the cost and the path, not what "converged" means. Solves
+    /// outside `scr::run` always use the floor.
     pub adaptive: bool,
     /// Print the residuals and penalties at every convergence check (to stderr).
     pub verbose: bool,
@@ -121,10 +121,10 @@ const RHO_RANGE: f64 = 100.0;
 /// shrink like 1/√N while `M`'s do not. A fixed ρ = 0.1 (best at N = 3 000) made the zero-start
 /// step of the 3-3-2 teacher take 200 iterations at N = 100 000 (the dual residual dominating
 /// throughout); with 1/√N it takes 50 (N = 10 000: 80 → 50, N = 30 000: 120 → 40). Perturbed and
-/// random starts at N = 30, 300, 1 000 (40 SCR iterations each) took
-/// 73 040 ADMM iterations in total instead of 73 150 (each run within 6 %). (These counts are
-/// from the splitting with the whole 2×2 blocks, whose copies' ρ also scaled with 30/N; with the
-/// blocks' pairs a fixed ρ = 1 for the copies is best at every N measured.)
+/// random starts at N = 30, 300, 1 000 (40 SCR iterations each) took 73 040 ADMM iterations in
+/// total instead of 73 150 (each run within 6 %). (These counts are from the splitting with the
+/// whole 2×2 blocks, whose copies' ρ also scaled with 30/N; with the blocks' pairs a fixed ρ = 1
+/// for the copies is best at every N measured.)
 fn product_scale(n: usize) -> f64 {
     (30.0 / n.max(1) as f64).sqrt().min(1.0)
 }
@@ -292,8 +292,9 @@ impl RowsPart {
 /// subproblem with the pair's Euclidean norm in place of `‖m‖_*` therefore has the same optimum,
 /// and its prox is a smooth shrink instead of a thresholding with a kink along `hs = 0`: from
 /// random parameters the optimal pairs sit on that kink, and with the 2×2 thresholding the first
-/// SCR step of the 3-3-2 teacher (N = 10 000) took 2 260 ADMM iterations; with the pair, 590
-/// (perturbed start 840 → 550, zero start 110 either way).
+/// SCR step of the 3-3-2 teacher (N = 10 000) took 2 260 ADMM iterations; with the pair and the
+/// old penalties, 590 (perturbed start 840 → 550, zero start 110 either way); with the pair and
+/// the penalties of [`AdmmBackend::rho`], 140 (perturbed 150).
 fn block_pair([a, b, c]: [Affine; 3]) -> [Affine; 2] {
     let mut lower = a;
     lower.constant -= 1.0;
@@ -1393,12 +1394,12 @@ mod tests {
             }
             let [a, b, c] = [x * y + h * y + x * s, h + x, s + y];
             let m = Matrix::from_rows(&[vec![a, b], vec![c, 1.0]]).unwrap();
-            let pair = [
+            let block = [
                 Affine::constant(a),
                 Affine::constant(b),
                 Affine::constant(c),
             ];
-            let [p0, p1] = block_pair(pair).map(|e| e.constant);
+            let [p0, p1] = block_pair(block).map(|e| e.constant);
             let (norm, want) = (p0.hypot(p1), nuclear(&m));
             if h >= 0.0 && s >= 0.0 {
                 assert!(
