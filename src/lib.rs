@@ -33,6 +33,7 @@ pub mod methods;
 pub mod milp;
 pub mod model;
 pub mod net;
+pub mod onnx;
 pub mod perceptron;
 pub mod report;
 pub mod scr;

@@ -31,6 +31,9 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Predict with a saved model on a file of inputs; write the predictions as CSV.
     Predict(cli::predict::PredictArgs),
+    /// Export a saved model as ONNX (standard MatMul/Add/Relu nodes, its standardisation
+    /// included), for onnxruntime or any other ONNX runtime.
+    Export(cli::export::ExportArgs),
     /// Fit a convex model, with scikit-learn's objective scaling: ridge, lasso, elastic net,
     /// logistic regression (binary or softmax) or the linear SVM, by interior point (Clarabel,
     /// the default) or the first-order path (--solver first-order).
@@ -55,6 +58,7 @@ fn main() {
         Command::Compare(a) => cli::compare::run(a, sub),
         Command::Eval(a) => cli::eval::run(a, sub),
         Command::Predict(a) => cli::predict::run(a, sub),
+        Command::Export(a) => cli::export::run(a, sub),
         Command::Glm(a) => cli::glm::run(a, sub),
         Command::Perceptron(a) => cli::perceptron::run(a, sub),
         Command::Generate(g) => cli::generate::run(g, sub),

@@ -6,6 +6,7 @@ pub mod args;
 pub mod compare;
 pub mod demo;
 pub mod eval;
+pub mod export;
 pub mod generate;
 pub mod glm;
 pub mod interrupt;

@@ -1,0 +1,40 @@
+//! `cvxnn export`: a saved model as an ONNX file.
+
+use super::Outcome;
+use anyhow::Result;
+use clap::{ArgMatches, Args};
+use cvxnn::model::Model;
+use cvxnn::onnx::Precision;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Model written by `cvxnn train`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Where to write the ONNX file: input `x` [N, inputs], output `y` [N, outputs], in the
+    /// data's units (the model's standardisation is part of the graph).
+    #[arg(long)]
+    onnx: PathBuf,
+    /// Write float32 values instead of float64.
+    #[arg(long)]
+    float32: bool,
+}
+
+pub fn run(a: ExportArgs, _matches: &ArgMatches) -> Result<Outcome> {
+    let model = Model::load(&a.model)?;
+    let precision = if a.float32 {
+        Precision::F32
+    } else {
+        Precision::F64
+    };
+    model.save_onnx(&a.onnx, precision)?;
+    eprintln!(
+        "{} ({}, {}) written to {}",
+        a.model.display(),
+        model.network.describe(),
+        if a.float32 { "float32" } else { "float64" },
+        a.onnx.display()
+    );
+    Ok(Outcome::Done)
+}

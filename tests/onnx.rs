@@ -1,0 +1,284 @@
+//! ONNX export, checked by an independent runtime: tract (pure Rust) loads each exported file and
+//! its outputs must equal cvxnn's own predictions — to 1e-12 in float64, to float32's precision
+//! in float32 — for ReLU networks of one and two hidden layers, both outputs, with and without
+//! the stored standardisation, and for threshold networks.
+
+use cvxnn::data::{planted_teacher, Dataset, Scaling, TargetScaling};
+use cvxnn::linalg::Matrix;
+use cvxnn::model::{Columns, Model};
+use cvxnn::net::{Activation, Architecture, Mlp, Network, ThresholdNetwork, ThresholdUnit};
+use cvxnn::onnx::{proto, Precision, OPSET};
+use prost::Message;
+use rand::{Rng, SeedableRng};
+use tract_onnx::prelude::*;
+
+/// Runs an ONNX file on `x` (features × samples) with tract; returns outputs × samples.
+fn run_tract(bytes: &[u8], x: &Matrix, precision: Precision) -> Matrix {
+    let (d, n) = x.shape();
+    let rows: Vec<f64> = (0..n).flat_map(|j| x.col(j).to_vec()).collect();
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut &bytes[..])
+        .expect("tract reads the file");
+    let (model, input): (_, Tensor) = match precision {
+        Precision::F64 => (
+            model.with_input_fact(0, f64::fact([n, d]).into()).unwrap(),
+            tract_ndarray::Array2::from_shape_vec((n, d), rows)
+                .unwrap()
+                .into(),
+        ),
+        Precision::F32 => (
+            model.with_input_fact(0, f32::fact([n, d]).into()).unwrap(),
+            tract_ndarray::Array2::from_shape_vec((n, d), rows.iter().map(|&v| v as f32).collect())
+                .unwrap()
+                .into(),
+        ),
+    };
+    let plan = model
+        .into_optimized()
+        .expect("tract optimises the graph")
+        .into_runnable()
+        .unwrap();
+    let out = plan.run(tvec!(input.into())).expect("tract runs the graph");
+    let out = out[0].cast_to::<f64>().unwrap();
+    let view = out.to_array_view::<f64>().unwrap();
+    let k = view.shape()[1];
+    assert_eq!(view.shape()[0], n);
+    Matrix::from_fn(k, n, |i, j| view[[j, i]])
+}
+
+/// The largest difference relative to the largest value (at least 1).
+fn max_diff(a: &Matrix, b: &Matrix) -> f64 {
+    assert_eq!(a.shape(), b.shape());
+    let scale = b.as_slice().iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    a.as_slice()
+        .iter()
+        .zip(b.as_slice())
+        .fold(0.0_f64, |m, (x, y)| m.max((x - y).abs()))
+        / scale
+}
+
+fn random_inputs(d: usize, n: usize, seed: u64) -> Matrix {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    Matrix::from_fn(d, n, |_, _| rng.random_range(-3.0..3.0))
+}
+
+fn mlp_model(spec: &str, output: Activation, scaled: bool, seed: u64) -> (Model, Dataset) {
+    let arch = Architecture::parse(spec, output).unwrap();
+    let t = planted_teacher(&arch, 200, seed).unwrap();
+    // data in units far from the network's: the standardisation must be part of the graph
+    let mut data = t.data.clone();
+    data.x = data.x.map(|v| 40.0 * v + 7.0);
+    data.y = data
+        .y
+        .map(|v| 0.1 * v + if output == Activation::Relu { 0.0 } else { 3.0 });
+    let scaling = scaled.then(|| {
+        let targets = match output {
+            Activation::Relu => TargetScaling::ScaleOnly,
+            Activation::Linear => TargetScaling::Standardize,
+        };
+        Scaling::fit(&data, targets)
+    });
+    let columns = Columns {
+        inputs: (0..arch.n_inputs())
+            .map(|i| format!("feature {i}"))
+            .collect(),
+        targets: (0..arch.n_outputs())
+            .map(|i| format!("target, {i}"))
+            .collect(),
+    };
+    let model = Model::new(Network::Mlp(t.model.clone()), columns, scaling).unwrap();
+    (model, data)
+}
+
+#[test]
+fn float64_export_equals_the_forward_pass() {
+    for (spec, output) in [
+        ("3-3-2", Activation::Linear),
+        ("3-3-2", Activation::Relu),
+        ("3-4-4-2", Activation::Linear),
+        ("5-8-1", Activation::Relu),
+    ] {
+        for scaled in [false, true] {
+            let (model, data) = mlp_model(spec, output, scaled, 3);
+            let bytes = model.to_onnx(Precision::F64).unwrap();
+            let ours = model.predict(&data.x).unwrap();
+            let theirs = run_tract(&bytes, &data.x, Precision::F64);
+            let diff = max_diff(&theirs, &ours);
+            assert!(diff < 1e-12, "{spec} {output} scaled {scaled}: {diff:e}");
+            // and the outputs are not trivially zero
+            assert!(ours.as_slice().iter().any(|v| v.abs() > 1e-3));
+        }
+    }
+}
+
+#[test]
+fn float32_export_agrees_to_single_precision() {
+    let (model, data) = mlp_model("3-4-4-2", Activation::Linear, true, 5);
+    let bytes = model.to_onnx(Precision::F32).unwrap();
+    let ours = model.predict(&data.x).unwrap();
+    let theirs = run_tract(&bytes, &data.x, Precision::F32);
+    let diff = max_diff(&theirs, &ours);
+    assert!(diff < 1e-5, "{diff:e}");
+    // single precision really is used: the float64 file is closer
+    let exact = run_tract(
+        &model.to_onnx(Precision::F64).unwrap(),
+        &data.x,
+        Precision::F64,
+    );
+    assert!(max_diff(&exact, &ours) < diff);
+}
+
+#[test]
+fn mlp_export_has_no_standardisation() {
+    let arch = Architecture::parse("2-3-1", Activation::Linear).unwrap();
+    let mlp = planted_teacher(&arch, 10, 2).unwrap().model;
+    let x = random_inputs(2, 50, 9);
+    let theirs = run_tract(&mlp.to_onnx(Precision::F64).unwrap(), &x, Precision::F64);
+    assert!(max_diff(&theirs, &mlp.forward(&x).unwrap()) < 1e-12);
+}
+
+#[test]
+fn threshold_export_is_the_and_of_its_units() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+    let units = (0..3)
+        .map(|_| ThresholdUnit {
+            w: (0..4).map(|_| rng.random_range(-1.0..1.0)).collect(),
+            b: rng.random_range(-0.5..0.5),
+        })
+        .collect();
+    let net = ThresholdNetwork { units };
+    let x = random_inputs(4, 300, 11);
+    let columns = Columns {
+        inputs: (1..=4).map(|i| format!("x{i}")).collect(),
+        targets: vec!["label".into()],
+    };
+    let model = Model::new(Network::Threshold(net), columns, None).unwrap();
+    let ours = model.predict(&x).unwrap();
+    let ones = ours.as_slice().iter().filter(|&&v| v == 1.0).count();
+    assert!(
+        ones > 10 && ones < 290,
+        "{ones} of 300 fire: a weak test instance"
+    );
+    for precision in [Precision::F64, Precision::F32] {
+        let theirs = run_tract(&model.to_onnx(precision).unwrap(), &x, precision);
+        assert_eq!(theirs, ours, "{precision:?}");
+    }
+}
+
+#[test]
+fn the_file_is_standard_onnx_with_named_columns() {
+    let (model, _) = mlp_model("3-3-2", Activation::Linear, true, 1);
+    let bytes = model.to_onnx(Precision::F64).unwrap();
+    let m = proto::ModelProto::decode(&bytes[..]).unwrap();
+    assert_eq!(m.opset_import.len(), 1);
+    assert_eq!(
+        (m.opset_import[0].domain.as_str(), m.opset_import[0].version),
+        ("", OPSET)
+    );
+    let g = m.graph.unwrap();
+    let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+    assert_eq!(
+        ops,
+        ["Sub", "Div", "MatMul", "Add", "Relu", "MatMul", "Add", "Mul", "Add"]
+    );
+    assert_eq!(g.input[0].name, "x");
+    assert_eq!(g.output[0].name, "y");
+    assert_eq!(g.node.last().unwrap().output, ["y"]);
+    let meta = |k: &str| {
+        let e = m.metadata_props.iter().find(|e| e.key == k).unwrap();
+        serde_json::from_str::<Vec<String>>(&e.value).unwrap()
+    };
+    assert_eq!(
+        meta("cvxnn.inputs"),
+        ["feature 0", "feature 1", "feature 2"]
+    );
+    assert_eq!(meta("cvxnn.targets"), ["target, 0", "target, 1"]);
+    // every initializer holds the values its dimensions announce (8 bytes each)
+    for t in &g.initializer {
+        let count: i64 = t.dims.iter().product();
+        assert_eq!(t.raw_data.len() as i64, 8 * count, "{}", t.name);
+    }
+}
+
+#[test]
+fn float32_refuses_values_out_of_its_range() {
+    let arch = Architecture::parse("2-2-1", Activation::Linear).unwrap();
+    let mut mlp = Mlp::zeros(&arch);
+    mlp.weights[0].set(0, 0, 1e300);
+    let err = mlp.to_onnx(Precision::F32).unwrap_err().to_string();
+    assert!(err.contains("float32"), "{err}");
+    assert!(mlp.to_onnx(Precision::F64).is_ok());
+}
+
+/// `cvxnn export` writes the file that tract runs to the saved model's predictions; a missing
+/// model or an unwritable path is a clean failure.
+#[test]
+fn export_command_writes_the_models_predictions() {
+    let dir = std::env::temp_dir().join(format!("cvxnn-onnx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (data, model, onnx) = (file("d.csv"), file("m.json"), file("m.onnx"));
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cvxnn"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let succeed = |args: &[&str]| {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+    };
+    succeed(&[
+        "generate", "teacher", "--arch", "3-4-1", "--n", "40", "--out", &data,
+    ]);
+    succeed(&[
+        "train",
+        "--method",
+        "lbfgs",
+        "--data",
+        &data,
+        "--arch",
+        "3-4-1",
+        "--standardize",
+        "--model-out",
+        &model,
+        "--report",
+        &file("r.json"),
+        "--plot",
+        &file("p.svg"),
+    ]);
+    let saved = Model::load(std::path::Path::new(&model)).unwrap();
+    assert!(saved.scaling.is_some());
+    let x = random_inputs(3, 60, 1).map(|v| 10.0 * v);
+    let ours = saved.predict(&x).unwrap();
+    for (flag, precision, tol) in [
+        (None, Precision::F64, 1e-12),
+        (Some("--float32"), Precision::F32, 1e-5),
+    ] {
+        let mut args = vec!["export", "--model", &model, "--onnx", &onnx];
+        args.extend(flag);
+        succeed(&args);
+        let theirs = run_tract(&std::fs::read(&onnx).unwrap(), &x, precision);
+        let diff = max_diff(&theirs, &ours);
+        assert!(diff < tol, "{precision:?}: {diff:e}");
+    }
+    for (args, want) in [
+        (
+            ["export", "--model", "/nonexistent/m.json", "--onnx", &onnx],
+            "/nonexistent/m.json",
+        ),
+        (
+            ["export", "--model", &model, "--onnx", "/nonexistent/x.onnx"],
+            "/nonexistent/x.onnx",
+        ),
+    ] {
+        let out = run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr.contains(want) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+}
