@@ -49,7 +49,8 @@ impl Precision {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// `float64` or `float32`.
+    pub fn name(self) -> &'static str {
         match self {
             Precision::F64 => "float64",
             Precision::F32 => "float32",
@@ -66,19 +67,18 @@ impl Model {
         if let Some(s) = &self.scaling {
             h = g.standardize(&h, &s.inputs, "x_scaled")?;
         }
-        h = match &self.network {
+        let out = match &self.network {
             Network::Mlp(m) => g.mlp(m, &h)?,
             Network::Threshold(t) => g.threshold(t, &h)?,
         };
         if let Some(t) = self.scaling.as_ref().and_then(|s| s.targets.as_ref()) {
-            h = g.unstandardize(&h, t)?;
+            g.unstandardize(&out, t)?;
         }
         let (inputs, targets) = match &self.columns {
             Some(c) => (c.inputs.clone(), c.targets.clone()),
             None => (numbered("x", self.n_inputs()), self.target_names()),
         };
         g.finish(
-            &h,
             self.n_outputs(),
             &inputs,
             &targets,
@@ -97,18 +97,15 @@ impl Model {
 }
 
 impl Mlp {
-    /// The network alone as an ONNX file (no standardisation; columns `x1…`, `y1…`).
+    /// The network alone as an ONNX file (no standardisation; columns `x1…`, `y1…`): the
+    /// export of a model without columns or scaling.
     pub fn to_onnx(&self, precision: Precision) -> Result<Vec<u8>> {
-        let mut g = Graph::new(precision, self.arch.n_inputs());
-        let h = g.mlp(self, INPUT)?;
-        let (nx, ny) = (self.arch.n_inputs(), self.arch.n_outputs());
-        g.finish(
-            &h,
-            ny,
-            &numbered("x", nx),
-            &numbered("y", ny),
-            &self.arch.to_string(),
-        )
+        let model = Model {
+            network: Network::Mlp(self.clone()),
+            columns: None,
+            scaling: None,
+        };
+        model.to_onnx(precision)
     }
 }
 
@@ -186,13 +183,13 @@ impl Graph {
     }
 
     /// `h · std + mean`, target by target.
-    fn unstandardize(&mut self, h: &str, s: &Standardizer) -> Result<String> {
+    fn unstandardize(&mut self, h: &str, s: &Standardizer) -> Result<()> {
         let k = s.mean.len();
         let mean = self.constant("target_mean", &[k], &s.mean)?;
         let std = self.constant("target_std", &[k], &s.std)?;
         self.node("Mul", &[h, &std], "y_scaled", vec![]);
         self.node("Add", &["y_scaled", &mean], "y_unscaled", vec![]);
-        Ok("y_unscaled".into())
+        Ok(())
     }
 
     /// `h W_lᵀ + b_l`, layer by layer, with the activations.
@@ -260,15 +257,11 @@ impl Graph {
     /// Renames the last value to `y`, declares the input and output and encodes the model.
     fn finish(
         mut self,
-        last: &str,
         n_outputs: usize,
         inputs: &[String],
         targets: &[String],
         what: &str,
     ) -> Result<Vec<u8>> {
-        if last == INPUT {
-            return Err(Error::Shape("the network has no layer to export".into()));
-        }
         let node = self
             .nodes
             .last_mut()

@@ -33,7 +33,7 @@ pub fn run(a: ExportArgs, _matches: &ArgMatches) -> Result<Outcome> {
         "{} ({}, {}) written to {}",
         a.model.display(),
         model.network.describe(),
-        if a.float32 { "float32" } else { "float64" },
+        precision.name(),
         a.onnx.display()
     );
     Ok(Outcome::Done)
