@@ -179,8 +179,10 @@ fn l1_and_class(m: &Mlp, data: &Dataset) -> Option<(f64, f64)> {
     Some((l1, b))
 }
 
-/// The best of `plan.restarts` attempts of `entry` on case `pi` from start `s`.
-fn run_one(
+/// One task of a comparison: the best of `plan.restarts` attempts of `entry` on case `pi` (its
+/// index among the problems) from start `s`. Its seeds depend only on `(plan.seed, pi, s)`, so the
+/// row is the same whichever thread or machine runs it ([`run_all`] runs them all here).
+pub fn run_task(
     arch: &Architecture,
     entry: &Entry,
     case: &Case,
@@ -316,7 +318,7 @@ pub fn run_all(
                     break;
                 }
                 let (pi, s, mi) = tasks[k];
-                let row = run_one(arch, &entries[mi], &cases[pi], pi, s, plan);
+                let row = run_task(arch, &entries[mi], &cases[pi], pi, s, plan);
                 *slots[k].lock().expect("no poisoned slot") = Some(row);
                 let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(d, total);

@@ -215,8 +215,8 @@ impl Model {
         })
     }
 
-    /// Writes the model as JSON (`{"format": "cvxnn-model", "version": 2, "kind": "mlp", …}`).
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// The model file's JSON text (`{"format": "cvxnn-model", "version": 2, "kind": "mlp", …}`).
+    pub fn to_json(&self) -> Result<String> {
         let columns = self.columns.clone().unwrap_or_else(|| Columns {
             inputs: (1..=self.n_inputs()).map(|i| format!("x{i}")).collect(),
             targets: self.target_names(),
@@ -229,15 +229,29 @@ impl Model {
             targets: columns.targets,
             scaling: self.scaling.clone(),
         };
-        let text = serde_json::to_string_pretty(&file)
-            .map_err(|e| Error::parse(path, format!("cannot serialise model: {e}")))?;
+        serde_json::to_string_pretty(&file)
+            .map_err(|e| Error::InvalidArgument(format!("cannot serialise model: {e}")))
+    }
+
+    /// Writes the model as JSON ([`Model::to_json`]).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = self
+            .to_json()
+            .map_err(|e| Error::parse(path, e.to_string()))?;
         std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
     }
 
     /// Reads a model file of any version, validating shapes and values.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let value: serde_json::Value = serde_json::from_str(&text)
+        Self::from_json(&text, path)
+    }
+
+    /// A model from the JSON text of a model file of any version (`source` names it in errors),
+    /// validating shapes and values.
+    pub fn from_json(text: &str, source: impl AsRef<Path>) -> Result<Self> {
+        let path = source.as_ref();
+        let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| Error::parse(path, format!("not a cvxnn model file: {e}")))?;
         let bad = |e: serde_json::Error| Error::parse(path, format!("not a cvxnn model file: {e}"));
         let format = value["format"].as_str().unwrap_or_default();

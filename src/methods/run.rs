@@ -214,7 +214,8 @@ impl Run {
                 w.push(format!(
                     "{method} ended {} far from a stationary point (gradient norm {:.2e}, \
                      ‖∇L‖·‖θ‖/L = {relative:.1e}): at a ReLU kink or in badly scaled data; try \
-                     --standardize, or another method",
+                     standardised data (--standardize; standardize=True in Python), or another \
+                     method",
                     s.stop_reason, s.grad_norm
                 ));
             }

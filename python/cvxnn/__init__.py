@@ -1,0 +1,42 @@
+"""cvxnn: train neural networks as mathematical programs, from Python.
+
+Estimators with scikit-learn's conventions over cvxnn's Rust library:
+
+- ``MLPRegressor(method=...)``: a ReLU network by any method of cvxnn's training interface
+  (sequential convex relaxation, gradient methods, exact training, …);
+- ``ConvexReLURegressor`` / ``ConvexReLUClassifier``: two-layer ReLU training as a convex
+  program, with a certificate of global optimality (``certificate_``);
+- ``Ridge``, ``Lasso``, ``ElasticNet``, ``LogisticRegression``, ``SVC(kernel="linear")``:
+  scikit-learn's objectives, solved by interior point;
+- ``PerceptronLP``: a separating unit by linear programming, or a Farkas certificate that none
+  exists;
+- ``compare``: several methods on the same problems, locally or on any executor (Dask, Ray).
+
+Every fitted network exports to ONNX (``estimator.to_onnx(path)``).
+"""
+
+from . import _core
+from ._common import TrainingWarning
+from ._compare import compare
+from ._linear import SVC, ElasticNet, Lasso, LogisticRegression, PerceptronLP, Ridge
+from ._network import ConvexReLUClassifier, ConvexReLURegressor, MLPRegressor
+from ._core import Model, method_names, planted_teacher
+
+__version__ = _core.__version__
+
+__all__ = [
+    "MLPRegressor",
+    "ConvexReLURegressor",
+    "ConvexReLUClassifier",
+    "Ridge",
+    "Lasso",
+    "ElasticNet",
+    "LogisticRegression",
+    "SVC",
+    "PerceptronLP",
+    "compare",
+    "Model",
+    "method_names",
+    "planted_teacher",
+    "TrainingWarning",
+]

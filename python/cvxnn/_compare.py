@@ -1,0 +1,139 @@
+"""``compare``: several methods on the same problems from the same seeded starts, one row per
+(problem, start, method), on this machine's threads or on any ``concurrent.futures.Executor`` (a
+Dask or Ray cluster). A row depends only on its problem, method, start index and the plan, never
+on where it ran, so both give the same rows (but for ``seconds``)."""
+
+import json
+import os
+
+import numpy as np
+
+from . import _core
+from ._common import seed_of
+
+
+def _problems(problems):
+    """(X, Y, name) triples from one ``(X, y)`` pair or a list of pairs or triples."""
+    if isinstance(problems, tuple) and len(problems) in (2, 3) and hasattr(problems[0], "shape"):
+        problems = [problems]
+    out = []
+    for i, p in enumerate(problems):
+        if len(p) not in (2, 3):
+            raise ValueError("each problem is (X, y) or (X, y, name)")
+        X = np.ascontiguousarray(np.asarray(p[0], dtype=np.float64))
+        y = np.asarray(p[1], dtype=np.float64)
+        Y = np.ascontiguousarray(y.reshape(len(y), -1))
+        if X.ndim != 2:
+            raise ValueError(f"problem {i}: X must be 2-D (samples × features), got {X.ndim}-D")
+        name = str(p[2]) if len(p) == 3 else f"problem {i}"
+        out.append((X, Y, name))
+    if not out:
+        raise ValueError("compare needs at least one problem")
+    return out
+
+
+def _task(problem, index, start, hidden, output, methods, method, settings, plan):
+    """One row (runs wherever the executor sends it: only cvxnn must be installed there)."""
+    return _core.compare_task(
+        problem, index, start, hidden, output, methods, method, settings, plan
+    )
+
+
+def compare(
+    problems,
+    methods,
+    hidden_layer_sizes=(8,),
+    output_activation="linear",
+    n_starts=1,
+    restarts=1,
+    random_state=1,
+    init_scheme=None,
+    time_limit=None,
+    weight_decay=None,
+    n_jobs=None,
+    executor=None,
+    as_frame=False,
+    **settings,
+):
+    """Runs every method of ``methods`` on every problem from ``n_starts`` seeded starts.
+
+    Parameters
+    ----------
+    problems : ``(X, y)``, or a list of ``(X, y)`` or ``(X, y, name)``
+    methods : list of str
+        Names from ``cvxnn.method_names()``.
+    hidden_layer_sizes, output_activation : the architecture, as for ``MLPRegressor``.
+    n_starts, restarts : starts per problem (every method gets the same seeds), and attempts per
+        start (the row reports the best).
+    random_state : int
+        The base of the start seeds.
+    init_scheme : {"gaussian", "he", "glorot"}, optional
+        Every method's random start (None: each method's own).
+    time_limit : float, optional
+        Seconds per attempt.
+    weight_decay : float, optional
+        β: the methods that take a weight decay train with it, and every row reports its
+        network's weight-decay objective (``objective``).
+    n_jobs : int, optional
+        Threads on this machine (None: one per core); ignored with ``executor``.
+    executor : concurrent.futures.Executor, optional
+        Where to run the tasks, e.g. ``distributed.Client(...).get_executor()`` for Dask or a
+        ``ProcessPoolExecutor``.
+    as_frame : bool, default=False
+        Return a pandas DataFrame instead of the list of dicts (needs pandas).
+    **settings
+        Method settings, as ``MLPRegressor`` takes them (``max_iter``, ``learning_rate_init``,
+        …); each method reads its own, and one that no method reads is refused.
+
+    Returns
+    -------
+    One dict per (problem, start, method), in that order: ``method``, ``problem``, ``start``,
+    ``init_seed``, ``loss`` (MSE), ``output_error``, ``seconds``, ``iterations``, ``stop``,
+    ``objective`` (with ``weight_decay``), ``certificate`` (exact and convex methods),
+    ``warnings``, ``error`` (when every attempt failed).
+
+    Ctrl-C stops the runs in flight (locally) and raises ``KeyboardInterrupt`` whose ``rows``
+    holds the rows of the runs started before it.
+    """
+    problems = _problems(problems)
+    methods = [str(m) for m in ([methods] if isinstance(methods, str) else methods)]
+    hidden = [int(h) for h in np.atleast_1d(hidden_layer_sizes)]
+    plan = {
+        "starts": int(n_starts),
+        "restarts": int(restarts),
+        "seed": seed_of(random_state),
+        "init_scheme": init_scheme,
+        "time_limit": None if time_limit is None else float(time_limit),
+        "weight_decay": None if weight_decay is None else float(weight_decay),
+    }
+    if plan["starts"] < 1 or plan["restarts"] < 1 or not methods:
+        raise ValueError("compare needs at least one method, one start and one attempt")
+    settings = {k: v for k, v in settings.items() if v is not None} or None
+    if executor is None:
+        jobs = (os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
+        if jobs < 1:
+            raise ValueError(f"n_jobs must be at least 1, got {jobs}")
+        text, raised = _core.compare_all(
+            problems, hidden, output_activation, methods, settings, plan, jobs
+        )
+        rows = json.loads(text)
+        if raised is not None:
+            raised.rows = rows
+            raise raised
+    else:
+        # checked here, once, before anything is sent: bad settings fail at once, not per task
+        _core.compare_check(problems, hidden, output_activation, methods, settings, plan)
+        futures = [
+            executor.submit(
+                _task, problems[p], p, s, hidden, output_activation, methods, m, settings, plan
+            )
+            for p in range(len(problems))
+            for s in range(plan["starts"])
+            for m in range(len(methods))
+        ]
+        rows = [json.loads(f.result()) for f in futures]
+    if as_frame:
+        import pandas
+
+        return pandas.DataFrame(rows)
+    return rows

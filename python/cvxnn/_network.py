@@ -1,0 +1,376 @@
+"""Networks as scikit-learn estimators: ``MLPRegressor`` for every method of cvxnn's training
+interface, and the convex two-layer model as ``ConvexReLURegressor`` / ``ConvexReLUClassifier``
+with its certificate. All training is cvxnn's (Rust, GIL released); Ctrl-C stops a run through the
+training interface and raises ``KeyboardInterrupt`` after the estimator has kept the partial
+result."""
+
+import json
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from . import _core
+from ._common import inputs, inputs_and_targets, seed_of, settings, warn_run
+
+# The keyword settings the Rust side reads (python/src/train.rs), by estimator parameter name.
+_NETWORK_SETTINGS = (
+    "max_iter",
+    "tol",
+    "output_tol",
+    "weight_decay",
+    "learning_rate_init",
+    "batch_size",
+    "momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "lbfgs_max_iter",
+    "scr_lambda",
+    "scr_mu",
+    "extrapolation",
+    "weight_bound",
+)
+
+
+class _Network(BaseEstimator):
+    """Fitting, prediction and export shared by the network estimators."""
+
+    def _train(
+        self, X, Y, method, hidden, output, keyword, init="random", init_scheme=None,
+        skip_warning=None,
+    ):
+        input_names = [str(c) for c in getattr(self, "feature_names_in_", [])] or None
+        model, run, raised = _core.train(
+            X,
+            Y,
+            method,
+            list(hidden),
+            output=output,
+            settings=keyword,
+            init=init,
+            init_scheme=init_scheme,
+            seed=seed_of(self.random_state),
+            standardize=bool(self.standardize),
+            time_limit=self.time_limit,
+            input_names=input_names,
+            target_names=None,
+        )
+        run = json.loads(run)
+        self.run_ = run
+        self.model_ = model
+        self.n_iter_ = run["final"]["iterations"]
+        self.loss_ = run["final"]["loss"]
+        self.stop_reason_ = run["final"]["stop_reason"]
+        if model is not None:
+            self.coefs_ = [np.asarray(w, dtype=float).T for w, _ in model.layers]
+            self.intercepts_ = [np.asarray(b, dtype=float) for _, b in model.layers]
+        if raised is not None:
+            raised.estimator = self
+            raise raised
+        warn_run(run, skip=skip_warning)
+        if model is None:
+            raise RuntimeError(
+                f"the {method} run ended {self.stop_reason_} without a network"
+                + (f": {run['certificate']}" if run.get("certificate") else "")
+            )
+        return self
+
+    def _outputs(self, X):
+        check_is_fitted(self, "model_")
+        X = inputs(self, X, reset=False)
+        return self.model_.predict(X)
+
+    def to_onnx(self, path, float32=False):
+        """Writes the fitted network as an ONNX file (opset 13): input ``x`` (N × features),
+        output ``y`` (N × outputs), float64 unless ``float32``, the standardisation included. For
+        a classifier the output is its decision function."""
+        check_is_fitted(self, "model_")
+        self.model_.save_onnx(str(path), float32)
+        return path
+
+
+class _Regression:
+    """1-D targets give 1-D predictions, N × k targets N × k."""
+
+    def _regression_targets(self, X, y):
+        X, y = inputs_and_targets(self, X, y, multi_output=True)
+        self._targets_1d = y.ndim == 1
+        return X, np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float64)
+
+    def predict(self, X):
+        """The network's outputs for each row of X, in the targets' units."""
+        Y = self._outputs(X)
+        return Y[:, 0] if self._targets_1d else Y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+class MLPRegressor(_Regression, RegressorMixin, _Network):
+    """A ReLU network trained by any method of cvxnn's training interface.
+
+    Parameters
+    ----------
+    method : str, default="adam"
+        ``scr`` (sequential convex relaxation), ``gd``, ``sgd``, ``adam``, ``lbfgs``, ``lm``
+        (Levenberg–Marquardt), ``scr+lbfgs``, ``milp`` (exact training, when cvxnn was built
+        with HiGHS) or ``convex``; ``cvxnn.method_names()`` lists them.
+    hidden_layer_sizes : tuple of int, default=(8,)
+        Widths of the hidden layers.
+    output_activation : {"linear", "relu"}, default="linear"
+    max_iter, tol : the method's iteration cap and tolerance (None: the method's default; for
+        ``scr+lbfgs`` they are SCR's, and ``lbfgs_max_iter`` is L-BFGS's).
+    weight_decay : float, optional
+        β of ``‖f(X) − Y‖²/(2N) + (β/2)·Σ w²`` for the gradient methods (not scikit-learn's
+        ``alpha``, which is scaled by the sample count).
+    learning_rate_init, batch_size, momentum, beta_1, beta_2, epsilon : gradient-method settings,
+        as in scikit-learn's ``MLPRegressor`` (None: cvxnn's defaults).
+    scr_lambda, scr_mu, extrapolation : SCR's penalty weights λ, μ (one value, or one per
+        hidden layer) and its extrapolation β.
+    output_tol : float, optional
+        Stop when the relative output error ``‖f(X) − Y‖/‖Y‖`` reaches it (SCR, gradient methods).
+    weight_bound : float, optional
+        The MILP's bound B on the first-layer weights.
+    init : {"random", "zero"}, default="random"
+    init_scheme : {"gaussian", "he", "glorot"}, optional
+        The random start's scheme (None: the method's own).
+    standardize : bool, default=False
+        Train on standardised inputs and targets; the model keeps the map, so ``predict`` is in
+        the data's units (``coefs_`` are then in standardised units).
+    time_limit : float, optional
+        Seconds; the run keeps the best it had when it runs out.
+    random_state : int, RandomState or None, default=None
+        Seeds the start and the mini-batch order (None: seed 0; every run is reproducible).
+
+    A setting the chosen method does not read is refused at ``fit`` (it would be ignored).
+
+    Attributes
+    ----------
+    model_ : cvxnn.Model
+        The network with its columns and standardisation (``to_json``, ``save_onnx``).
+    coefs_, intercepts_ : lists of arrays, layer by layer (``coefs_[i]`` is inputs × outputs).
+    run_ : dict
+        The run's record: figures, stop reason, each stage's trace, certificate, warnings.
+    n_iter_, loss_, stop_reason_ : the run's iterations, final mean squared error and why it
+        ended.
+    """
+
+    def __init__(
+        self,
+        method="adam",
+        hidden_layer_sizes=(8,),
+        output_activation="linear",
+        max_iter=None,
+        tol=None,
+        weight_decay=None,
+        learning_rate_init=None,
+        batch_size=None,
+        momentum=None,
+        beta_1=None,
+        beta_2=None,
+        epsilon=None,
+        lbfgs_max_iter=None,
+        scr_lambda=None,
+        scr_mu=None,
+        extrapolation=None,
+        output_tol=None,
+        weight_bound=None,
+        init="random",
+        init_scheme=None,
+        standardize=False,
+        time_limit=None,
+        random_state=None,
+    ):
+        self.method = method
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.output_activation = output_activation
+        self.max_iter = max_iter
+        self.tol = tol
+        self.weight_decay = weight_decay
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.lbfgs_max_iter = lbfgs_max_iter
+        self.scr_lambda = scr_lambda
+        self.scr_mu = scr_mu
+        self.extrapolation = extrapolation
+        self.output_tol = output_tol
+        self.weight_bound = weight_bound
+        self.init = init
+        self.init_scheme = init_scheme
+        self.standardize = standardize
+        self.time_limit = time_limit
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Trains the network on X (N × features) and y (N, or N × outputs)."""
+        X, Y = self._regression_targets(X, y)
+        hidden = _hidden(self.hidden_layer_sizes)
+        return self._train(
+            X,
+            Y,
+            self.method,
+            hidden,
+            self.output_activation,
+            settings(self, _NETWORK_SETTINGS),
+            init=self.init,
+            init_scheme=self.init_scheme,
+        )
+
+
+def _hidden(sizes):
+    if isinstance(sizes, (int, np.integer)):
+        sizes = (sizes,)
+    sizes = tuple(sizes)
+    if not sizes or any(not isinstance(h, (int, np.integer)) or h < 1 for h in sizes):
+        raise ValueError(f"hidden_layer_sizes must be positive ints, got {sizes!r}")
+    return [int(h) for h in sizes]
+
+
+class _Convex(_Network):
+    """The convex reformulation of two-layer ReLU training with weight decay β."""
+
+    def _fit_convex(self, X, Y, loss):
+        keyword = settings(self, ("max_iter", "tol", "weight_decay", "patterns"))
+        keyword["loss"] = loss
+        # The hidden width is the solution's: the program decides how many units it needs. The
+        # training interface takes an architecture, so a width of 1 stands in, and its warning
+        # that the optimum is wider than the architecture's (meant for `--arch`) does not apply.
+        self._train(X, Y, "convex", [1], "linear", keyword, skip_warning="the optimum has ")
+        certificate = self.run_["certificate"]
+        self.certificate_ = certificate
+        self.objective_ = certificate["objective"]
+        self.n_hidden_ = certificate["units"]
+        return self
+
+
+_CONVEX_DOC = """
+    Parameters
+    ----------
+    weight_decay : float, default=1e-3
+        β of ``(1/N) Σ ℓ(f(x_i), y_i) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²)``.
+    patterns : "auto", "all" or int, default="auto"
+        The activation patterns of the convex program: ``all`` enumerates them (the optimum is
+        then global over every two-layer ReLU network of any width; refused when there may be
+        more than 20 000), an int samples that many gates (the optimum of a restricted model),
+        ``auto`` enumerates up to 1 000 patterns (about a second) and samples 100 gates
+        otherwise.
+    max_iter, tol : the solver's iteration cap and the relative duality gap to reach.
+    standardize : bool, default=False
+        Standardise the inputs (and a regressor's targets); the certificate is then about the
+        standardised data.
+    time_limit : float, optional
+    random_state : int, RandomState or None
+        Seeds the sampled gates.
+
+    Attributes
+    ----------
+    certificate_ : dict
+        ``objective`` (the network's), ``dual_bound`` (below every value of the program),
+        ``rel_gap``, ``certified``, ``scope`` (``global``: below every two-layer network;
+        ``restricted``), ``units``, ….
+    objective_ : float
+        The fitted network's objective.
+    n_hidden_ : int
+        Hidden units of the network (the program's non-zero groups).
+    model_, coefs_, intercepts_, run_, n_iter_, stop_reason_ : as for ``MLPRegressor``.
+"""
+
+
+class ConvexReLURegressor(_Regression, RegressorMixin, _Convex):
+    __doc__ = (
+        "Two-layer ReLU regression with weight decay, trained as the equivalent convex program "
+        "(Pilanci & Ergen): the global optimum with a certificate.\n" + _CONVEX_DOC
+    )
+
+    def __init__(
+        self,
+        weight_decay=1e-3,
+        patterns="auto",
+        max_iter=None,
+        tol=None,
+        standardize=False,
+        time_limit=None,
+        random_state=None,
+    ):
+        self.weight_decay = weight_decay
+        self.patterns = patterns
+        self.max_iter = max_iter
+        self.tol = tol
+        self.standardize = standardize
+        self.time_limit = time_limit
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X, Y = self._regression_targets(X, y)
+        return self._fit_convex(X, Y, "squared")
+
+
+class ConvexReLUClassifier(ClassifierMixin, _Convex):
+    __doc__ = (
+        "Two-layer ReLU classification with weight decay as a convex program: the logistic "
+        "(or hinge) loss of the scores, one-vs-rest for more than two classes.\n"
+        + _CONVEX_DOC.replace(
+            "    max_iter, tol",
+            "    loss : {\"logistic\", \"hinge\"}, default=\"logistic\"\n    max_iter, tol",
+        )
+    )
+
+    def __init__(
+        self,
+        loss="logistic",
+        weight_decay=1e-3,
+        patterns="auto",
+        max_iter=None,
+        tol=None,
+        standardize=False,
+        time_limit=None,
+        random_state=None,
+    ):
+        self.loss = loss
+        self.weight_decay = weight_decay
+        self.patterns = patterns
+        self.max_iter = max_iter
+        self.tol = tol
+        self.standardize = standardize
+        self.time_limit = time_limit
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X, y = inputs_and_targets(self, X, y, multi_output=False, y_numeric=False)
+        check_classification_targets(y)
+        if self.loss not in ("logistic", "hinge"):
+            raise ValueError(f"loss must be 'logistic' or 'hinge', got {self.loss!r}")
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        k = len(self.classes_)
+        if k < 2:
+            raise ValueError(
+                f"ConvexReLUClassifier needs samples of at least 2 classes; got {k} class"
+            )
+        codes = encoder.transform(y)
+        if k == 2:
+            Y = np.where(codes == 1, 1.0, -1.0).reshape(-1, 1)
+        else:
+            Y = np.where(codes[:, None] == np.arange(k)[None, :], 1.0, -1.0)
+        return self._fit_convex(X, np.ascontiguousarray(Y), self.loss)
+
+    def decision_function(self, X):
+        """The scores: N values for two classes (positive: ``classes_[1]``), else N × classes."""
+        S = self._outputs(X)
+        return S[:, 0] if len(self.classes_) == 2 else S
+
+    def predict(self, X):
+        S = self.decision_function(X)
+        if S.ndim == 1:
+            return self.classes_[(S > 0).astype(int)]
+        return self.classes_[np.argmax(S, axis=1)]

@@ -1,0 +1,140 @@
+//! A trained model in Python: cvxnn's [`Model`] (a network with its columns and standardisation),
+//! its predictions, its model file and its ONNX export. It pickles as its model-file JSON.
+
+use crate::{py_err, samples_as_columns, samples_as_rows};
+use cvxnn::model::Model;
+use cvxnn::net::Network;
+use cvxnn::onnx::Precision;
+use numpy::{PyArray2, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::path::PathBuf;
+
+#[pyclass(name = "Model", module = "cvxnn._core", frozen)]
+pub struct PyModel {
+    pub(crate) inner: Model,
+}
+
+impl PyModel {
+    fn checked_inputs(&self, x: &PyReadonlyArray2<'_, f64>) -> PyResult<cvxnn::linalg::Matrix> {
+        let d = x.as_array().ncols();
+        if d != self.inner.n_inputs() {
+            return Err(PyValueError::new_err(format!(
+                "X has {d} features, but the model takes {} input(s)",
+                self.inner.n_inputs()
+            )));
+        }
+        Ok(samples_as_columns(x))
+    }
+}
+
+#[pymethods]
+impl PyModel {
+    /// The model written as a cvxnn model file (JSON), as `cvxnn train` writes it.
+    fn to_json(&self) -> PyResult<String> {
+        self.inner.to_json().map_err(py_err)
+    }
+
+    /// A model from the text of a cvxnn model file.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        Model::from_json(text, "<model JSON>")
+            .map(|inner| Self { inner })
+            .map_err(py_err)
+    }
+
+    /// Pickling: the model file's JSON.
+    fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (String,))> {
+        let py = slf.py();
+        let from_json = py.get_type::<Self>().getattr("from_json")?.unbind();
+        Ok((from_json, (slf.get().inner.to_json().map_err(py_err)?,)))
+    }
+
+    /// The outputs for each row of `x` (N × inputs), in the data's units: N × outputs.
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = self.checked_inputs(&x)?;
+        let y = py.detach(|| self.inner.predict(&x)).map_err(py_err)?;
+        Ok(samples_as_rows(py, &y))
+    }
+
+    /// The weight-decay objective `(1/2N)‖f(X) − Y‖² + (β/2)·(every weight² and hidden bias²)`
+    /// of the network on `(x, y)` — the objective the convex model certifies. Only for a model
+    /// without standardisation: a standardised model's network was trained on other numbers.
+    fn weight_decay_objective(
+        &self,
+        x: PyReadonlyArray2<'_, f64>,
+        y: PyReadonlyArray2<'_, f64>,
+        beta: f64,
+    ) -> PyResult<f64> {
+        if self.inner.scaling.is_some() {
+            return Err(PyValueError::new_err(
+                "the weight-decay objective is defined on the data the network was trained on; \
+                 this model was trained on standardised data (fit with standardize=False)",
+            ));
+        }
+        let Network::Mlp(net) = &self.inner.network else {
+            return Err(PyValueError::new_err(
+                "a threshold network has no weight-decay objective",
+            ));
+        };
+        let xm = self.checked_inputs(&x)?;
+        let ym = samples_as_columns(&y);
+        net.weight_decay_objective(&xm, &ym, beta).map_err(py_err)
+    }
+
+    /// Writes the model as ONNX (opset 13; input `x`, output `y`, standardisation included),
+    /// float64 unless `float32`.
+    #[pyo3(signature = (path, float32 = false))]
+    fn save_onnx(&self, py: Python<'_>, path: PathBuf, float32: bool) -> PyResult<()> {
+        let precision = if float32 {
+            Precision::F32
+        } else {
+            Precision::F64
+        };
+        py.detach(|| self.inner.save_onnx(&path, precision))
+            .map_err(py_err)
+    }
+
+    #[getter]
+    fn n_inputs(&self) -> usize {
+        self.inner.n_inputs()
+    }
+
+    #[getter]
+    fn n_outputs(&self) -> usize {
+        self.inner.n_outputs()
+    }
+
+    /// `3-8-1 ReLU network (linear output)`, ….
+    #[getter]
+    fn description(&self) -> String {
+        self.inner.network.describe()
+    }
+
+    /// Per layer, the weights (out × in) and biases, as nested lists.
+    #[getter]
+    fn layers(&self) -> Vec<(Vec<Vec<f64>>, Vec<f64>)> {
+        match &self.inner.network {
+            Network::Mlp(m) => m
+                .weights
+                .iter()
+                .zip(&m.biases)
+                .map(|(w, b)| {
+                    let rows = (0..w.rows())
+                        .map(|i| (0..w.cols()).map(|j| w.get(i, j)).collect())
+                        .collect();
+                    (rows, b.clone())
+                })
+                .collect(),
+            Network::Threshold(_) => Vec::new(),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<cvxnn Model: {}>", self.inner.network.describe())
+    }
+}

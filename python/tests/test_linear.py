@@ -1,0 +1,156 @@
+"""The convex linear models against scikit-learn's own solvers: the same objective, written
+out here, at both solutions; and the perceptron LP's answers checked by arithmetic."""
+
+import numpy as np
+import pytest
+import sklearn.linear_model as sk
+import sklearn.svm as sksvm
+from sklearn.datasets import load_diabetes, load_iris, make_classification
+
+import cvxnn
+
+# a tight relative tolerance on objectives: the issue's 1e-6
+OBJECTIVE_RTOL = 1e-6
+
+Xd, yd = load_diabetes(return_X_y=True)
+Xc, yc = make_classification(120, 5, n_informative=3, random_state=0)
+Xi, yi = load_iris(return_X_y=True)
+
+
+def rss(X, y, w, b):
+    return float(np.sum((y - X @ w - b) ** 2))
+
+
+def least_squares_objective(kind, X, y, w, b, alpha, l1_ratio=0.5):
+    n = len(y)
+    if kind == "ridge":
+        return rss(X, y, w, b) + alpha * w @ w
+    if kind == "lasso":
+        return rss(X, y, w, b) / (2 * n) + alpha * np.abs(w).sum()
+    return (rss(X, y, w, b) / (2 * n) + alpha * l1_ratio * np.abs(w).sum()
+            + alpha * (1 - l1_ratio) * (w @ w) / 2)
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, kind",
+    [
+        (cvxnn.Ridge(alpha=0.5), sk.Ridge(alpha=0.5), "ridge"),
+        (cvxnn.Lasso(alpha=0.05), sk.Lasso(alpha=0.05, tol=1e-12, max_iter=10**6), "lasso"),
+        (cvxnn.ElasticNet(alpha=0.01, l1_ratio=0.3),
+         sk.ElasticNet(alpha=0.01, l1_ratio=0.3, tol=1e-12, max_iter=10**6), "elastic_net"),
+    ],
+)
+def test_least_squares_objectives_equal_scikit_learns(ours, theirs, kind):
+    params = ours.get_params()
+    ours.fit(Xd, yd)
+    theirs.fit(Xd, yd)
+    f = lambda w, b: least_squares_objective(kind, Xd, yd, w, b, **params)  # noqa: E731
+    mine, sklearns = f(ours.coef_, ours.intercept_), f(theirs.coef_, theirs.intercept_)
+    assert ours.objective_ == pytest.approx(mine, rel=1e-9)
+    assert mine == pytest.approx(sklearns, rel=OBJECTIVE_RTOL)
+    np.testing.assert_allclose(ours.predict(Xd), theirs.predict(Xd), rtol=1e-4, atol=1e-3)
+
+
+def logistic_objective(X, y01, coef, intercept, C, l1=False):
+    s = np.where(y01 == 1, 1.0, -1.0)
+    z = X @ coef.ravel() + intercept[0]
+    reg = np.abs(coef).sum() if l1 else 0.5 * float(coef.ravel() @ coef.ravel())
+    return C * float(np.logaddexp(0.0, -s * z).sum()) + reg
+
+
+def test_binary_logistic_objective_equals_scikit_learns():
+    ours = cvxnn.LogisticRegression(C=0.7).fit(Xc, yc)
+    theirs = sk.LogisticRegression(C=0.7, tol=1e-12, max_iter=10**4).fit(Xc, yc)
+    mine = logistic_objective(Xc, yc, ours.coef_, ours.intercept_, 0.7)
+    sklearns = logistic_objective(Xc, yc, theirs.coef_, theirs.intercept_, 0.7)
+    assert ours.objective_ == pytest.approx(mine, rel=1e-9)
+    assert mine == pytest.approx(sklearns, rel=OBJECTIVE_RTOL)
+    np.testing.assert_allclose(ours.predict_proba(Xc), theirs.predict_proba(Xc), atol=1e-4)
+
+
+def test_l1_logistic_objective_equals_scikit_learns():
+    ours = cvxnn.LogisticRegression(C=0.5, l1_ratio=1).fit(Xc, yc)
+    theirs = sk.LogisticRegression(C=0.5, l1_ratio=1.0, solver="saga", tol=1e-12,
+                                   max_iter=10**5).fit(Xc, yc)
+    mine = logistic_objective(Xc, yc, ours.coef_, ours.intercept_, 0.5, l1=True)
+    sklearns = logistic_objective(Xc, yc, theirs.coef_, theirs.intercept_, 0.5, l1=True)
+    assert mine == pytest.approx(sklearns, rel=OBJECTIVE_RTOL)
+
+
+def test_multinomial_objective_equals_scikit_learns():
+    C = 2.0
+    ours = cvxnn.LogisticRegression(C=C).fit(Xi, yi)
+    theirs = sk.LogisticRegression(C=C, tol=1e-12, max_iter=10**4).fit(Xi, yi)
+
+    def objective(W, b):
+        Z = Xi @ W.T + b
+        ce = np.logaddexp.reduce(Z, axis=1) - Z[np.arange(len(yi)), yi]
+        return C * ce.sum() + 0.5 * float((W * W).sum())
+
+    mine, sklearns = objective(ours.coef_, ours.intercept_), objective(theirs.coef_,
+                                                                        theirs.intercept_)
+    assert ours.objective_ == pytest.approx(mine, rel=1e-9)
+    assert mine == pytest.approx(sklearns, rel=OBJECTIVE_RTOL)
+    assert ours.score(Xi, yi) == pytest.approx(theirs.score(Xi, yi), abs=0.02)
+
+
+def svm_objective(X, y01, w, b, C):
+    s = np.where(y01 == 1, 1.0, -1.0)
+    return 0.5 * float(w @ w) + C * float(np.maximum(0.0, 1 - s * (X @ w + b)).sum())
+
+
+def test_linear_svm_objective_equals_scikit_learns():
+    ours = cvxnn.SVC(C=0.3).fit(Xc, yc)
+    theirs = sksvm.SVC(kernel="linear", C=0.3, tol=1e-10).fit(Xc, yc)
+    mine = svm_objective(Xc, yc, ours.coef_[0], ours.intercept_[0], 0.3)
+    sklearns = svm_objective(Xc, yc, theirs.coef_[0], theirs.intercept_[0], 0.3)
+    assert ours.objective_ == pytest.approx(mine, rel=1e-9)
+    assert mine == pytest.approx(sklearns, rel=OBJECTIVE_RTOL)
+
+
+def test_multiclass_svm_votes_as_scikit_learns_svc():
+    ours = cvxnn.SVC(C=1.0).fit(Xi, yi)
+    theirs = sksvm.SVC(kernel="linear", C=1.0, tol=1e-10).fit(Xi, yi)
+    agree = np.mean(ours.predict(Xi) == theirs.predict(Xi))
+    assert agree >= 0.99
+    assert ours.decision_function(Xi).shape == (150, 3)
+
+
+def test_perceptron_lp_separates_or_proves_it_cannot():
+    rng = np.random.RandomState(0)
+    Xs = rng.normal(size=(40, 3))
+    ys = np.where(Xs @ [1.0, -2.0, 0.5] + 0.3 > 0, "yes", "no")
+    p = cvxnn.PerceptronLP().fit(Xs, ys)
+    assert p.separable_ and p.certificate_ is None
+    margins = np.where(ys == p.classes_[1], 1, -1) * (Xs @ p.coef_[0] + p.intercept_[0])
+    assert margins.min() >= 1 - 1e-7
+    assert p.score(Xs, ys) == 1.0
+
+    # XOR: no line separates it, and the certificate proves it by arithmetic
+    Xx = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], dtype=float)
+    yx = np.array([0, 0, 1, 1])
+    p = cvxnn.PerceptronLP().fit(Xx, yx)
+    assert not p.separable_
+    lam = p.certificate_["lambda"]
+    s = np.where(yx == 1, 1.0, -1.0)
+    assert (lam >= -1e-12).all() and lam.sum() == pytest.approx(1.0, abs=1e-9)
+    combination = (lam * s) @ np.column_stack([Xx, np.ones(4)])
+    assert np.abs(combination).max() <= 1e-7
+    assert p.certificate_["residual"] == pytest.approx(np.abs(combination).max(), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: cvxnn.Ridge(alpha=-1.0).fit(Xd, yd), "alpha"),
+        (lambda: cvxnn.ElasticNet(l1_ratio=2.0).fit(Xd, yd), "l1_ratio"),
+        (lambda: cvxnn.LogisticRegression(C=0.0).fit(Xc, yc), "C must be positive"),
+        (lambda: cvxnn.LogisticRegression(l1_ratio=0.5).fit(Xc, yc), "l1_ratio"),
+        (lambda: cvxnn.SVC(kernel="rbf").fit(Xc, yc), "linear"),
+        (lambda: cvxnn.SVC().fit(Xc, np.zeros(len(yc))), "at least 2 classes"),
+        (lambda: cvxnn.Lasso().fit(Xd, yd).predict(Xd[:, :3]), "features"),
+    ],
+)
+def test_bad_input_is_a_value_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

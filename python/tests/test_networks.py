@@ -1,0 +1,170 @@
+"""Networks through the training interface: every method, seeds, the convex certificate,
+interruption, time limits, the GIL, and clean errors."""
+
+import _thread
+import pickle
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import cvxnn
+
+X, Y = cvxnn.planted_teacher("3-3-2", 30, seed=1)
+
+
+def network_methods():
+    # the MILP needs cvxnn built with HiGHS; the convex model has its own estimator
+    return [m for m in cvxnn.method_names() if m not in ("milp", "convex")]
+
+
+@pytest.mark.parametrize("method", network_methods())
+def test_every_method_trains_and_predicts_what_its_model_computes(method):
+    est = cvxnn.MLPRegressor(method=method, hidden_layer_sizes=(3,), random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cvxnn.TrainingWarning)
+        est.fit(X, Y)
+    assert est.run_["method"] == method
+    assert est.predict(X).shape == Y.shape
+    # the reported loss is the mean squared error of the predictions
+    mse = np.mean((est.predict(X) - Y) ** 2)
+    assert est.loss_ == pytest.approx(mse, rel=1e-9, abs=1e-15)
+    # coefs_ and intercepts_ are the network: a forward pass by hand gives predict
+    h = X
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+        h = h @ W + b
+        if i < len(est.coefs_) - 1:
+            h = np.maximum(h, 0.0)
+    np.testing.assert_allclose(h, est.predict(X), rtol=1e-12, atol=1e-12)
+
+
+def test_second_order_methods_recover_the_planted_teacher():
+    for method in ("lbfgs", "lm"):
+        est = cvxnn.MLPRegressor(method=method, hidden_layer_sizes=(3,), random_state=1)
+        est.fit(X, Y)
+        assert est.stop_reason_ == "output_tolerance"
+        assert np.linalg.norm(est.predict(X) - Y) / np.linalg.norm(Y) < 1e-8
+
+
+def test_same_seed_same_network_other_seed_other_network():
+    def fit(seed):
+        est = cvxnn.MLPRegressor(method="adam", hidden_layer_sizes=(4,), max_iter=200,
+                                 random_state=seed)
+        return est.fit(X, Y).predict(X)
+
+    np.testing.assert_array_equal(fit(5), fit(5))
+    assert np.abs(fit(5) - fit(6)).max() > 1e-6
+
+
+def test_a_standardised_model_predicts_in_the_data_units():
+    Xs, Ys = 100.0 * X + 7.0, 1e3 * Y - 5.0
+    est = cvxnn.MLPRegressor(method="lm", hidden_layer_sizes=(3,), standardize=True,
+                             random_state=1).fit(Xs, Ys)
+    assert np.linalg.norm(est.predict(Xs) - Ys) / np.linalg.norm(Ys) < 1e-8
+
+
+def test_the_convex_certificate_bounds_every_network():
+    beta = 1e-3
+    Xc, Yc = cvxnn.planted_teacher("2-3-1", 30, seed=2)
+    y = Yc[:, 0]
+    convex = cvxnn.ConvexReLURegressor(weight_decay=beta, patterns="all").fit(Xc, y)
+    c = convex.certificate_
+    assert c["scope"] == "global" and c["certified"]
+    # the certificate's objective is the returned network's, recomputed here
+    assert convex.objective_ == pytest.approx(
+        convex.model_.weight_decay_objective(Xc, Yc, beta), rel=1e-9
+    )
+    assert c["dual_bound"] <= convex.objective_ <= c["dual_bound"] * (1 + 1e-6) + 1e-12
+    # the dual bound is below the objective of every two-layer network: check L-BFGS's
+    for seed in range(3):
+        net = cvxnn.MLPRegressor(method="lbfgs", hidden_layer_sizes=(6,), weight_decay=beta,
+                                 random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", cvxnn.TrainingWarning)
+            net.fit(Xc, y)
+        assert net.model_.weight_decay_objective(Xc, Yc, beta) >= c["dual_bound"] * (1 - 1e-9)
+
+
+def test_convex_classifier_separates_two_moons_and_three_blobs():
+    from sklearn.datasets import make_blobs, make_moons
+
+    Xm, ym = make_moons(60, noise=0.05, random_state=0)
+    clf = cvxnn.ConvexReLUClassifier(weight_decay=1e-4).fit(Xm, np.where(ym, "a", "b"))
+    assert clf.score(Xm, np.where(ym, "a", "b")) == 1.0
+    assert clf.certificate_["certified"]
+    Xb, yb = make_blobs(90, centers=3, random_state=0)
+    clf = cvxnn.ConvexReLUClassifier().fit(Xb, yb)
+    assert clf.decision_function(Xb).shape == (90, 3)
+    assert clf.score(Xb, yb) > 0.9
+
+
+def test_pickled_models_predict_the_same():
+    est = cvxnn.MLPRegressor(method="lbfgs", hidden_layer_sizes=(3,), random_state=1).fit(X, Y)
+    back = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    model = cvxnn.Model.from_json(est.model_.to_json())
+    np.testing.assert_array_equal(model.predict(X), est.predict(X))
+
+
+def test_time_limit_keeps_the_best_network():
+    est = cvxnn.MLPRegressor(method="gd", max_iter=10**9, output_tol=1e-300, time_limit=0.3,
+                             random_state=1)
+    est.fit(X, Y)
+    assert est.stop_reason_ == "time_limit"
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_ctrl_c_stops_the_run_and_keeps_the_partial_network():
+    est = cvxnn.MLPRegressor(method="gd", max_iter=10**9, output_tol=1e-300, random_state=1)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt) as raised:
+        est.fit(X, Y)
+    timer.join()
+    assert raised.value.estimator is est
+    assert est.stop_reason_ == "interrupted"
+    assert 0 < est.n_iter_ < 10**9
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_training_releases_the_gil():
+    est = cvxnn.MLPRegressor(method="gd", max_iter=10**9, output_tol=1e-300, time_limit=0.5,
+                             random_state=1)
+    worker = threading.Thread(target=est.fit, args=(X, Y))
+    ticks = 0
+    worker.start()
+    while worker.is_alive():
+        ticks += 1
+    worker.join()
+    assert est.stop_reason_ == "time_limit"
+    # with the GIL held for the whole fit this thread could not have run meanwhile
+    assert ticks > 1000
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: cvxnn.MLPRegressor(method="nope").fit(X, Y), "unknown method"),
+        (lambda: cvxnn.MLPRegressor(method="scr", learning_rate_init=0.1).fit(X, Y),
+         "not read by method scr"),
+        (lambda: cvxnn.MLPRegressor(time_limit=-1.0).fit(X, Y), "time limit"),
+        (lambda: cvxnn.MLPRegressor(hidden_layer_sizes=(0,)).fit(X, Y), "hidden_layer_sizes"),
+        (lambda: cvxnn.MLPRegressor(output_activation="tanh").fit(X, Y), "tanh"),
+        (lambda: cvxnn.MLPRegressor().fit(np.where(X > 1, np.nan, X), Y), "NaN"),
+        (lambda: cvxnn.MLPRegressor().fit(X, Y).predict(X[:, :2]), "features"),
+        (lambda: cvxnn.ConvexReLURegressor(weight_decay=0.0).fit(X, Y[:, 0]), "weight decay"),
+        (lambda: cvxnn.ConvexReLURegressor(patterns="some").fit(X, Y[:, 0]), "patterns"),
+        (lambda: cvxnn.Model.from_json('{"format": "x"}'), "not a cvxnn model"),
+    ],
+)
+def test_bad_input_is_a_value_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_too_many_patterns_to_enumerate_is_refused():
+    Xbig = np.random.RandomState(0).normal(size=(200, 8))
+    with pytest.raises(ValueError, match="patterns"):
+        cvxnn.ConvexReLURegressor(patterns="all").fit(Xbig, Xbig[:, 0])

@@ -1,0 +1,66 @@
+"""ONNX export run by onnxruntime: the same outputs as cvxnn's forward pass."""
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import cvxnn
+
+
+def run_onnx(path, X, dtype):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (inp,) = session.get_inputs()
+    (out,) = session.get_outputs()
+    assert (inp.name, out.name) == ("x", "y")
+    return session.run(None, {"x": X.astype(dtype)})[0]
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+@pytest.mark.parametrize("arch, output", [("3-3-2", "linear"), ("3-4-4-2", "relu")])
+def test_float64_export_equals_predict(tmp_path, arch, output, standardize):
+    X, Y = cvxnn.planted_teacher(arch, 40, seed=4, output=output)
+    X, Y = 50.0 * X + 3.0, 20.0 * Y  # far from unit scale, so the standardisation matters
+    hidden = [int(h) for h in arch.split("-")[1:-1]]
+    est = cvxnn.MLPRegressor(method="adam", hidden_layer_sizes=hidden, output_activation=output,
+                             max_iter=300, standardize=standardize, random_state=2).fit(X, Y)
+    path = est.to_onnx(tmp_path / "m.onnx")
+    Xnew = np.random.RandomState(1).normal(size=(25, X.shape[1])) * 50.0
+    got = run_onnx(path, Xnew, np.float64)
+    want = est.predict(Xnew)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+
+
+def test_float32_export_is_single_precision(tmp_path):
+    X, Y = cvxnn.planted_teacher("3-4-1", 40, seed=5)
+    est = cvxnn.MLPRegressor(method="lbfgs", hidden_layer_sizes=(4,), standardize=True,
+                             random_state=1).fit(X, Y)
+    want = est.predict(X)
+    f32 = run_onnx(est.to_onnx(tmp_path / "f.onnx", float32=True), X, np.float32)
+    f64 = run_onnx(est.to_onnx(tmp_path / "d.onnx"), X, np.float64)
+    assert f32.dtype == np.float32
+    scale = np.abs(want).max()
+    assert np.abs(f32 - want).max() <= 1e-5 * scale
+    assert np.abs(f32 - want).max() > np.abs(f64 - want).max()
+
+
+def test_convex_models_export_their_decision_function(tmp_path):
+    X, Y = cvxnn.planted_teacher("2-3-1", 16, seed=2)
+    reg = cvxnn.ConvexReLURegressor().fit(X, Y[:, 0])
+    np.testing.assert_allclose(run_onnx(reg.to_onnx(tmp_path / "r.onnx"), X, np.float64)[:, 0],
+                               reg.predict(X), rtol=1e-12, atol=1e-12)
+    y = (Y[:, 0] > np.median(Y[:, 0])).astype(int)
+    clf = cvxnn.ConvexReLUClassifier().fit(X, y)
+    scores = run_onnx(clf.to_onnx(tmp_path / "c.onnx"), X, np.float64)[:, 0]
+    np.testing.assert_allclose(scores, clf.decision_function(X), rtol=1e-12, atol=1e-12)
+
+
+def test_export_before_fit_and_to_a_bad_path_fail_cleanly(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        cvxnn.MLPRegressor().to_onnx(tmp_path / "m.onnx")
+    X, Y = cvxnn.planted_teacher("2-2-1", 10, seed=1)
+    est = cvxnn.MLPRegressor(max_iter=10).fit(X, Y)
+    with pytest.raises(OSError):
+        est.to_onnx(tmp_path / "no" / "such" / "dir" / "m.onnx")
