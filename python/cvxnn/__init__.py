@@ -20,7 +20,7 @@ from ._common import TrainingWarning
 from ._compare import compare
 from ._linear import SVC, ElasticNet, Lasso, LogisticRegression, PerceptronLP, Ridge
 from ._network import ConvexReLUClassifier, ConvexReLURegressor, MLPRegressor
-from ._core import Model, method_names, planted_teacher
+from ._core import Model, features, method_names, planted_teacher
 
 __version__ = _core.__version__
 
@@ -37,6 +37,7 @@ __all__ = [
     "compare",
     "Model",
     "method_names",
+    "features",
     "planted_teacher",
     "TrainingWarning",
 ]

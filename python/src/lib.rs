@@ -58,10 +58,20 @@ pub(crate) fn samples_as_rows<'py>(py: Python<'py>, m: &Matrix) -> Bound<'py, Py
         .into_pyarray(py)
 }
 
+/// The optional solvers this build has (`milp`, `sdp`).
+#[pyfunction]
+fn features() -> Vec<&'static str> {
+    [("milp", cfg!(feature = "milp")), ("sdp", cfg!(feature = "sdp"))]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect()
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<model::PyModel>()?;
+    m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
     m.add_function(wrap_pyfunction!(train::method_names, m)?)?;
     m.add_function(wrap_pyfunction!(train::planted_teacher, m)?)?;

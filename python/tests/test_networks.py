@@ -3,6 +3,7 @@ interruption, time limits, the GIL, and clean errors."""
 
 import _thread
 import pickle
+import signal
 import threading
 import time
 import warnings
@@ -117,12 +118,20 @@ def test_time_limit_keeps_the_best_network():
 
 
 def test_ctrl_c_stops_the_run_and_keeps_the_partial_network():
-    est = cvxnn.MLPRegressor(method="gd", max_iter=10**9, output_tol=1e-300, random_state=1)
+    # a time limit in case the interrupt never arrives (then stop_reason says so)
+    est = cvxnn.MLPRegressor(method="gd", max_iter=10**9, output_tol=1e-300, time_limit=60.0,
+                             random_state=1)
+    # Python's own Ctrl-C handler: a process started in the background (as CI may start it)
+    # inherits SIGINT ignored, and then interrupt_main does nothing
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
-    with pytest.raises(KeyboardInterrupt) as raised:
-        est.fit(X, Y)
-    timer.join()
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt) as raised:
+            est.fit(X, Y)
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
     assert raised.value.estimator is est
     assert est.stop_reason_ == "interrupted"
     assert 0 < est.n_iter_ < 10**9
@@ -168,3 +177,16 @@ def test_too_many_patterns_to_enumerate_is_refused():
     Xbig = np.random.RandomState(0).normal(size=(200, 8))
     with pytest.raises(ValueError, match="patterns"):
         cvxnn.ConvexReLURegressor(patterns="all").fit(Xbig, Xbig[:, 0])
+
+
+@pytest.mark.skipif("milp" not in cvxnn.features(), reason="cvxnn built without HiGHS")
+def test_exact_training_through_python_is_certified():
+    Xm, Ym = cvxnn.planted_teacher("2-2-1", 12, seed=1)
+    est = cvxnn.MLPRegressor(method="milp", hidden_layer_sizes=(2,), weight_bound=10.0,
+                             time_limit=60.0, random_state=1).fit(Xm, Ym[:, 0])
+    c = est.run_["certificate"]
+    assert est.stop_reason_ == "optimal" and c["certified"]
+    # the certified L1 loss is the network's own, recomputed here
+    l1 = np.abs(est.predict(Xm) - Ym[:, 0]).sum()
+    assert l1 == pytest.approx(c["incumbent"], rel=1e-6, abs=1e-6)
+    assert c["lower_bound"] <= l1 + 1e-6
