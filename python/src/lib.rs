@@ -61,10 +61,13 @@ pub(crate) fn samples_as_rows<'py>(py: Python<'py>, m: &Matrix) -> Bound<'py, Py
 /// The optional solvers this build has (`milp`, `sdp`).
 #[pyfunction]
 fn features() -> Vec<&'static str> {
-    [("milp", cfg!(feature = "milp")), ("sdp", cfg!(feature = "sdp"))]
-        .into_iter()
-        .filter_map(|(name, on)| on.then_some(name))
-        .collect()
+    [
+        ("milp", cfg!(feature = "milp")),
+        ("sdp", cfg!(feature = "sdp")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect()
 }
 
 #[pymodule]
