@@ -56,7 +56,6 @@ class _Network(BaseEstimator):
             standardize=bool(self.standardize),
             time_limit=self.time_limit,
             input_names=input_names,
-            target_names=None,
         )
         run = json.loads(run)
         self.run_ = run

@@ -5,7 +5,6 @@ import _thread
 import pickle
 import signal
 import threading
-import time
 import warnings
 
 import numpy as np
