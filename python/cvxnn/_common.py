@@ -58,8 +58,8 @@ def settings(estimator, names):
     return out
 
 
-def warn_run(run, skip=None):
-    """Shows the run's own warnings (but those starting with ``skip``)."""
-    for w in run.get("warnings", []):
+def warn_run(messages, skip=None):
+    """Shows a run's own warnings (but those starting with ``skip``)."""
+    for w in messages:
         if skip is None or not w.startswith(skip):
             warnings.warn(w, TrainingWarning, stacklevel=3)

@@ -43,7 +43,7 @@ class _Network(BaseEstimator):
         skip_warning=None,
     ):
         input_names = [str(c) for c in getattr(self, "feature_names_in_", [])] or None
-        model, run, raised = _core.train(
+        model, record, raised = _core.train(
             X,
             Y,
             method,
@@ -57,25 +57,47 @@ class _Network(BaseEstimator):
             time_limit=self.time_limit,
             input_names=input_names,
         )
-        run = json.loads(run)
-        self.run_ = run
+        self._run_record = record
         self.model_ = model
-        self.n_iter_ = run["final"]["iterations"]
-        self.loss_ = run["final"]["loss"]
-        self.stop_reason_ = run["final"]["stop_reason"]
+        self.n_iter_ = record.iterations
+        self.loss_ = record.loss
+        self.stop_reason_ = record.stop_reason
         if model is not None:
             self.coefs_ = [np.asarray(w, dtype=float).T for w, _ in model.layers]
             self.intercepts_ = [np.asarray(b, dtype=float) for _, b in model.layers]
         if raised is not None:
             raised.estimator = self
             raise raised
-        warn_run(run, skip=skip_warning)
+        warn_run(record.warnings, skip=skip_warning)
         if model is None:
+            certificate = record.certificate_json()
             raise RuntimeError(
                 f"the {method} run ended {self.stop_reason_} without a network"
-                + (f": {run['certificate']}" if run.get("certificate") else "")
+                + (f": {json.loads(certificate)}" if certificate else "")
             )
         return self
+
+    @property
+    def run_(self):
+        """The run's record: figures, stop reason, each stage's trace, certificate, warnings (a
+        dict, made from the Rust record on first read: a long trace costs milliseconds as
+        JSON)."""
+        record = self.__dict__.get("_run_record")
+        if record is None:
+            raise AttributeError(
+                f"This {type(self).__name__} instance is not fitted yet: it has no run_"
+            )
+        if not isinstance(record, dict):
+            record = json.loads(record.to_json())
+            self._run_record = record
+        return record
+
+    def __getstate__(self):
+        # Pickles hold the record as its dict (the Rust record does not pickle).
+        state = dict(super().__getstate__())
+        if "_run_record" in state:
+            state["_run_record"] = self.run_
+        return state
 
     def _outputs(self, X):
         check_is_fitted(self, "model_")
@@ -245,7 +267,7 @@ class _Convex(_Network):
         # training interface takes an architecture, so a width of 1 stands in, and its warning
         # that the optimum is wider than the architecture's (meant for `--arch`) does not apply.
         self._train(X, Y, "convex", [1], "linear", keyword, skip_warning="the optimum has ")
-        certificate = self.run_["certificate"]
+        certificate = json.loads(self._run_record.certificate_json())
         self.certificate_ = certificate
         self.objective_ = certificate["objective"]
         self.n_hidden_ = certificate["units"]

@@ -1,6 +1,6 @@
 //! `cvxnn._core`, the Rust half of cvxnn's Python package: thin functions over the library that
-//! take numpy arrays and plain values and give back arrays, [`PyModel`]s and JSON text. The
-//! scikit-learn estimators, input validation and `compare`'s executors are Python
+//! take numpy arrays and plain values and give back arrays, [`PyModel`]s, run records and JSON
+//! text. The scikit-learn estimators, input validation and `compare`'s executors are Python
 //! (`python/cvxnn`); all the work is the library's.
 //!
 //! Arrays cross as scikit-learn holds them, one sample per row (N × d); the library holds samples
@@ -9,6 +9,7 @@
 mod compare;
 mod linear;
 mod model;
+mod record;
 mod train;
 
 use cvxnn::linalg::Matrix;
@@ -74,6 +75,7 @@ fn features() -> Vec<&'static str> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<model::PyModel>()?;
+    m.add_class::<record::PyRun>()?;
     m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(train::train, m)?)?;
     m.add_function(wrap_pyfunction!(train::method_names, m)?)?;

@@ -8,7 +8,8 @@
 //! result, which the estimator stores before raising it.
 
 use crate::model::PyModel;
-use crate::{json, py_err, samples_as_columns, samples_as_rows};
+use crate::record::PyRun;
+use crate::{py_err, samples_as_columns, samples_as_rows};
 use cvxnn::convex::patterns::general_position_count;
 use cvxnn::convex::{Loss, PatternChoice};
 use cvxnn::data::{Dataset, Scaling};
@@ -333,7 +334,7 @@ pub(crate) fn interruptible<T: Send>(
 }
 
 /// Trains `method` on `(x, y)` (N × d, N × k) with hidden widths `hidden`; returns the model
-/// (`None` when the method found no network), the run's record as JSON, and the exception a
+/// (`None` when the method found no network), the run's record, and the exception a
 /// signal handler raised during the run (`None` if none), which the caller re-raises after
 /// keeping the partial result.
 #[pyfunction]
@@ -356,7 +357,7 @@ pub fn train(
     time_limit: Option<f64>,
     input_names: Option<Vec<String>>,
     target_names: Option<Vec<String>>,
-) -> PyResult<(Option<PyModel>, String, Option<Py<PyAny>>)> {
+) -> PyResult<(Option<PyModel>, PyRun, Option<Py<PyAny>>)> {
     let method = methods::method(method).map_err(py_err)?;
     let data = dataset(&x, &y, input_names, target_names)?;
     let arch = architecture(data.n_inputs(), &hidden, data.n_outputs(), output)?;
@@ -396,5 +397,5 @@ pub fn train(
         }
         None => None,
     };
-    Ok((model, json(&run)?, raised))
+    Ok((model, PyRun { inner: run }, raised))
 }

@@ -27,6 +27,10 @@ def test_every_method_trains_and_predicts_what_its_model_computes(method):
         warnings.simplefilter("ignore", cvxnn.TrainingWarning)
         est.fit(X, Y)
     assert est.run_["method"] == method
+    # the fitted figures are the run record's
+    final = est.run_["final"]
+    assert (final["iterations"], final["loss"], final["stop_reason"]) == (
+        est.n_iter_, est.loss_, est.stop_reason_)
     assert est.predict(X).shape == Y.shape
     # the reported loss is the mean squared error of the predictions
     mse = np.mean((est.predict(X) - Y) ** 2)
@@ -102,8 +106,12 @@ def test_convex_classifier_separates_two_moons_and_three_blobs():
 
 def test_pickled_models_predict_the_same():
     est = cvxnn.MLPRegressor(method="lbfgs", hidden_layer_sizes=(3,), random_state=1).fit(X, Y)
+    # pickled before run_ was read: the Rust record goes into the pickle as its dict
     back = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    assert back.run_ == est.run_ and back.run_["final"]["loss"] == est.loss_
+    with pytest.raises(AttributeError, match="not fitted"):
+        cvxnn.MLPRegressor().run_
     model = cvxnn.Model.from_json(est.model_.to_json())
     np.testing.assert_array_equal(model.predict(X), est.predict(X))
 
