@@ -25,9 +25,12 @@ pub(crate) fn py_err(e: cvxnn::Error) -> PyErr {
     use cvxnn::Error as E;
     match e {
         E::Io { .. } => PyOSError::new_err(e.to_string()),
-        E::Numerical(_) | E::Solver(_) | E::Unavailable(_) => {
-            PyRuntimeError::new_err(e.to_string())
-        }
+        E::Numerical(_) | E::Solver(_) => PyRuntimeError::new_err(e.to_string()),
+        // the library's message names cargo's flag; a Python user builds the wheel instead
+        E::Unavailable(_) => PyRuntimeError::new_err(format!(
+            "{e}; the Python package takes the same features: \
+             MATURIN_PEP517_ARGS=\"--features <name>\" pip install ./python"
+        )),
         E::Parse { .. } | E::NonFinite(_) | E::Shape(_) | E::InvalidArgument(_) => {
             PyValueError::new_err(e.to_string())
         }

@@ -186,6 +186,12 @@ def test_too_many_patterns_to_enumerate_is_refused():
         cvxnn.ConvexReLURegressor(patterns="all").fit(Xbig, Xbig[:, 0])
 
 
+@pytest.mark.skipif("milp" in cvxnn.features(), reason="cvxnn built with HiGHS")
+def test_exact_training_without_highs_says_how_to_build_it():
+    with pytest.raises(RuntimeError, match=r'MATURIN_PEP517_ARGS="--features <name>"'):
+        cvxnn.MLPRegressor(method="milp", hidden_layer_sizes=(2,)).fit(X, Y[:, 0])
+
+
 @pytest.mark.skipif("milp" not in cvxnn.features(), reason="cvxnn built without HiGHS")
 def test_exact_training_through_python_is_certified():
     Xm, Ym = cvxnn.planted_teacher("2-2-1", 12, seed=1)
