@@ -104,6 +104,15 @@ const COLUMNS_PER_SAMPLE: usize = 2;
 /// are its most expensive ones.
 const ROUND_GAP_FRACTION: f64 = 1e-3;
 
+/// The logistic loss's restricted program, while its set still grows, is solved by Newton
+/// steps to this fraction of the full program's last gap (not below `tol`): the early rounds'
+/// gaps are near 1, and their exact optima are revised by the rows and groups the next round
+/// adds. Measured on five sampled-gate classifiers (standardised; moons N = 200 with 50 gates,
+/// 3 blobs in 5-D with 30, wine with 20, iris with 40, breast cancer with 10; one run each, 2
+/// cores), total seconds: to `tol` every round 30.9, 1e-2 29.1, 1e-3 21.1, 1e-4 25.9; the
+/// objectives agree to 1e-8 relative and every run certifies.
+const NEWTON_GAP_FRACTION: f64 = 1e-3;
+
 /// Without `G`, a restricted program's own tolerance, in units of Clarabel's (`tol`, a
 /// hundredth of the gap asked for): half the gap asked for. Its gap is a relative gap of the
 /// whole loss, constant included, which is the full program's once no group outside the set
@@ -277,7 +286,16 @@ pub fn solve(
                     patterns: &patterns,
                     position: &position,
                 };
-                restricted_by_newton(prog, &set, &mut rows, &u, tol, budget)?
+                // a set that just grew is solved to a fraction of the full gap only: the next
+                // round's groups and rows change its optimum anyway
+                let grew = !outside.is_empty() || added_rows > 0;
+                let round_tol = if grew {
+                    tol.max(NEWTON_GAP_FRACTION * full_gap)
+                } else {
+                    tol
+                };
+                loose_round = round_tol > tol;
+                restricted_by_newton(prog, &set, &mut rows, &u, round_tol, budget)?
             }
             Loss::Hinge => {
                 round += 1;
