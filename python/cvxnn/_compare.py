@@ -105,6 +105,8 @@ def compare(
         "init_scheme": init_scheme,
         "time_limit": None if time_limit is None else float(time_limit),
         "weight_decay": None if weight_decay is None else float(weight_decay),
+        # the convex model's patterns="auto" decides by the largest problem, in every task
+        "samples": max(len(p[0]) for p in problems),
     }
     if plan["starts"] < 1 or plan["restarts"] < 1 or not methods:
         raise ValueError("compare needs at least one method, one start and one attempt")

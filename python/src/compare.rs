@@ -25,6 +25,9 @@ pub struct PlanArgs {
     init_scheme: Option<String>,
     time_limit: Option<f64>,
     weight_decay: Option<f64>,
+    /// The most samples of any problem: `patterns="auto"` decides by it (with the problems'
+    /// common input count), so that every task, wherever it runs, decides alike.
+    samples: usize,
 }
 
 impl PlanArgs {
@@ -47,15 +50,16 @@ impl PlanArgs {
     }
 }
 
-/// The methods named `names` with their settings, for problems of `data_shape` (N, d). The plan's
-/// weight decay is also the training weight decay of the methods that take one (as `cvxnn
-/// compare --weight-decay`).
+/// The methods named `names` with their settings, for problems of `n_inputs` inputs and at most
+/// `plan.samples` samples. The plan's weight decay is also the training weight decay of the
+/// methods that take one (as `cvxnn compare --weight-decay`).
 fn entries(
     names: &[String],
     settings: Option<&Bound<'_, PyDict>>,
-    data_shape: (usize, usize),
+    n_inputs: usize,
     plan: &PlanArgs,
 ) -> PyResult<Vec<Entry>> {
+    let data_shape = (plan.samples, n_inputs);
     let table: Vec<&'static Method> = names
         .iter()
         .map(|n| methods::method(n).map_err(py_err))
@@ -112,9 +116,16 @@ impl Comparison {
             .ok_or_else(|| PyValueError::new_err("compare needs at least one problem"))?
             .data;
         let arch = architecture(first.n_inputs(), hidden, first.n_outputs(), output)?;
-        let shape = (first.n_samples(), first.n_inputs());
-        let entries = entries(method_names, settings, shape, plan)?;
+        let entries = entries(method_names, settings, first.n_inputs(), plan)?;
         for case in &cases {
+            if case.data.n_samples() > plan.samples {
+                return Err(PyValueError::new_err(format!(
+                    "problem '{}' has {} samples, more than the plan's {}",
+                    case.name,
+                    case.data.n_samples(),
+                    plan.samples
+                )));
+            }
             let p = cvxnn::train::Problem::new(&case.data, &arch).map_err(py_err)?;
             for e in &entries {
                 e.trainer.check(&p).map_err(py_err)?;
@@ -192,8 +203,7 @@ pub fn compare_task(
 ) -> PyResult<String> {
     let case = case(&problem)?;
     let arch = architecture(case.data.n_inputs(), &hidden, case.data.n_outputs(), output)?;
-    let shape = (case.data.n_samples(), case.data.n_inputs());
-    let mut entries = entries(&method_names, settings, shape, &plan)?;
+    let mut entries = entries(&method_names, settings, case.data.n_inputs(), &plan)?;
     if method >= entries.len() {
         return Err(PyValueError::new_err(format!(
             "method index {method} out of {} method(s)",

@@ -48,6 +48,20 @@ def test_an_executor_gives_the_local_rows():
     assert without_seconds(remote) == without_seconds(local)
 
 
+def test_auto_patterns_decide_alike_in_every_task():
+    # 12 samples in 2-D may be enumerated, 60 may not: patterns="auto" decides by the largest
+    # problem, so both problems sample, locally and task by task
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = [cvxnn.planted_teacher("2-3-1", n, seed=1) + (f"N = {n}",) for n in (12, 60)]
+    kwargs = dict(hidden_layer_sizes=(3,), weight_decay=1e-3, patterns="auto")
+    local = cvxnn.compare(problems, ["convex"], **kwargs)
+    assert [r["certificate"]["scope"] for r in local] == ["restricted", "restricted"]
+    with ThreadPoolExecutor(2) as pool:
+        remote = cvxnn.compare(problems, ["convex"], executor=pool, **kwargs)
+    assert without_seconds(remote) == without_seconds(local)
+
+
 def test_a_dask_cluster_of_worker_processes_gives_the_local_rows():
     distributed = pytest.importorskip("distributed")
     local = cvxnn.compare(PROBLEMS, METHODS, **SETTINGS)
