@@ -181,7 +181,17 @@ pub(crate) fn options(
                 }
                 o.convex.max_iter = n;
             }
-            "lbfgs_max_iter" => o.gradient.steps = Some(value.extract()?),
+            "lbfgs_max_iter" => {
+                // outside `scr+lbfgs` both name the gradient method's one cap
+                if !reads(Group::Scr) && settings.contains("max_iter")? {
+                    return Err(PyValueError::new_err(format!(
+                        "max_iter and lbfgs_max_iter both set {}'s iteration cap; give one \
+                         (lbfgs_max_iter is L-BFGS's cap after SCR in scr+lbfgs)",
+                        method.name
+                    )));
+                }
+                o.gradient.steps = Some(value.extract()?);
+            }
             "tol" => {
                 let t = positive(value.extract()?, "tol")?;
                 o.scr.tol = t;

@@ -166,6 +166,8 @@ def test_training_releases_the_gil():
         (lambda: cvxnn.MLPRegressor(method="scr", learning_rate_init=0.1).fit(X, Y),
          "not read by method scr"),
         (lambda: cvxnn.MLPRegressor(time_limit=-1.0).fit(X, Y), "time limit"),
+        (lambda: cvxnn.MLPRegressor(method="lbfgs", max_iter=5, lbfgs_max_iter=9).fit(X, Y),
+         "give one"),
         (lambda: cvxnn.MLPRegressor(hidden_layer_sizes=(0,)).fit(X, Y), "hidden_layer_sizes"),
         (lambda: cvxnn.MLPRegressor(output_activation="tanh").fit(X, Y), "tanh"),
         (lambda: cvxnn.MLPRegressor().fit(np.where(X > 1, np.nan, X), Y), "NaN"),
