@@ -5,7 +5,9 @@ import numbers
 import warnings
 
 import numpy as np
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 
@@ -106,3 +108,27 @@ def warn_run(messages, skip=None):
     for w in messages:
         if skip is None or not w.startswith(skip):
             warnings.warn(w, TrainingWarning, stacklevel=3)
+
+
+class Labels:
+    """Classification with labels of any type: encoded once, at least two classes, and predicted
+    from ``decision_function`` (N scores for two classes, positive meaning ``classes_[1]``; else
+    N × classes, the largest winning)."""
+
+    def _classes(self, X, y):
+        """X checked, ``classes_`` set, and y as class codes 0 … k − 1."""
+        X, y = inputs_and_targets(self, X, y, multi_output=False, y_numeric=False)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got 1 class"
+            )
+        return X, encoder.transform(y)
+
+    def predict(self, X):
+        S = self.decision_function(X)
+        if S.ndim == 1:
+            return self.classes_[(S > 0).astype(int)]
+        return self.classes_[np.argmax(S, axis=1)]

@@ -8,12 +8,10 @@ import json
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from ._common import inputs, inputs_and_targets
+from ._common import Labels, inputs, inputs_and_targets
 
 
 class _LeastSquares(RegressorMixin, BaseEstimator):
@@ -80,19 +78,8 @@ class ElasticNet(_LeastSquares):
         return self._fit(X, y, "elastic_net", self.l1_ratio)
 
 
-class _Classifier(ClassifierMixin, BaseEstimator):
-    """Labels of any type, encoded once; at least two classes."""
-
-    def _classes(self, X, y):
-        X, y = inputs_and_targets(self, X, y, multi_output=False, y_numeric=False)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; got 1 class"
-            )
-        return X, encoder.transform(y)
+class _Classifier(Labels, ClassifierMixin, BaseEstimator):
+    """A linear classifier: scores ``Xwᵀ + b``."""
 
     def _scores(self, X):
         check_is_fitted(self, "coef_")
@@ -103,12 +90,6 @@ class _Classifier(ClassifierMixin, BaseEstimator):
         """``Xwᵀ + b``: N values for two classes (positive: ``classes_[1]``), else N × classes."""
         S = self._scores(X)
         return S[:, 0] if S.shape[1] == 1 else S
-
-    def predict(self, X):
-        S = self.decision_function(X)
-        if S.ndim == 1:
-            return self.classes_[(S > 0).astype(int)]
-        return self.classes_[np.argmax(S, axis=1)]
 
 
 def _signs(codes, positive):

@@ -8,12 +8,10 @@ import json
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from ._common import inputs, inputs_and_targets, seed_of, settings, warn_run
+from ._common import Labels, inputs, inputs_and_targets, seed_of, settings, warn_run
 
 # The keyword settings the Rust side reads (python/src/train.rs), by estimator parameter name.
 _NETWORK_SETTINGS = (
@@ -336,7 +334,7 @@ class ConvexReLURegressor(_Regression, RegressorMixin, _Convex):
         return self._fit_convex(X, Y, "squared")
 
 
-class ConvexReLUClassifier(ClassifierMixin, _Convex):
+class ConvexReLUClassifier(Labels, ClassifierMixin, _Convex):
     __doc__ = (
         "Two-layer ReLU classification with weight decay as a convex program: the logistic "
         "(or hinge) loss of the scores, one-vs-rest for more than two classes.\n"
@@ -367,18 +365,10 @@ class ConvexReLUClassifier(ClassifierMixin, _Convex):
         self.random_state = random_state
 
     def fit(self, X, y):
-        X, y = inputs_and_targets(self, X, y, multi_output=False, y_numeric=False)
-        check_classification_targets(y)
+        X, codes = self._classes(X, y)
         if self.loss not in ("logistic", "hinge"):
             raise ValueError(f"loss must be 'logistic' or 'hinge', got {self.loss!r}")
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
         k = len(self.classes_)
-        if k < 2:
-            raise ValueError(
-                f"ConvexReLUClassifier needs samples of at least 2 classes; got {k} class"
-            )
-        codes = encoder.transform(y)
         if k == 2:
             Y = np.where(codes == 1, 1.0, -1.0).reshape(-1, 1)
         else:
@@ -389,9 +379,3 @@ class ConvexReLUClassifier(ClassifierMixin, _Convex):
         """The scores: N values for two classes (positive: ``classes_[1]``), else N × classes."""
         S = self._outputs(X)
         return S[:, 0] if len(self.classes_) == 2 else S
-
-    def predict(self, X):
-        S = self.decision_function(X)
-        if S.ndim == 1:
-            return self.classes_[(S > 0).astype(int)]
-        return self.classes_[np.argmax(S, axis=1)]
