@@ -6,12 +6,15 @@
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::methods::{
-    self, Certificate, Formulation, LossKind, Method, MethodSettings, MilpOptions, Trainer,
+    self, Certificate, ConvexCertificate, Method, MilpFormulation, MilpGroup, MilpLoss, Settings,
+    Trainer,
 };
+use crate::milp::MilpCertificate;
 use crate::net::{Architecture, Mlp};
 use crate::report::svg::{log_strip_svg, Reference, Strip};
 use crate::train::{InitScheme, Limits, Problem, Quiet, Start, Stop};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// One training problem of a comparison.
@@ -45,6 +48,18 @@ pub enum ScrStart {
     Network,
     /// Restart r: `params` for even r, `network` for odd r.
     Alternate,
+}
+
+impl ScrStart {
+    /// Every value with a line of help.
+    pub const CHOICES: &[(&str, &str)] = &[
+        ("params", "Gaussian N(0, 1) parameters"),
+        (
+            "network",
+            "Minus the lifted point of a random network (the start scheme, default he)",
+        ),
+        ("alternate", "Even attempts params, odd attempts network"),
+    ];
 }
 
 /// How each row is made.
@@ -88,7 +103,7 @@ impl Plan {
     /// The random start's scheme of `method` in attempt `r`.
     pub fn scheme(&self, method: &Method, r: usize) -> InitScheme {
         let own = self.init_scheme.unwrap_or(method.default_scheme);
-        if !method.reads(methods::Group::Scr) {
+        if !method.reads("scr") {
             return own;
         }
         let network = self.init_scheme.unwrap_or(InitScheme::He);
@@ -143,10 +158,29 @@ pub struct CompareRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub objective: Option<f64>,
     /// What the best attempt proves (exact training, the convex model).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<Certificate>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "tagged_certificate"
+    )]
+    pub certificate: Option<Arc<dyn Certificate>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// A certificate as `{"kind": …, its fields}`, as in a run's record.
+fn tagged_certificate<S: Serializer>(
+    c: &Option<Arc<dyn Certificate>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    methods::tagged_certificate(c, s)
+}
+
+impl CompareRow {
+    /// The certificate as the method's own type, if it is `T`.
+    pub fn certificate_as<T: Certificate>(&self) -> Option<&T> {
+        let any: &dyn std::any::Any = self.certificate.as_deref()?;
+        any.downcast_ref::<T>()
+    }
 }
 
 /// A method's figures over all its runs.
@@ -434,15 +468,15 @@ pub struct GlobalOptimum {
     pub methods: Vec<AgainstOptimum>,
 }
 
-/// The MILP of `--global-optimum`: the ReLU class with bound `weight_bound`, L1 loss.
+/// The MILP of `global_optimum`: the ReLU class with bound `weight_bound`, L1 loss.
 pub fn optimum_trainer(weight_bound: f64, time_limit: f64, seed: u64) -> methods::Milp {
     methods::Milp {
-        options: MilpOptions {
-            formulation: Formulation::Relu,
+        group: MilpGroup {
+            formulation: MilpFormulation::Relu,
             weight_bound,
-            loss: LossKind::L1,
+            loss: MilpLoss::L1,
             time_limit,
-            seed,
+            seed: Some(seed),
             ..Default::default()
         },
     }
@@ -460,12 +494,12 @@ pub fn global_optimum(
     limits: &Limits,
     report: &mut dyn FnMut(&ProblemOptimum),
 ) -> Result<GlobalOptimum> {
-    let bound = trainer.options.weight_bound;
+    let bound = trainer.group.weight_bound;
     let mut optima = Vec::new();
     for case in cases {
         let p = Problem::new(&case.data, arch)?;
         let run = methods::run(trainer, &p, &Start::Zero, &mut Quiet, limits)?;
-        let Some(Certificate::Milp(c)) = run.certificate else {
+        let Some(c) = run.certificate_as::<MilpCertificate>() else {
             return Err(Error::Solver("exact training gave no certificate".into()));
         };
         let o = ProblemOptimum {
@@ -525,7 +559,7 @@ pub fn global_optimum(
     Ok(GlobalOptimum {
         loss: "l1".into(),
         weight_bound: bound,
-        time_limit: limits.time_limit.unwrap_or(trainer.options.time_limit),
+        time_limit: limits.time_limit.unwrap_or(trainer.group.time_limit),
         problems: optima,
         methods: per_method,
     })
@@ -593,9 +627,9 @@ pub fn convex_optimum(
         let from_row = rows
             .iter()
             .find(|r| r.method == "convex" && r.problem == case.name && r.start == 0)
-            .and_then(|r| Some((r.certificate.clone()?, r.seconds)));
+            .and_then(|r| Some((r.certificate_as::<ConvexCertificate>()?.clone(), r.seconds)));
         let mut seconds = None;
-        let cert = match from_row {
+        let c = match from_row {
             Some((c, s)) => {
                 seconds = Some(s);
                 c
@@ -603,12 +637,10 @@ pub fn convex_optimum(
             None => {
                 let p = Problem::new(&case.data, arch)?;
                 let run = methods::run(trainer, &p, &Start::Zero, &mut Quiet, limits)?;
-                run.certificate
+                run.certificate_as::<ConvexCertificate>()
+                    .cloned()
                     .ok_or_else(|| Error::Solver("the convex model gave no certificate".into()))?
             }
-        };
-        let Certificate::Convex(c) = cert else {
-            return Err(Error::Solver("the convex model gave no certificate".into()));
         };
         let o = ProblemConvexOptimum {
             problem: case.name.clone(),
@@ -668,7 +700,7 @@ pub fn convex_optimum(
 #[derive(Clone, Debug, Serialize)]
 pub struct MethodInfo {
     pub name: String,
-    pub settings: MethodSettings,
+    pub settings: Settings,
 }
 
 /// What was compared.
@@ -679,12 +711,15 @@ pub struct CompareProblem {
     pub source: String,
 }
 
-/// `{"format": "cvxnn-compare", "version": 2, …}`: the rows, the summary and the plan.
+/// `{"format": "cvxnn-compare", "version": 3, …}`: the request (every default resolved), the
+/// rows, the summary and the plan.
 #[derive(Clone, Debug, Serialize)]
 pub struct CompareReport {
     pub format: String,
     pub version: u32,
     pub cvxnn_version: String,
+    /// The comparison's request: `compare --config` runs it again.
+    pub request: serde_json::Value,
     pub problem: CompareProblem,
     pub plan: Plan,
     pub methods: Vec<MethodInfo>,
@@ -698,7 +733,9 @@ pub struct CompareReport {
 }
 
 impl CompareReport {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
+        request: serde_json::Value,
         problem: CompareProblem,
         plan: &Plan,
         entries: &[Entry],
@@ -710,8 +747,9 @@ impl CompareReport {
         let names: Vec<&str> = entries.iter().map(Entry::name).collect();
         Self {
             format: "cvxnn-compare".into(),
-            version: 2,
+            version: 3,
             cvxnn_version: env!("CARGO_PKG_VERSION").into(),
+            request,
             problem,
             plan: plan.clone(),
             methods: entries

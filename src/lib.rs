@@ -36,6 +36,7 @@ pub mod net;
 pub mod onnx;
 pub mod perceptron;
 pub mod report;
+pub mod request;
 pub mod scr;
 pub mod train;
 

@@ -27,6 +27,9 @@ enum Command {
     /// Run several methods on the same problems (K seeded teachers, or a data file) from the same
     /// random starts; print success rates and medians per method, write the rows and a plot.
     Compare(cli::compare::CompareArgs),
+    /// Rerun every run of a training report from the request it embeds, and say whether the
+    /// model and the figures are bit-identical (and why they may not be).
+    Rerun(cli::rerun::RerunArgs),
     /// Evaluate a saved model on a data file (columns matched by name).
     Eval(cli::eval::EvalArgs),
     /// Predict with a saved model on a file of inputs; write the predictions as CSV.
@@ -56,6 +59,7 @@ fn main() {
         Command::Demo(a) => cli::demo::run(a, sub),
         Command::Train(a) => cli::train::run(a, sub),
         Command::Compare(a) => cli::compare::run(a, sub),
+        Command::Rerun(a) => cli::rerun::run(a, sub),
         Command::Eval(a) => cli::eval::run(a, sub),
         Command::Predict(a) => cli::predict::run(a, sub),
         Command::Export(a) => cli::export::run(a, sub),

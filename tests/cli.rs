@@ -1,43 +1,10 @@
 //! The command line end to end: bad input gives a clear error and a non-zero exit, never a panic.
 
+mod binary;
+
+use binary::{assert_clean_failure, cvxnn, succeed, tmp};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn cvxnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cvxnn"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn tmp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cvxnn-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-/// Runs the binary and requires success.
-fn succeed(args: &[&str]) -> Output {
-    let out = cvxnn(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn assert_clean_failure(out: &Output, want: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "expected failure, got success; stderr: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    assert!(stderr.contains(want), "stderr lacks '{want}': {stderr}");
-}
+use std::process::Command;
 
 /// A teacher model and its data, written by `cvxnn generate teacher`.
 fn teacher_files(tag: &str) -> (PathBuf, PathBuf) {
@@ -143,7 +110,7 @@ fn bad_arguments_fail_cleanly() {
         ),
         (
             vec!["train", "--teacher", "3-3-2", "--max-iter", "0"],
-            "iteration cap",
+            "--max-iter must be at least 1",
         ),
         (
             vec!["train", "--teacher", "3-3-2", "--lambda", "1,2"],
@@ -326,10 +293,19 @@ fn gradient_methods_train_polish_and_report() {
     // bad hyper-parameters and a mismatched start fail cleanly
     let t = teacher.to_str().unwrap();
     for (args, want) in [
-        (vec!["--method", "adam", "--lr", "-1"], "learning rate"),
-        (vec!["--method", "sgd", "--batch", "0"], "batch size"),
+        (
+            vec!["--method", "adam", "--lr", "-1"],
+            "--lr must be positive",
+        ),
+        (
+            vec!["--method", "sgd", "--batch", "0"],
+            "--batch must be at least 1",
+        ),
         (vec!["--method", "lbfgs", "--memory", "0"], "memory"),
-        (vec!["--method", "adam", "--steps", "0"], "iteration cap"),
+        (
+            vec!["--method", "adam", "--steps", "0"],
+            "--steps must be at least 1",
+        ),
         (
             vec![
                 "--method",

@@ -6,7 +6,7 @@ use cvxnn::convex::{
     self, ConvexSettings, Formulation, Lifted, PatternChoice, Program, SolverKind,
 };
 use cvxnn::data::{planted_teacher, with_label_noise, Dataset};
-use cvxnn::methods::{self, Certificate, Options};
+use cvxnn::methods::{self, Context, ConvexCertificate, GradTrace, Settings};
 use cvxnn::net::{Activation, Architecture, Mlp};
 use cvxnn::train::{Budget, InitScheme, Limits, Problem, Quiet, Start};
 
@@ -43,14 +43,10 @@ fn train_convex(
     arch: &Architecture,
     settings: &ConvexSettings,
 ) -> cvxnn::Result<methods::Run> {
-    let o = Options {
-        convex: settings.clone(),
-        ..Default::default()
-    };
-    let trainer = methods::method("convex")?.trainer(&o)?;
+    let trainer = methods::Convex::with_settings(settings.clone());
     let problem = Problem::new(data, arch)?;
     methods::run(
-        trainer.as_ref(),
+        &trainer,
         &problem,
         &Start::Zero,
         &mut Quiet,
@@ -89,7 +85,7 @@ fn the_network_of_the_relu_model_has_its_convex_objective() {
         (nonconvex - convex_objective).abs() <= 1e-8 * convex_objective,
         "network {nonconvex} vs convex {convex_objective}"
     );
-    let Some(Certificate::Convex(c)) = &run.certificate else {
+    let Some(c) = run.certificate_as::<ConvexCertificate>() else {
         panic!("no convex certificate")
     };
     assert!(c.global() && c.certified, "{}", c.describe());
@@ -122,9 +118,12 @@ fn gradient_methods_never_go_below_the_global_bound() {
         let arch = Architecture::parse(&format!("2-{width}-1"), Activation::Linear).unwrap();
         let problem = Problem::new(&data, &arch).unwrap();
         for name in ["lbfgs", "adam"] {
-            let mut o = Options::default();
-            o.gradient.weight_decay = beta;
-            let trainer = methods::method(name).unwrap().trainer(&o).unwrap();
+            let mut o = Settings::new();
+            o.set("gradient.weight_decay", beta.into()).unwrap();
+            let trainer = methods::method(name)
+                .unwrap()
+                .trainer(&o, &Context::new(1, &data))
+                .unwrap();
             for seed in 0..20 {
                 let start = Start::Random {
                     scheme: InitScheme::He,
@@ -146,7 +145,7 @@ fn gradient_methods_never_go_below_the_global_bound() {
                     "{name} width {width} seed {seed}: {objective} below the bound {bound}"
                 );
                 if name == "lbfgs" {
-                    let methods::Trace::Gradient(t) = &run.stages[0].trace else {
+                    let Some(t) = run.stages[0].trace_as::<GradTrace>() else {
                         panic!("a gradient trace")
                     };
                     assert!((t.summary.loss - objective).abs() <= 1e-12 * objective);
@@ -323,7 +322,7 @@ fn sampled_patterns_give_a_restricted_certificate() {
     ] {
         let s = settings(Formulation::Relu, SolverKind::Auto, patterns);
         let run = train_convex(&data, &arch, &s).unwrap();
-        let Some(Certificate::Convex(c)) = &run.certificate else {
+        let Some(c) = run.certificate_as::<ConvexCertificate>() else {
             panic!("no certificate")
         };
         assert_eq!(c.global(), global, "{}", c.describe());
@@ -342,7 +341,7 @@ fn several_outputs_are_one_model_each() {
     let run = train_convex(&t.data, &arch, &s).unwrap();
     let net = run.mlp().unwrap();
     assert_eq!(net.arch.n_outputs(), 2);
-    let Some(Certificate::Convex(c)) = &run.certificate else {
+    let Some(c) = run.certificate_as::<ConvexCertificate>() else {
         panic!("no certificate")
     };
     assert_eq!(c.outputs, 2);
@@ -366,7 +365,7 @@ fn bad_settings_are_refused() {
     let mut s = settings(Formulation::Relu, SolverKind::Ipm, ALL);
     s.beta = 0.0;
     let e = convex::fit(&data.x, &y, &s, &budget(), &mut |_| None).unwrap_err();
-    assert!(e.to_string().contains("--weight-decay"), "{e}");
+    assert!(e.to_string().contains("`convex.weight_decay`"), "{e}");
     let s = settings(
         Formulation::Relu,
         SolverKind::Ipm,
@@ -556,7 +555,7 @@ fn classification_losses_on_the_relu_model() {
             let mut s = settings(Formulation::Relu, solver, patterns);
             s.loss = loss;
             let run = train_convex(&data, &arch, &s).unwrap();
-            let Some(Certificate::Convex(c)) = &run.certificate else {
+            let Some(c) = run.certificate_as::<ConvexCertificate>() else {
                 panic!("no certificate")
             };
             let what = format!("{loss:?} {solver:?} global {global}");

@@ -2,19 +2,30 @@
 //! `methods::run`, and the run record means the same for all of them.
 
 use cvxnn::data::planted_teacher;
-use cvxnn::methods::{self, Options, Trace, METHODS};
+use cvxnn::methods::{self, Context, Settings, METHODS};
+use cvxnn::milp::MilpCertificate;
 use cvxnn::net::{Activation, Architecture, Network};
 use cvxnn::train::{Event, Interrupt, Limits, Problem, Quiet, Start, Stop};
 
-/// Small budgets so that every method finishes in a fraction of a second.
-fn options() -> Options {
-    let mut o = Options::default();
-    o.scr.max_iter = 5;
-    o.gradient.steps = Some(300);
-    o.milp.weight_bound = 5.0;
-    o.milp.time_limit = 30.0;
-    o.convex.beta = 1e-2;
+/// Small budgets so that every method finishes in a fraction of a second, for `method`.
+fn settings(method: &methods::Method) -> Settings {
+    let mut o = Settings::new();
+    for (key, value) in [
+        ("scr.max_iter", serde_json::json!(5)),
+        ("gradient.max_iter", 300.into()),
+        ("milp.weight_bound", 5.0.into()),
+        ("milp.time_limit", 30.0.into()),
+        ("convex.weight_decay", 1e-2.into()),
+    ] {
+        if method.reads(key.split('.').next().unwrap()) {
+            o.set(key, value).unwrap();
+        }
+    }
     o
+}
+
+fn trainer(m: &methods::Method, data: &cvxnn::data::Dataset) -> Box<dyn methods::Trainer> {
+    m.trainer(&settings(m), &Context::new(1, data)).unwrap()
 }
 
 fn teacher() -> (cvxnn::data::Teacher, Architecture) {
@@ -27,7 +38,7 @@ fn every_method_of_the_table_trains_the_same_teacher() {
     let (t, arch) = teacher();
     let problem = Problem::new(&t.data, &arch).unwrap();
     for m in METHODS {
-        let trainer = m.trainer(&options()).unwrap();
+        let trainer = trainer(m, &t.data);
         assert_eq!(trainer.name(), m.name);
         let start = Start::Random {
             scheme: m.default_scheme,
@@ -42,7 +53,16 @@ fn every_method_of_the_table_trains_the_same_teacher() {
                 &Limits::none(),
             )
             .unwrap_err();
-            assert!(e.to_string().contains("--features milp"), "{e}");
+            assert!(
+                matches!(
+                    e,
+                    cvxnn::Error::Unavailable {
+                        feature: "milp",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
             continue;
         }
         let mut events = Vec::new();
@@ -107,7 +127,7 @@ fn every_method_of_the_table_trains_the_same_teacher() {
             );
         }
         // gradient methods start from the He network and never end above it
-        if m.reads(methods::Group::Gradient) && !m.reads(methods::Group::Scr) {
+        if m.reads("gradient") && !m.reads("scr") {
             let start_net = start.network(&arch).unwrap();
             assert!(
                 mse <= start_net.mse(&t.data.x, &t.data.y).unwrap(),
@@ -115,12 +135,12 @@ fn every_method_of_the_table_trains_the_same_teacher() {
                 m.name
             );
         }
-        if let Some(Trace::Scr(s)) = run.stages.first().map(|s| &s.trace) {
+        if let Some(s) = run.stages[0].trace_as::<methods::ScrTrace>() {
             assert!(!s.iterations.is_empty());
         }
         // exact training proves its answer: the loss it claims is the network's
         if m.name == "milp" {
-            let Some(methods::Certificate::Milp(c)) = &run.certificate else {
+            let Some(c) = run.certificate_as::<MilpCertificate>() else {
                 panic!("milp without a certificate")
             };
             assert!(c.certified, "{c:?}");
@@ -155,7 +175,7 @@ fn observers_and_interrupts_stop_every_iterative_method() {
     let (t, arch) = teacher();
     let problem = Problem::new(&t.data, &arch).unwrap();
     for m in METHODS.iter().filter(|m| m.name != "milp") {
-        let trainer = m.trainer(&options()).unwrap();
+        let trainer = trainer(m, &t.data);
         let start = Start::Random {
             scheme: m.default_scheme,
             seed: 1,
@@ -210,7 +230,7 @@ fn exact_training_stops_on_time_limit_observer_and_interrupt() {
     let problem = Problem::new(&data, &arch).unwrap();
     let trainer = methods::method("milp")
         .unwrap()
-        .trainer(&Options::default())
+        .trainer(&Settings::new(), &Context::new(1, &data))
         .unwrap();
     let start = Start::Random {
         scheme: cvxnn::train::InitScheme::He,
@@ -224,7 +244,7 @@ fn exact_training_stops_on_time_limit_observer_and_interrupt() {
     let run = methods::run(trainer.as_ref(), &problem, &start, &mut Quiet, &limits).unwrap();
     assert_eq!(run.outcome.stop_reason, Stop::TimeLimit);
     assert!(clock.elapsed().as_secs_f64() < 3.0);
-    let Some(methods::Certificate::Milp(c)) = &run.certificate else {
+    let Some(c) = run.certificate_as::<MilpCertificate>() else {
         panic!("no certificate")
     };
     assert!(!c.certified && c.lower_bound.unwrap() < c.incumbent.unwrap());

@@ -10,7 +10,8 @@ Estimators with scikit-learn's conventions over cvxnn's Rust library:
   scikit-learn's objectives, solved by interior point;
 - ``PerceptronLP``: a separating unit by linear programming, or a Farkas certificate that none
   exists;
-- ``compare``: several methods on the same problems, locally or on any executor (Dask, Ray).
+- ``compare``: several methods on the same problems, locally or on any executor (Dask, Ray);
+- ``run``: any run request (the schema of ``cvxnn train --config``), as the command line runs it.
 
 Every fitted network exports to ONNX (``estimator.to_onnx(path)``).
 """
@@ -20,6 +21,7 @@ from ._common import TrainingWarning
 from ._compare import compare
 from ._linear import SVC, ElasticNet, Lasso, LogisticRegression, PerceptronLP, Ridge
 from ._network import ConvexReLUClassifier, ConvexReLURegressor, MLPRegressor
+from ._request import Trained, run
 from ._core import Model, features, method_names, planted_teacher
 
 __version__ = _core.__version__
@@ -35,6 +37,8 @@ __all__ = [
     "SVC",
     "PerceptronLP",
     "compare",
+    "run",
+    "Trained",
     "Model",
     "method_names",
     "features",

@@ -89,20 +89,6 @@ def inputs_and_targets(estimator, X, y, multi_output, y_numeric=True):
     )
 
 
-def settings(estimator, names):
-    """The keyword settings of ``names`` that are not None: the Rust side refuses a setting the
-    method does not read, so only the ones a user set are passed."""
-    out = {}
-    for name in names:
-        value = getattr(estimator, name)
-        if value is None:
-            continue
-        if isinstance(value, (tuple, list, np.ndarray)):
-            value = [float(v) for v in value]
-        out[name] = value
-    return out
-
-
 def warn_run(messages, skip=None):
     """Shows a run's own warnings (but those starting with ``skip``)."""
     for w in messages:

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from . import _core
+from . import _core, _request
 from ._common import seed_of
 
 
@@ -32,11 +32,35 @@ def _problems(problems):
     return out
 
 
-def _task(problem, index, start, hidden, output, methods, method, settings, plan):
+def _task(request, problem, index, start, method):
     """One row (runs wherever the executor sends it: only cvxnn must be installed there)."""
-    return _core.compare_task(
-        problem, index, start, hidden, output, methods, method, settings, plan
-    )
+    return _core.compare_task(request, problem, index, start, method)
+
+
+def _request_of(problems, methods, hidden, output, plan, settings):
+    """The comparison request: the schema of ``cvxnn compare --config``, on arrays."""
+    d, k = problems[0][0].shape[1], problems[0][1].shape[1]
+    request = {
+        "methods": methods,
+        "data": {"arrays": [p[2] for p in problems]},
+        "arch": "-".join(str(w) for w in [d, *hidden, k]),
+        "output": output,
+        **{key: value for key, value in plan.items() if value is not None},
+    }
+    groups = set()
+    for m in methods:
+        groups.update(_core.method_groups(m))
+    out = {}
+    for name, value in settings.items():
+        keys = _request.NETWORK_KEYS.get(name)
+        if keys is None:
+            raise ValueError(f"unknown setting {name!r}")
+        read = [key for key in keys if key.split(".")[0] in groups] or [keys[0]]
+        for key in read:
+            group, field = key.split(".")
+            out.setdefault(group, {})[field] = _request._plain(name, value)
+    request.update(out)
+    return request
 
 
 def compare(
@@ -105,30 +129,36 @@ def compare(
         "init_scheme": init_scheme,
         "time_limit": None if time_limit is None else float(time_limit),
         "weight_decay": None if weight_decay is None else float(weight_decay),
-        # the convex model's patterns="auto" decides by the largest problem, in every task
-        "samples": max(len(p[0]) for p in problems),
     }
     if plan["starts"] < 1 or plan["restarts"] < 1 or not methods:
         raise ValueError("compare needs at least one method, one start and one attempt")
-    settings = {k: v for k, v in settings.items() if v is not None} or None
+    settings = {k: v for k, v in settings.items() if v is not None}
+    arrays = [(p[0], p[1]) for p in problems]
+    try:
+        request = _request.dumps(
+            _request_of(problems, methods, hidden, output_activation, plan, settings)
+        )
+        if executor is not None:
+            # checked here, once, before anything is sent: bad settings fail at once, not per
+            # task; the tasks get the request resolved by every problem (`auto` patterns)
+            request = _core.compare_check(request, arrays)
+    except ValueError as e:
+        raise _request.respell(e, _request.spelling()) from None
     if executor is None:
         jobs = (os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
         if jobs < 1:
             raise ValueError(f"n_jobs must be at least 1, got {jobs}")
-        text, raised = _core.compare_all(
-            problems, hidden, output_activation, methods, settings, plan, jobs
-        )
+        try:
+            text, raised = _core.compare_all(request, arrays, jobs)
+        except ValueError as e:
+            raise _request.respell(e, _request.spelling()) from None
         rows = json.loads(text)
         if raised is not None:
             raised.rows = rows
             raise raised
     else:
-        # checked here, once, before anything is sent: bad settings fail at once, not per task
-        _core.compare_check(problems, hidden, output_activation, methods, settings, plan)
         futures = [
-            executor.submit(
-                _task, problems[p], p, s, hidden, output_activation, methods, m, settings, plan
-            )
+            executor.submit(_task, request, arrays[p], p, s, m)
             for p in range(len(problems))
             for s in range(plan["starts"])
             for m in range(len(methods))

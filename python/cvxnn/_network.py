@@ -10,51 +10,49 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import _core
-from ._common import Labels, inputs, inputs_and_targets, seed_of, settings, warn_run
+from . import _core, _request
+from ._common import Labels, inputs, inputs_and_targets, seed_of, warn_run
 
-# The keyword settings the Rust side reads (python/src/train.rs), by estimator parameter name.
-_NETWORK_SETTINGS = (
-    "max_iter",
-    "tol",
-    "output_tol",
-    "weight_decay",
-    "learning_rate_init",
-    "batch_size",
-    "momentum",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-    "lbfgs_max_iter",
-    "scr_lambda",
-    "scr_mu",
-    "extrapolation",
-    "weight_bound",
-)
+# The parameters that become method settings (_request.NETWORK_KEYS says which keys).
+_NETWORK_SETTINGS = tuple(_request.NETWORK_KEYS)
+_SPELLING = _request.spelling()
 
 
 class _Network(BaseEstimator):
-    """Fitting, prediction and export shared by the network estimators."""
+    """Fitting, prediction and export shared by the network estimators: the parameters become
+    one run request (the schema of ``cvxnn train --config``), which the library runs."""
+
+    def _request(self, X, Y, method, hidden, output, keyword, init="random", init_scheme=None):
+        """The run request of a fit on X (N × d) and Y (N × k)."""
+        start = {"init": init}
+        if init_scheme is not None:
+            start["scheme"] = init_scheme
+        request = {
+            "method": method,
+            "data": {"arrays": "numpy arrays"},
+            "arch": "-".join(str(w) for w in [X.shape[1], *hidden, Y.shape[1]]),
+            "output": output,
+            "seed": seed_of(self.random_state),
+            "standardize": bool(self.standardize),
+            "start": start,
+        }
+        if self.time_limit is not None:
+            request["time_limit"] = _request._plain("time_limit", self.time_limit)
+        request.update(_request.settings(method, keyword))
+        return request
 
     def _train(
         self, X, Y, method, hidden, output, keyword, init="random", init_scheme=None,
         skip_warning=None,
     ):
         input_names = [str(c) for c in getattr(self, "feature_names_in_", [])] or None
-        model, record, raised = _core.train(
-            X,
-            Y,
-            method,
-            list(hidden),
-            output=output,
-            settings=keyword,
-            init=init,
-            init_scheme=init_scheme,
-            seed=seed_of(self.random_state),
-            standardize=bool(self.standardize),
-            time_limit=self.time_limit,
-            input_names=input_names,
-        )
+        try:
+            request = self._request(X, Y, method, hidden, output, keyword, init, init_scheme)
+            model, record, raised = _core.run(
+                _request.dumps(request), X, Y, input_names=input_names
+            )
+        except ValueError as e:
+            raise _request.respell(e, _SPELLING) from None
         self._run_record = record
         self.model_ = model
         self.n_iter_ = record.iterations
@@ -66,7 +64,8 @@ class _Network(BaseEstimator):
         if raised is not None:
             raised.estimator = self
             raise raised
-        warn_run(record.warnings, skip=skip_warning)
+        warn_run([_request.respell_text(w, _SPELLING) for w in record.warnings],
+                 skip=skip_warning)
         if model is None:
             certificate = record.certificate_json()
             raise RuntimeError(
@@ -147,7 +146,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         ``scr+lbfgs`` they are SCR's, and ``lbfgs_max_iter`` is L-BFGS's).
     weight_decay : float, optional
         β of ``‖f(X) − Y‖²/(2N) + (β/2)·Σ w²`` for the gradient methods (not scikit-learn's
-        ``alpha``, which is scaled by the sample count).
+        ``alpha``, which is scaled by the sample count) and the convex method (None: 1e-3).
     learning_rate_init, batch_size, momentum, beta_1, beta_2, epsilon : gradient-method settings,
         as in scikit-learn's ``MLPRegressor`` (None: cvxnn's defaults).
     scr_lambda, scr_mu, extrapolation : SCR's penalty weights λ, μ (one value, or one per
@@ -175,7 +174,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         The network with its columns and standardisation (``to_json``, ``save_onnx``).
     coefs_, intercepts_ : lists of arrays, layer by layer (``coefs_[i]`` is inputs × outputs).
     run_ : dict
-        The run's record: figures, stop reason, each stage's trace, certificate, warnings.
+        The run's record: figures, stop reason, each stage's trace, certificate, warnings, and
+        ``request``, the run request with every default filled in (``cvxnn.run(run_["request"],
+        X, y)`` trains the same network again).
     n_iter_, loss_, stop_reason_ : the run's iterations, final mean squared error and why it
         ended.
     """
@@ -234,13 +235,15 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         """Trains the network on X (N × features) and y (N, or N × outputs)."""
         X, Y = self._regression_targets(X, y)
         hidden = _hidden(self.hidden_layer_sizes)
+        if not isinstance(self.method, str):
+            raise ValueError(f"method must be a method's name, got {self.method!r}")
         return self._train(
             X,
             Y,
             self.method,
             hidden,
             self.output_activation,
-            settings(self, _NETWORK_SETTINGS),
+            {name: getattr(self, name) for name in _NETWORK_SETTINGS if hasattr(self, name)},
             init=self.init,
             init_scheme=self.init_scheme,
         )
@@ -259,7 +262,7 @@ class _Convex(_Network):
     """The convex reformulation of two-layer ReLU training with weight decay β."""
 
     def _fit_convex(self, X, Y, loss):
-        keyword = settings(self, ("max_iter", "tol", "weight_decay", "patterns"))
+        keyword = {n: getattr(self, n) for n in ("max_iter", "tol", "weight_decay", "patterns")}
         keyword["loss"] = loss
         # The hidden width is the solution's: the program decides how many units it needs. The
         # training interface takes an architecture, so a width of 1 stands in, and its warning

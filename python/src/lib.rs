@@ -26,14 +26,17 @@ pub(crate) fn py_err(e: cvxnn::Error) -> PyErr {
     match e {
         E::Io { .. } => PyOSError::new_err(e.to_string()),
         E::Numerical(_) | E::Solver(_) => PyRuntimeError::new_err(e.to_string()),
-        // the library's message names cargo's flag; a Python user builds the wheel instead
-        E::Unavailable(_) => PyRuntimeError::new_err(format!(
-            "{e}; the Python package takes the same features: \
-             MATURIN_PEP517_ARGS=\"--features <name>\" pip install ./python"
+        // a Python user builds the wheel with the feature
+        E::Unavailable { feature, .. } => PyRuntimeError::new_err(format!(
+            "{e}: build the package with it, \
+             MATURIN_PEP517_ARGS=\"--features {feature}\" pip install ./python \
+             (MATURIN_PEP517_ARGS=\"--features <name>\" for any feature)"
         )),
-        E::Parse { .. } | E::NonFinite(_) | E::Shape(_) | E::InvalidArgument(_) => {
-            PyValueError::new_err(e.to_string())
-        }
+        E::Parse { .. }
+        | E::NonFinite(_)
+        | E::Shape(_)
+        | E::InvalidArgument(_)
+        | E::Setting { .. } => PyValueError::new_err(e.to_string()),
     }
 }
 
@@ -80,8 +83,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::PyModel>()?;
     m.add_class::<record::PyRun>()?;
     m.add_function(wrap_pyfunction!(features, m)?)?;
-    m.add_function(wrap_pyfunction!(train::train, m)?)?;
+    m.add_function(wrap_pyfunction!(train::run, m)?)?;
     m.add_function(wrap_pyfunction!(train::method_names, m)?)?;
+    m.add_function(wrap_pyfunction!(train::method_groups, m)?)?;
+    m.add_function(wrap_pyfunction!(train::load_request, m)?)?;
     m.add_function(wrap_pyfunction!(train::planted_teacher, m)?)?;
     m.add_function(wrap_pyfunction!(linear::least_squares, m)?)?;
     m.add_function(wrap_pyfunction!(linear::logistic, m)?)?;

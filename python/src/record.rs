@@ -1,16 +1,42 @@
 //! A training run's record ([`Run`]: figures, stop reason, each stage's trace, certificate,
-//! warnings) kept as Rust until Python reads it. A fit needs only a few figures from it; the
+//! warnings, with the resolved request that reruns it) kept as Rust until Python reads it. A fit needs only a few figures from it; the
 //! whole record as JSON is the estimator's `run_`, made on first read. Adam's trace on a 3-3-2,
 //! N = 30 fit is 139 kB of JSON, which took 2.5 ms to write and 3.1 ms to read: more than half of
 //! the 6.4 ms run (bench/README.md, "The Python package's call overhead").
 
 use crate::json;
 use cvxnn::methods::Run;
+use cvxnn::request::{DataInfo, RunRequest, Trained};
 use pyo3::prelude::*;
+use serde::Serialize;
 
 #[pyclass(name = "Run", module = "cvxnn._core", frozen)]
 pub struct PyRun {
     pub(crate) inner: Run,
+    request: RunRequest,
+    data: DataInfo,
+    model_sha256: Option<String>,
+}
+
+/// The record as `run_` shows it: a report's run entry with the data's fingerprint.
+#[derive(Serialize)]
+struct Record<'a> {
+    request: &'a RunRequest,
+    data: &'a DataInfo,
+    model_sha256: &'a Option<String>,
+    #[serde(flatten)]
+    run: &'a Run,
+}
+
+impl PyRun {
+    pub(crate) fn new(t: Trained) -> Self {
+        Self {
+            model_sha256: t.model_sha256(),
+            inner: t.run,
+            request: t.request,
+            data: t.data,
+        }
+    }
 }
 
 #[pymethods]
@@ -41,11 +67,30 @@ impl PyRun {
 
     /// The certificate as JSON (`None` when the method gives none).
     fn certificate_json(&self) -> PyResult<Option<String>> {
-        self.inner.certificate.as_ref().map(json).transpose()
+        let Some(c) = &self.inner.certificate else {
+            return Ok(None);
+        };
+        let mut value = serde_json::to_value(c.as_ref()).map_err(|e| {
+            pyo3::exceptions::PyValueError::new_err(format!("cannot serialise: {e}"))
+        })?;
+        if let serde_json::Value::Object(fields) = &mut value {
+            fields.insert("kind".into(), c.kind().into());
+        }
+        json(&value).map(Some)
+    }
+
+    /// The resolved request as JSON (every default filled in: it reruns the run).
+    fn request_json(&self) -> PyResult<String> {
+        json(&self.request)
     }
 
     /// The whole record as JSON (the estimator's `run_`).
     fn to_json(&self) -> PyResult<String> {
-        json(&self.inner)
+        json(&Record {
+            request: &self.request,
+            data: &self.data,
+            model_sha256: &self.model_sha256,
+            run: &self.inner,
+        })
     }
 }

@@ -1,47 +1,49 @@
-//! The argument groups the training commands share, one per method family, and what they become
-//! in the library: [`Options`] for the method table, a [`Start`], [`Limits`]. A flag of a family
-//! the chosen methods do not read is refused ([`refuse_foreign`]).
+//! The flags the training commands share, one argument group per settings group of the request
+//! schema, and how they become a request: each flag given on the command line sets its key(s)
+//! ([`FLAGS`]), and the library fills in every default. A flag of a group no chosen method reads
+//! is refused ([`refuse_foreign`]); an error naming a key is shown with its flag ([`spell`]).
 
 use anyhow::{bail, Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, ValueEnum};
-use cvxnn::convex::{
-    ConvexSettings, Formulation as ConvexFormulation, Loss as ConvexLoss, PatternChoice, SolverKind,
-};
-use cvxnn::data::{self, Dataset, Table, Targets, Teacher};
-use cvxnn::methods::{Formulation, Group, LossKind, Method, MilpOptions, Options, METHODS};
-use cvxnn::milp::relu::Tightening;
-use cvxnn::model::Model;
-use cvxnn::net::{Architecture, Network};
-use cvxnn::scr::{AdmmBackend, Backend, ClarabelBackend, ScrSettings};
-use cvxnn::train::{InitScheme, Start};
-use rand::SeedableRng;
+use clap::{ArgMatches, Args};
+use cvxnn::compare::ScrStart;
+use cvxnn::convex::{Formulation, Loss, SolverKind};
+use cvxnn::methods::{self, BackendName, Method, MilpLoss, TIGHTENINGS};
+use cvxnn::request::Init;
+use cvxnn::train::InitScheme;
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
 /// `--method` / `--methods`: the names of the method table, with its help.
 pub fn method_parser() -> PossibleValuesParser {
     PossibleValuesParser::new(
-        METHODS
+        methods::METHODS
             .iter()
             .map(|m| PossibleValue::new(m.name).help(m.help)),
     )
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum BackendKind {
-    /// First-order ADMM, pure Rust (default).
-    Admm,
-    /// Interior point with Clarabel (needs the `sdp` feature).
-    Ipm,
+/// A flag taking one of the library's `values` (name, help).
+pub fn choices(values: &[(&'static str, &'static str)]) -> PossibleValuesParser {
+    PossibleValuesParser::new(values.iter().map(|(v, h)| PossibleValue::new(*v).help(*h)))
+}
+
+fn losses() -> PossibleValuesParser {
+    let all: Vec<_> = MilpLoss::CHOICES
+        .iter()
+        .chain(Loss::CHOICES)
+        .copied()
+        .collect();
+    choices(&all)
 }
 
 #[derive(Args, Clone)]
 #[command(next_help_heading = "SCR (--method scr, scr+lbfgs)")]
 pub struct ScrArgs {
     /// Subproblem solver.
-    #[arg(long, value_enum, default_value = "admm")]
-    pub backend: BackendKind,
+    #[arg(long, default_value = "admm", value_parser = choices(BackendName::CHOICES))]
+    pub backend: String,
     /// ADMM tolerance on the primal and dual residuals (absolute and relative).
     #[arg(long, default_value_t = 1e-9)]
     pub admm_tol: f64,
@@ -87,44 +89,6 @@ pub struct ScrArgs {
     pub solver_verbose: bool,
 }
 
-impl ScrArgs {
-    pub fn settings(&self, output_tol: Option<f64>) -> ScrSettings {
-        ScrSettings {
-            lambda: self.lambda.clone(),
-            mu: self.mu.clone(),
-            max_iter: self.max_iter,
-            tol: self.tol,
-            output_tol,
-            extrapolation: self.extrapolation,
-        }
-    }
-
-    /// The chosen subproblem solver.
-    pub fn backend(&self) -> Result<Backend> {
-        match self.backend {
-            BackendKind::Admm => {
-                if !(self.admm_tol.is_finite() && self.admm_tol > 0.0) || self.admm_max_iter == 0 {
-                    bail!("--admm-tol must be positive and --admm-max-iter at least 1");
-                }
-                let mut b = AdmmBackend::with_tolerance(self.admm_tol, self.admm_max_iter);
-                b.adaptive = !self.admm_exact;
-                b.verbose = self.solver_verbose;
-                match self.admm_threads {
-                    Some(0) => bail!("--admm-threads must be at least 1"),
-                    Some(t) => b.threads = t,
-                    None => {}
-                }
-                Ok(Backend::Admm(b))
-            }
-            BackendKind::Ipm => {
-                let mut b = ClarabelBackend::default();
-                b.verbose = self.solver_verbose;
-                Ok(Backend::Ipm(b))
-            }
-        }
-    }
-}
-
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Gradient methods (--method gd, sgd, adam, lbfgs, lm, scr+lbfgs)")]
 pub struct GradArgs {
@@ -161,117 +125,12 @@ pub struct GradArgs {
     pub batch_seed: Option<u64>,
 }
 
-impl GradArgs {
-    pub fn options(&self, output_tol: Option<f64>) -> cvxnn::gradient::Options {
-        cvxnn::gradient::Options {
-            steps: self.steps,
-            lr: self.lr,
-            momentum: self.momentum,
-            batch: self.batch,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            eps: self.adam_eps,
-            memory: self.memory,
-            grad_tol: self.grad_tol,
-            output_tol,
-            batch_seed: self.batch_seed,
-            weight_decay: 0.0,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum LossArg {
-    /// MILP: sum of absolute errors (threshold units: the number of errors).
-    L1,
-    /// MILP: largest absolute error.
-    Linf,
-    /// MILP: fit every target to --exact-tol (feasibility; infeasible is a proof that no network
-    /// of the class fits).
-    Exact,
-    /// Convex: (1/2N)‖f(X) − Y‖².
-    Squared,
-    /// Convex: (1/N) Σ log(1 + exp(−y f(x))), labels 0/1 or ±1, one-vs-rest per column.
-    Logistic,
-    /// Convex: (1/N) Σ max(0, 1 − y f(x)), labels 0/1 or ±1, one-vs-rest per column.
-    Hinge,
-}
-
-impl LossArg {
-    fn name(self) -> &'static str {
-        match self {
-            LossArg::L1 => "l1",
-            LossArg::Linf => "linf",
-            LossArg::Exact => "exact",
-            LossArg::Squared => "squared",
-            LossArg::Logistic => "logistic",
-            LossArg::Hinge => "hinge",
-        }
-    }
-
-    /// The MILP's loss, if this is one.
-    fn milp(self) -> Option<LossKind> {
-        match self {
-            LossArg::L1 => Some(LossKind::L1),
-            LossArg::Linf => Some(LossKind::Linf),
-            LossArg::Exact => Some(LossKind::Exact),
-            _ => None,
-        }
-    }
-
-    /// The convex model's loss, if this is one.
-    fn convex(self) -> Option<ConvexLoss> {
-        match self {
-            LossArg::Squared => Some(ConvexLoss::Squared),
-            LossArg::Logistic => Some(ConvexLoss::Logistic),
-            LossArg::Hinge => Some(ConvexLoss::Hinge),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Loss (--method milp and convex)")]
 pub struct LossArgs {
     /// Training loss [default: milp l1, convex squared].
-    #[arg(long, value_enum)]
-    pub loss: Option<LossArg>,
-}
-
-impl LossArgs {
-    /// Refuses a loss that one of `methods` does not take.
-    pub fn check(&self, methods: &[&Method]) -> Result<()> {
-        let Some(loss) = self.loss else {
-            return Ok(());
-        };
-        for m in methods {
-            if m.reads(Group::Milp) && loss.milp().is_none() {
-                bail!(
-                    "--loss {} is a loss of the convex model; --method {} takes l1, linf or exact",
-                    loss.name(),
-                    m.name
-                );
-            }
-            if m.reads(Group::Convex) && loss.convex().is_none() {
-                bail!(
-                    "--loss {} is a loss of the MILP; --method {} takes squared, logistic or hinge",
-                    loss.name(),
-                    m.name
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum TightenArg {
-    /// One big-M for all samples.
-    Global,
-    /// Per-sample interval bounds B(‖x‖₁ + 1).
-    Interval,
-    /// Interval bounds, then LP bound tightening capped by the start network's loss.
-    Lp,
+    #[arg(long, value_parser = losses())]
+    pub loss: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -287,8 +146,8 @@ pub struct MilpArgs {
     #[arg(long, default_value_t = 1e-6)]
     pub exact_tol: f64,
     /// How the big-M constants are set.
-    #[arg(long, value_enum, default_value = "interval")]
-    pub tighten: TightenArg,
+    #[arg(long, default_value = "interval", value_parser = choices(TIGHTENINGS))]
+    pub tighten: String,
     /// L-BFGS runs from the start (seeded by --init-seed) whose best network in the class is
     /// the first incumbent (0 = none; --tighten lp needs one).
     #[arg(long, default_value_t = 4)]
@@ -309,61 +168,15 @@ pub struct MilpArgs {
     pub milp_verbose: bool,
 }
 
-impl MilpArgs {
-    pub fn options(&self, loss: Option<LossArg>) -> MilpOptions {
-        MilpOptions {
-            formulation: match (self.threshold, self.integer_weights) {
-                (true, _) => Formulation::Threshold,
-                (false, Some(p)) => Formulation::Integer(p),
-                (false, None) => Formulation::Relu,
-            },
-            weight_bound: self.weight_bound,
-            loss: loss.and_then(LossArg::milp).unwrap_or(LossKind::L1),
-            exact_tol: self.exact_tol,
-            tightening: match self.tighten {
-                TightenArg::Global => Tightening::Global,
-                TightenArg::Interval => Tightening::Interval,
-                TightenArg::Lp => Tightening::Lp,
-            },
-            starts: self.milp_starts,
-            mip_gap: self.mip_gap,
-            verbose: self.milp_verbose,
-            ..Default::default()
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum ConvexFormulationArg {
-    /// The cone-constrained program whose optimum is that of two-layer ReLU training.
-    Relu,
-    /// Fixed gates, no constraints (a different model; its network is a cone decomposition).
-    Gated,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum ConvexSolverArg {
-    /// Enumerated patterns: interior point up to 4 million non-zeros in its constraint matrix,
-    /// else active-set. Sampled or given gates: active-set.
-    Auto,
-    /// Interior point (Clarabel): the certified reference.
-    Ipm,
-    /// Working-set FISTA with an augmented Lagrangian for the ReLU model: slower than
-    /// active-set on every case measured, and its ReLU runs rarely certify (docs/convex.md §5).
-    FirstOrder,
-    /// Working sets of groups and cone rows, each restricted program solved exactly in Gram form
-    /// (large N, sampled patterns).
-    ActiveSet,
-}
-
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Convex two-layer model (--method convex; docs/convex.md)")]
 pub struct ConvexArgs {
     /// Which convex program.
-    #[arg(long, value_enum, default_value = "relu")]
-    pub formulation: ConvexFormulationArg,
-    /// Activation patterns: `all` (enumerated: the optimum is global) or K (K gates drawn from
-    /// N(0, I) with --pattern-seed: the optimum of a restricted model).
+    #[arg(long, default_value = "relu", value_parser = choices(Formulation::CHOICES))]
+    pub formulation: String,
+    /// Activation patterns: `all` (enumerated: the optimum is global), K (K gates drawn from
+    /// N(0, I) with --pattern-seed: the optimum of a restricted model), or `auto` (all up to
+    /// 1 000 patterns, else 100 gates).
     #[arg(long, default_value = "all")]
     pub patterns: String,
     /// Refuse to enumerate when the data may have more patterns than this.
@@ -377,8 +190,8 @@ pub struct ConvexArgs {
     #[arg(long, conflicts_with = "pattern_seed")]
     pub gates: Option<PathBuf>,
     /// Solver.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub solver: ConvexSolverArg,
+    #[arg(long, default_value = "auto", value_parser = choices(SolverKind::CHOICES))]
+    pub solver: String,
     /// Relative duality gap to reach.
     #[arg(long, default_value_t = 1e-6)]
     pub gap_tol: f64,
@@ -391,55 +204,6 @@ pub struct ConvexArgs {
     /// takes no start, so only the working sets and first order gain from it).
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub weight_decay_path: Vec<f64>,
-}
-
-impl ConvexArgs {
-    pub fn settings(
-        &self,
-        loss: Option<LossArg>,
-        beta: Option<f64>,
-        seed: u64,
-    ) -> Result<ConvexSettings> {
-        let patterns = if let Some(path) = &self.gates {
-            let t = Table::load(path)?;
-            // one gate per row of the file; `leading` gives one per column
-            let m = t.leading(t.n_cols());
-            PatternChoice::Given {
-                gates: (0..m.cols()).map(|j| m.col(j).to_vec()).collect(),
-                source: path.display().to_string(),
-            }
-        } else if self.patterns == "all" {
-            PatternChoice::All {
-                max: self.max_patterns,
-            }
-        } else {
-            let count: usize = self.patterns.parse().map_err(|_| {
-                anyhow::anyhow!("--patterns takes `all` or a count, got '{}'", self.patterns)
-            })?;
-            PatternChoice::Sample {
-                count,
-                seed: self.pattern_seed.unwrap_or(seed),
-            }
-        };
-        Ok(ConvexSettings {
-            formulation: match self.formulation {
-                ConvexFormulationArg::Relu => ConvexFormulation::Relu,
-                ConvexFormulationArg::Gated => ConvexFormulation::Gated,
-            },
-            loss: loss.and_then(LossArg::convex).unwrap_or_default(),
-            beta: beta.unwrap_or(0.0),
-            path: self.weight_decay_path.clone(),
-            patterns,
-            solver: match self.solver {
-                ConvexSolverArg::Auto => SolverKind::Auto,
-                ConvexSolverArg::Ipm => SolverKind::Ipm,
-                ConvexSolverArg::FirstOrder => SolverKind::FirstOrder,
-                ConvexSolverArg::ActiveSet => SolverKind::ActiveSet,
-            },
-            tol: self.gap_tol,
-            max_iter: self.convex_max_iter,
-        })
-    }
 }
 
 #[derive(Args, Clone)]
@@ -481,58 +245,268 @@ pub struct MethodArgs {
     pub loss: LossArgs,
 }
 
-impl MethodArgs {
-    /// Every method's settings from the groups, for a run of `methods`.
-    pub fn options(&self, seed: u64, methods: &[&Method]) -> Result<Options> {
-        self.loss.check(methods)?;
-        let loss = self.loss.loss;
-        let mut gradient = self.grad.options(self.iter.output_tol);
-        gradient.weight_decay = self.decay.weight_decay.unwrap_or(0.0);
-        Ok(Options {
-            scr: self.scr.settings(self.iter.output_tol),
-            backend: self.scr.backend()?,
-            gradient,
-            milp: self.milp.options(loss),
-            convex: self.convex.settings(loss, self.decay.weight_decay, seed)?,
-            seed,
-        })
-    }
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Start")]
+pub struct StartArgs {
+    /// Where training starts.
+    #[arg(long, default_value = "random", value_parser = choices(Init::CHOICES))]
+    pub init: String,
+    /// Seed of the random start and of the teacher perturbation (default: --seed).
+    #[arg(long)]
+    pub init_seed: Option<u64>,
+    /// How the random start is drawn [default: SCR gaussian (its parameters), the other methods
+    /// he (a network)].
+    #[arg(long, value_parser = choices(InitScheme::CHOICES))]
+    pub init_scheme: Option<String>,
+    /// Perturbation σ for --init perturbed.
+    #[arg(long, default_value_t = 0.05)]
+    pub sigma: f64,
+    /// Saved model for --init model.
+    #[arg(long)]
+    pub init_model: Option<PathBuf>,
 }
 
-/// An argument group of a method family: its id, the methods that read it, how a message names
-/// it.
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Stop each run after this many seconds (all its stages together), keeping the best so far.
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+}
+
+/// How a flag's text becomes a request value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Float,
+    Floats,
+    Int,
+    Str,
+    /// `true` when given.
+    Switch,
+    /// This string when given.
+    Const(&'static str),
+    /// `all`, `auto` or a count.
+    Patterns,
+}
+
+/// A flag (its argument id) and the request key it sets. A flag with several keys sets the
+/// ones of the groups the chosen methods read.
+pub struct Flag {
+    pub id: &'static str,
+    pub key: &'static str,
+    pub kind: Kind,
+}
+
+const fn flag(id: &'static str, key: &'static str, kind: Kind) -> Flag {
+    Flag { id, key, kind }
+}
+
+/// Every flag of [`MethodArgs`], [`StartArgs`] and [`LimitArgs`] and its key.
+pub const FLAGS: &[Flag] = &[
+    flag("backend", "scr.backend", Kind::Str),
+    flag("admm_tol", "scr.admm_tol", Kind::Float),
+    flag("admm_max_iter", "scr.admm_max_iter", Kind::Int),
+    flag("admm_threads", "scr.admm_threads", Kind::Int),
+    flag("admm_exact", "scr.admm_exact", Kind::Switch),
+    flag("lambda", "scr.lambda", Kind::Floats),
+    flag("mu", "scr.mu", Kind::Floats),
+    flag("max_iter", "scr.max_iter", Kind::Int),
+    flag("tol", "scr.tol", Kind::Float),
+    flag("extrapolation", "scr.extrapolation", Kind::Float),
+    flag("solver_verbose", "scr.solver_verbose", Kind::Switch),
+    flag("steps", "gradient.max_iter", Kind::Int),
+    flag("lr", "gradient.lr", Kind::Float),
+    flag("momentum", "gradient.momentum", Kind::Float),
+    flag("batch", "gradient.batch", Kind::Int),
+    flag("beta1", "gradient.beta1", Kind::Float),
+    flag("beta2", "gradient.beta2", Kind::Float),
+    flag("adam_eps", "gradient.eps", Kind::Float),
+    flag("memory", "gradient.memory", Kind::Int),
+    flag("grad_tol", "gradient.grad_tol", Kind::Float),
+    flag("batch_seed", "gradient.batch_seed", Kind::Int),
+    flag("output_tol", "scr.output_tol", Kind::Float),
+    flag("output_tol", "gradient.output_tol", Kind::Float),
+    flag("weight_decay", "gradient.weight_decay", Kind::Float),
+    flag("weight_decay", "convex.weight_decay", Kind::Float),
+    flag("loss", "milp.loss", Kind::Str),
+    flag("loss", "convex.loss", Kind::Str),
+    flag("weight_bound", "milp.weight_bound", Kind::Float),
+    flag("exact_tol", "milp.exact_tol", Kind::Float),
+    flag("tighten", "milp.tighten", Kind::Str),
+    flag("milp_starts", "milp.starts", Kind::Int),
+    flag("mip_gap", "milp.mip_gap", Kind::Float),
+    flag("threshold", "milp.formulation", Kind::Const("threshold")),
+    flag(
+        "integer_weights",
+        "milp.formulation",
+        Kind::Const("integer"),
+    ),
+    flag("integer_weights", "milp.integer_weights", Kind::Int),
+    flag("milp_verbose", "milp.verbose", Kind::Switch),
+    flag("formulation", "convex.formulation", Kind::Str),
+    flag("patterns", "convex.patterns", Kind::Patterns),
+    flag("max_patterns", "convex.max_patterns", Kind::Int),
+    flag("pattern_seed", "convex.pattern_seed", Kind::Int),
+    flag("gates", "convex.gates", Kind::Str),
+    flag("solver", "convex.solver", Kind::Str),
+    flag("gap_tol", "convex.gap_tol", Kind::Float),
+    flag("convex_max_iter", "convex.max_iter", Kind::Int),
+    flag(
+        "weight_decay_path",
+        "convex.weight_decay_path",
+        Kind::Floats,
+    ),
+    flag("init", "start.init", Kind::Str),
+    flag("init_seed", "start.seed", Kind::Int),
+    flag("init_scheme", "start.scheme", Kind::Str),
+    flag("sigma", "start.sigma", Kind::Float),
+    flag("init_model", "start.model", Kind::Str),
+    flag("time_limit", "time_limit", Kind::Float),
+];
+
+/// The flags of the request's own keys and of `compare`'s (spelled in messages like the
+/// settings').
+const OWN_FLAGS: &[(&str, &str)] = &[
+    ("method", "--method"),
+    ("methods", "--methods"),
+    ("arch", "--arch"),
+    ("output", "--output-activation"),
+    ("standardize", "--standardize"),
+    ("seed", "--seed"),
+    ("data", "--data or --teacher"),
+    ("data.file", "--data"),
+    ("data.targets", "--targets"),
+    ("data.teacher", "--teacher"),
+    ("data.teachers", "--teachers"),
+    ("data.n", "--n"),
+    ("data.noise", "--noise"),
+    ("starts", "--starts"),
+    ("restarts", "--restarts"),
+    ("init_seed", "--init-seed"),
+    ("init_scheme", "--init-scheme"),
+    ("scr_start", "--scr-start"),
+    ("weight_decay", "--weight-decay"),
+    ("global_optimum", "--global-optimum"),
+    ("milp.formulation", "--threshold or --integer-weights"),
+];
+
+/// A request key as the command line spells it (`scr.lambda` → `--lambda`), if it has a flag.
+pub fn spell(key: &str) -> Option<String> {
+    if let Some((_, f)) = OWN_FLAGS.iter().find(|(k, _)| *k == key) {
+        return Some(f.to_string());
+    }
+    FLAGS
+        .iter()
+        .find(|f| f.key == key)
+        .map(|f| format!("--{}", f.id.replace('_', "-")))
+}
+
+/// The JSON value of flag `f`'s text.
+fn value(f: &Flag, matches: &ArgMatches) -> Result<Value> {
+    let texts: Vec<String> = matches
+        .get_raw(f.id)
+        .into_iter()
+        .flatten()
+        .map(|t| t.to_string_lossy().into_owned())
+        .collect();
+    let name = format!("--{}", f.id.replace('_', "-"));
+    let number = |t: &str| -> Result<Value> {
+        let v: f64 = t
+            .trim()
+            .parse()
+            .with_context(|| format!("{name} takes a number, got '{t}'"))?;
+        match serde_json::Number::from_f64(v) {
+            Some(n) => Ok(Value::Number(n)),
+            None => bail!("{name} must be finite, got {t}"),
+        }
+    };
+    let int = |t: &str| -> Result<Value> {
+        let v: u64 = t
+            .trim()
+            .parse()
+            .with_context(|| format!("{name} takes a nonnegative integer, got '{t}'"))?;
+        Ok(v.into())
+    };
+    let first = texts.first().map(String::as_str).unwrap_or_default();
+    Ok(match f.kind {
+        Kind::Float => number(first)?,
+        Kind::Floats => Value::Array(texts.iter().map(|t| number(t)).collect::<Result<_>>()?),
+        Kind::Int => int(first)?,
+        Kind::Str => Value::String(first.to_string()),
+        Kind::Switch => Value::Bool(true),
+        Kind::Const(v) => Value::String(v.to_string()),
+        Kind::Patterns => match first.trim().parse::<u64>() {
+            Ok(k) => k.into(),
+            Err(_) => Value::String(first.to_string()),
+        },
+    })
+}
+
+/// Whether flag `id` was given on the command line (not a default).
+pub fn given(matches: &ArgMatches, id: &str) -> bool {
+    matches.try_get_raw(id).is_ok_and(|v| v.is_some())
+        && matches.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// The request keys of the flags given on the command line, as a table, for methods that read
+/// `reads` (a flag with several keys sets those of the groups read); `skip` lists flags the
+/// command translates itself.
+pub fn keys_of_flags(
+    matches: &ArgMatches,
+    reads: &dyn Fn(&str) -> bool,
+    skip: &[&str],
+) -> Result<Map<String, Value>> {
+    let mut table = Map::new();
+    for f in FLAGS {
+        if skip.contains(&f.id) || !given(matches, f.id) {
+            continue;
+        }
+        let group = f.key.split_once('.').map(|(g, _)| g);
+        if let Some(g) = group {
+            if g != "start" && !reads(g) {
+                continue;
+            }
+        }
+        cvxnn::request::set_key(&mut table, f.key, value(f, matches)?);
+    }
+    Ok(table)
+}
+
+/// A request file's table of keys.
+pub fn load_config(path: &Path) -> Result<Value> {
+    Ok(cvxnn::request::load_table(path)?)
+}
+
+/// An argument group of a method family: its id, whether a method reads it, how a message
+/// names it.
 type Family = (&'static str, fn(&Method) -> bool, &'static str);
 
 const FAMILIES: [Family; 7] = [
-    ("ScrArgs", |m| m.reads(Group::Scr), "an SCR option"),
+    ("ScrArgs", |m| m.reads("scr"), "an SCR option"),
     (
         "GradArgs",
-        |m| m.reads(Group::Gradient),
+        |m| m.reads("gradient"),
         "a gradient-method option",
     ),
     (
         "MilpArgs",
-        |m| m.reads(Group::Milp),
+        |m| m.reads("milp"),
         "an exact-training (milp) option",
     ),
-    (
-        "ConvexArgs",
-        |m| m.reads(Group::Convex),
-        "a convex-model option",
-    ),
+    ("ConvexArgs", |m| m.reads("convex"), "a convex-model option"),
     (
         "DecayArgs",
-        |m| m.reads(Group::Gradient) || m.reads(Group::Convex),
+        |m| m.reads("gradient") || m.reads("convex"),
         "an option of the convex model and the gradient methods",
     ),
     (
         "LossArgs",
-        |m| m.reads(Group::Milp) || m.reads(Group::Convex),
+        |m| m.reads("milp") || m.reads("convex"),
         "an option of the MILP and the convex model",
     ),
     (
         "IterArgs",
-        |m| m.reads(Group::Scr) || m.reads(Group::Gradient),
+        |m| m.reads("scr") || m.reads("gradient"),
         "an option of the iterative methods",
     ),
 ];
@@ -549,9 +523,7 @@ pub fn refuse_foreign<A: Args>(matches: &ArgMatches, methods: &[&Method], also: 
             continue;
         };
         for id in g.get_args() {
-            if also.contains(&id.as_str())
-                || matches.value_source(id.as_str()) != Some(ValueSource::CommandLine)
-            {
+            if also.contains(&id.as_str()) || !given(matches, id.as_str()) {
                 continue;
             }
             let flag = cmd
@@ -572,179 +544,9 @@ pub fn refuse_foreign<A: Args>(matches: &ArgMatches, methods: &[&Method], also: 
     }
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum InitKind {
-    /// Minus the lifted point of the teacher with N(0, σ²) noise on its weights (needs --teacher).
-    Perturbed,
-    /// A seeded random start (--init-seed, --init-scheme).
-    Random,
-    /// All parameters zero.
-    Zero,
-    /// A saved model (--init-model).
-    Model,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum SchemeArg {
-    /// Every number N(0, 1) (for SCR: its subproblem's parameters, the seed's random start).
-    Gaussian,
-    /// N(0, 2/n_in) weights, zero biases.
-    He,
-    /// N(0, 2/(n_in + n_out)) weights, zero biases.
-    Glorot,
-}
-
-impl SchemeArg {
-    pub fn scheme(self) -> InitScheme {
-        match self {
-            SchemeArg::Gaussian => InitScheme::Gaussian,
-            SchemeArg::He => InitScheme::He,
-            SchemeArg::Glorot => InitScheme::Glorot,
-        }
-    }
-}
-
-#[derive(Args, Clone)]
-#[command(next_help_heading = "Start")]
-pub struct StartArgs {
-    /// Where training starts.
-    #[arg(long, value_enum, default_value = "random")]
-    pub init: InitKind,
-    /// Seed of the random start and of the teacher perturbation (default: --seed).
-    #[arg(long)]
-    pub init_seed: Option<u64>,
-    /// How the random start is drawn [default: SCR gaussian (its parameters), the other methods
-    /// he (a network)].
-    #[arg(long, value_enum)]
-    pub init_scheme: Option<SchemeArg>,
-    /// Perturbation σ for --init perturbed.
-    #[arg(long, default_value_t = 0.05)]
-    pub sigma: f64,
-    /// Saved model for --init model.
-    #[arg(long)]
-    pub init_model: Option<PathBuf>,
-}
-
-/// The perturbed start: the teacher with N(0, σ²) noise on every weight (noise seed `seed + 1000`).
-pub fn perturbed(teacher: &Teacher, sigma: f64, seed: u64) -> Result<Start> {
-    if !(sigma.is_finite() && sigma >= 0.0) {
-        bail!("--sigma must be nonnegative and finite, got {sigma}");
-    }
-    let noise_seed = seed.wrapping_add(1000);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(noise_seed);
-    Ok(Start::Model {
-        model: teacher.model.perturbed(sigma, &mut rng),
-        label: "perturbed".into(),
-        detail: format!(
-            "the teacher with N(0, {sigma}²) noise on its weights, noise seed {noise_seed}"
-        ),
-    })
-}
-
-impl StartArgs {
-    /// The start for `method` on `arch`; `seed` is the default of --init-seed; `standardized`
-    /// says whether the run trains on standardised data (a start network must be in the same
-    /// units).
-    pub fn start(
-        &self,
-        matches: &ArgMatches,
-        method: &Method,
-        arch: &Architecture,
-        teacher: Option<&Teacher>,
-        seed: u64,
-        standardized: bool,
-    ) -> Result<Start> {
-        let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
-        if given("sigma") && self.init != InitKind::Perturbed {
-            bail!("--sigma applies to --init perturbed");
-        }
-        if given("init_model") && self.init != InitKind::Model {
-            bail!("--init-model applies to --init model");
-        }
-        if given("init_scheme") && self.init != InitKind::Random {
-            bail!("--init-scheme applies to --init random");
-        }
-        let seed = self.init_seed.unwrap_or(seed);
-        Ok(match self.init {
-            InitKind::Zero => Start::Zero,
-            InitKind::Random => Start::Random {
-                scheme: self
-                    .init_scheme
-                    .map_or(method.default_scheme, SchemeArg::scheme),
-                seed,
-            },
-            InitKind::Perturbed => {
-                let Some(t) = teacher else {
-                    bail!("--init perturbed needs a known teacher: use --teacher, or --init model with --init-model");
-                };
-                if t.model.arch.widths != arch.widths {
-                    bail!("--init perturbed needs --arch equal to the teacher's");
-                }
-                if standardized {
-                    bail!("--init perturbed starts from the teacher's weights, which are in the data's units: drop --standardize");
-                }
-                perturbed(t, self.sigma, seed)?
-            }
-            InitKind::Model => {
-                let Some(p) = &self.init_model else {
-                    bail!("--init model needs --init-model PATH");
-                };
-                let Network::Mlp(model) = Model::load(p)?.network else {
-                    bail!(
-                        "--init-model {}: a threshold network cannot start training",
-                        p.display()
-                    );
-                };
-                Start::Model {
-                    model,
-                    label: "model".into(),
-                    detail: format!("the model in {}", p.display()),
-                }
-            }
-        })
-    }
-}
-
-#[derive(Args, Clone)]
-#[command(next_help_heading = "Limits")]
-pub struct LimitArgs {
-    /// Stop each run after this many seconds (all its stages together), keeping the best so far.
-    #[arg(long)]
-    pub time_limit: Option<f64>,
-}
-
-/// Target columns for a file: the names given, or the last `n_outputs`.
-pub fn targets(names: &Option<Vec<String>>, n_outputs: usize) -> Targets {
-    match names {
-        Some(n) => Targets::Names(n.clone()),
-        None => Targets::Last(n_outputs),
-    }
-}
-
-/// Loads `path` with the targets named (or the last `n_outputs` columns) and says which columns
-/// became inputs and targets.
-pub fn load_data(path: &Path, names: &Option<Vec<String>>, n_outputs: usize) -> Result<Dataset> {
-    let table = Table::load(path)?;
-    let ds = table.dataset(&targets(names, n_outputs))?;
-    let how = match names {
-        Some(_) => "named by --targets".to_string(),
-        None => format!("the last {n_outputs} column(s)"),
-    };
-    eprintln!(
-        "data: {} ({} samples); targets: {} ({how}); inputs: {}",
-        path.display(),
-        ds.n_samples(),
-        ds.target_names.join(", "),
-        ds.input_names.join(", ")
-    );
-    Ok(ds)
-}
-
-/// A planted teacher with `noise` on its targets.
-pub fn teacher(arch: &Architecture, n: usize, seed: u64, noise: f64) -> Result<Teacher> {
-    let mut t = data::planted_teacher(arch, n, seed)?;
-    t.data = data::with_label_noise(&t.data, noise, seed)?;
-    Ok(t)
+/// `compare --scr-start` values.
+pub fn scr_starts() -> PossibleValuesParser {
+    choices(ScrStart::CHOICES)
 }
 
 /// `1,10` for a list of weights.

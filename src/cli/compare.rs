@@ -1,31 +1,28 @@
 //! `cvxnn compare`: methods of the table on the same problems from the same starts; prints the
 //! summary (and each problem's certified optimum with --global-optimum), writes rows and a plot.
 
-use super::args::{self, MethodArgs, SchemeArg};
+use super::args::{self, MethodArgs};
 use super::progress::Counter;
 use super::{interrupt, wrote, Outcome};
 use anyhow::{bail, Result};
-use clap::{ArgMatches, Args, ValueEnum};
-use cvxnn::compare::{self, Case, CompareProblem, CompareReport, Entry, Plan, ScrStart};
+use clap::{ArgMatches, Args};
+use cvxnn::compare::{self, Case, CompareProblem, CompareReport, Entry};
 use cvxnn::methods::{self, Method};
 use cvxnn::net::{Activation, Architecture};
-use cvxnn::train::Limits;
+use cvxnn::request::{self, CompareRequest};
+use cvxnn::train::{InitScheme, Limits};
+use serde_json::{Map, Value};
 use std::path::PathBuf;
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ScrStartArg {
-    /// Gaussian N(0, 1) parameters.
-    Params,
-    /// Minus the lifted point of a random network (--init-scheme, default he).
-    Network,
-    /// Even attempts params, odd attempts network.
-    Alternate,
-}
-
 #[derive(Args)]
+#[allow(dead_code)] // the flags are read by id into the request
 pub struct CompareArgs {
+    /// A comparison request (TOML or JSON; docs/requests.md, or the `request` of a compare
+    /// file), with any flag given here written over its keys.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Number of planted teachers (seeds --seed, --seed + 1, …).
-    #[arg(long, conflicts_with = "data", required_unless_present = "data")]
+    #[arg(long, conflicts_with = "data", required_unless_present_any = ["data", "config"])]
     teachers: Option<usize>,
     /// A data file instead of teachers (CSV or .npy).
     #[arg(long)]
@@ -53,8 +50,8 @@ pub struct CompareArgs {
     #[arg(long)]
     init_seed: Option<u64>,
     /// The random starts' scheme for every method [default: SCR gaussian, the others he].
-    #[arg(long, value_enum)]
-    init_scheme: Option<SchemeArg>,
+    #[arg(long, value_parser = args::choices(InitScheme::CHOICES))]
+    init_scheme: Option<String>,
     /// Random starts per problem (every method gets the same start seeds).
     #[arg(long, default_value_t = 1)]
     starts: usize,
@@ -63,8 +60,8 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 1)]
     restarts: usize,
     /// SCR's start [default: --init-scheme, else params].
-    #[arg(long, value_enum)]
-    scr_start: Option<ScrStartArg>,
+    #[arg(long, value_parser = args::scr_starts())]
+    scr_start: Option<String>,
     /// Methods, comma-separated (any of `cvxnn train`'s).
     #[arg(
         long,
@@ -95,137 +92,134 @@ pub struct CompareArgs {
     family: MethodArgs,
 }
 
-/// The problems: K teachers, or one data file.
-fn cases(a: &CompareArgs, arch: &Architecture) -> Result<Vec<Case>> {
+/// The request of `compare`'s command line: the request file's keys (if any), then every flag
+/// given written over them.
+fn request(a: &CompareArgs, m: &ArgMatches) -> Result<(CompareRequest, Vec<&'static Method>)> {
+    let mut value = match &a.config {
+        Some(path) => args::load_config(path)?,
+        None => Value::Object(Map::new()),
+    };
+    let defaults = a.config.is_none();
+    let mut own = Map::new();
+    let mut set = |key: &str, v: Value| request::set_key(&mut own, key, v);
+    let given = |id: &str| defaults || args::given(m, id);
+    if a.data.is_some() || a.teachers.is_some() {
+        if let Value::Object(map) = &mut value {
+            map.remove("data");
+        }
+    }
     if a.noise != 0.0 && a.data.is_some() {
         bail!("--noise adds noise to the teachers' targets: use it with --teachers");
     }
-    match (&a.data, a.teachers) {
-        (Some(path), _) => Ok(vec![Case {
-            name: path.display().to_string(),
-            teacher_seed: None,
-            data: args::load_data(path, &a.targets, arch.n_outputs())?,
-        }]),
-        (None, Some(k)) => (0..k as u64)
-            .map(|i| {
-                let seed = a.seed + i;
-                Ok(Case {
-                    name: format!("teacher seed {seed}"),
-                    teacher_seed: Some(seed),
-                    data: args::teacher(arch, a.n, seed, a.noise)?.data,
-                })
-            })
-            .collect(),
-        (None, None) => bail!("give --teachers K or --data FILE"),
+    if let Some(path) = &a.data {
+        set("data.file", path.display().to_string().into());
+        if let Some(t) = &a.targets {
+            set("data.targets", t.clone().into());
+        }
     }
-}
-
-pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
-    let arch = Architecture::parse(&a.arch, a.output_activation)?;
-    if a.starts == 0 || a.restarts == 0 || a.teachers == Some(0) || a.jobs == Some(0) {
-        bail!("--teachers, --starts, --restarts and --jobs must be at least 1");
+    if let Some(k) = a.teachers {
+        set("data.teachers", k.into());
+        if given("n") {
+            set("data.n", a.n.into());
+        }
+        if given("noise") {
+            set("data.noise", a.noise.into());
+        }
     }
+    if given("methods") {
+        set("methods", a.methods.clone().into());
+    }
+    if given("arch") {
+        set("arch", a.arch.clone().into());
+    }
+    if given("output_activation") {
+        set("output", a.output_activation.to_string().into());
+    }
+    for (id, v) in [
+        ("seed", Value::from(a.seed)),
+        ("starts", a.starts.into()),
+        ("restarts", a.restarts.into()),
+    ] {
+        if given(id) {
+            set(id, v);
+        }
+    }
+    for (id, v) in [
+        ("init_seed", a.init_seed.map(Value::from)),
+        ("init_scheme", a.init_scheme.clone().map(Value::from)),
+        ("scr_start", a.scr_start.clone().map(Value::from)),
+        ("time_limit", a.time_limit.map(Value::from)),
+        ("weight_decay", a.family.decay.weight_decay.map(Value::from)),
+    ] {
+        if let Some(v) = v {
+            set(id, v);
+        }
+    }
+    if a.global_optimum {
+        set("global_optimum", true.into());
+    }
+    request::overlay(&mut value, Value::Object(own));
+    let names: Vec<String> = value
+        .get("methods")
+        .and_then(Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut chosen: Vec<&'static Method> = Vec::new();
-    for name in &a.methods {
+    for name in &names {
         let m = methods::method(name)?;
         if chosen.iter().any(|c| c.name == m.name) {
             bail!("--methods lists {name} twice");
         }
         chosen.push(m);
     }
-    if chosen.is_empty() {
-        bail!("--methods: give at least one method");
-    }
     // --global-optimum reads the class's weight bound whatever the methods
-    let also: &[&str] = if a.global_optimum {
-        &["weight_bound"]
-    } else {
-        &[]
-    };
-    args::refuse_foreign::<CompareArgs>(matches, &chosen, also);
-    let options = a.family.options(a.seed, &chosen)?;
-    if options.convex.loss.classifies() {
-        bail!(
-            "compare scores every method on the squared loss (the gradient methods train no \
-             other); --loss {} is for `train --method convex`",
-            options.convex.loss.name()
-        );
+    let global = value.get("global_optimum").and_then(Value::as_bool) == Some(true);
+    let also: &[&str] = if global { &["weight_bound"] } else { &[] };
+    args::refuse_foreign::<CompareArgs>(m, &chosen, also);
+    let reads = |g: &str| chosen.iter().any(|m| m.reads(g)) || (g == "milp" && global);
+    // compare's own flags: the start seeds and scheme, the time limit, the scored weight decay
+    let own_flags = ["weight_decay", "time_limit", "init_seed", "init_scheme"];
+    let flags = args::keys_of_flags(m, &reads, &own_flags)?;
+    request::overlay(&mut value, Value::Object(flags));
+    Ok((CompareRequest::from_value(value)?, chosen))
+}
+
+pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
+    if a.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
     }
-    let entries = chosen
-        .iter()
-        .map(|&m| {
-            Ok(Entry {
-                method: m,
-                trainer: m.trainer(&options)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let optimum = a.global_optimum.then(|| {
-        compare::optimum_trainer(
-            a.family.milp.weight_bound,
-            a.time_limit.unwrap_or(60.0),
-            a.seed,
-        )
-    });
-    let cases = cases(&a, &arch)?;
-    // --weight-decay on a two-layer network: every problem's convex optimum on that objective
-    let convex_trainer = match a.family.decay.weight_decay {
-        Some(_) if arch.widths.len() == 3 && arch.output == cvxnn::net::Activation::Linear => {
-            let t = methods::Convex {
-                settings: options.convex.clone(),
-            };
-            if let Some(case) = cases.first() {
-                cvxnn::methods::Trainer::check(&t, &cvxnn::train::Problem::new(&case.data, &arch)?)
-                    .map_err(|e| anyhow::anyhow!("the convex optimum: {e}"))?;
-            }
-            Some(t)
-        }
-        _ => None,
-    };
-    if let (Some(t), Some(case)) = (&optimum, cases.first()) {
-        cvxnn::methods::Trainer::check(t, &cvxnn::train::Problem::new(&case.data, &arch)?)
-            .map_err(|e| anyhow::anyhow!("--global-optimum: {e}"))?;
-    }
+    let (request, _) = request(&a, matches)?;
+    let c = request.prepare(None)?;
     let interrupt = interrupt::on_ctrl_c();
-    let plan = Plan {
-        starts: a.starts,
-        restarts: a.restarts,
-        seed: a.init_seed.unwrap_or(a.seed),
-        init_scheme: a.init_scheme.map(SchemeArg::scheme),
-        scr_start: a.scr_start.map(|s| match s {
-            ScrStartArg::Params => ScrStart::Params,
-            ScrStartArg::Network => ScrStart::Network,
-            ScrStartArg::Alternate => ScrStart::Alternate,
-        }),
-        time_limit: a.time_limit,
-        weight_decay: a.family.decay.weight_decay,
-        interrupt: Some(interrupt.clone()),
-    };
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let names: Vec<&str> = entries.iter().map(Entry::name).collect();
-    let total = names.len() * cases.len() * a.starts;
+    let names: Vec<&str> = c.entries.iter().map(Entry::name).collect();
+    let starts = c.plan.starts;
+    let total = names.len() * c.cases.len() * starts;
     eprintln!(
-        "compare: {} on {} problem(s) × {} start(s) = {total} runs, {jobs} in parallel",
+        "compare: {} on {} problem(s) × {starts} start(s) = {total} runs, {jobs} in parallel",
         names.join(", "),
-        cases.len(),
-        a.starts
+        c.cases.len(),
     );
     let counter = Counter::new();
-    let rows = compare::run_all(&arch, &entries, &cases, &plan, jobs, &|d, t| {
-        counter.done(d, t)
-    });
+    let rows = c.run_all(jobs, Some(interrupt.clone()), &|d, t| counter.done(d, t));
     counter.finish();
     let rows = rows?;
     let interrupted = interrupt.is_triggered();
-    let what = match a.teachers {
-        Some(k) if a.data.is_none() => format!("{k} teachers {arch}, N = {}", a.n),
-        _ => format!("{arch} on {}", cases[0].name),
+    let what = match &c.request.data {
+        request::CompareData::Teachers { teachers, n, .. } => {
+            format!("{teachers} teachers {}, N = {n}", c.arch)
+        }
+        _ => format!("{} on {}", c.arch, c.cases[0].name),
     };
     println!(
-        "compare: {what}, {} start(s) each, best of {} attempt(s) per start",
-        a.starts, a.restarts
+        "compare: {what}, {starts} start(s) each, best of {} attempt(s) per start",
+        c.plan.restarts
     );
     let summary = compare::summarize(&names, &rows);
     println!(
@@ -253,22 +247,27 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         );
     }
     print_certificates(&rows);
-    let global = match &optimum {
-        Some(t) if !interrupted => Some(print_global(&arch, &cases, &names, &rows, t, &interrupt)?),
+    let global = match &c.optimum {
+        Some(t) if !interrupted => Some(print_global(
+            &c.arch, &c.cases, &names, &rows, t, &interrupt,
+        )?),
         _ => None,
     };
-    let convex = match (&convex_trainer, interrupted) {
-        (Some(t), false) => Some(print_convex(&arch, &cases, &names, &rows, t, &interrupt)?),
+    let convex = match (&c.convex, interrupted) {
+        (Some(t), false) => Some(print_convex(
+            &c.arch, &c.cases, &names, &rows, t, &interrupt,
+        )?),
         _ => None,
     };
     let report = CompareReport::new(
+        c.request.to_value(),
         CompareProblem {
-            architecture: arch.spec(),
-            output_activation: arch.output.to_string(),
+            architecture: c.arch.spec(),
+            output_activation: c.arch.output.to_string(),
             source: what.clone(),
         },
-        &plan,
-        &entries,
+        &c.plan,
+        &c.entries,
         rows,
         global,
         convex,
@@ -400,14 +399,14 @@ fn print_global(
 ) -> Result<compare::GlobalOptimum> {
     println!(
         "global optimum: L1 loss Σ|f(x) − y| over the networks with |v_k|·max(‖w_k‖_∞, |b_k|) ≤ {} (MILP)",
-        trainer.options.weight_bound
+        trainer.group.weight_bound
     );
     println!(
         "{:<22} {:<27} {:>13} {:>13} {:>9}",
         "problem", "status", "L1 (MILP)", "lower bound", "seconds"
     );
     let limits = Limits {
-        time_limit: Some(trainer.options.time_limit),
+        time_limit: Some(trainer.group.time_limit),
         interrupt: Some(interrupt.clone()),
     };
     let g = compare::global_optimum(arch, cases, names, rows, trainer, &limits, &mut |o| {

@@ -1,23 +1,18 @@
 //! `cvxnn demo`: seed 002's experiment, SCR on a planted teacher from the perturbed, random and
-//! zero starts.
+//! zero starts: three run requests that differ only in their start.
 
 use super::args::{self, IterArgs, ScrArgs};
 use super::progress::Progress;
 use super::{interrupt, tables, train, wrote, Outcome};
 use anyhow::Result;
-use clap::{ArgMatches, Args, ValueEnum};
-use cvxnn::methods::{self, Scr, Trainer};
-use cvxnn::net::{Activation, Architecture};
-use cvxnn::report::{ProblemInfo, Report};
-use cvxnn::train::{InitScheme, Limits, Problem, Start, Stop};
+use clap::{ArgMatches, Args};
+use cvxnn::methods::Run;
+use cvxnn::net::Activation;
+use cvxnn::report::Report;
+use cvxnn::request::{self, RunRequest};
+use cvxnn::train::Stop;
+use serde_json::{json, Value};
 use std::path::PathBuf;
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum DemoInit {
-    Perturbed,
-    Random,
-    Zero,
-}
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -37,8 +32,13 @@ pub struct DemoArgs {
     #[arg(long, default_value = "relu")]
     output_activation: Activation,
     /// Starts to run, comma-separated: perturbed, random, zero.
-    #[arg(long, value_delimiter = ',', default_value = "perturbed,random,zero")]
-    inits: Vec<DemoInit>,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "perturbed,random,zero",
+        value_parser = ["perturbed", "random", "zero"]
+    )]
+    inits: Vec<String>,
     /// Stop each run after this many seconds, keeping the best so far.
     #[arg(long)]
     time_limit: Option<f64>,
@@ -54,67 +54,76 @@ pub struct DemoArgs {
     scr: ScrArgs,
 }
 
-pub fn run(a: DemoArgs, _matches: &ArgMatches) -> Result<Outcome> {
-    let scr = Scr {
-        settings: a.scr.settings(a.iter.output_tol),
-        backend: a.scr.backend()?,
-    };
-    let arch = Architecture::parse(&a.arch, a.output_activation)?;
-    let teacher = cvxnn::data::planted_teacher(&arch, a.n, a.seed)?;
-    let problem = Problem::new(&teacher.data, &arch)?;
-    scr.check(&problem)?;
-    let starts = a
+/// The request of one start: SCR on the teacher, the seed's random start drawn from Gaussian
+/// parameters.
+fn request(a: &DemoArgs, init: &str, matches: &ArgMatches) -> Result<RunRequest> {
+    let mut start = json!({ "init": init });
+    match init {
+        "perturbed" => start["sigma"] = a.sigma.into(),
+        "random" => start["scheme"] = "gaussian".into(),
+        _ => {}
+    }
+    let mut value = json!({
+        "method": "scr",
+        "data": {"teacher": a.arch, "n": a.n},
+        "output": a.output_activation.to_string(),
+        "seed": a.seed,
+        "start": start,
+    });
+    if let Some(t) = a.time_limit {
+        value["time_limit"] = t.into();
+    }
+    let flags = args::keys_of_flags(matches, &|g| g == "scr", &["time_limit"])?;
+    request::overlay(&mut value, Value::Object(flags));
+    Ok(RunRequest::from_value(value)?)
+}
+
+pub fn run(a: DemoArgs, matches: &ArgMatches) -> Result<Outcome> {
+    let prepared = a
         .inits
         .iter()
-        .map(|init| {
-            Ok(match init {
-                DemoInit::Perturbed => args::perturbed(&teacher, a.sigma, a.seed)?,
-                DemoInit::Random => Start::Random {
-                    scheme: InitScheme::Gaussian,
-                    seed: a.seed,
-                },
-                DemoInit::Zero => Start::Zero,
-            })
-        })
+        .map(|init| Ok(request(&a, init, matches)?.prepare(None)?))
         .collect::<Result<Vec<_>>>()?;
-    let s = &scr.settings;
+    let Some(first) = prepared.first() else {
+        anyhow::bail!("--inits: give at least one start");
+    };
+    let scr = first
+        .request
+        .settings
+        .group::<cvxnn::methods::ScrGroup>("scr")?;
     println!(
-        "SCR demo: teacher {arch}, N = {}, seed {}, λ = {}, μ = {}, tol {:.0e}, at most {} iterations, backend {}",
+        "SCR demo: teacher {}, N = {}, seed {}, λ = {}, μ = {}, tol {:.0e}, at most {} iterations, backend {}",
+        first.arch,
         a.n,
         a.seed,
-        args::list(&s.lambda),
-        args::list(&s.mu),
-        s.tol,
-        s.max_iter,
-        scr.backend.name()
+        args::list(&scr.lambda),
+        args::list(&scr.mu),
+        scr.tol,
+        scr.max_iter,
+        if scr.backend == cvxnn::methods::BackendName::Ipm {
+            "clarabel"
+        } else {
+            "admm"
+        }
     );
     let interrupt = interrupt::on_ctrl_c();
-    let limits = Limits {
-        time_limit: a.time_limit,
-        interrupt: Some(interrupt.clone()),
-    };
     let mut runs = Vec::new();
-    for start in &starts {
-        let mut progress = Progress::new(&format!("{:<10}", start.label()));
-        let run = methods::run(&scr, &problem, start, &mut progress, &limits);
+    for p in &prepared {
+        let mut progress = Progress::new(&format!("{:<10}", p.start.label()));
+        let trained = p.run(&mut progress, Some(interrupt.clone()));
         progress.finish();
-        let run = run?;
-        let stop = run.outcome.stop_reason;
-        runs.push(run);
+        let trained = trained?;
+        let stop = trained.run.outcome.stop_reason;
+        runs.push(trained);
         if stop == Stop::Interrupted {
             break;
         }
     }
-    tables::print_runs(&runs.iter().collect::<Vec<_>>());
-    let report = Report::new(
-        "scr",
-        ProblemInfo::new(&arch, &teacher.data, None),
-        scr.settings(),
-        a.time_limit,
-        runs,
-    );
+    tables::print_runs(&runs.iter().map(|t| &t.run).collect::<Vec<_>>());
+    let report = Report::new(first, runs);
     report.save(&a.report)?;
     wrote("report", &a.report);
     args::write_svg(&report.plot(), &a.plot)?;
-    train::conclude(&report.runs)
+    let runs: Vec<&Run> = report.runs.iter().map(|r| &r.run).collect();
+    train::conclude(&runs)
 }

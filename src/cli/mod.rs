@@ -13,6 +13,7 @@ pub mod interrupt;
 pub mod perceptron;
 pub mod predict;
 pub mod progress;
+pub mod rerun;
 pub mod tables;
 pub mod train;
 
@@ -31,9 +32,22 @@ pub fn exit_code(result: Result<Outcome>) -> i32 {
         Ok(Outcome::Done) => 0,
         Ok(Outcome::Interrupted) => 130,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             1
         }
+    }
+}
+
+/// An error as the command line says it: request keys spelled as their flags, and how to build
+/// with a missing feature.
+fn message(e: &anyhow::Error) -> String {
+    let text = cvxnn::error::respell(&format!("{e:#}"), args::spell);
+    match e.downcast_ref::<cvxnn::Error>() {
+        Some(cvxnn::Error::Unavailable { feature, .. }) => format!(
+            "{text} (cargo build --release --features {feature}; docs: README.md, \"Exact \
+             training\" and the interior-point backend)"
+        ),
+        _ => text,
     }
 }
 

@@ -1,23 +1,18 @@
 //! The tables the training commands print: one per kind of stage (SCR, gradient, MILP), one row
 //! per run, and each run's warnings.
 
-use cvxnn::methods::{Certificate, GradTrace, Run, ScrTrace, Trace};
+use cvxnn::methods::{ConvexCertificate, ConvexTrace, GradTrace, MilpTrace, Run, ScrTrace};
+use cvxnn::milp::MilpCertificate;
 
 /// Every run's stages as tables on stdout, then their warnings on stderr.
 pub fn print_runs(runs: &[&Run]) {
     // (run, stage method, trace) of every stage, in order
     let stages = || {
-        runs.iter().flat_map(|r| {
-            r.stages
-                .iter()
-                .map(move |s| (*r, s.method.as_str(), &s.trace))
-        })
+        runs.iter()
+            .flat_map(|r| r.stages.iter().map(move |s| (*r, s.method.as_str(), s)))
     };
     let scr: Vec<(&Run, &ScrTrace)> = stages()
-        .filter_map(|(r, _, t)| match t {
-            Trace::Scr(t) => Some((r, t)),
-            _ => None,
-        })
+        .filter_map(|(r, _, s)| Some((r, s.trace_as::<ScrTrace>()?)))
         .collect();
     if !scr.is_empty() {
         println!(
@@ -40,10 +35,7 @@ pub fn print_runs(runs: &[&Run]) {
         }
     }
     let grad: Vec<(&Run, &str, &GradTrace)> = stages()
-        .filter_map(|(r, m, t)| match t {
-            Trace::Gradient(t) => Some((r, m, t)),
-            _ => None,
-        })
+        .filter_map(|(r, m, s)| Some((r, m, s.trace_as::<GradTrace>()?)))
         .collect();
     if !grad.is_empty() {
         println!(
@@ -78,16 +70,41 @@ pub fn print_runs(runs: &[&Run]) {
             );
         }
     }
-    for (_, _, t) in stages() {
-        if let Trace::Convex(t) = t {
+    for (_, _, s) in stages() {
+        if let Some(t) = s.trace_as::<ConvexTrace>() {
             print_path(&t.path);
         }
     }
+    // a method without a table of its own (one registered from outside): its stages' figures
+    let known = |s: &cvxnn::methods::Stage| {
+        s.trace_as::<ScrTrace>().is_some()
+            || s.trace_as::<GradTrace>().is_some()
+            || s.trace_as::<ConvexTrace>().is_some()
+            || s.trace_as::<MilpTrace>().is_some()
+    };
+    let other: Vec<_> = stages().filter(|(_, _, s)| !known(s)).collect();
+    if !other.is_empty() {
+        println!(
+            "{:<10} {:<10} {:>7} {:>20}",
+            "init", "method", "iters", "stop"
+        );
+        for (run, method, s) in other {
+            println!(
+                "{:<10} {:<10} {:>7} {:>20}",
+                run.init,
+                method,
+                s.iterations(),
+                s.stop().name()
+            );
+        }
+    }
     for run in runs {
-        match &run.certificate {
-            Some(Certificate::Milp(c)) => print_milp(c),
-            Some(Certificate::Convex(c)) => print_convex(c),
-            None => {}
+        if let Some(c) = run.certificate_as::<MilpCertificate>() {
+            print_milp(c);
+        } else if let Some(c) = run.certificate_as::<ConvexCertificate>() {
+            print_convex(c);
+        } else if let Some(c) = &run.certificate {
+            println!("{}: {}", c.kind(), c.describe());
         }
     }
     for run in runs {
@@ -124,7 +141,7 @@ fn print_path(path: &[cvxnn::methods::PathRow]) {
 }
 
 /// The convex model: what its optimum is, the network's objective, the bound and the gap.
-fn print_convex(c: &cvxnn::methods::ConvexCertificate) {
+fn print_convex(c: &ConvexCertificate) {
     println!(
         "{:<58} {:>13} {:>13} {:>9} {:>6} {:>9}",
         "convex model", "objective", "dual bound", "rel gap", "units", "patterns"
@@ -183,7 +200,7 @@ fn num(v: Option<f64>) -> f64 {
 }
 
 /// Exact training: status, loss, bound, gap and the search's size.
-fn print_milp(c: &cvxnn::milp::Certificate) {
+fn print_milp(c: &MilpCertificate) {
     match c.formulation.as_str() {
         "threshold" => {
             println!(

@@ -1,27 +1,37 @@
-//! `cvxnn train`: any method of the table on a data file or a planted teacher; writes the model
-//! (with its columns and standardisation), the report and the plot.
+//! `cvxnn train`: any method of the table on a data file or a planted teacher, from flags or a
+//! request file (flags override its keys); writes the model (with its columns and
+//! standardisation), the report (with the request that reruns it) and the plot.
 
 use super::args::{self, LimitArgs, MethodArgs, StartArgs};
 use super::progress::Progress;
 use super::{interrupt, tables, wrote, Outcome};
 use anyhow::{bail, Result};
 use clap::{ArgMatches, Args};
-use cvxnn::data::{Dataset, Scaling, Teacher};
 use cvxnn::methods::{self, Run};
-use cvxnn::model::{Columns, Model};
-use cvxnn::net::{Activation, Architecture};
-use cvxnn::report::{ProblemInfo, Report};
-use cvxnn::train::{Limits, Problem, Stop};
+use cvxnn::milp::MilpCertificate;
+use cvxnn::net::Activation;
+use cvxnn::report::Report;
+use cvxnn::request::{self, Prepared, RunRequest};
+use cvxnn::train::Stop;
+use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[allow(dead_code)] // the flags are read by id into the request (args::FLAGS)
 pub struct TrainArgs {
+    /// A run request (TOML or JSON; docs/requests.md, or the `request` of a report): the run
+    /// it describes, with any flag given here written over its keys.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print the request with every default filled in (JSON) and stop without training.
+    #[arg(long)]
+    print_request: bool,
     /// Training method.
     #[arg(long, default_value = "scr", value_parser = args::method_parser())]
     method: String,
     /// Data file: CSV (header optional) or .npy, one sample per row; or a bundled set (iris,
     /// wine, breast_cancer, diabetes).
-    #[arg(long, conflicts_with = "teacher", required_unless_present = "teacher")]
+    #[arg(long, conflicts_with = "teacher", required_unless_present_any = ["teacher", "config"])]
     data: Option<PathBuf>,
     /// Target columns by header name, comma-separated (default: the last n_y columns, n_y from
     /// --arch).
@@ -33,7 +43,7 @@ pub struct TrainArgs {
     /// Number of teacher samples.
     #[arg(long, default_value_t = 30)]
     n: usize,
-    /// Teacher seed; also seeds the mini-batch order and HiGHS.
+    /// Teacher seed; also seeds the start, the mini-batch order, sampled gates and HiGHS.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Standard deviation of Gaussian noise added to the teacher's targets (seeded by --seed).
@@ -67,100 +77,97 @@ pub struct TrainArgs {
     family: MethodArgs,
 }
 
-/// The data and architecture of a `train` run, and the teacher if there is one.
-fn problem_data(a: &TrainArgs) -> Result<(Architecture, Dataset, Option<Teacher>)> {
-    if a.noise != 0.0 && a.teacher.is_none() {
-        bail!("--noise adds noise to a teacher's targets: use it with --teacher");
+/// The request of `train`'s command line: the request file's keys (if any), then every flag
+/// given written over them.
+pub fn request(a: &TrainArgs, m: &ArgMatches) -> Result<RunRequest> {
+    let mut value = match &a.config {
+        Some(path) => args::load_config(path)?,
+        None => Value::Object(Map::new()),
+    };
+    let mut own = Map::new();
+    let set = |own: &mut Map<String, Value>, key: &str, v: Value| request::set_key(own, key, v);
+    if args::given(m, "method") || a.config.is_none() {
+        set(&mut own, "method", a.method.clone().into());
     }
-    match (&a.data, &a.teacher) {
-        (Some(path), None) => {
-            let Some(spec) = &a.arch else {
-                bail!("--arch is required with --data (e.g. --arch 3-3-2)");
-            };
-            let arch = Architecture::parse(spec, a.output_activation)?;
-            let ds = args::load_data(path, &a.targets, arch.n_outputs())?;
-            Ok((arch, ds, None))
+    // the data: a file or a teacher on the command line replaces the request file's
+    if a.data.is_some() || a.teacher.is_some() {
+        if let Value::Object(map) = &mut value {
+            map.remove("data");
         }
-        (None, Some(spec)) => {
-            let tarch = Architecture::parse(spec, a.output_activation)?;
-            let arch = match &a.arch {
-                Some(s) => Architecture::parse(s, a.output_activation)?,
-                None => tarch.clone(),
-            };
-            let t = args::teacher(&tarch, a.n, a.seed, a.noise)?;
-            Ok((arch, t.data.clone(), Some(t)))
-        }
-        _ => bail!("give either --data FILE or --teacher ARCH"),
     }
+    if let Some(path) = &a.data {
+        set(&mut own, "data.file", path.display().to_string().into());
+    }
+    if let Some(t) = &a.teacher {
+        set(&mut own, "data.teacher", t.clone().into());
+    }
+    if let Some(t) = &a.targets {
+        set(&mut own, "data.targets", t.clone().into());
+    }
+    for (id, key) in [("n", "data.n"), ("seed", "seed")] {
+        if args::given(m, id) {
+            let v: u64 = if id == "n" { a.n as u64 } else { a.seed };
+            set(&mut own, key, v.into());
+        }
+    }
+    if args::given(m, "noise") {
+        if a.teacher.is_none() && a.config.is_none() {
+            bail!("--noise adds noise to a teacher's targets: use it with --teacher");
+        }
+        set(&mut own, "data.noise", a.noise.into());
+    }
+    if let Some(spec) = &a.arch {
+        set(&mut own, "arch", spec.clone().into());
+    }
+    if args::given(m, "output_activation") {
+        set(&mut own, "output", a.output_activation.to_string().into());
+    }
+    if a.standardize {
+        set(&mut own, "standardize", true.into());
+    }
+    request::overlay(&mut value, Value::Object(own));
+    // the method is known now: the flags of its groups
+    let name = value
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("scr")
+        .to_string();
+    let method = methods::method(&name)?;
+    args::refuse_foreign::<TrainArgs>(m, &[method], &[]);
+    let flags = args::keys_of_flags(m, &|g| method.reads(g), &[])?;
+    request::overlay(&mut value, Value::Object(flags));
+    Ok(RunRequest::from_value(value)?)
 }
 
 pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
-    let method = methods::method(&a.method)?;
-    args::refuse_foreign::<TrainArgs>(matches, &[method], &[]);
-    let (arch, data, teacher) = problem_data(&a)?;
-    let options = a.family.options(a.seed, &[method])?;
-    let trainer = method.trainer(&options)?;
-    let scaling = a
-        .standardize
-        .then(|| Scaling::fit(&data, trainer.target_scaling(arch.output)));
-    let trained_on = match &scaling {
-        Some(s) => s.apply(&data)?,
-        None => data.clone(),
-    };
-    let problem = Problem::new(&trained_on, &arch)?;
-    trainer.check(&problem)?;
-    let start = a.start.start(
-        matches,
-        method,
-        &arch,
-        teacher.as_ref(),
-        a.seed,
-        scaling.is_some(),
-    )?;
-    eprintln!(
-        "{}: {arch}, N = {}{}; start: {} ({})",
-        method.name,
-        data.n_samples(),
-        if scaling.is_some() {
-            ", standardised"
-        } else {
-            ""
-        },
-        start.label(),
-        start.detail()
-    );
-    let limits = Limits {
-        time_limit: a.limits.time_limit,
-        interrupt: Some(interrupt::on_ctrl_c()),
-    };
+    let request = request(&a, matches)?;
+    let prepared = request.prepare(None)?;
+    if a.print_request {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&prepared.request.to_value())?
+        );
+        return Ok(Outcome::Done);
+    }
+    describe(&prepared);
+    let interrupt = interrupt::on_ctrl_c();
     let mut progress = Progress::new("");
-    let run = methods::run(trainer.as_ref(), &problem, &start, &mut progress, &limits);
+    let trained = prepared.run(&mut progress, Some(interrupt));
     progress.finish();
-    let run = run?;
-    tables::print_runs(&[&run]);
-    if let Some(net) = &run.model {
-        let columns = Columns {
-            inputs: data.input_names.clone(),
-            targets: data.target_names.clone(),
-        };
-        let model = Model::new(net.clone(), columns, scaling.clone())?;
+    let trained = trained?;
+    tables::print_runs(&[&trained.run]);
+    if let Some(model) = &trained.model {
         model.save(&a.model_out)?;
         wrote("model", &a.model_out);
-        if scaling.is_some() {
-            let e = model.evaluate(&data)?;
+        if model.scaling.is_some() {
+            let e = model.evaluate(&prepared.data)?;
             eprintln!(
                 "in the data's units: mse {:.6e}, output error {:.6e}, max |error| {:.6e}",
                 e.mse, e.output_error, e.max_abs_error
             );
         }
     }
-    let report = Report::new(
-        method.name,
-        ProblemInfo::new(&arch, &data, scaling.as_ref()),
-        trainer.settings(),
-        limits.time_limit,
-        vec![run],
-    );
+    let report = Report::new(&prepared, vec![trained]);
     if let Some(p) = &a.report {
         report.save(p)?;
         wrote("report", p);
@@ -168,13 +175,44 @@ pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
     if let Some(p) = &a.plot {
         args::write_svg(&report.plot(), p)?;
     }
-    conclude(&report.runs)
+    let runs: Vec<&Run> = report.runs.iter().map(|r| &r.run).collect();
+    conclude(&runs)
+}
+
+/// The lines before a run: the data (for a file, which columns became targets) and the start.
+pub fn describe(p: &Prepared) {
+    let r = &p.request;
+    if let request::DataSource::File { file, targets } = &r.data {
+        let how = match targets {
+            Some(_) => "named by --targets".to_string(),
+            None => format!("the last {} column(s)", p.arch.n_outputs()),
+        };
+        eprintln!(
+            "data: {file} ({} samples); targets: {} ({how}); inputs: {}",
+            p.data.n_samples(),
+            p.data.target_names.join(", "),
+            p.data.input_names.join(", ")
+        );
+    }
+    eprintln!(
+        "{}: {}, N = {}{}; start: {} ({})",
+        p.method.name,
+        p.arch,
+        p.data.n_samples(),
+        if p.scaling.is_some() {
+            ", standardised"
+        } else {
+            ""
+        },
+        p.start.label(),
+        p.start.detail()
+    );
 }
 
 /// How a training command ends once its outputs are written: 130 after an interrupt; an error
 /// after divergence, a failed solver, or exact training without a network (a proof of
 /// infeasibility, or nothing found in time).
-pub fn conclude(runs: &[Run]) -> Result<Outcome> {
+pub fn conclude(runs: &[&Run]) -> Result<Outcome> {
     if runs
         .iter()
         .any(|r| r.outcome.stop_reason == Stop::Interrupted)
@@ -201,22 +239,18 @@ pub fn conclude(runs: &[Run]) -> Result<Outcome> {
             _ => {}
         }
         if run.model.is_none() {
-            match (&run.certificate, o.stop_reason) {
-                (Some(cvxnn::methods::Certificate::Milp(c)), Stop::Infeasible) => {
+            match (run.certificate_as::<MilpCertificate>(), o.stop_reason) {
+                (Some(c), Stop::Infeasible) => {
                     bail!(
                         "no network of the class fits every target ({}): the MILP is infeasible, \
                          a proof",
                         c.class
                     )
                 }
-                (Some(cvxnn::methods::Certificate::Convex(_)), _) | (None, _)
-                    if run.method == "convex" =>
-                {
-                    bail!(
-                        "the convex solver stopped ({}) before every output was solved",
-                        o.stop_reason
-                    )
-                }
+                _ if run.method == "convex" => bail!(
+                    "the convex solver stopped ({}) before every output was solved",
+                    o.stop_reason
+                ),
                 _ => bail!("no network found within the time limit; raise --time-limit"),
             }
         }

@@ -197,7 +197,7 @@ pub fn solve(
     if n_rows > MAX_ROWS {
         return Err(Error::InvalidArgument(format!(
             "the interior-point program would have {n_rows} constraint rows (N = {n}, {g} groups), \
-             more than {MAX_ROWS}: use --solver active-set"
+             more than {MAX_ROWS}: use `convex.solver` active-set"
         )));
     }
     if prog.loss == Loss::Logistic {

@@ -14,10 +14,10 @@
 //! conjugates `ℓ*` and the best dual value along a ray `s = t r`.
 
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which loss.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Loss {
     /// `½ (p − y)²`: regression, and the objective of two-layer training in docs/convex.md §2.
@@ -34,6 +34,19 @@ pub enum Loss {
 const BISECTION_STEPS: usize = 100;
 
 impl Loss {
+    /// Every value with a line of help.
+    pub const CHOICES: &[(&str, &str)] = &[
+        ("squared", "Convex: (1/2N)‖f(X) − Y‖²"),
+        (
+            "logistic",
+            "Convex: (1/N) Σ log(1 + exp(−y f(x))), labels 0/1 or ±1, one-vs-rest per column",
+        ),
+        (
+            "hinge",
+            "Convex: (1/N) Σ max(0, 1 − y f(x)), labels 0/1 or ±1, one-vs-rest per column",
+        ),
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Loss::Squared => "squared",

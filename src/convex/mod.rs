@@ -42,10 +42,10 @@ pub use program::Program;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::train::{Budget, Stop};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which convex model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Formulation {
     /// The cone-constrained program whose optimum is that of ReLU training.
@@ -73,7 +73,7 @@ pub enum PatternChoice {
 }
 
 /// Which solver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SolverKind {
     /// Every pattern enumerated: the interior point when its constraint matrix has at most
@@ -99,7 +99,41 @@ pub enum SolverKind {
 /// 13 s), with no size measure that separated the two (docs/convex.md §5).
 pub const AUTO_IPM_NONZEROS: usize = 4_000_000;
 
+impl Formulation {
+    /// Every value with a line of help.
+    pub const CHOICES: &[(&str, &str)] = &[
+        (
+            "relu",
+            "The cone-constrained program whose optimum is that of two-layer ReLU training",
+        ),
+        (
+            "gated",
+            "Fixed gates, no constraints (a different model; its network is a cone decomposition)",
+        ),
+    ];
+}
+
 impl SolverKind {
+    /// Every value with a line of help.
+    pub const CHOICES: &[(&str, &str)] = &[
+        (
+            "auto",
+            "Enumerated patterns: interior point up to 4 million non-zeros in its constraint \
+             matrix, else active-set. Sampled or given gates: active-set",
+        ),
+        ("ipm", "Interior point (Clarabel): the certified reference"),
+        (
+            "first-order",
+            "Working-set FISTA with an augmented Lagrangian (squared loss; slower than \
+             active-set on every case measured)",
+        ),
+        (
+            "active-set",
+            "Working sets of groups and cone rows, each restricted program solved exactly \
+             (large N, sampled patterns)",
+        ),
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             SolverKind::Auto => "auto",
@@ -145,47 +179,57 @@ impl Default for ConvexSettings {
 }
 
 impl ConvexSettings {
+    /// Refuses settings out of range (errors name the request keys, `convex.weight_decay`, …).
     pub fn validate(&self) -> Result<()> {
         if !(self.beta.is_finite() && self.beta > 0.0) {
-            return Err(Error::InvalidArgument(format!(
-                "the convex model needs weight decay: give --weight-decay β > 0 (e.g. 1e-3){}",
-                if self.beta == 0.0 {
-                    String::new()
-                } else {
-                    format!(", got {}", self.beta)
-                }
-            )));
-        }
-        if let Some(b) = self.path.iter().find(|b| !(b.is_finite() && **b > 0.0)) {
-            return Err(Error::InvalidArgument(format!(
-                "every β of the path must be finite and positive, got {b}"
-            )));
-        }
-        if !(self.tol.is_finite() && self.tol > 0.0 && self.tol < 1.0) {
-            return Err(Error::InvalidArgument(format!(
-                "the gap tolerance must be in (0, 1), got {}",
-                self.tol
-            )));
-        }
-        if self.loss != Loss::Squared && self.solver == SolverKind::FirstOrder {
-            return Err(Error::InvalidArgument(format!(
-                "--solver first-order takes the squared loss only; the {} loss is solved by ipm \
-                 or active-set",
-                self.loss.name()
-            )));
-        }
-        if self.max_iter == 0 {
-            return Err(Error::InvalidArgument(
-                "the iteration cap must be at least 1".into(),
+            return Err(Error::setting(
+                "convex.weight_decay",
+                format!(
+                    "must be positive: the convex model needs weight decay β > 0 (e.g. 1e-3){}",
+                    if self.beta == 0.0 {
+                        String::new()
+                    } else {
+                        format!(", got {}", self.beta)
+                    }
+                ),
             ));
         }
+        if let Some(b) = self.path.iter().find(|b| !(b.is_finite() && **b > 0.0)) {
+            return Err(Error::setting(
+                "convex.weight_decay_path",
+                format!("must hold finite positive β's, got {b}"),
+            ));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0 && self.tol < 1.0) {
+            return Err(Error::setting(
+                "convex.gap_tol",
+                format!("must be in (0, 1), got {}", self.tol),
+            ));
+        }
+        if self.loss != Loss::Squared && self.solver == SolverKind::FirstOrder {
+            return Err(Error::setting(
+                "convex.solver",
+                format!(
+                    "first-order takes the squared loss only; the {} loss is solved by ipm or \
+                     active-set",
+                    self.loss.name()
+                ),
+            ));
+        }
+        if self.max_iter == 0 {
+            return Err(Error::setting("convex.max_iter", "must be at least 1"));
+        }
         match &self.patterns {
-            PatternChoice::All { max: 0 } | PatternChoice::Sample { count: 0, .. } => Err(
-                Error::InvalidArgument("the pattern count must be at least 1".into()),
-            ),
-            PatternChoice::Given { gates, source } if gates.is_empty() => {
-                Err(Error::InvalidArgument(format!("{source}: no gate vectors")))
+            PatternChoice::All { max: 0 } => {
+                Err(Error::setting("convex.max_patterns", "must be at least 1"))
             }
+            PatternChoice::Sample { count: 0, .. } => {
+                Err(Error::setting("convex.patterns", "must be at least 1"))
+            }
+            PatternChoice::Given { gates, source } if gates.is_empty() => Err(Error::setting(
+                "convex.gates",
+                format!("{source} holds no gate vectors"),
+            )),
             _ => Ok(()),
         }
     }

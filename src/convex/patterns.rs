@@ -311,9 +311,9 @@ pub fn enumerate(data: &Lifted, max: usize) -> Result<Patterns> {
     if bound > max as u64 {
         return Err(Error::InvalidArgument(format!(
             "enumerating the activation patterns of {n} samples in {k} dimensions (d + 1 with the \
-             bias) may give up to {bound} patterns, more than --max-patterns {max}; raise \
-             --max-patterns, or sample gates with --patterns K (the optimum is then that of a \
-             restricted model, not a global one)"
+             bias) may give up to {bound} patterns, more than `convex.max_patterns` {max}; raise \
+             `convex.max_patterns`, or sample K gates with `convex.patterns` K (the optimum is \
+             then that of a restricted model, not a global one)"
         )));
     }
     let normals: Vec<Vec<f64>> = (0..n).map(|i| data.row(i).to_vec()).collect();
@@ -335,9 +335,7 @@ pub fn enumerate(data: &Lifted, max: usize) -> Result<Patterns> {
 /// `count` gates drawn from N(0, I) with `seed`, and their distinct patterns.
 pub fn sample(data: &Lifted, count: usize, seed: u64) -> Result<Patterns> {
     if count == 0 {
-        return Err(Error::InvalidArgument(
-            "--patterns must be at least 1".into(),
-        ));
+        return Err(Error::setting("convex.patterns", "must be at least 1"));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out = Patterns {
@@ -726,7 +724,7 @@ mod tests {
         let data = random_points(100, 5, 1);
         let e = enumerate(&data, 10_000).unwrap_err().to_string();
         assert!(
-            e.contains("--max-patterns") && e.contains("--patterns K"),
+            e.contains("`convex.max_patterns`") && e.contains("`convex.patterns` K"),
             "{e}"
         );
     }

@@ -212,7 +212,7 @@ impl Table {
             if clash {
                 return Err(Error::Shape(format!(
                     "{}: its columns ({}) name {named_targets} target(s), but {k} were asked for \
-                     (the last {k} columns): name the targets (--targets) or use an \
+                     (the last {k} columns): name the targets (`data.targets`) or use an \
                      architecture with {named_targets} output(s)",
                     source.display(),
                     h.join(", ")

@@ -69,45 +69,67 @@ impl Optimizer {
     }
 
     fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::InvalidArgument(m));
         let pos = |v: f64| v.is_finite() && v > 0.0;
+        let lr = |lr: f64| {
+            if pos(lr) {
+                Ok(())
+            } else {
+                Err(Error::setting(
+                    "gradient.lr",
+                    format!("must be positive and finite, got {lr}"),
+                ))
+            }
+        };
+        let batch = |b: Option<usize>| {
+            if b == Some(0) {
+                Err(Error::setting("gradient.batch", "must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
         match *self {
-            Optimizer::Gd { lr } if !pos(lr) => bad(format!("learning rate must be > 0, got {lr}")),
+            Optimizer::Gd { lr: r } => lr(r),
             Optimizer::Sgd {
-                lr,
+                lr: r,
                 momentum,
-                batch,
+                batch: b,
             } => {
-                if !pos(lr) {
-                    bad(format!("learning rate must be > 0, got {lr}"))
-                } else if !(0.0..1.0).contains(&momentum) {
-                    bad(format!("momentum must be in [0, 1), got {momentum}"))
-                } else if batch == 0 {
-                    bad("batch size must be at least 1".into())
-                } else {
-                    Ok(())
+                lr(r)?;
+                if !(0.0..1.0).contains(&momentum) {
+                    return Err(Error::setting(
+                        "gradient.momentum",
+                        format!("must be in [0, 1), got {momentum}"),
+                    ));
                 }
+                batch(Some(b))
             }
             Optimizer::Adam {
-                lr,
+                lr: r,
                 beta1,
                 beta2,
                 eps,
-                batch,
+                batch: b,
             } => {
-                if !pos(lr) {
-                    bad(format!("learning rate must be > 0, got {lr}"))
-                } else if !pos(eps) {
-                    bad(format!("Adam's ε must be > 0, got {eps:e}"))
-                } else if !(0.0..1.0).contains(&beta1) || !(0.0..1.0).contains(&beta2) {
-                    bad(format!("Adam needs β₁, β₂ in [0, 1), got {beta1}, {beta2}"))
-                } else if batch == Some(0) {
-                    bad("batch size must be at least 1".into())
-                } else {
-                    Ok(())
+                lr(r)?;
+                if !pos(eps) {
+                    return Err(Error::setting(
+                        "gradient.eps",
+                        format!("must be positive and finite, got {eps:e}"),
+                    ));
                 }
+                for (key, beta) in [("gradient.beta1", beta1), ("gradient.beta2", beta2)] {
+                    if !(0.0..1.0).contains(&beta) {
+                        return Err(Error::setting(
+                            key,
+                            format!("must be in [0, 1), got {beta}"),
+                        ));
+                    }
+                }
+                batch(b)
             }
-            Optimizer::Lbfgs { memory: 0 } => bad("L-BFGS memory must be at least 1".into()),
+            Optimizer::Lbfgs { memory: 0 } => {
+                Err(Error::setting("gradient.memory", "must be at least 1"))
+            }
             _ => Ok(()),
         }
     }
@@ -151,28 +173,30 @@ impl GradSettings {
     pub fn validate(&self) -> Result<()> {
         self.optimizer.validate()?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(Error::InvalidArgument(format!(
-                "--weight-decay must be finite and ≥ 0, got {}",
-                self.weight_decay
-            )));
+            return Err(Error::setting(
+                "gradient.weight_decay",
+                format!("must be finite and ≥ 0, got {}", self.weight_decay),
+            ));
         }
         if self.weight_decay > 0.0 && matches!(self.optimizer, Optimizer::Lm) {
-            return Err(Error::InvalidArgument(
-                "Levenberg–Marquardt fits least squares only: --weight-decay applies to gd, sgd, \
-                 adam and lbfgs"
-                    .into(),
+            return Err(Error::setting(
+                "gradient.weight_decay",
+                "does not apply to Levenberg–Marquardt, which fits least squares only (gd, sgd, \
+                 adam and lbfgs take it)",
             ));
         }
         if self.max_iter == 0 {
-            return Err(Error::InvalidArgument(
-                "the iteration cap must be at least 1".into(),
-            ));
+            return Err(Error::setting("gradient.max_iter", "must be at least 1"));
         }
-        for (name, v) in [("output_tol", self.output_tol), ("grad_tol", self.grad_tol)] {
+        for (key, v) in [
+            ("gradient.output_tol", self.output_tol),
+            ("gradient.grad_tol", self.grad_tol),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::InvalidArgument(format!(
-                    "{name} must be finite and ≥ 0, got {v}"
-                )));
+                return Err(Error::setting(
+                    key,
+                    format!("must be finite and ≥ 0, got {v}"),
+                ));
             }
         }
         Ok(())
@@ -195,98 +219,6 @@ pub enum OptimizerKind {
     Adam,
     Lbfgs,
     Lm,
-}
-
-/// Every gradient method's knobs in one place, `None` meaning the method's own default: what the
-/// command line and other front ends fill in, turned into [`GradSettings`] by
-/// [`Options::settings`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Options {
-    /// Iteration cap [default: gd 20000, sgd 5000, adam 5000, lbfgs 2000, lm 500].
-    pub steps: Option<usize>,
-    /// Learning rate [default: gd 0.1, sgd 0.01, adam 0.01].
-    pub lr: Option<f64>,
-    /// SGD momentum.
-    pub momentum: f64,
-    /// Mini-batch size [default: sgd 32; adam full batch].
-    pub batch: Option<usize>,
-    pub beta1: f64,
-    pub beta2: f64,
-    /// Adam's ε.
-    pub eps: f64,
-    /// L-BFGS memory (correction pairs).
-    pub memory: usize,
-    pub grad_tol: f64,
-    /// Stop on the relative output error [default 1e-9].
-    pub output_tol: Option<f64>,
-    /// Seed of the mini-batch order [default: the run's seed].
-    pub batch_seed: Option<u64>,
-    /// Weight decay β (0: plain MSE).
-    pub weight_decay: f64,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            steps: None,
-            lr: None,
-            momentum: 0.9,
-            batch: None,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            memory: 10,
-            grad_tol: 1e-12,
-            output_tol: None,
-            batch_seed: None,
-            weight_decay: 0.0,
-        }
-    }
-}
-
-impl Options {
-    /// The settings of `kind` with these knobs; `seed` orders the mini-batches unless
-    /// `batch_seed` is set.
-    pub fn settings(&self, kind: OptimizerKind, seed: u64) -> GradSettings {
-        let lr = |d: f64| self.lr.unwrap_or(d);
-        let (optimizer, steps) = match kind {
-            OptimizerKind::Gd => (Optimizer::Gd { lr: lr(0.1) }, 20_000),
-            OptimizerKind::Sgd => (
-                Optimizer::Sgd {
-                    lr: lr(0.01),
-                    momentum: self.momentum,
-                    batch: self.batch.unwrap_or(32),
-                },
-                5_000,
-            ),
-            OptimizerKind::Adam => (
-                Optimizer::Adam {
-                    lr: lr(0.01),
-                    beta1: self.beta1,
-                    beta2: self.beta2,
-                    eps: self.eps,
-                    batch: self.batch,
-                },
-                5_000,
-            ),
-            OptimizerKind::Lbfgs => (
-                Optimizer::Lbfgs {
-                    memory: self.memory,
-                },
-                2_000,
-            ),
-            OptimizerKind::Lm => (Optimizer::Lm, 500),
-        };
-        GradSettings {
-            optimizer,
-            max_iter: self.steps.unwrap_or(steps),
-            output_tol: self.output_tol.unwrap_or(1e-9),
-            grad_tol: self.grad_tol,
-            seed: self.batch_seed.unwrap_or(seed),
-            record_every: 0,
-            weight_decay: self.weight_decay,
-        }
-    }
 }
 
 /// One recorded iteration (full-data loss at the parameters after `iteration` iterations).

@@ -2,15 +2,171 @@
 //! one scalar convex model per output (one-vs-rest for one-hot targets), read off as one d-m-n_y
 //! ReLU network, with a certificate that says whether its optimum is global.
 
-use super::{Certificate, MethodSettings, Run, Stage, Trace, Trainer};
+use super::{Certificate, Context, Line, Run, Settings, Stage, Trace, Trainer};
+use crate::convex::patterns::general_position_count;
 use crate::convex::{
     self, ConvexFit, ConvexSettings, Formulation, Loss, PathPoint, PatternChoice, Progress,
+    SolverKind,
 };
+use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp, Network};
 use crate::train::{Monitor, Problem, Start, Stop};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The settings group `convex`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConvexGroup {
+    /// `relu` (the program whose optimum is that of ReLU training) or `gated` (fixed gates).
+    pub formulation: Formulation,
+    /// `squared`, or `logistic`/`hinge` on labels (one-vs-rest per output).
+    pub loss: Loss,
+    /// β of the weight-decay objective (required: the model needs β > 0).
+    pub weight_decay: Option<f64>,
+    /// β's solved first, in this order, each from the solution of the one before.
+    pub weight_decay_path: Vec<f64>,
+    /// `all` (enumerated: the optimum is global), a count K (K gates drawn from N(0, I)), or
+    /// `auto`: all up to [`AUTO_ENUMERATE`] patterns, else [`AUTO_SAMPLED`] gates.
+    pub patterns: PatternSpec,
+    /// `all` refuses data that may have more patterns than this.
+    pub max_patterns: usize,
+    /// Seed of the sampled gates (`None`: the run's seed).
+    pub pattern_seed: Option<u64>,
+    /// Gate vectors from a file (CSV or .npy, one per row: d weights, then the bias's), instead
+    /// of `patterns`.
+    pub gates: Option<String>,
+    /// `auto`, `ipm`, `first-order` or `active-set`.
+    pub solver: SolverKind,
+    /// Relative duality gap to reach.
+    pub gap_tol: f64,
+    /// Iterations of the first-order solver, rounds of the active-set one.
+    pub max_iter: usize,
+}
+
+/// The convex model's patterns as the schema writes them: `"all"`, `"auto"` or a count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PatternSpec {
+    Count(usize),
+    Named(PatternName),
+}
+
+impl<'de> Deserialize<'de> for PatternSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let bad =
+            |got: &str| serde::de::Error::custom(format!("takes all, auto or a count, got {got}"));
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => match s.as_str() {
+                "all" => Ok(PatternSpec::Named(PatternName::All)),
+                "auto" => Ok(PatternSpec::Named(PatternName::Auto)),
+                other => Err(bad(other)),
+            },
+            serde_json::Value::Number(n) => match n.as_u64() {
+                Some(k) => Ok(PatternSpec::Count(k as usize)),
+                None => Err(bad(&n.to_string())),
+            },
+            other => Err(bad(&other.to_string())),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatternName {
+    All,
+    Auto,
+}
+
+/// `auto` enumerates up to this general-position count. The interior-point solve of the
+/// complete program grows steeply with it (measured, sin targets, one output): 259 patterns
+/// (N = 10, d = 3) 0.1 s, 871 (N = 30, d = 2) 0.8 s, 2 319 (N = 20, d = 3) 2.3 s, 8 179 (N = 30,
+/// d = 3) 12 s; a default should not take minutes on a small table.
+pub const AUTO_ENUMERATE: u64 = 1_000;
+
+/// Gates `auto` samples above [`AUTO_ENUMERATE`]. Measured (active set): 50 gates 0.3 s, 100
+/// gates 0.8–1.1 s, 200 gates 1.3–1.5 s on uniform inputs with N = 40, d = 10 and N = 150, d = 4,
+/// the objective 0.5–4 % above 200 gates'; on scikit-learn's standardised regression set
+/// (N = 200, d = 10) 30 gates 1.5 s (R² 0.949), 100 gates 5.5 s (R² 0.979).
+pub const AUTO_SAMPLED: usize = 100;
+
+impl Default for ConvexGroup {
+    fn default() -> Self {
+        let s = ConvexSettings::default();
+        Self {
+            formulation: s.formulation,
+            loss: s.loss,
+            weight_decay: None,
+            weight_decay_path: Vec::new(),
+            patterns: PatternSpec::Named(PatternName::All),
+            max_patterns: 20_000,
+            pattern_seed: None,
+            gates: None,
+            solver: s.solver,
+            gap_tol: s.tol,
+            max_iter: s.max_iter,
+        }
+    }
+}
+
+impl ConvexGroup {
+    /// The group with `auto` and the seeds resolved for data of `ctx`'s shape, and the model's
+    /// settings (the gates read from their file).
+    pub fn resolve(&self, ctx: &Context) -> Result<(Self, ConvexSettings)> {
+        let mut g = self.clone();
+        let beta = g.weight_decay.ok_or_else(|| {
+            Error::setting(
+                "convex.weight_decay",
+                "is required: the convex model needs weight decay β > 0 (e.g. 1e-3)",
+            )
+        })?;
+        if g.patterns == PatternSpec::Named(PatternName::Auto) {
+            let all = general_position_count(ctx.n_samples, ctx.n_inputs + 1) <= AUTO_ENUMERATE;
+            g.patterns = if all {
+                PatternSpec::Named(PatternName::All)
+            } else {
+                PatternSpec::Count(AUTO_SAMPLED)
+            };
+        }
+        let patterns = match (&g.gates, g.patterns) {
+            (Some(path), _) => {
+                g.pattern_seed = None;
+                let t = Table::load(Path::new(path))?;
+                // one gate per row of the file; `leading` gives one per column
+                let m = t.leading(t.n_cols());
+                PatternChoice::Given {
+                    gates: (0..m.cols()).map(|j| m.col(j).to_vec()).collect(),
+                    source: path.clone(),
+                }
+            }
+            (None, PatternSpec::Count(count)) => {
+                let seed = g.pattern_seed.unwrap_or(ctx.seed);
+                g.pattern_seed = Some(seed);
+                PatternChoice::Sample { count, seed }
+            }
+            (None, PatternSpec::Named(_)) => {
+                g.pattern_seed = None;
+                PatternChoice::All {
+                    max: g.max_patterns,
+                }
+            }
+        };
+        let settings = ConvexSettings {
+            formulation: g.formulation,
+            loss: g.loss,
+            beta,
+            path: g.weight_decay_path.clone(),
+            patterns,
+            solver: g.solver,
+            tol: g.gap_tol,
+            max_iter: g.max_iter,
+        };
+        Ok((g, settings))
+    }
+}
 
 /// The convex model's stage of a run: the solver's progress (each interior-point iteration with
 /// Clarabel's own figures; each working-set round, and the first 200 then every 100th first-order
@@ -115,17 +271,96 @@ impl ConvexCertificate {
     }
 }
 
+impl Trace for ConvexTrace {
+    fn stop(&self) -> Stop {
+        self.summary.stop_reason
+    }
+
+    fn iterations(&self) -> usize {
+        self.summary.iterations
+    }
+
+    fn lines(&self, offset: f64) -> Vec<Line> {
+        vec![Line::new(
+            "relative gap",
+            "",
+            self.progress
+                .iter()
+                .map(|r| (offset + r.iteration as f64, r.rel_gap))
+                .collect(),
+        )]
+    }
+}
+
+impl Certificate for ConvexCertificate {
+    fn kind(&self) -> &str {
+        "convex"
+    }
+
+    fn describe(&self) -> String {
+        ConvexCertificate::describe(self)
+    }
+
+    fn certified(&self) -> bool {
+        self.certified
+    }
+
+    fn warnings(&self, stop: Stop) -> Vec<String> {
+        if self.certified {
+            return Vec::new();
+        }
+        vec![format!(
+            "not certified: the convex solver stopped ({stop}) at a relative gap of {:.1e}, \
+             above the tolerance {:.0e}",
+            self.rel_gap, self.tol
+        )]
+    }
+}
+
 /// The convex model.
 pub struct Convex {
+    group: ConvexGroup,
     pub settings: ConvexSettings,
+}
+
+impl Convex {
+    /// The convex model with the group `convex` of `settings`, resolved for `ctx`'s data.
+    pub fn new(settings: &Settings, ctx: &Context) -> Result<Self> {
+        let group: ConvexGroup = settings.group("convex")?;
+        let (group, settings) = group.resolve(ctx)?;
+        Ok(Self { group, settings })
+    }
+
+    /// The convex model with the model's own settings (its group, for reports, read off them).
+    pub fn with_settings(settings: ConvexSettings) -> Self {
+        let mut group = ConvexGroup {
+            formulation: settings.formulation,
+            loss: settings.loss,
+            weight_decay: Some(settings.beta),
+            weight_decay_path: settings.path.clone(),
+            solver: settings.solver,
+            gap_tol: settings.tol,
+            max_iter: settings.max_iter,
+            ..Default::default()
+        };
+        match &settings.patterns {
+            PatternChoice::All { max } => group.max_patterns = *max,
+            PatternChoice::Sample { count, seed } => {
+                group.patterns = PatternSpec::Count(*count);
+                group.pattern_seed = Some(*seed);
+            }
+            PatternChoice::Given { source, .. } => group.gates = Some(source.clone()),
+        }
+        Self { group, settings }
+    }
 }
 
 /// The two-layer shape this method trains: d-m-n_y with a linear output.
 fn check_shape(arch: &Architecture) -> Result<()> {
     if arch.widths.len() != 3 || arch.output != Activation::Linear {
         return Err(Error::InvalidArgument(format!(
-            "--method convex trains two-layer ReLU networks with a linear output (e.g. --arch \
-             {}-8-1 --output-activation linear), got {} with {} output",
+            "the convex model (`method` convex) trains two-layer ReLU networks with a linear \
+             output (e.g. `arch` {}-8-1, `output` linear), got {} with {} output",
             arch.n_inputs(),
             arch.spec(),
             arch.output
@@ -139,11 +374,11 @@ impl Trainer for Convex {
         "convex"
     }
 
-    fn settings(&self) -> MethodSettings {
-        MethodSettings {
-            convex: Some(self.settings.clone()),
-            ..Default::default()
-        }
+    fn settings(&self) -> Settings {
+        let mut s = Settings::new();
+        s.insert("convex", &self.group)
+            .expect("the convex group is a table");
+        s
     }
 
     fn check(&self, problem: &Problem) -> Result<()> {
@@ -197,9 +432,9 @@ impl Trainer for Convex {
             .then(|| self.certificate(&fits, network.as_ref(), x, y))
             .transpose()?;
         let detail = "no start (a convex program: the optimum does not depend on one)".to_string();
-        let stage = Stage {
-            method: "convex".into(),
-            trace: Trace::Convex(ConvexTrace {
+        let stage = Stage::new(
+            "convex",
+            ConvexTrace {
                 progress,
                 path: fits
                     .iter()
@@ -216,8 +451,8 @@ impl Trainer for Convex {
                     stop_reason: stop,
                     seconds: budget.elapsed(),
                 },
-            }),
-        };
+            },
+        );
         let mut run = Run::new(
             "convex",
             start,
@@ -233,7 +468,7 @@ impl Trainer for Convex {
             if used > asked {
                 let global = matches!(&certificate, Some(c) if c.global());
                 run.warnings.push(format!(
-                    "the optimum has {used} hidden units, more than the {asked} of --arch: it is \
+                    "the optimum has {used} hidden units, more than the {asked} of `arch`: it is \
                      the optimum over networks of any width; the best network of width {asked} \
                      may be worse{}",
                     if global {
@@ -251,7 +486,7 @@ impl Trainer for Convex {
                     .into(),
             );
         }
-        run.certificate = certificate.map(Certificate::Convex);
+        run.certificate = certificate.map(|c| Arc::new(c) as Arc<dyn Certificate>);
         Ok(run)
     }
 }

@@ -1,34 +1,35 @@
 //! Exact training by MILP as a [`Trainer`]: the ReLU class with ±1 output weights, integer
 //! weights, or threshold units under an AND; the run carries the certificate.
 
-use super::{Certificate, MethodSettings, Run, Stage, Trace, Trainer};
+use super::{Axes, Certificate, Line, Run, Settings, Stage, Trace, Trainer};
 use crate::error::{Error, Result};
 use crate::gradient::{self, GradSettings, Optimizer};
 use crate::linalg::Matrix;
 use crate::milp::integer::{self, IntegerMilp};
 use crate::milp::relu::{self, Loss, ReluMilp, Tightening};
 use crate::milp::threshold::{self, ThresholdMilp};
-use crate::milp::{MilpProgress, MilpSettings, MilpStatus};
+use crate::milp::{MilpCertificate, MilpProgress, MilpSettings, MilpStatus};
 use crate::net::{Activation, Mlp, Network, ThresholdNetwork};
 use crate::train::{Monitor, Problem, Start, Stop};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which exact program.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Formulation {
+pub enum MilpFormulation {
     /// d-K-1 ReLU networks with output weights ±1 and first-layer weights in [−B, B].
     Relu,
-    /// Any depth, every weight and bias an integer in [−P, P].
-    Integer(u32),
+    /// Any depth, every weight and bias an integer in [−P, P] (`integer_weights` = P).
+    Integer,
     /// K threshold units under an AND output (0/1 targets).
     Threshold,
 }
 
 /// The loss of exact training.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LossKind {
+pub enum MilpLoss {
     /// Sum of absolute errors (threshold networks: the number of errors).
     L1,
     /// Largest absolute error.
@@ -37,57 +38,82 @@ pub enum LossKind {
     Exact,
 }
 
-/// Every knob of exact training.
-#[derive(Clone, Debug, Serialize)]
-pub struct MilpOptions {
-    pub formulation: Formulation,
+impl MilpLoss {
+    /// Every value with a line of help.
+    pub const CHOICES: &[(&str, &str)] = &[
+        (
+            "l1",
+            "MILP: sum of absolute errors (threshold units: the number of errors)",
+        ),
+        ("linf", "MILP: largest absolute error"),
+        (
+            "exact",
+            "MILP: fit every target to the exact-fit tolerance (infeasible is a proof that no \
+             network of the class fits)",
+        ),
+    ];
+}
+
+/// The values of [`Tightening`] with a line of help.
+pub const TIGHTENINGS: &[(&str, &str)] = &[
+    ("global", "One big-M for all samples"),
+    ("interval", "Per-sample interval bounds B(‖x‖₁ + 1)"),
+    (
+        "lp",
+        "Interval bounds, then LP bound tightening capped by the start network's loss",
+    ),
+];
+
+/// The settings group `milp`: every knob of exact training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MilpGroup {
+    pub formulation: MilpFormulation,
+    /// P of the integer formulation (required by it, refused by the others).
+    pub integer_weights: Option<u32>,
     /// B: the bound on every first-layer weight and bias (ReLU, threshold).
     pub weight_bound: f64,
-    pub loss: LossKind,
+    pub loss: MilpLoss,
     /// The largest error `exact` allows.
     pub exact_tol: f64,
     /// How the big-M constants are set (ReLU).
-    #[serde(serialize_with = "tightening_name")]
-    pub tightening: Tightening,
+    pub tighten: Tightening,
     /// L-BFGS runs from the start whose best network in the class is the first incumbent.
     pub starts: usize,
     /// Relative and absolute gap at which the search stops.
     pub mip_gap: f64,
     /// Seconds, when the run itself has no time limit.
     pub time_limit: f64,
-    /// HiGHS's random seed.
-    pub seed: u64,
+    /// HiGHS's random seed (`None`: the run's seed).
+    pub seed: Option<u64>,
     /// Print HiGHS's log.
     pub verbose: bool,
 }
 
-fn tightening_name<S: serde::Serializer>(t: &Tightening, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(t.name())
-}
-
-impl Default for MilpOptions {
+impl Default for MilpGroup {
     fn default() -> Self {
         Self {
-            formulation: Formulation::Relu,
+            formulation: MilpFormulation::Relu,
+            integer_weights: None,
             weight_bound: 10.0,
-            loss: LossKind::L1,
+            loss: MilpLoss::L1,
             exact_tol: 1e-6,
-            tightening: Tightening::Interval,
+            tighten: Tightening::Interval,
             starts: 4,
             mip_gap: 1e-6,
             time_limit: 60.0,
-            seed: 1,
+            seed: None,
             verbose: false,
         }
     }
 }
 
-impl MilpOptions {
+impl MilpGroup {
     fn relu_loss(&self) -> Loss {
         match self.loss {
-            LossKind::L1 => Loss::L1,
-            LossKind::Linf => Loss::Linf,
-            LossKind::Exact => Loss::Exact {
+            MilpLoss::L1 => Loss::L1,
+            MilpLoss::Linf => Loss::Linf,
+            MilpLoss::Exact => Loss::Exact {
                 tol: self.exact_tol,
             },
         }
@@ -96,6 +122,50 @@ impl MilpOptions {
     /// The gap below which a fit counts as certified.
     fn gap_tol(&self) -> f64 {
         self.mip_gap.max(1e-6)
+    }
+
+    fn seed(&self) -> u64 {
+        self.seed.unwrap_or(1)
+    }
+
+    /// Refuses settings that contradict each other or are out of range.
+    pub fn validate(&self) -> Result<()> {
+        match (self.formulation, self.integer_weights) {
+            (MilpFormulation::Integer, None) => {
+                return Err(Error::setting(
+                    "milp.integer_weights",
+                    "is required by `milp.formulation` = integer (the weights' range [−P, P])",
+                ))
+            }
+            (MilpFormulation::Relu | MilpFormulation::Threshold, Some(_)) => {
+                return Err(Error::setting(
+                    "milp.integer_weights",
+                    "applies to `milp.formulation` = integer only",
+                ))
+            }
+            _ => {}
+        }
+        if self.formulation == MilpFormulation::Threshold && self.loss == MilpLoss::Linf {
+            return Err(Error::setting(
+                "milp.loss",
+                "of threshold networks counts errors: l1 or exact",
+            ));
+        }
+        for (key, v, positive) in [
+            ("milp.time_limit", self.time_limit, true),
+            ("milp.weight_bound", self.weight_bound, true),
+            ("milp.mip_gap", self.mip_gap, false),
+            ("milp.exact_tol", self.exact_tol, false),
+        ] {
+            if !(v.is_finite() && (v > 0.0 || !positive && v == 0.0)) {
+                let what = if positive { "positive" } else { "nonnegative" };
+                return Err(Error::setting(
+                    key,
+                    format!("must be {what} and finite, got {v}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -117,7 +187,17 @@ pub struct MilpSummary {
 
 /// Exact training.
 pub struct Milp {
-    pub options: MilpOptions,
+    pub group: MilpGroup,
+}
+
+impl Milp {
+    /// Exact training with the group `milp` of `settings`; HiGHS's seed is `seed` unless the
+    /// group sets one.
+    pub fn new(settings: &Settings, seed: u64) -> Result<Self> {
+        let mut group: MilpGroup = settings.group("milp")?;
+        group.seed = Some(group.seed.unwrap_or(seed));
+        Ok(Self { group })
+    }
 }
 
 /// d-K-1, one target: the shape of the ReLU and threshold classes.
@@ -125,8 +205,8 @@ fn one_hidden_layer(problem: &Problem) -> Result<usize> {
     let w = &problem.arch.widths;
     if w.len() != 3 || w[2] != 1 {
         return Err(Error::InvalidArgument(format!(
-            "--method milp trains one hidden layer and one output (e.g. --arch {}-3-1), got {}; \
-             --integer-weights P covers any depth",
+            "exact training (`method` milp) trains one hidden layer and one output (e.g. `arch` \
+             {}-3-1), got {}; `milp.formulation` = integer covers any depth",
             problem.data.n_inputs(),
             problem.arch.spec()
         )));
@@ -135,9 +215,9 @@ fn one_hidden_layer(problem: &Problem) -> Result<usize> {
 }
 
 impl Milp {
-    /// The branch and bound's settings: the run's remaining time (or the options' limit).
-    fn settings(&self, monitor: &Monitor) -> MilpSettings {
-        let o = &self.options;
+    /// The branch and bound's settings: the run's remaining time (or the group's limit).
+    fn branch_and_bound(&self, monitor: &Monitor) -> MilpSettings {
+        let o = &self.group;
         MilpSettings {
             time_limit: monitor
                 .budget()
@@ -146,7 +226,7 @@ impl Milp {
                 .max(1e-3),
             rel_gap: o.mip_gap,
             abs_gap: o.mip_gap,
-            seed: o.seed,
+            seed: o.seed(),
             verbose: o.verbose,
             interrupt: monitor.budget().interrupt().cloned(),
         }
@@ -163,7 +243,7 @@ impl Milp {
         match start {
             Start::Zero => Ok(Vec::new()),
             Start::Model { .. } => Ok(vec![start.network(problem.arch)?]),
-            Start::Random { scheme, seed } => (0..self.options.starts as u64)
+            Start::Random { scheme, seed } => (0..self.group.starts as u64)
                 .map(|s| {
                     let from = Start::Random {
                         scheme: *scheme,
@@ -185,14 +265,14 @@ impl Milp {
         problem: &Problem,
         start: &Start,
         monitor: &mut Monitor,
-    ) -> Result<(Option<Network>, Certificate, MilpTrace)> {
-        let o = &self.options;
+    ) -> Result<(Option<Network>, MilpCertificate, MilpTrace)> {
+        let o = &self.group;
         let hidden = one_hidden_layer(problem)?;
         let spec = ReluMilp {
             hidden,
             weight_bound: o.weight_bound,
             loss: o.relu_loss(),
-            tightening: o.tightening,
+            tightening: o.tighten,
         };
         let (x, y) = (&problem.data.x, problem.data.y.as_slice());
         let first = if matches!(spec.loss, Loss::Exact { .. }) {
@@ -207,13 +287,13 @@ impl Milp {
             best_by(in_class, |yhat| spec.loss.value(yhat.as_slice(), y), x)?
         };
         if spec.tightening == Tightening::Lp && first.is_none() {
-            return Err(Error::InvalidArgument(
-                "--tighten lp needs a start network in the class (--milp-starts ≥ 1, a larger \
-                 --weight-bound, and --loss l1 or linf)"
-                    .into(),
+            return Err(Error::setting(
+                "milp.tighten",
+                "= lp needs a start network in the class (`milp.starts` ≥ 1, a larger \
+                 `milp.weight_bound`, and `milp.loss` l1 or linf)",
             ));
         }
-        let settings = self.settings(monitor);
+        let settings = self.branch_and_bound(monitor);
         let (fit, progress, told) = watched(monitor, |on| {
             relu::train(x, y, &spec, &settings, first.as_ref().map(|(m, _)| m), on)
         })?;
@@ -226,7 +306,7 @@ impl Milp {
             told,
             fit.seconds + fit.tighten_seconds,
         );
-        Ok((fit.model.map(Network::Mlp), Certificate::Milp(cert), trace))
+        Ok((fit.model.map(Network::Mlp), cert, trace))
     }
 
     fn train_integer(
@@ -235,8 +315,8 @@ impl Milp {
         problem: &Problem,
         start: &Start,
         monitor: &mut Monitor,
-    ) -> Result<(Option<Network>, Certificate, MilpTrace)> {
-        let o = &self.options;
+    ) -> Result<(Option<Network>, MilpCertificate, MilpTrace)> {
+        let o = &self.group;
         let spec = IntegerMilp {
             arch: problem.arch.clone(),
             weight_bound: p,
@@ -254,36 +334,29 @@ impl Milp {
             |yhat| spec.loss.value(yhat.as_slice(), y.as_slice()),
             x,
         )?;
-        let settings = self.settings(monitor);
+        let settings = self.branch_and_bound(monitor);
         let (fit, progress, told) = watched(monitor, |on| {
             integer::train(x, y, &spec, &settings, first.as_ref().map(|(m, _)| m), on)
         })?;
         let mut cert = fit.certificate(&spec, o.gap_tol());
         cert.start_loss = first.as_ref().map(|(_, l)| *l);
         let trace = trace(progress, fit.nodes, fit.status, told, fit.seconds);
-        Ok((fit.model.map(Network::Mlp), Certificate::Milp(cert), trace))
+        Ok((fit.model.map(Network::Mlp), cert, trace))
     }
 
     fn train_threshold(
         &self,
         problem: &Problem,
         monitor: &mut Monitor,
-    ) -> Result<(Option<Network>, Certificate, MilpTrace)> {
-        let o = &self.options;
+    ) -> Result<(Option<Network>, MilpCertificate, MilpTrace)> {
+        let o = &self.group;
         let spec = ThresholdMilp {
             units: one_hidden_layer(problem)?,
             weight_bound: o.weight_bound,
-            minimise_errors: match o.loss {
-                LossKind::L1 => true,
-                LossKind::Exact => false,
-                LossKind::Linf => {
-                    return Err(Error::InvalidArgument(
-                        "threshold networks count errors: use --loss l1 or exact".into(),
-                    ))
-                }
-            },
+            // validate() refuses linf
+            minimise_errors: o.loss != MilpLoss::Exact,
         };
-        let settings = self.settings(monitor);
+        let settings = self.branch_and_bound(monitor);
         let (fit, progress, told) = watched(monitor, |on| {
             threshold::train(problem.data, &spec, &settings, on)
         })?;
@@ -292,7 +365,7 @@ impl Milp {
         let model = fit
             .units
             .map(|units| Network::Threshold(ThresholdNetwork { units }));
-        Ok((model, Certificate::Milp(cert), trace))
+        Ok((model, cert, trace))
     }
 }
 
@@ -359,75 +432,130 @@ fn best_by(
     Ok(best)
 }
 
+impl Trace for MilpTrace {
+    fn stop(&self) -> Stop {
+        self.summary.stop_reason
+    }
+
+    fn iterations(&self) -> usize {
+        self.summary.nodes as usize
+    }
+
+    /// The incumbent and the bound per node (nodes are the x axis, whatever the offset).
+    fn lines(&self, _offset: f64) -> Vec<Line> {
+        let p = &self.progress;
+        vec![
+            Line::new(
+                "incumbent",
+                "",
+                p.iter()
+                    .map(|r| (r.nodes as f64, r.incumbent.unwrap_or(f64::NAN)))
+                    .collect(),
+            ),
+            Line::new(
+                "lower bound",
+                "6 3",
+                p.iter().map(|r| (r.nodes as f64, r.bound)).collect(),
+            ),
+        ]
+    }
+
+    fn axes(&self) -> Axes {
+        Axes {
+            what: "incumbent and bound",
+            x: "branch-and-bound nodes",
+            y: "loss (log scale)",
+        }
+    }
+}
+
+impl Certificate for MilpCertificate {
+    fn kind(&self) -> &str {
+        "milp"
+    }
+
+    fn describe(&self) -> String {
+        MilpCertificate::describe(self).to_string()
+    }
+
+    fn certified(&self) -> bool {
+        self.certified
+    }
+
+    fn warnings(&self, _stop: Stop) -> Vec<String> {
+        if self.certified {
+            return Vec::new();
+        }
+        vec![format!(
+            "not proven optimal: the branch and bound stopped ({}) with a gap of {:.2e}; the \
+             network is the best it found",
+            self.status.name(),
+            self.abs_gap.unwrap_or(f64::INFINITY)
+        )]
+    }
+}
+
 impl Trainer for Milp {
     fn name(&self) -> &str {
         "milp"
     }
 
-    fn settings(&self) -> MethodSettings {
-        MethodSettings {
-            milp: Some(self.options.clone()),
-            ..Default::default()
-        }
+    fn settings(&self) -> Settings {
+        let mut s = Settings::new();
+        s.insert("milp", &self.group)
+            .expect("the milp group is a table");
+        s
     }
 
     fn check(&self, problem: &Problem) -> Result<()> {
-        let o = &self.options;
+        let o = &self.group;
+        o.validate()?;
         match o.formulation {
-            Formulation::Integer(_) => {
+            MilpFormulation::Integer => {
                 if problem.arch.output != Activation::Linear {
-                    return Err(Error::InvalidArgument(
-                        "integer-weight training has a linear output (use --output-activation \
-                         linear)"
-                            .into(),
+                    return Err(Error::setting(
+                        "output",
+                        "must be linear for integer-weight training",
                     ));
                 }
             }
-            Formulation::Relu | Formulation::Threshold => {
+            MilpFormulation::Relu | MilpFormulation::Threshold => {
                 one_hidden_layer(problem)?;
-                crate::bounds::check_weight_bound(o.weight_bound)?;
             }
         }
-        if o.formulation == Formulation::Relu && problem.arch.output != Activation::Linear {
-            return Err(Error::InvalidArgument(
-                "--method milp trains a linear output (use --output-activation linear)".into(),
+        if o.formulation == MilpFormulation::Relu && problem.arch.output != Activation::Linear {
+            return Err(Error::setting(
+                "output",
+                "must be linear for exact training of the ReLU class",
             ));
         }
         if !crate::milp::AVAILABLE {
-            return Err(Error::Unavailable(crate::milp::UNAVAILABLE.into()));
+            return Err(crate::milp::unavailable());
         }
-        MilpSettings {
-            time_limit: o.time_limit,
-            rel_gap: o.mip_gap,
-            abs_gap: o.mip_gap,
-            ..Default::default()
-        }
-        .validate()?;
-        o.relu_loss().validate()
+        Ok(())
     }
 
     fn predicts_labels(&self) -> bool {
-        self.options.formulation == Formulation::Threshold
+        self.group.formulation == MilpFormulation::Threshold
     }
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {
-        let (model, certificate, trace) = match self.options.formulation {
-            Formulation::Relu => self.train_relu(problem, start, monitor)?,
-            Formulation::Integer(p) => self.train_integer(p, problem, start, monitor)?,
-            Formulation::Threshold => self.train_threshold(problem, monitor)?,
+        let (model, certificate, trace) = match self.group.formulation {
+            MilpFormulation::Relu => self.train_relu(problem, start, monitor)?,
+            MilpFormulation::Integer => {
+                let p = self.group.integer_weights.unwrap_or(1);
+                self.train_integer(p, problem, start, monitor)?
+            }
+            MilpFormulation::Threshold => self.train_threshold(problem, monitor)?,
         };
         let detail = match start {
             Start::Zero => "no start network (the branch and bound starts from nothing)".into(),
             Start::Random { .. } => format!(
                 "first incumbent: the best of {} L-BFGS run(s) from {}",
-                self.options.starts,
+                self.group.starts,
                 start.detail()
             ),
             Start::Model { .. } => format!("first incumbent: {}", start.detail()),
-        };
-        let stage = Stage {
-            method: "milp".into(),
-            trace: Trace::Milp(trace),
         };
         let mut run = Run::new(
             "milp",
@@ -435,10 +563,10 @@ impl Trainer for Milp {
             detail,
             model,
             problem,
-            vec![stage],
+            vec![Stage::new("milp", trace)],
             monitor.budget().elapsed(),
         )?;
-        run.certificate = Some(certificate);
+        run.certificate = Some(Arc::new(certificate));
         Ok(run)
     }
 }

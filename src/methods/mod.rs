@@ -1,24 +1,30 @@
 //! The training methods behind one interface. Every method implements [`Trainer`]; the table
-//! [`METHODS`] names them and builds them from [`Options`]; [`run`] trains one from a start under
-//! an observer and limits and returns the same [`Run`] record for all of them.
+//! ([`METHODS`], plus any method added with [`register`]) names them and builds them from their
+//! [`Settings`]; [`run`] trains one from a start under an observer and limits and returns the
+//! same [`Run`] record for all of them. A method owns its settings group, its [`Trace`] (what it
+//! records per iteration) and its [`Certificate`] (what it proves), so adding one touches no
+//! other file.
 //!
 //! ```
 //! use cvxnn::data::planted_teacher;
-//! use cvxnn::methods::{self, Options};
+//! use cvxnn::methods::{self, Context, Settings};
 //! use cvxnn::net::{Activation, Architecture};
 //! use cvxnn::train::{InitScheme, Limits, Problem, Quiet, Start};
 //! let arch = Architecture::parse("3-3-2", Activation::Linear).unwrap();
 //! let t = planted_teacher(&arch, 30, 1).unwrap();
 //! let problem = Problem::new(&t.data, &arch).unwrap();
-//! let trainer = methods::method("lbfgs").unwrap().trainer(&Options::default()).unwrap();
+//! let mut settings = Settings::new();
+//! settings.set("gradient.max_iter", 500.into()).unwrap();
+//! let lbfgs = methods::method("lbfgs").unwrap();
+//! let trainer = lbfgs.trainer(&settings, &Context::new(1, &t.data)).unwrap();
 //! let start = Start::Random { scheme: InitScheme::He, seed: 7 };
 //! let run = methods::run(trainer.as_ref(), &problem, &start, &mut Quiet, &Limits::none()).unwrap();
 //! assert!(run.outcome.loss.is_finite() && run.model.is_some());
 //! println!("{}: {} after {} iterations", run.method, run.outcome.stop_reason, run.outcome.iterations);
 //! ```
 //!
-//! Adding a method: a file here with its settings and a `Trainer` impl, and a row in
-//! [`METHODS`] (see ARCHITECTURE.md).
+//! Adding a method: a file with its settings, trace, certificate and a `Trainer` impl, and a
+//! row in [`METHODS`] or a call to [`register`] (see ARCHITECTURE.md).
 
 mod convex;
 mod gradient;
@@ -26,30 +32,36 @@ mod milp;
 mod pipeline;
 mod run;
 mod scr;
+mod settings;
 mod table;
 
-pub use convex::{Convex, ConvexCertificate, ConvexSummary, ConvexTrace, PathRow};
-pub use gradient::{GradTrace, Gradient};
-pub use milp::{Formulation, LossKind, Milp, MilpOptions, MilpSummary, MilpTrace};
+pub use convex::{
+    Convex, ConvexCertificate, ConvexGroup, ConvexSummary, ConvexTrace, PathRow, PatternName,
+    PatternSpec, AUTO_ENUMERATE, AUTO_SAMPLED,
+};
+pub use gradient::{GradTrace, Gradient, GradientGroup};
+pub use milp::{Milp, MilpFormulation, MilpGroup, MilpLoss, MilpSummary, MilpTrace, TIGHTENINGS};
 pub use pipeline::Pipeline;
-pub use run::{Certificate, Outcome, Run, Stage, Trace};
-pub use scr::{Scr, ScrReport, ScrTrace};
-pub use table::{method, method_names, Group, Method, Options, METHODS};
+pub use run::{Outcome, Run, Stage};
+pub use scr::{BackendName, Scr, ScrGroup, ScrTrace};
+pub use settings::{kind, read_group, Settings};
+pub use table::{method, method_names, methods, register, Context, Method, METHODS};
 
 use crate::data::TargetScaling;
 use crate::error::Result;
-use crate::gradient::GradSettings;
-use crate::net::Activation;
-use crate::train::{Limits, Monitor, Observer, Problem, Start};
-use serde::Serialize;
+use crate::net::{Activation, Network};
+use crate::train::{Limits, Monitor, Observer, Problem, Start, Stop};
+use std::any::Any;
+use std::fmt;
 
 /// A network-training method.
 pub trait Trainer: Send + Sync {
     /// Its name in the table (`scr`, `adam`, `scr+lbfgs`, `milp`, …).
     fn name(&self) -> &str;
 
-    /// Its settings, as reports show them.
-    fn settings(&self) -> MethodSettings;
+    /// Its settings groups with every default resolved, in the request schema's keys: what
+    /// reports show, and what rebuilds the same trainer.
+    fn settings(&self) -> Settings;
 
     /// Refuses, before any work, a problem this method cannot train: an architecture it does
     /// not cover, invalid settings, a solver this build lacks.
@@ -60,7 +72,7 @@ pub trait Trainer: Send + Sync {
         false
     }
 
-    /// How `--standardize` treats the targets of a network with output `output`: labels are
+    /// How `standardize` treats the targets of a network with output `output`: labels are
     /// left alone, a ReLU output's nonnegative targets are scaled without centring, other
     /// targets standardised.
     fn target_scaling(&self, output: Activation) -> TargetScaling {
@@ -75,29 +87,84 @@ pub trait Trainer: Send + Sync {
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run>;
 }
 
-/// A method's settings as a report shows them: one entry per family it uses.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct MethodSettings {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scr: Option<ScrReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gradient: Option<GradSettings>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub milp: Option<MilpOptions>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub convex: Option<crate::convex::ConvexSettings>,
+/// One stage's per-iteration history and final figures, in its method's own terms (serialised
+/// into the report's stage entry).
+pub trait Trace: erased_serde::Serialize + fmt::Debug + Send + Sync + Any {
+    /// Why the stage ended.
+    fn stop(&self) -> Stop;
+
+    /// Its iterations (branch-and-bound nodes for the MILP).
+    fn iterations(&self) -> usize;
+
+    /// Its lines on the report's plot; `offset` is where the stage starts on the x axis.
+    fn lines(&self, offset: f64) -> Vec<Line>;
+
+    /// The plot's axes when this stage is drawn.
+    fn axes(&self) -> Axes {
+        Axes::ITERATIONS
+    }
+
+    /// What a user should hear about how this stage ended, given the run's network.
+    fn warnings(&self, _method: &str, _model: Option<&Network>) -> Vec<String> {
+        Vec::new()
+    }
 }
 
-impl MethodSettings {
-    /// Both methods' settings (a pipeline's).
-    pub fn merge(self, other: MethodSettings) -> Self {
+erased_serde::serialize_trait_object!(Trace);
+
+/// What a method proves about its answer (serialised with its `kind`).
+pub trait Certificate: erased_serde::Serialize + fmt::Debug + Send + Sync + Any {
+    /// `milp`, `convex`, … (the report's `kind`).
+    fn kind(&self) -> &str;
+
+    /// `optimal (certified)`, `global optimum (certified, gap 2e-9)`, ….
+    fn describe(&self) -> String;
+
+    /// Whether the gap closed.
+    fn certified(&self) -> bool;
+
+    /// What a user should hear when the proof is incomplete, given how the run stopped.
+    fn warnings(&self, _stop: Stop) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+erased_serde::serialize_trait_object!(Certificate);
+
+/// One line of a report's plot.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub label: String,
+    /// SVG dash pattern (`""` solid).
+    pub dash: &'static str,
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Line {
+    pub fn new(label: &str, dash: &'static str, points: Vec<(f64, f64)>) -> Self {
         Self {
-            scr: self.scr.or(other.scr),
-            gradient: self.gradient.or(other.gradient),
-            milp: self.milp.or(other.milp),
-            convex: self.convex.or(other.convex),
+            label: label.into(),
+            dash,
+            points,
         }
     }
+}
+
+/// A plot's title word and axis labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Axes {
+    pub what: &'static str,
+    pub x: &'static str,
+    pub y: &'static str,
+}
+
+impl Axes {
+    /// Iterations against violations, losses and errors: every iterative method's.
+    pub const ITERATIONS: Axes = Axes {
+        what: "history",
+        x: "iteration",
+        y: "violation, loss or relative error (log scale)",
+    };
 }
 
 /// Trains `trainer` on `problem` from `start`: checks first, then runs under `observer` and
@@ -115,4 +182,26 @@ pub fn run(
     let mut run = trainer.train(problem, start, &mut monitor)?;
     run.diagnose(problem)?;
     Ok(run)
+}
+
+/// A certificate as `{"kind": …, its fields}` (a run's record, a comparison's row).
+pub fn tagged_certificate<S: serde::Serializer>(
+    c: &Option<std::sync::Arc<dyn Certificate>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    #[derive(Serialize)]
+    struct Tagged<'a> {
+        kind: &'a str,
+        #[serde(flatten)]
+        body: &'a dyn Certificate,
+    }
+    match c {
+        Some(c) => Tagged {
+            kind: c.kind(),
+            body: c.as_ref(),
+        }
+        .serialize(s),
+        None => s.serialize_none(),
+    }
 }

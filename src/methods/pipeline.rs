@@ -1,7 +1,7 @@
 //! One method after another (`scr+lbfgs`): the second starts from the first one's network, and
 //! the run keeps both stages.
 
-use super::{MethodSettings, Run, Trainer};
+use super::{Run, Settings, Trainer};
 use crate::error::Result;
 use crate::net::Network;
 use crate::train::{Monitor, Problem, Start, Stop};
@@ -18,7 +18,7 @@ impl Trainer for Pipeline {
         &self.name
     }
 
-    fn settings(&self) -> MethodSettings {
+    fn settings(&self) -> Settings {
         self.first.settings().merge(self.then.settings())
     }
 

@@ -1,15 +1,13 @@
 //! The record of one training run, the same for every method: the network, why the run ended,
 //! its figures, each stage's own trace, a certificate where the method proves one, and warnings.
 
-use super::convex::{ConvexCertificate, ConvexTrace};
-use super::gradient::GradTrace;
-use super::milp::MilpTrace;
-use super::scr::ScrTrace;
+use super::{Certificate, Trace};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Mlp, Network};
 use crate::train::{Problem, Start, Stop};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A finished run.
 #[derive(Clone, Debug, Serialize)]
@@ -27,9 +25,12 @@ pub struct Run {
     pub outcome: Outcome,
     /// One per stage of the method (two for `scr+lbfgs`), in order.
     pub stages: Vec<Stage>,
-    /// What the method proves about the answer (exact training).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<Certificate>,
+    /// What the method proves about the answer (exact training, the convex model).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::tagged_certificate"
+    )]
+    pub certificate: Option<Arc<dyn Certificate>>,
     /// A run that ended badly says so here (diverged, dead, far from stationary, not certified).
     pub warnings: Vec<String>,
 }
@@ -52,79 +53,35 @@ pub struct Outcome {
 pub struct Stage {
     pub method: String,
     #[serde(flatten)]
-    pub trace: Trace,
-}
-
-/// A stage's per-iteration history and final figures, in its method's own terms.
-#[derive(Clone, Debug, Serialize)]
-#[serde(untagged)]
-pub enum Trace {
-    Scr(ScrTrace),
-    Gradient(GradTrace),
-    Milp(MilpTrace),
-    Convex(ConvexTrace),
+    pub trace: Arc<dyn Trace>,
 }
 
 impl Stage {
-    pub fn stop(&self) -> Stop {
-        match &self.trace {
-            Trace::Scr(t) => t.summary.stop_reason,
-            Trace::Gradient(t) => t.summary.stop_reason,
-            Trace::Milp(t) => t.summary.stop_reason,
-            Trace::Convex(t) => t.summary.stop_reason,
+    pub fn new(method: &str, trace: impl Trace) -> Self {
+        Self {
+            method: method.into(),
+            trace: Arc::new(trace),
         }
+    }
+
+    pub fn stop(&self) -> Stop {
+        self.trace.stop()
     }
 
     pub fn iterations(&self) -> usize {
-        match &self.trace {
-            Trace::Scr(t) => t.summary.iterations,
-            Trace::Gradient(t) => t.summary.iterations,
-            Trace::Milp(t) => t.summary.nodes as usize,
-            Trace::Convex(t) => t.summary.iterations,
-        }
-    }
-}
-
-/// What a method proves about its answer.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Certificate {
-    /// Exact training: a lower bound over a class of networks, from branch and bound.
-    Milp(crate::milp::Certificate),
-    /// The convex reformulation: a duality gap, and whether its optimum is global.
-    Convex(ConvexCertificate),
-}
-
-impl Certificate {
-    /// `optimal (certified)`, `global optimum (certified, gap 2e-9)`, ….
-    pub fn describe(&self) -> String {
-        match self {
-            Certificate::Milp(c) => c.describe().to_string(),
-            Certificate::Convex(c) => c.describe(),
-        }
+        self.trace.iterations()
     }
 
-    /// Whether the gap closed.
-    pub fn certified(&self) -> bool {
-        match self {
-            Certificate::Milp(c) => c.certified,
-            Certificate::Convex(c) => c.certified,
-        }
+    /// The trace as the method's own type, if it is `T`.
+    pub fn trace_as<T: Trace>(&self) -> Option<&T> {
+        let any: &dyn std::any::Any = self.trace.as_ref();
+        any.downcast_ref::<T>()
     }
 }
-
-/// A failed line search (or a stalled Levenberg–Marquardt run) is far from stationary when
-/// `‖∇L‖·‖θ‖ / L`, the loss's relative change under a relative change of the parameters, is above
-/// this. The measure does not change when the targets or the inputs are rescaled. Measured on
-/// L-BFGS runs (default settings): the runs that stopped next to a minimum (3-3-2 teachers, N = 30,
-/// seeds 1–20, noise-free and σ = 0.1; iris) ended at 4e-7 … 3e-5; unstandardised diabetes
-/// (10-8-1) at 0.75–1.4, unstandardised wine at 3.6, and runs stuck at a ReLU kink with a large
-/// gradient (standardised iris, 2-5-5-1 teachers) at 0.11–25.
-const FAR_FROM_STATIONARY: f64 = 1e-2;
 
 impl Run {
     /// A one-stage run with its figures computed on `problem`'s data.
-    pub(crate) fn new(
+    pub fn new(
         method: &str,
         start: &Start,
         init_detail: String,
@@ -173,8 +130,15 @@ impl Run {
         })
     }
 
-    /// Adds the warnings a user should see: divergence, a failed solver, a dead network, a
-    /// line search that failed far from a stationary point, an exact fit that is not certified.
+    /// The certificate as the method's own type, if it is `T`.
+    pub fn certificate_as<T: Certificate>(&self) -> Option<&T> {
+        let any: &dyn std::any::Any = self.certificate.as_deref()?;
+        any.downcast_ref::<T>()
+    }
+
+    /// Adds the warnings a user should see: divergence, a failed solver, a dead network, and
+    /// what the last stage and the certificate say of how the run ended (a line search that
+    /// failed far from stationarity, an optimum that is not proven).
     pub(crate) fn diagnose(&mut self, problem: &Problem) -> Result<()> {
         let mut w = Vec::new();
         match self.outcome.stop_reason {
@@ -190,35 +154,8 @@ impl Run {
             ),
             _ => {}
         }
-        if let (
-            Some(Stage {
-                trace: Trace::Gradient(t),
-                method,
-            }),
-            Some(Network::Mlp(m)),
-        ) = (self.stages.last(), &self.model)
-        {
-            let s = &t.summary;
-            let theta = m
-                .weights
-                .iter()
-                .flat_map(|w| w.as_slice())
-                .chain(m.biases.iter().flatten())
-                .map(|v| v * v)
-                .sum::<f64>()
-                .sqrt();
-            let relative = s.grad_norm * theta / s.loss;
-            if matches!(s.stop_reason, Stop::LineSearchFailed | Stop::Stalled)
-                && relative > FAR_FROM_STATIONARY
-            {
-                w.push(format!(
-                    "{method} ended {} far from a stationary point (gradient norm {:.2e}, \
-                     ‖∇L‖·‖θ‖/L = {relative:.1e}): at a ReLU kink or in badly scaled data; try \
-                     standardised data (--standardize; standardize=True in Python), or another \
-                     method",
-                    s.stop_reason, s.grad_norm
-                ));
-            }
+        if let Some(stage) = self.stages.last() {
+            w.extend(stage.trace.warnings(&stage.method, self.model.as_ref()));
         }
         if let Some(Network::Mlp(m)) = &self.model {
             if let Some(layer) = m.dead_hidden_layer(&problem.data.x)? {
@@ -228,24 +165,8 @@ impl Run {
                 ));
             }
         }
-        if let (Some(Certificate::Milp(c)), Some(_)) = (&self.certificate, &self.model) {
-            if !c.certified {
-                w.push(format!(
-                    "not proven optimal: the branch and bound stopped ({}) with a gap of {:.2e}; \
-                     the network is the best it found",
-                    c.status.name(),
-                    c.abs_gap.unwrap_or(f64::INFINITY)
-                ));
-            }
-        }
-        if let (Some(Certificate::Convex(c)), Some(_)) = (&self.certificate, &self.model) {
-            if !c.certified {
-                w.push(format!(
-                    "not certified: the convex solver stopped ({}) at a relative gap of {:.1e}, \
-                     above the tolerance {:.0e}",
-                    self.outcome.stop_reason, c.rel_gap, c.tol
-                ));
-            }
+        if let (Some(c), Some(_)) = (&self.certificate, &self.model) {
+            w.extend(c.warnings(self.outcome.stop_reason));
         }
         self.warnings.extend(w);
         Ok(())

@@ -1,172 +1,195 @@
-//! The one table of training methods: names, help, the option groups each reads, the scheme of
-//! its random start, and how to build it from [`Options`].
+//! The one table of training methods: names, help, the settings groups each reads, the scheme of
+//! its random start, and how to build it from its settings. The built-in rows are [`METHODS`];
+//! [`register`] adds a method from outside the crate (a plug-in, a test's toy method), which
+//! every front end of the library then reaches by name.
 
-use super::{Convex, Gradient, Milp, MilpOptions, Pipeline, Scr, Trainer};
-use crate::convex::ConvexSettings;
+use super::{Convex, Gradient, Milp, Pipeline, Scr, Settings, Trainer};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::gradient::{self, OptimizerKind};
-use crate::scr::{Backend, ScrSettings};
+use crate::gradient::OptimizerKind;
 use crate::train::InitScheme;
+use std::sync::RwLock;
 
-/// The groups of options a method reads (the command line's argument groups).
+/// What building a method from its settings may need of the run: its seed (the default of a
+/// method's own seeds: mini-batch order, sampled gates, HiGHS) and the data's shape (the convex
+/// model's `auto` patterns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Group {
-    Scr,
-    Gradient,
-    Milp,
-    Convex,
+pub struct Context {
+    pub seed: u64,
+    pub n_samples: usize,
+    pub n_inputs: usize,
 }
 
-/// Every method's settings in one place: what a front end fills in and [`Method::trainer`]
-/// reads.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    pub scr: ScrSettings,
-    pub backend: Backend,
-    pub gradient: gradient::Options,
-    pub milp: MilpOptions,
-    pub convex: ConvexSettings,
-    /// Seeds the mini-batch order (unless `gradient.batch_seed` is set).
-    pub seed: u64,
+impl Context {
+    pub fn new(seed: u64, data: &Dataset) -> Self {
+        Self {
+            seed,
+            n_samples: data.n_samples(),
+            n_inputs: data.n_inputs(),
+        }
+    }
 }
 
 /// One row of the table.
 pub struct Method {
     pub name: &'static str,
     pub help: &'static str,
-    pub groups: &'static [Group],
+    /// The settings groups it reads (`scr`, `gradient`, …, or its own).
+    pub groups: &'static [&'static str],
     /// The random start's scheme when none is asked for.
     pub default_scheme: InitScheme,
-    make: fn(&Options) -> Result<Box<dyn Trainer>>,
+    /// The method with these settings (each group read with its defaults) for a run of `Context`.
+    pub make: fn(&Settings, &Context) -> Result<Box<dyn Trainer>>,
 }
 
 impl Method {
     /// The method with these settings.
-    pub fn trainer(&self, options: &Options) -> Result<Box<dyn Trainer>> {
-        (self.make)(options)
+    pub fn trainer(&self, settings: &Settings, ctx: &Context) -> Result<Box<dyn Trainer>> {
+        (self.make)(settings, ctx)
     }
 
-    pub fn reads(&self, group: Group) -> bool {
+    pub fn reads(&self, group: &str) -> bool {
         self.groups.contains(&group)
     }
+
+    /// Refuses a group of `settings` this method does not read, naming its first key.
+    pub fn refuse_unread(&self, settings: &Settings) -> Result<()> {
+        let reads = if self.groups.is_empty() {
+            "no settings".to_string()
+        } else {
+            self.groups.join(", ")
+        };
+        settings.refuse_unread(
+            |g| self.reads(g),
+            &format!("{} (it reads {reads})", self.name),
+        )
+    }
 }
 
-fn scr(o: &Options) -> Result<Box<dyn Trainer>> {
-    Ok(Box::new(Scr {
-        settings: o.scr.clone(),
-        backend: o.backend.clone(),
-    }))
+fn gradient(kind: OptimizerKind, s: &Settings, ctx: &Context) -> Result<Box<dyn Trainer>> {
+    Ok(Box::new(Gradient::new(kind, s, ctx.seed)?))
 }
 
-fn gradient_method(o: &Options, kind: OptimizerKind) -> Box<dyn Trainer> {
-    Box::new(Gradient {
-        settings: o.gradient.settings(kind, o.seed),
-    })
-}
+const SCR: &[&str] = &["scr"];
+const GRADIENT: &[&str] = &["gradient"];
 
-fn scr_then_lbfgs(o: &Options) -> Result<Box<dyn Trainer>> {
-    Ok(Box::new(Pipeline {
-        name: "scr+lbfgs".into(),
-        first: scr(o)?,
-        then: gradient_method(o, OptimizerKind::Lbfgs),
-    }))
-}
-
-fn milp(o: &Options) -> Result<Box<dyn Trainer>> {
-    Ok(Box::new(Milp {
-        options: MilpOptions {
-            seed: o.seed,
-            ..o.milp.clone()
-        },
-    }))
-}
-
-const SCR: &[Group] = &[Group::Scr];
-const GRADIENT: &[Group] = &[Group::Gradient];
-
-/// Every network-training method.
+/// Every built-in network-training method.
 pub const METHODS: &[Method] = &[
     Method {
         name: "scr",
         help: "Sequential convex relaxation (docs/scr.md)",
         groups: SCR,
         default_scheme: InitScheme::Gaussian,
-        make: scr,
+        make: |s, _| Ok(Box::new(Scr::from_settings(s)?)),
     },
     Method {
         name: "gd",
         help: "Full-batch gradient descent",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
-        make: |o| Ok(gradient_method(o, OptimizerKind::Gd)),
+        make: |s, ctx| gradient(OptimizerKind::Gd, s, ctx),
     },
     Method {
         name: "sgd",
         help: "Mini-batch SGD with momentum",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
-        make: |o| Ok(gradient_method(o, OptimizerKind::Sgd)),
+        make: |s, ctx| gradient(OptimizerKind::Sgd, s, ctx),
     },
     Method {
         name: "adam",
-        help: "Adam (full batch unless --batch)",
+        help: "Adam (full batch unless a mini-batch size is given)",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
-        make: |o| Ok(gradient_method(o, OptimizerKind::Adam)),
+        make: |s, ctx| gradient(OptimizerKind::Adam, s, ctx),
     },
     Method {
         name: "lbfgs",
         help: "L-BFGS with a strong-Wolfe line search",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
-        make: |o| Ok(gradient_method(o, OptimizerKind::Lbfgs)),
+        make: |s, ctx| gradient(OptimizerKind::Lbfgs, s, ctx),
     },
     Method {
         name: "lm",
         help: "Levenberg–Marquardt (nonlinear least squares; small networks)",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
-        make: |o| Ok(gradient_method(o, OptimizerKind::Lm)),
+        make: |s, ctx| gradient(OptimizerKind::Lm, s, ctx),
     },
     Method {
         name: "scr+lbfgs",
         help: "SCR, then L-BFGS from SCR's network",
-        groups: &[Group::Scr, Group::Gradient],
+        groups: &["scr", "gradient"],
         default_scheme: InitScheme::Gaussian,
-        make: scr_then_lbfgs,
+        make: |s, ctx| {
+            Ok(Box::new(Pipeline {
+                name: "scr+lbfgs".into(),
+                first: Box::new(Scr::from_settings(s)?),
+                then: gradient(OptimizerKind::Lbfgs, s, ctx)?,
+            }))
+        },
     },
     Method {
         name: "milp",
         help: "Exact training by mixed-integer programming, with a certificate (feature `milp`; \
                docs/milp.md)",
-        groups: &[Group::Milp],
+        groups: &["milp"],
         default_scheme: InitScheme::He,
-        make: milp,
+        make: |s, ctx| Ok(Box::new(Milp::new(s, ctx.seed)?)),
     },
     Method {
         name: "convex",
         help: "Two-layer ReLU training with weight decay as a convex program: the global optimum \
                with a certificate when every activation pattern is enumerated (docs/convex.md)",
-        groups: &[Group::Convex],
+        groups: &["convex"],
         default_scheme: InitScheme::He,
-        make: |o| {
-            Ok(Box::new(Convex {
-                settings: o.convex.clone(),
-            }))
-        },
+        make: |s, ctx| Ok(Box::new(Convex::new(s, ctx)?)),
     },
 ];
 
+/// The methods added by [`register`], after the built-in ones.
+static REGISTERED: RwLock<Vec<&'static Method>> = RwLock::new(Vec::new());
+
+/// Adds `method` to the table for the rest of the process: requests, `compare` and reports reach
+/// it by name like a built-in row. A name already taken is refused.
+pub fn register(method: Method) -> Result<()> {
+    let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    if methods_in(&registered).any(|m| m.name == method.name) {
+        return Err(Error::InvalidArgument(format!(
+            "a method named '{}' is already in the table",
+            method.name
+        )));
+    }
+    // a row lives as long as the table: the process
+    registered.push(Box::leak(Box::new(method)));
+    Ok(())
+}
+
+fn methods_in<'a>(registered: &'a [&'static Method]) -> impl Iterator<Item = &'static Method> + 'a {
+    METHODS.iter().chain(registered.iter().copied())
+}
+
+/// Every method of the table: the built-in rows, then the registered ones.
+pub fn methods() -> Vec<&'static Method> {
+    let registered = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
+    methods_in(&registered).collect()
+}
+
 /// The row named `name`, or a message listing the names.
 pub fn method(name: &str) -> Result<&'static Method> {
-    METHODS.iter().find(|m| m.name == name).ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "unknown method '{name}' (methods: {})",
-            method_names().join(", ")
-        ))
+    let all = methods();
+    all.iter().copied().find(|m| m.name == name).ok_or_else(|| {
+        Error::setting(
+            "method",
+            format!(
+                "is not a method: unknown method '{name}' (methods: {})",
+                method_names().join(", ")
+            ),
+        )
     })
 }
 
 pub fn method_names() -> Vec<&'static str> {
-    METHODS.iter().map(|m| m.name).collect()
+    methods().iter().map(|m| m.name).collect()
 }

@@ -222,7 +222,7 @@ impl Highs {
         let seconds = t0.elapsed().as_secs_f64();
         if run == h::STATUS_ERROR {
             return Err(Error::Solver(
-                "HiGHS failed (run with --verbose for its log)".into(),
+                "HiGHS failed (set `milp.verbose` for its log)".into(),
             ));
         }
         // SAFETY: valid instance.

@@ -12,7 +12,7 @@
 //! bounds of [`crate::bounds::training_bounds`] for the box `[−P, P]`. The loss is the sum of
 //! absolute errors over outputs and samples (L1), the largest one (L∞), or exact fit to a tolerance.
 
-use super::model::{Certificate, LinearModel, MilpSettings, MilpStatus, OnProgress};
+use super::model::{LinearModel, MilpCertificate, MilpSettings, MilpStatus, OnProgress};
 use super::relu::Loss;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -52,9 +52,9 @@ impl IntegerFit {
     }
 
     /// The certificate of this fit for `spec` (certified when the gap is at most `gap_tol`).
-    pub fn certificate(&self, spec: &IntegerMilp, gap_tol: f64) -> Certificate {
+    pub fn certificate(&self, spec: &IntegerMilp, gap_tol: f64) -> MilpCertificate {
         let p = spec.weight_bound;
-        Certificate::new(
+        MilpCertificate::new(
             "integer",
             format!(
                 "{} ReLU networks (linear output) with every weight and bias an integer in [−{p}, {p}]",

@@ -17,7 +17,7 @@ pub mod threshold;
 mod highs;
 
 pub use model::{
-    Certificate, LinearModel, MilpOutcome, MilpProgress, MilpSettings, MilpStatus, OnProgress,
+    LinearModel, MilpCertificate, MilpOutcome, MilpProgress, MilpSettings, MilpStatus, OnProgress,
 };
 
 use crate::error::Result;
@@ -40,10 +40,16 @@ pub fn solve(
     #[cfg(not(feature = "milp"))]
     {
         let _ = (m, settings, start, progress);
-        Err(crate::error::Error::Unavailable(UNAVAILABLE.into()))
+        Err(unavailable())
     }
 }
 
-/// The message of a build without the feature.
-pub const UNAVAILABLE: &str = "exact training (MILP) needs cvxnn built with `--features milp` \
-     (HiGHS, compiled from source: install cmake and libclang-dev first)";
+/// The error of a build without the feature.
+pub fn unavailable() -> crate::error::Error {
+    crate::error::Error::Unavailable {
+        feature: "milp",
+        what: "exact training (MILP; HiGHS, compiled from source: install cmake and libclang-dev \
+               first)"
+            .into(),
+    }
+}

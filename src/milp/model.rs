@@ -229,7 +229,7 @@ pub type OnProgress<'a> = Option<&'a mut dyn FnMut(&MilpProgress) -> bool>;
 /// found (a forward pass of the saved weights), a lower bound no network of the class beats, and
 /// how the search ended.
 #[derive(Clone, Debug, Serialize)]
-pub struct Certificate {
+pub struct MilpCertificate {
     /// `relu` (±1 output weights), `integer` or `threshold`.
     pub formulation: String,
     /// The class of networks the bound covers.
@@ -266,7 +266,7 @@ pub struct Certificate {
     pub start_loss: Option<f64>,
 }
 
-impl Certificate {
+impl MilpCertificate {
     /// A certificate with the figures every formulation has; `gap_tol` decides "certified".
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(

@@ -22,7 +22,9 @@
 //! maximised over each `z` (optimisation-based bound tightening). Every optimal network obeys
 //! the cap, so no optimum is cut off; where `U ≤ 0` or `L ≥ 0` the unit's phase is fixed.
 
-use super::model::{Certificate, LinearModel, MilpOutcome, MilpSettings, MilpStatus, OnProgress};
+use super::model::{
+    LinearModel, MilpCertificate, MilpOutcome, MilpSettings, MilpStatus, OnProgress,
+};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
@@ -104,7 +106,8 @@ impl Loss {
 }
 
 /// Where the big-M constants come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Tightening {
     /// One M for every sample: the largest per-sample interval bound.
     Global,
@@ -166,8 +169,8 @@ impl ExactFit {
     }
 
     /// The certificate of this fit for `spec` (certified when the gap is at most `gap_tol`).
-    pub fn certificate(&self, spec: &ReluMilp, inputs: usize, gap_tol: f64) -> Certificate {
-        let mut c = Certificate::new(
+    pub fn certificate(&self, spec: &ReluMilp, inputs: usize, gap_tol: f64) -> MilpCertificate {
+        let mut c = MilpCertificate::new(
             "relu",
             format!(
                 "{inputs}-{}-1 ReLU networks with output weights ±1 and every first-layer weight \
@@ -843,7 +846,16 @@ mod tests {
         let (x, y, _) = teacher(2, 10, 0.0, 2);
         let sp = spec(2, 1.0, Loss::L1, Tightening::Interval);
         let e = train(&x, &y, &sp, &MilpSettings::default(), None, None).unwrap_err();
-        assert!(e.to_string().contains("--features milp"), "{e}");
+        assert!(
+            matches!(
+                e,
+                crate::Error::Unavailable {
+                    feature: "milp",
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[cfg(feature = "milp")]

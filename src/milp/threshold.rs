@@ -13,7 +13,7 @@
 //! are binaries minimised (the fewest training errors) or fixed at 0 (can the data be fit?).
 //! Units are interchangeable, so their biases are ordered.
 
-use super::model::{Certificate, LinearModel, MilpSettings, MilpStatus, OnProgress};
+use super::model::{LinearModel, MilpCertificate, MilpSettings, MilpStatus, OnProgress};
 use crate::data::blum_rivest::{and_network_errors, ThresholdUnit};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -45,9 +45,9 @@ pub struct ThresholdFit {
 impl ThresholdFit {
     /// The certificate of this fit for `spec` on `inputs` inputs (the error count is an integer,
     /// so the gap closes when the errors equal the bound).
-    pub fn certificate(&self, spec: &ThresholdMilp, inputs: usize) -> Certificate {
+    pub fn certificate(&self, spec: &ThresholdMilp, inputs: usize) -> MilpCertificate {
         let b = spec.weight_bound;
-        Certificate::new(
+        MilpCertificate::new(
             "threshold",
             format!(
                 "{inputs}-{}-1 threshold units under AND with margin 1 and every weight and bias \

@@ -5,15 +5,17 @@ pub mod svg;
 
 use crate::data::{Dataset, Scaling};
 use crate::error::{Error, Result};
-use crate::methods::{MethodSettings, Run, Trace};
+use crate::methods::{Axes, Run, Settings};
 use crate::net::Architecture;
+use crate::request::{DataInfo, Prepared, RunRequest, Trained};
 use serde::Serialize;
 use std::path::Path;
 use svg::{Divider, Series, PALETTE};
 
-/// The report's format tag and version (3: one layout for every method, each run's stages).
+/// The report's format tag and version (4: each run with its request and its model's hash, the
+/// data's hash; 3: one layout for every method, each run's stages).
 pub const REPORT_FORMAT: &str = "cvxnn-report";
-pub const REPORT_VERSION: u32 = 3;
+pub const REPORT_VERSION: u32 = 4;
 
 /// What was trained on.
 #[derive(Clone, Debug, Serialize)]
@@ -47,8 +49,9 @@ impl ProblemInfo {
     }
 }
 
-/// `{"format": "cvxnn-report", "version": 3, "method": …, "problem": …, "settings": …,
-/// "time_limit": …, "runs": […]}`: one or several runs of one method on one problem.
+/// `{"format": "cvxnn-report", "version": 4, "method": …, "problem": …, "data": …,
+/// "settings": …, "time_limit": …, "runs": […]}`: one or several runs of one method on one
+/// problem, each with the request that reruns it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub format: String,
@@ -56,10 +59,23 @@ pub struct Report {
     pub cvxnn_version: String,
     pub method: String,
     pub problem: ProblemInfo,
-    pub settings: MethodSettings,
+    /// The data's shape, columns and content hash.
+    pub data: DataInfo,
+    /// The method's settings, every default resolved.
+    pub settings: Settings,
     /// Seconds per run, if limited.
     pub time_limit: Option<f64>,
-    pub runs: Vec<Run>,
+    pub runs: Vec<ReportRun>,
+}
+
+/// One run of a report: its request (every default resolved), its model's hash and its record.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportRun {
+    pub request: RunRequest,
+    /// SHA-256 of the model's file (`null` without a model).
+    pub model_sha256: Option<String>,
+    #[serde(flatten)]
+    pub run: Run,
 }
 
 /// Writes `value` as pretty JSON with a final newline (non-finite numbers as `null`).
@@ -70,22 +86,27 @@ pub fn save_json<T: Serialize>(value: &T, path: &Path) -> Result<()> {
 }
 
 impl Report {
-    pub fn new(
-        method: &str,
-        problem: ProblemInfo,
-        settings: MethodSettings,
-        time_limit: Option<f64>,
-        runs: Vec<Run>,
-    ) -> Self {
+    /// The report of `runs`, all prepared like `prepared` (the same data and method; their
+    /// starts may differ).
+    pub fn new(prepared: &Prepared, runs: Vec<Trained>) -> Self {
+        let request = &prepared.request;
         Self {
             format: REPORT_FORMAT.into(),
             version: REPORT_VERSION,
             cvxnn_version: env!("CARGO_PKG_VERSION").into(),
-            method: method.into(),
-            problem,
-            settings,
-            time_limit,
-            runs,
+            method: request.method.clone(),
+            problem: ProblemInfo::new(&prepared.arch, &prepared.data, prepared.scaling.as_ref()),
+            data: prepared.info.clone(),
+            settings: request.settings.clone(),
+            time_limit: request.time_limit,
+            runs: runs
+                .into_iter()
+                .map(|t| ReportRun {
+                    model_sha256: t.model_sha256(),
+                    request: t.request,
+                    run: t.run,
+                })
+                .collect(),
         }
     }
 
@@ -101,12 +122,8 @@ impl Report {
         let mut series = Vec::new();
         let mut dividers = Vec::new();
         let several_runs = self.runs.len() > 1;
-        let milp = self
-            .runs
-            .iter()
-            .flat_map(|r| &r.stages)
-            .any(|s| matches!(s.trace, Trace::Milp(_)));
-        for (k, run) in self.runs.iter().enumerate() {
+        let mut axes = Axes::ITERATIONS;
+        for (k, run) in self.runs.iter().map(|r| &r.run).enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let several_stages = run.stages.len() > 1;
             let mut offset = 0.0;
@@ -117,65 +134,16 @@ impl Report {
                     (false, true) => format!("{}: {what}", stage.method),
                     (false, false) => what.to_string(),
                 };
-                let mut line = |what: &str, dash: &'static str, points: Vec<(f64, f64)>| {
+                if stage.trace.axes() != Axes::ITERATIONS {
+                    axes = stage.trace.axes();
+                }
+                for line in stage.trace.lines(offset) {
                     series.push(Series {
-                        label: name(what),
+                        label: name(&line.label),
                         color,
-                        dash,
-                        points,
-                    })
-                };
-                match &stage.trace {
-                    Trace::Scr(t) => {
-                        let at = |f: fn(&crate::scr::IterationRecord) -> f64| {
-                            t.iterations
-                                .iter()
-                                .map(|r| (offset + r.iteration as f64, f(r)))
-                                .collect()
-                        };
-                        line("product ‖WH − C‖", "", at(|r| r.product_violation));
-                        line(
-                            "complementarity ‖H∘S‖",
-                            "6 3",
-                            at(|r| r.complementarity_violation),
-                        );
-                        line("output error", "1 3", at(|r| r.output_error));
-                    }
-                    Trace::Gradient(t) => {
-                        let at = |f: fn(&crate::gradient::GradRecord) -> f64| {
-                            t.iterations
-                                .iter()
-                                .map(|r| (offset + r.iteration as f64, f(r)))
-                                .collect()
-                        };
-                        line("loss (MSE)", "", at(|r| r.loss));
-                        line("output error", "1 3", at(|r| r.output_error));
-                    }
-                    Trace::Convex(t) => {
-                        let p = &t.progress;
-                        line(
-                            "relative gap",
-                            "",
-                            p.iter()
-                                .map(|r| (offset + r.iteration as f64, r.rel_gap))
-                                .collect(),
-                        );
-                    }
-                    Trace::Milp(t) => {
-                        let p = &t.progress;
-                        line(
-                            "incumbent",
-                            "",
-                            p.iter()
-                                .map(|r| (r.nodes as f64, r.incumbent.unwrap_or(f64::NAN)))
-                                .collect(),
-                        );
-                        line(
-                            "lower bound",
-                            "6 3",
-                            p.iter().map(|r| (r.nodes as f64, r.bound)).collect(),
-                        );
-                    }
+                        dash: line.dash,
+                        points: line.points,
+                    });
                 }
                 offset += stage.iterations() as f64;
                 if let Some(next) = run.stages.get(i + 1) {
@@ -189,26 +157,13 @@ impl Report {
             }
         }
         let p = &self.problem;
-        let (what, xlabel, ylabel) = if milp {
-            (
-                "incumbent and bound",
-                "branch-and-bound nodes",
-                "loss (log scale)",
-            )
-        } else {
-            (
-                "history",
-                "iteration",
-                "violation, loss or relative error (log scale)",
-            )
-        };
         svg::log_plot_svg(
             &format!(
-                "{} {} ({} output), N = {}: {what}",
-                self.method, p.architecture, p.output_activation, p.n_samples
+                "{} {} ({} output), N = {}: {}",
+                self.method, p.architecture, p.output_activation, p.n_samples, axes.what
             ),
-            xlabel,
-            ylabel,
+            axes.x,
+            axes.y,
             &series,
             &dividers,
         )
@@ -218,27 +173,22 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::planted_teacher;
-    use crate::methods::{self, Options};
-    use crate::net::Activation;
-    use crate::train::{InitScheme, Limits, Problem, Quiet, Start};
+    use crate::request::Init;
 
-    fn report(method: &str, starts: &[Start], options: &Options) -> Report {
-        let arch = Architecture::parse("3-3-2", Activation::Relu).unwrap();
-        let t = planted_teacher(&arch, 30, 1).unwrap();
-        let p = Problem::new(&t.data, &arch).unwrap();
-        let trainer = methods::method(method).unwrap().trainer(options).unwrap();
-        let runs = starts
-            .iter()
-            .map(|s| methods::run(trainer.as_ref(), &p, s, &mut Quiet, &Limits::none()).unwrap())
-            .collect();
-        Report::new(
-            method,
-            ProblemInfo::new(&arch, &t.data, None),
-            trainer.settings(),
-            None,
-            runs,
-        )
+    fn report(method: &str, starts: &[Init], settings: &str) -> Report {
+        let text = format!(
+            "method = \"{method}\"\noutput = \"relu\"\nseed = 3\n[data]\nteacher = \"3-3-2\"\n{settings}"
+        );
+        let mut request = RunRequest::from_toml(&text).unwrap();
+        let mut runs = Vec::new();
+        let mut first = None;
+        for &init in starts {
+            request.start.init = init;
+            let p = request.prepare(None).unwrap();
+            runs.push(p.run_quietly().unwrap());
+            first.get_or_insert(p);
+        }
+        Report::new(&first.unwrap(), runs)
     }
 
     /// Every marker and line point lies inside the plot area (x from 85 to 600, y from 40 to
@@ -260,26 +210,20 @@ mod tests {
     fn plots_keep_every_point_inside_thin_markers_and_show_stages_and_zeros() {
         // a gradient method: iteration 0 inside the axes, ≤ 40 markers per line though 2 000
         // iterations are recorded
-        let mut o = Options::default();
-        o.gradient.steps = Some(2000);
-        o.gradient.output_tol = Some(0.0);
-        let start = Start::Random {
-            scheme: InitScheme::He,
-            seed: 3,
-        };
-        let r = report("gd", std::slice::from_ref(&start), &o);
+        let gradient = "[gradient]\nmax_iter = 2000\noutput_tol = 0.0\n";
+        let r = report("gd", &[Init::Random], gradient);
         let svg = r.plot();
         assert!(inside(&svg));
         assert!(svg.matches("<circle").count() <= 2 * 40);
         assert!(svg.matches("<polyline").count() >= 2);
         // a pipeline: both stages on one axis, divided and labelled
-        o.scr.max_iter = 5;
-        let svg = report("scr+lbfgs", &[start], &o).plot();
+        let both = format!("{gradient}[scr]\nmax_iter = 5\n");
+        let svg = report("scr+lbfgs", &[Init::Random], &both).plot();
         assert!(inside(&svg));
         assert!(svg.contains("scr → lbfgs"));
         assert!(svg.contains("scr: product") && svg.contains("lbfgs: loss (MSE)"));
         // the zero start's exactly-zero complementarity is drawn, and the legend says where
-        let svg = report("scr", &[Start::Zero], &o).plot();
+        let svg = report("scr", &[Init::Zero], "[scr]\nmax_iter = 5\n").plot();
         assert!(inside(&svg));
         assert!(svg.contains("complementarity ‖H∘S‖ (0 at the bottom)"));
     }

@@ -138,11 +138,12 @@ impl Backend {
             #[cfg(feature = "sdp")]
             Backend::Ipm(b) => Ok(Box::new(b.clone())),
             #[cfg(not(feature = "sdp"))]
-            Backend::Ipm(_) => Err(crate::error::Error::Unavailable(
-                "the interior-point backend is not in this build: install Debian's \
-                 libopenblas-dev and build with `--features sdp`, or use --backend admm"
+            Backend::Ipm(_) => Err(crate::error::Error::Unavailable {
+                feature: "sdp",
+                what: "the interior-point SCR backend (`scr.backend` = ipm; it links Debian's \
+                       libopenblas-dev; `scr.backend` = admm needs nothing)"
                     .into(),
-            )),
+            }),
         }
     }
 }

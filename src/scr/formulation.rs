@@ -86,7 +86,7 @@ impl ScrProblem {
     /// a ReLU output is asked only of nonnegative targets.
     pub fn new(x: &Matrix, y: &Matrix, arch: &Architecture) -> Result<Self> {
         if arch.n_hidden_layers() == 0 {
-            return Err(Error::Unavailable(format!(
+            return Err(Error::InvalidArgument(format!(
                 "SCR needs at least one hidden layer; architecture {} has none",
                 arch.spec()
             )));
@@ -114,7 +114,7 @@ impl ScrProblem {
         if arch.output == Activation::Relu {
             if let Some(v) = y.as_slice().iter().find(|&&v| v < 0.0) {
                 return Err(Error::InvalidArgument(format!(
-                    "a ReLU output cannot produce the negative target {v}: use --output-activation linear"
+                    "a ReLU output cannot produce the negative target {v}: use `output` linear"
                 )));
             }
         }

@@ -169,38 +169,43 @@ impl Default for ScrSettings {
 }
 
 impl ScrSettings {
-    /// Rejects weights that are not positive and finite, an iteration cap of 0, and negative tolerances.
+    /// Rejects weights that are not positive and finite, an iteration cap of 0, and negative
+    /// tolerances (errors name the request keys, `scr.lambda`, …).
     pub fn validate(&self) -> Result<()> {
-        for (name, list) in [("lambda", &self.lambda), ("mu", &self.mu)] {
+        for (key, list) in [("scr.lambda", &self.lambda), ("scr.mu", &self.mu)] {
             if list.is_empty() {
-                return Err(Error::InvalidArgument(format!(
-                    "{name} needs at least one value"
-                )));
+                return Err(Error::setting(key, "needs at least one value"));
             }
             for &v in list {
                 if !(v.is_finite() && v > 0.0) {
-                    return Err(Error::InvalidArgument(format!(
-                        "{name} must be positive and finite, got {v}"
-                    )));
+                    return Err(Error::setting(
+                        key,
+                        format!("must be positive and finite, got {v}"),
+                    ));
                 }
             }
         }
         if self.max_iter == 0 {
-            return Err(Error::InvalidArgument(
-                "the iteration cap must be at least 1".into(),
-            ));
+            return Err(Error::setting("scr.max_iter", "must be at least 1"));
         }
         if !(self.extrapolation.is_finite() && (0.0..=10.0).contains(&self.extrapolation)) {
-            return Err(Error::InvalidArgument(format!(
-                "extrapolation must be in [0, 10], got {}",
-                self.extrapolation
-            )));
+            return Err(Error::setting(
+                "scr.extrapolation",
+                format!("must be in [0, 10], got {}", self.extrapolation),
+            ));
         }
-        for v in std::iter::once(self.tol).chain(self.output_tol) {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::InvalidArgument(format!(
-                    "tolerances must be nonnegative and finite, got {v}"
-                )));
+        for (key, v) in [
+            ("scr.tol", Some(self.tol)),
+            ("scr.output_tol", self.output_tol),
+        ] {
+            match v {
+                Some(v) if !(v.is_finite() && v >= 0.0) => {
+                    return Err(Error::setting(
+                        key,
+                        format!("must be nonnegative and finite, got {v}"),
+                    ))
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -208,14 +213,18 @@ impl ScrSettings {
 
     /// λ_k and μ_k for each of `n_hidden` layers (a single value applies to every layer).
     pub fn layer_weights(&self, n_hidden: usize) -> Result<(Vec<f64>, Vec<f64>)> {
-        let expand = |name: &str, list: &[f64]| match list.len() {
+        let expand = |key: &str, list: &[f64]| match list.len() {
             1 => Ok(vec![list[0]; n_hidden]),
             len if len == n_hidden => Ok(list.to_vec()),
-            len => Err(Error::InvalidArgument(format!(
-                "{name} has {len} values; give one, or one per hidden layer ({n_hidden})"
-            ))),
+            len => Err(Error::setting(
+                key,
+                format!("has {len} values; give one, or one per hidden layer ({n_hidden})"),
+            )),
         };
-        Ok((expand("lambda", &self.lambda)?, expand("mu", &self.mu)?))
+        Ok((
+            expand("scr.lambda", &self.lambda)?,
+            expand("scr.mu", &self.mu)?,
+        ))
     }
 }
 

@@ -23,6 +23,16 @@ pub enum InitScheme {
 }
 
 impl InitScheme {
+    /// Every value with a line of help.
+    pub const CHOICES: &[(&str, &str)] = &[
+        (
+            "gaussian",
+            "Every number N(0, 1) (for SCR: its subproblem's parameters, the seed's random start)",
+        ),
+        ("he", "N(0, 2/n_in) weights, zero biases"),
+        ("glorot", "N(0, 2/(n_in + n_out)) weights, zero biases"),
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             InitScheme::Gaussian => "gaussian",
