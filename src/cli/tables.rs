@@ -109,6 +109,7 @@ pub fn print_runs(runs: &[&Run]) {
     }
     for run in runs {
         for w in &run.warnings {
+            let w = cvxnn::error::respell(w, super::args::spell);
             eprintln!("warning ({} {}): {w}", run.method, run.init);
         }
     }
