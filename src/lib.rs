@@ -22,6 +22,7 @@
 
 pub mod bounds;
 pub mod compare;
+pub mod conic;
 pub mod convex;
 pub mod data;
 pub mod error;

@@ -136,6 +136,11 @@ impl Matrix {
         &self.data[j * self.rows..(j + 1) * self.rows]
     }
 
+    /// Row `i`, copied (a row is strided in this column-major layout).
+    pub fn row(&self, i: usize) -> Vec<f64> {
+        (0..self.cols).map(|j| self.get(i, j)).collect()
+    }
+
     /// Transpose.
     pub fn transpose(&self) -> Self {
         Self::from_fn(self.cols, self.rows, |i, j| self.get(j, i))

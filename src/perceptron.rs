@@ -3,10 +3,13 @@
 //! certificate; and the robust LP of Bennett & Mangasarian (1992) for data that are not separable.
 //! Several output nodes are independent LPs, one per node.
 
+use crate::conic::{self, Conic};
 use crate::error::{Error, Result};
+use crate::glm::{Watch, IPM_MAX_ITER, IPM_TOL};
 use crate::linalg::Matrix;
+use crate::train::Stop;
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
+use clarabel::solver::{DefaultSolution, SolverStatus, SupportedConeT};
 use serde::{Deserialize, Serialize};
 
 /// The answer of the feasibility LP.
@@ -49,8 +52,26 @@ pub fn certificate_residual(x: &Matrix, y: &[f64], lambda: &[f64]) -> f64 {
     worst
 }
 
-/// Solves the feasibility LP `y_i (wᵀx_i + b) ≥ 1` (x is d × N, y ±1).
-pub fn separate(x: &Matrix, y: &[f64]) -> Result<Separation> {
+/// An LP's answer, or the stop that cut it short.
+pub type Answer<T> = std::result::Result<T, Stop>;
+
+/// `program` by interior point under `watch`: Clarabel's solution, or the stop `watch` asked for.
+fn solve(
+    program: Conic,
+    watch: &mut Watch,
+) -> Result<std::result::Result<DefaultSolution<f64>, Stop>> {
+    let solved = conic::solve(program, IPM_TOL, IPM_MAX_ITER, &mut |it| {
+        watch(it.iteration, it.objective)
+    })?;
+    Ok(match solved.solution.status {
+        SolverStatus::CallbackTerminated => Err(solved.stop()),
+        _ => Ok(solved.solution),
+    })
+}
+
+/// Solves the feasibility LP `y_i (wᵀx_i + b) ≥ 1` (x is d × N, y ±1); `Err(stop)` inside when
+/// `watch` stopped it.
+pub fn separate(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<Separation>> {
     check(x, y)?;
     let (d, n) = (x.rows(), y.len());
     // variables (w, b); rows s_i = y_i (wᵀx_i + b) − 1 ≥ 0, i.e. A_i = −y_i [x_i, 1], b_i = −1
@@ -68,17 +89,18 @@ pub fn separate(x: &Matrix, y: &[f64]) -> Result<Separation> {
         ac.push(d);
         av.push(-yj);
     }
-    let a = CscMatrix::new_from_triplets(n, d + 1, ar, ac, av);
-    let p = CscMatrix::zeros((d + 1, d + 1));
-    let q = vec![0.0; d + 1];
-    let bvec = vec![-1.0; n];
-    let cones = [SupportedConeT::NonnegativeConeT(n)];
-    let mut solver =
-        DefaultSolver::new(&p, &q, &a, &bvec, &cones, crate::glm::conic_settings()?)
-            .map_err(|e| Error::Solver(format!("Clarabel rejected the perceptron LP: {e}")))?;
-    solver.solve();
-    let sol = &solver.solution;
-    match sol.status {
+    let program = Conic {
+        p: CscMatrix::zeros((d + 1, d + 1)),
+        q: vec![0.0; d + 1],
+        a: CscMatrix::new_from_triplets(n, d + 1, ar, ac, av),
+        b: vec![-1.0; n],
+        cones: vec![SupportedConeT::NonnegativeConeT(n)],
+    };
+    let sol = match solve(program, watch)? {
+        Ok(sol) => sol,
+        Err(stop) => return Ok(Err(stop)),
+    };
+    Ok(Ok(match sol.status {
         SolverStatus::Solved | SolverStatus::AlmostSolved => {
             let w = sol.x[..d].to_vec();
             let b = sol.x[d];
@@ -91,7 +113,7 @@ pub fn separate(x: &Matrix, y: &[f64]) -> Result<Separation> {
                     "the LP reported a separator whose smallest margin is {margin:.3e}"
                 )));
             }
-            Ok(Separation::Separable { w, b })
+            Separation::Separable { w, b }
         }
         SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
             let total: f64 = sol.z.iter().map(|z| z.max(0.0)).sum();
@@ -102,18 +124,21 @@ pub fn separate(x: &Matrix, y: &[f64]) -> Result<Separation> {
             }
             let lambda: Vec<f64> = sol.z.iter().map(|z| z.max(0.0) / total).collect();
             let residual = certificate_residual(x, y, &lambda);
-            Ok(Separation::NotSeparable { lambda, residual })
+            Separation::NotSeparable { lambda, residual }
         }
-        other => Err(Error::Solver(format!(
-            "Clarabel could not decide the perceptron LP: {other:?}"
-        ))),
-    }
+        other => {
+            return Err(Error::Solver(format!(
+                "Clarabel could not decide the perceptron LP: {other:?}"
+            )))
+        }
+    }))
 }
 
 /// The robust LP of Bennett & Mangasarian (1992): minimise the average violation per class,
 /// `Σ_{i: y=+1} ξ_i / n₊ + Σ_{i: y=−1} ξ_i / n₋` s.t. `y_i (wᵀx_i + b) ≥ 1 − ξ_i`, `ξ ≥ 0`.
-/// Returns `(w, b, objective)`; the objective is 0 exactly when the data are separable.
-pub fn robust_lp(x: &Matrix, y: &[f64]) -> Result<(Vec<f64>, f64, f64)> {
+/// Returns `(w, b, objective)`; the objective is 0 exactly when the data are separable; `Err(stop)`
+/// inside when `watch` stopped it.
+pub fn robust_lp(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<(Vec<f64>, f64, f64)>> {
     check(x, y)?;
     let (d, n) = (x.rows(), y.len());
     let n_pos = y.iter().filter(|&&v| v > 0.0).count();
@@ -140,7 +165,6 @@ pub fn robust_lp(x: &Matrix, y: &[f64]) -> Result<(Vec<f64>, f64, f64)> {
         av.extend([-yj, -1.0, -1.0]);
     }
     let a = CscMatrix::new_from_triplets(2 * n, nv, ar, ac, av);
-    let p = CscMatrix::zeros((nv, nv));
     let mut q = vec![0.0; nv];
     for (j, &yj) in y.iter().enumerate() {
         q[d + 1 + j] = if yj > 0.0 {
@@ -151,14 +175,20 @@ pub fn robust_lp(x: &Matrix, y: &[f64]) -> Result<(Vec<f64>, f64, f64)> {
     }
     let mut bvec = vec![-1.0; n];
     bvec.extend(std::iter::repeat_n(0.0, n));
-    let cones = [SupportedConeT::NonnegativeConeT(2 * n)];
-    let mut solver = DefaultSolver::new(&p, &q, &a, &bvec, &cones, crate::glm::conic_settings()?)
-        .map_err(|e| Error::Solver(format!("Clarabel rejected the robust LP: {e}")))?;
-    solver.solve();
-    let sol = &solver.solution;
+    let program = Conic {
+        p: CscMatrix::zeros((nv, nv)),
+        q,
+        a,
+        b: bvec,
+        cones: vec![SupportedConeT::NonnegativeConeT(2 * n)],
+    };
+    let sol = match solve(program, watch)? {
+        Ok(sol) => sol,
+        Err(stop) => return Ok(Err(stop)),
+    };
     match sol.status {
         SolverStatus::Solved | SolverStatus::AlmostSolved => {
-            Ok((sol.x[..d].to_vec(), sol.x[d], sol.obj_val))
+            Ok(Ok((sol.x[..d].to_vec(), sol.x[d], sol.obj_val)))
         }
         other => Err(Error::Solver(format!(
             "Clarabel could not solve the robust LP: {other:?}"
@@ -203,11 +233,16 @@ mod tests {
     #[test]
     fn setosa_is_separable_from_the_rest() {
         let (x, y) = iris(&[0.0, 1.0, 2.0], 0.0);
-        match separate(&x, &y).unwrap() {
+        match separate(&x, &y, &mut crate::glm::unwatched)
+            .unwrap()
+            .unwrap()
+        {
             Separation::Separable { w, b } => assert_eq!(accuracy(&x, &y, &w, b), 1.0),
             other => panic!("expected a separator, got {other:?}"),
         }
-        let (_, _, obj) = robust_lp(&x, &y).unwrap();
+        let (_, _, obj) = robust_lp(&x, &y, &mut crate::glm::unwatched)
+            .unwrap()
+            .unwrap();
         assert!(
             obj.abs() < 1e-7,
             "separable data have zero robust-LP objective: {obj}"
@@ -217,7 +252,11 @@ mod tests {
     #[test]
     fn versicolor_and_virginica_are_not_separable_and_the_certificate_checks() {
         let (x, y) = iris(&[1.0, 2.0], 1.0);
-        let Separation::NotSeparable { lambda, residual } = separate(&x, &y).unwrap() else {
+        let Separation::NotSeparable { lambda, residual } =
+            separate(&x, &y, &mut crate::glm::unwatched)
+                .unwrap()
+                .unwrap()
+        else {
             panic!("versicolor and virginica are not linearly separable on four features");
         };
         // the certificate, by arithmetic: λ ≥ 0, Σλ = 1, Σ λ_i y_i [x_i; 1] ≈ 0
@@ -228,7 +267,9 @@ mod tests {
         assert!(r < 1e-7, "certificate residual {r}");
         // and it is a proof: any (w, b) gives Σ λ_i y_i (wᵀx_i + b) = O(r), far below the 1 that
         // separation needs
-        let (w, b, obj) = robust_lp(&x, &y).unwrap();
+        let (w, b, obj) = robust_lp(&x, &y, &mut crate::glm::unwatched)
+            .unwrap()
+            .unwrap();
         let s: f64 = (0..y.len())
             .map(|j| lambda[j] * y[j] * ((0..4).map(|i| w[i] * x.get(i, j)).sum::<f64>() + b))
             .sum();
@@ -241,8 +282,8 @@ mod tests {
     #[test]
     fn bad_labels_and_shapes_are_rejected() {
         let x = Matrix::zeros(2, 3);
-        assert!(separate(&x, &[1.0, 0.0, -1.0]).is_err());
-        assert!(separate(&x, &[1.0, -1.0]).is_err());
-        assert!(robust_lp(&x, &[1.0, 1.0, 1.0]).is_err());
+        assert!(separate(&x, &[1.0, 0.0, -1.0], &mut crate::glm::unwatched).is_err());
+        assert!(separate(&x, &[1.0, -1.0], &mut crate::glm::unwatched).is_err());
+        assert!(robust_lp(&x, &[1.0, 1.0, 1.0], &mut crate::glm::unwatched).is_err());
     }
 }

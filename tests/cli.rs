@@ -505,11 +505,11 @@ fn glm_fits_bundled_data_and_rejects_bad_input() {
                 "--tol",
                 "0",
             ],
-            "tolerance",
+            "--tol must be in (0, 1)",
         ),
         (
             vec!["--model", "svm", "--c", "0", "--data", "breast_cancer"],
-            "C must be positive",
+            "--c must be positive",
         ),
         (
             vec![
@@ -520,7 +520,7 @@ fn glm_fits_bundled_data_and_rejects_bad_input() {
                 "--data",
                 "iris",
             ],
-            "l1_ratio",
+            "--l1-ratio must be in [0, 1]",
         ),
         (
             vec!["--model", "ridge", "--data", "no_such_set"],
@@ -535,7 +535,7 @@ fn glm_fits_bundled_data_and_rejects_bad_input() {
                 "--test-fraction",
                 "1.5",
             ],
-            "test fraction",
+            "--test-fraction must be in (0, 1)",
         ),
         (
             vec!["--model", "ridge", "--data", "iris", "--target", "colour"],

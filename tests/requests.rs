@@ -272,6 +272,78 @@ fn reports_of_every_method_rerun_bit_for_bit() {
     // a teacher's data are made again from the seed
     let out = train_and_rerun("teacher", &["--teacher", "3-3-2", "--method", "lbfgs"]);
     assert!(out.contains("bit-identical"), "{out}");
+    // the linear models and the perceptron, from `train` and from their own commands
+    let out = train_and_rerun(
+        "ridge",
+        &[
+            "--data",
+            "diabetes",
+            "--method",
+            "ridge",
+            "--alpha",
+            "0.5",
+            "--standardize",
+            "--test-fraction",
+            "0.2",
+        ],
+    );
+    assert!(out.contains("model and figures bit-identical"), "{out}");
+    for (tag, args) in [
+        (
+            "glm-logistic",
+            vec![
+                "glm",
+                "--model",
+                "logistic",
+                "--data",
+                "iris",
+                "--standardize",
+            ],
+        ),
+        (
+            "glm-lasso",
+            vec![
+                "glm",
+                "--model",
+                "lasso",
+                "--data",
+                "diabetes",
+                "--solver",
+                "first-order",
+            ],
+        ),
+        (
+            "glm-svm",
+            vec![
+                "glm",
+                "--model",
+                "svm",
+                "--data",
+                "breast_cancer",
+                "--c",
+                "0.1",
+            ],
+        ),
+        ("perceptron", vec!["perceptron", "--data", "iris"]),
+    ] {
+        let report = dir().join(format!("{tag}-report.json"));
+        let model = dir().join(format!("{tag}-model.json"));
+        let mut all = args.clone();
+        all.extend(["--report", s(&report), "--model-out", s(&model)]);
+        succeed(&all);
+        let again = dir().join(format!("{tag}-again.json"));
+        let out = succeed(&["rerun", s(&report), "--model-out", s(&again)]);
+        let out = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.contains("model and figures bit-identical"),
+            "{tag}: {out}"
+        );
+        assert_eq!(
+            std::fs::read(&model).unwrap(),
+            std::fs::read(&again).unwrap(),
+            "{tag}"
+        );
+    }
 }
 
 #[cfg(feature = "milp")]

@@ -9,7 +9,7 @@
 
 use cvxnn::compare::CompareRow;
 use cvxnn::methods::{
-    self, Certificate, Context, Line, Method, Run, Settings, Stage, Trace, Trainer,
+    self, Certificate, Context, Family, Line, Method, Run, Settings, Stage, Trace, Trainer,
 };
 use cvxnn::net::{Mlp, Network};
 use cvxnn::report::Report;
@@ -169,6 +169,7 @@ fn register() {
     ONCE.call_once(|| {
         methods::register(Method {
             name: "toy-scale",
+            family: Family::Network,
             help: "Random search over the scale of the start network (a test's toy)",
             groups: &["toy"],
             default_scheme: InitScheme::He,
@@ -295,6 +296,7 @@ fn the_toy_refuses_its_own_bad_settings_by_key_and_its_name_is_taken() {
     assert!(e.to_string().contains("is not read by method adam"), "{e}");
     let again = methods::register(Method {
         name: "toy-scale",
+        family: Family::Network,
         help: "",
         groups: &[],
         default_scheme: InitScheme::He,

@@ -3,7 +3,6 @@
 Dask or Ray cluster). A row depends only on its problem, method, start index and the plan, never
 on where it ran, so both give the same rows (but for ``seconds``)."""
 
-import json
 import os
 
 import numpy as np
@@ -149,10 +148,9 @@ def compare(
         if jobs < 1:
             raise ValueError(f"n_jobs must be at least 1, got {jobs}")
         try:
-            text, raised = _core.compare_all(request, arrays, jobs)
+            rows, raised = _core.compare_all(request, arrays, jobs)
         except ValueError as e:
             raise _request.respell(e, _request.spelling()) from None
-        rows = json.loads(text)
         if raised is not None:
             raised.rows = rows
             raise raised
@@ -163,7 +161,7 @@ def compare(
             for s in range(plan["starts"])
             for m in range(len(methods))
         ]
-        rows = [json.loads(f.result()) for f in futures]
+        rows = [f.result() for f in futures]
     if as_frame:
         import pandas
 

@@ -1,38 +1,61 @@
 """The convex linear models under their scikit-learn names, parameters and objectives, solved by
 cvxnn's interior point (Clarabel): ``Ridge``, ``Lasso``, ``ElasticNet``, ``LogisticRegression``
-and ``SVC(kernel="linear")``; and the perceptron LP with its Farkas certificate. Each fitted model
-keeps ``objective_``, scikit-learn's objective at the solution."""
+and ``SVC(kernel="linear")``; and the perceptron LP with its Farkas certificate. Each fit is a run
+request of one of cvxnn's linear methods (``ridge``, ``lasso``, ``elastic-net``, ``logistic``,
+``svm``, ``perceptron``), the same as ``cvxnn glm`` and ``cvxnn perceptron`` make. Each fitted
+model keeps ``objective_``, scikit-learn's objective at the solution."""
 
 import itertools
-import json
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import _core
+from . import _core, _request
 from ._common import Labels, inputs, inputs_and_targets
+
+# The linear models' request keys as the estimators spell them.
+_SPELLING = {"glm.alpha": "alpha", "glm.l1_ratio": "l1_ratio", "glm.c": "C"}
+
+
+def _fit(method, X, Y, glm=None):
+    """Runs linear method ``method`` on X (N × d) and Y (N × k); returns the layer's weights (k × d),
+    its biases (k), the certificate and the run's record."""
+    request = {
+        "method": method,
+        "data": {"arrays": "numpy arrays"},
+        "arch": f"{X.shape[1]}-{Y.shape[1]}",
+    }
+    if glm:
+        request["glm"] = {k: _request._plain(_SPELLING.get(f"glm.{k}", k), v)
+                          for k, v in glm.items()}
+    try:
+        model, record, raised = _core.run(_request.dumps(request), X, np.ascontiguousarray(Y))
+    except ValueError as e:
+        raise _request.respell(e, _SPELLING) from None
+    if raised is not None:
+        raise raised
+    if model is None:
+        raise RuntimeError(f"the {method} fit ended {record.stop_reason} without a model")
+    W, b = model.layers[0]
+    return np.array(W), np.array(b), record.certificate(), record
 
 
 class _LeastSquares(RegressorMixin, BaseEstimator):
     """One convex QP per target column, with an unpenalised intercept."""
 
-    def _fit(self, X, y, model, l1_ratio=0.5):
+    def _fit(self, X, y, method, l1_ratio=0.5):
         X, y = inputs_and_targets(self, X, y, multi_output=True)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        fits = [
-            json.loads(_core.least_squares(X, np.ascontiguousarray(Y[:, j]), model,
-                                           float(self.alpha), float(l1_ratio)))
-            for j in range(Y.shape[1])
-        ]
-        coef = np.array([f["coef"] for f in fits])
-        intercept = np.array([f["intercept"] for f in fits])
-        objective = np.array([f["objective"] for f in fits])
+        coef, intercept, certificate, record = _fit(
+            method, X, Y, {"alpha": self.alpha, "l1_ratio": l1_ratio}
+        )
+        objective = np.array(certificate["objectives"])
         one = y.ndim == 1
         self.coef_ = coef[0] if one else coef
         self.intercept_ = float(intercept[0]) if one else intercept
         self.objective_ = float(objective[0]) if one else objective
-        self.n_iter_ = int(sum(f["iterations"] for f in fits))
+        self.n_iter_ = int(record.iterations)
         return self
 
     def predict(self, X):
@@ -75,7 +98,7 @@ class ElasticNet(_LeastSquares):
         self.l1_ratio = l1_ratio
 
     def fit(self, X, y):
-        return self._fit(X, y, "elastic_net", self.l1_ratio)
+        return self._fit(X, y, "elastic-net", self.l1_ratio)
 
 
 class _Classifier(Labels, ClassifierMixin, BaseEstimator):
@@ -93,7 +116,13 @@ class _Classifier(Labels, ClassifierMixin, BaseEstimator):
 
 
 def _signs(codes, positive):
-    return np.where(codes == positive, 1.0, -1.0)
+    """One ±1 column: ``positive`` against the rest."""
+    return np.where(codes == positive, 1.0, -1.0).reshape(-1, 1)
+
+
+def _one_vs_rest(codes, k):
+    """One ±1 column per class."""
+    return np.where(codes[:, None] == np.arange(k)[None, :], 1.0, -1.0)
 
 
 class LogisticRegression(_Classifier):
@@ -111,19 +140,15 @@ class LogisticRegression(_Classifier):
                 f"l1_ratio must be 0 (ℓ₂ penalty) or 1 (ℓ₁ penalty), got {self.l1_ratio!r}"
             )
         X, codes = self._classes(X, y)
-        l1 = self.l1_ratio == 1
-        if len(self.classes_) == 2:
-            fit = json.loads(_core.logistic(X, _signs(codes, 1), float(self.C), l1))
-            self.coef_ = np.array([fit["coef"]])
-            self.intercept_ = np.array([fit["intercept"]])
-        else:
-            fit = json.loads(
-                _core.multinomial(X, codes.tolist(), len(self.classes_), float(self.C), l1)
-            )
-            self.coef_ = np.array(fit["coef"])
-            self.intercept_ = np.array(fit["intercept"])
-        self.objective_ = fit["objective"]
-        self.n_iter_ = np.array([fit["iterations"]])
+        k = len(self.classes_)
+        Y = _signs(codes, 1) if k == 2 else _one_vs_rest(codes, k)
+        penalty = "l1" if self.l1_ratio == 1 else "l2"
+        coef, intercept, certificate, record = _fit(
+            "logistic", X, Y, {"c": self.C, "penalty": penalty}
+        )
+        self.coef_, self.intercept_ = coef, intercept
+        self.objective_ = certificate["objective"]
+        self.n_iter_ = np.array([record.iterations])
         return self
 
     def predict_proba(self, X):
@@ -159,12 +184,12 @@ class SVC(_Classifier):
         coef, intercept, objective = [], [], []
         for a, b in pairs:
             on = (codes == a) | (codes == b)
-            fit = json.loads(
-                _core.linear_svm(np.ascontiguousarray(X[on]), _signs(codes[on], b), float(self.C))
+            w, c, certificate, _ = _fit(
+                "svm", np.ascontiguousarray(X[on]), _signs(codes[on], b), {"c": self.C}
             )
-            coef.append(fit["coef"])
-            intercept.append(fit["intercept"])
-            objective.append(fit["objective"])
+            coef.append(w[0])
+            intercept.append(c[0])
+            objective.append(certificate["objective"])
         self.pairs_ = pairs
         self.coef_ = np.array(coef)
         self.intercept_ = np.array(intercept)
@@ -200,25 +225,18 @@ class PerceptronLP(_Classifier):
     def fit(self, X, y):
         X, codes = self._classes(X, y)
         k = len(self.classes_)
-        positives = [1] if k == 2 else list(range(k))
-        separable, certificates, coef, intercept = [], [], [], []
-        for c in positives:
-            s = _signs(codes, c)
-            answer = json.loads(_core.perceptron_lp(X, s))
-            if answer["result"] == "separable":
-                separable.append(True)
-                certificates.append(None)
-                w, b = answer["w"], answer["b"]
-            else:
-                separable.append(False)
-                certificates.append(
-                    {"lambda": np.array(answer["lambda"]), "residual": answer["residual"]}
-                )
-                w, b, _ = _core.robust_lp(X, s)
-            coef.append(w)
-            intercept.append(b)
-        self.coef_ = np.array(coef)
-        self.intercept_ = np.array(intercept)
+        Y = _signs(codes, 1) if k == 2 else _one_vs_rest(codes, k)
+        coef, intercept, certificate, _ = _fit("perceptron", X, Y)
+        separable, certificates = [], []
+        for node in certificate["nodes"]:
+            s = node["separation"]
+            separable.append(s["result"] == "separable")
+            certificates.append(
+                None if separable[-1]
+                else {"lambda": np.array(s["lambda"]), "residual": s["residual"]}
+            )
+        self.coef_ = coef
+        self.intercept_ = intercept
         self.separable_ = separable[0] if k == 2 else np.array(separable)
         self.certificate_ = certificates[0] if k == 2 else certificates
         return self

@@ -4,8 +4,6 @@ with its certificate. All training is cvxnn's (Rust, GIL released); Ctrl-C stops
 training interface and raises ``KeyboardInterrupt`` after the estimator has kept the partial
 result."""
 
-import json
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
@@ -67,25 +65,25 @@ class _Network(BaseEstimator):
         warn_run([_request.respell_text(w, _SPELLING) for w in record.warnings],
                  skip=skip_warning)
         if model is None:
-            certificate = record.certificate_json()
+            certificate = record.certificate()
             raise RuntimeError(
                 f"the {method} run ended {self.stop_reason_} without a network"
-                + (f": {json.loads(certificate)}" if certificate else "")
+                + (f": {certificate}" if certificate else "")
             )
         return self
 
     @property
     def run_(self):
-        """The run's record: figures, stop reason, each stage's trace, certificate, warnings (a
-        dict, made from the Rust record on first read: a long trace costs milliseconds as
-        JSON)."""
+        """The run's record: figures, stop reason, each stage's trace, certificate, warnings and
+        the resolved request (a dict, made from the Rust record on first read: a long trace costs
+        milliseconds to convert)."""
         record = self.__dict__.get("_run_record")
         if record is None:
             raise AttributeError(
                 f"This {type(self).__name__} instance is not fitted yet: it has no run_"
             )
         if not isinstance(record, dict):
-            record = json.loads(record.to_json())
+            record = record.to_dict()
             self._run_record = record
         return record
 
@@ -268,7 +266,7 @@ class _Convex(_Network):
         # training interface takes an architecture, so a width of 1 stands in, and its warning
         # that the optimum is wider than the architecture's (meant for `--arch`) does not apply.
         self._train(X, Y, "convex", [1], "linear", keyword, skip_warning="the optimum has ")
-        certificate = json.loads(self._run_record.certificate_json())
+        certificate = self._run_record.certificate()
         self.certificate_ = certificate
         self.objective_ = certificate["objective"]
         self.n_hidden_ = certificate["units"]

@@ -43,7 +43,7 @@ OWN_KEYS = {
     "arch": "hidden_layer_sizes",
     "output": "output_activation",
     "seed": "random_state",
-    "standardize": "standardize",
+    "standardize": "standardize=True",
     "time_limit": "time_limit",
     "start.init": "init",
     "start.scheme": "init_scheme",
@@ -153,7 +153,7 @@ def run(request, X=None, y=None):
     'he'
     """
     if not isinstance(request, dict):
-        request = json.loads(_core.load_request(str(request)))
+        request = _core.load_request(str(request))
     if (X is None) != (y is None):
         raise ValueError("give both X and y, or neither")
     if X is not None:
@@ -161,7 +161,7 @@ def run(request, X=None, y=None):
         y = np.asarray(y, dtype=np.float64)
         y = np.ascontiguousarray(y.reshape(len(y), -1))
     model, record, raised = _core.run(dumps(request), X, y)
-    trained = Trained(model, json.loads(record.to_json()), json.loads(record.request_json()))
+    trained = Trained(model, record.to_dict(), record.request())
     if raised is not None:
         raised.trained = trained
         raise raised

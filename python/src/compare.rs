@@ -5,7 +5,7 @@
 //! problem, method, start index and the resolved request, so both give the same rows.
 
 use crate::train::{dataset, interruptible, parse};
-use crate::{json, py_err};
+use crate::{py_err, to_py};
 use cvxnn::data::Dataset;
 use cvxnn::request::{CompareRequest, Comparison};
 use cvxnn::train::Interrupt;
@@ -29,11 +29,12 @@ fn prepare(request: &str, problems: &[Problem<'_>]) -> PyResult<Comparison> {
 
 /// Checks a comparison without running it (before its tasks go to an executor) and returns its
 /// request with every default resolved (the `auto` patterns decided by the largest problem), for
-/// every task to run alike.
+/// every task to run alike: the request text each task is sent.
 #[pyfunction]
 pub fn compare_check(request: &str, problems: Vec<Problem<'_>>) -> PyResult<String> {
     let c = prepare(request, &problems)?;
-    json(&c.request)
+    serde_json::to_string(&c.request)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("cannot convert: {e}")))
 }
 
 /// Every (problem, start, method) row, on `jobs` threads; with the exception a signal handler
@@ -44,13 +45,13 @@ pub fn compare_all(
     request: &str,
     problems: Vec<Problem<'_>>,
     jobs: usize,
-) -> PyResult<(String, Option<Py<PyAny>>)> {
+) -> PyResult<(Py<PyAny>, Option<Py<PyAny>>)> {
     let c = prepare(request, &problems)?;
     let interrupt = Interrupt::new();
     let (rows, raised) = interruptible(py, &interrupt, || {
         c.run_all(jobs, Some(interrupt.clone()), &|_, _| {})
     });
-    Ok((json(&rows.map_err(py_err)?)?, raised))
+    Ok((to_py(py, &rows.map_err(py_err)?)?, raised))
 }
 
 /// One row: method number `method` of the resolved request on `problem` (number `index` among
@@ -63,7 +64,7 @@ pub fn compare_task(
     index: usize,
     start: usize,
     method: usize,
-) -> PyResult<String> {
+) -> PyResult<Py<PyAny>> {
     let mut request = parse(request, CompareRequest::from_value)?;
     // this task's problem alone, under its own name
     if let cvxnn::request::CompareData::Arrays { arrays } = &mut request.data {
@@ -77,5 +78,5 @@ pub fn compare_task(
     let row = py
         .detach(|| c.row(index, 0, start, method))
         .map_err(py_err)?;
-    json(&row)
+    to_py(py, &row)
 }

@@ -7,14 +7,13 @@
 //! as columns (d × N), the same numbers in the same memory order, so the conversion is one copy.
 
 mod compare;
-mod linear;
 mod model;
 mod record;
 mod train;
 
 use cvxnn::linalg::Matrix;
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use serde::Serialize;
@@ -40,21 +39,49 @@ pub(crate) fn py_err(e: cvxnn::Error) -> PyErr {
     }
 }
 
-/// `value` as JSON text (Python reads it with `json.loads`).
-pub(crate) fn json<T: Serialize>(value: &T) -> PyResult<String> {
-    serde_json::to_string(value)
-        .map_err(|e| PyValueError::new_err(format!("cannot serialise: {e}")))
+/// `value` as the Python objects its serialisation maps to (dicts, lists, floats, ints,
+/// strings, booleans, None; a non-finite number as None): records, certificates and rows reach
+/// Python as objects, not as text to parse.
+pub(crate) fn to_py<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    let v = serde_json::to_value(value)
+        .map_err(|e| PyValueError::new_err(format!("cannot convert: {e}")))?;
+    value_to_py(py, &v)
+}
+
+fn value_to_py(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
+    use pyo3::types::{PyDict, PyList};
+    use pyo3::IntoPyObjectExt;
+    use serde_json::Value;
+    match v {
+        Value::Null => Ok(py.None()),
+        Value::Bool(b) => b.into_py_any(py),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_py_any(py),
+            (None, Some(u)) => u.into_py_any(py),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_py_any(py),
+        },
+        Value::String(s) => s.into_py_any(py),
+        Value::Array(items) => {
+            let items = items
+                .iter()
+                .map(|x| value_to_py(py, x))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_py_any(py)
+        }
+        Value::Object(map) => {
+            let d = PyDict::new(py);
+            for (k, x) in map {
+                d.set_item(k, value_to_py(py, x)?)?;
+            }
+            d.into_py_any(py)
+        }
+    }
 }
 
 /// An N × d array as the library's d × N matrix.
 pub(crate) fn samples_as_columns(a: &PyReadonlyArray2<'_, f64>) -> Matrix {
     let v = a.as_array();
     Matrix::from_fn(v.ncols(), v.nrows(), |i, j| v[[j, i]])
-}
-
-/// A vector of N values.
-pub(crate) fn vector(a: &PyReadonlyArray1<'_, f64>) -> Vec<f64> {
-    a.as_array().iter().copied().collect()
 }
 
 /// The library's k × N matrix as an N × k array.
@@ -88,12 +115,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::method_groups, m)?)?;
     m.add_function(wrap_pyfunction!(train::load_request, m)?)?;
     m.add_function(wrap_pyfunction!(train::planted_teacher, m)?)?;
-    m.add_function(wrap_pyfunction!(linear::least_squares, m)?)?;
-    m.add_function(wrap_pyfunction!(linear::logistic, m)?)?;
-    m.add_function(wrap_pyfunction!(linear::multinomial, m)?)?;
-    m.add_function(wrap_pyfunction!(linear::linear_svm, m)?)?;
-    m.add_function(wrap_pyfunction!(linear::perceptron_lp, m)?)?;
-    m.add_function(wrap_pyfunction!(linear::robust_lp, m)?)?;
     m.add_function(wrap_pyfunction!(compare::compare_task, m)?)?;
     m.add_function(wrap_pyfunction!(compare::compare_all, m)?)?;
     m.add_function(wrap_pyfunction!(compare::compare_check, m)?)?;

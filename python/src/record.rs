@@ -4,9 +4,9 @@
 //! N = 30 fit is 139 kB of JSON, which took 2.5 ms to write and 3.1 ms to read: more than half of
 //! the 6.4 ms run (bench/README.md, "The Python package's call overhead").
 
-use crate::json;
+use crate::to_py;
 use cvxnn::methods::Run;
-use cvxnn::request::{DataInfo, RunRequest, Trained};
+use cvxnn::request::{DataInfo, Evaluation, RunRequest, Trained};
 use pyo3::prelude::*;
 use serde::Serialize;
 
@@ -16,6 +16,7 @@ pub struct PyRun {
     request: RunRequest,
     data: DataInfo,
     model_sha256: Option<String>,
+    metrics: Evaluation,
 }
 
 /// The record as `run_` shows it: a report's run entry with the data's fingerprint.
@@ -24,6 +25,7 @@ struct Record<'a> {
     request: &'a RunRequest,
     data: &'a DataInfo,
     model_sha256: &'a Option<String>,
+    metrics: &'a Evaluation,
     #[serde(flatten)]
     run: &'a Run,
 }
@@ -35,6 +37,7 @@ impl PyRun {
             inner: t.run,
             request: t.request,
             data: t.data,
+            metrics: t.metrics,
         }
     }
 }
@@ -65,32 +68,40 @@ impl PyRun {
         self.inner.warnings.clone()
     }
 
-    /// The certificate as JSON (`None` when the method gives none).
-    fn certificate_json(&self) -> PyResult<Option<String>> {
+    /// The certificate as a dict with its `kind` (`None` when the method gives none).
+    fn certificate(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let Some(c) = &self.inner.certificate else {
             return Ok(None);
         };
-        let mut value = serde_json::to_value(c.as_ref()).map_err(|e| {
-            pyo3::exceptions::PyValueError::new_err(format!("cannot serialise: {e}"))
-        })?;
+        let mut value = serde_json::to_value(c.as_ref())
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("cannot convert: {e}")))?;
         if let serde_json::Value::Object(fields) = &mut value {
             fields.insert("kind".into(), c.kind().into());
         }
-        json(&value).map(Some)
+        to_py(py, &value).map(Some)
     }
 
-    /// The resolved request as JSON (every default filled in: it reruns the run).
-    fn request_json(&self) -> PyResult<String> {
-        json(&self.request)
+    /// The resolved request (every default filled in: it reruns the run), as a dict.
+    fn request(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.request)
     }
 
-    /// The whole record as JSON (the estimator's `run_`).
-    fn to_json(&self) -> PyResult<String> {
-        json(&Record {
-            request: &self.request,
-            data: &self.data,
-            model_sha256: &self.model_sha256,
-            run: &self.inner,
-        })
+    /// The method's figures on the training data (and the held-out part), as a dict.
+    fn metrics(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.metrics)
+    }
+
+    /// The whole record as a dict (the estimator's `run_`).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(
+            py,
+            &Record {
+                request: &self.request,
+                data: &self.data,
+                model_sha256: &self.model_sha256,
+                metrics: &self.metrics,
+                run: &self.inner,
+            },
+        )
     }
 }

@@ -27,10 +27,16 @@ use std::time::Duration;
 /// that ends sooner returns at once (the wait ends when the result arrives).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
-/// The names of the table's methods.
+/// The names of the table's network methods (`MLPRegressor(method=…)`); `linear=True`: its
+/// linear models (the estimators `Ridge`, `LogisticRegression`, …).
 #[pyfunction]
-pub fn method_names() -> Vec<&'static str> {
-    methods::method_names()
+#[pyo3(signature = (linear = false))]
+pub fn method_names(linear: bool) -> Vec<&'static str> {
+    methods::names_of(if linear {
+        methods::Family::Linear
+    } else {
+        methods::Family::Network
+    })
 }
 
 /// The settings groups method `name` reads (`scr`, `gradient`, …).
@@ -39,11 +45,11 @@ pub fn method_groups(name: &str) -> PyResult<Vec<&'static str>> {
     Ok(methods::method(name).map_err(py_err)?.groups.to_vec())
 }
 
-/// A request file (`.toml` or `.json`) as JSON text.
+/// A request file (`.toml` or `.json`) as a dict.
 #[pyfunction]
-pub fn load_request(path: &str) -> PyResult<String> {
+pub fn load_request(py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
     let value = cvxnn::request::load_table(std::path::Path::new(path)).map_err(py_err)?;
-    crate::json(&value)
+    crate::to_py(py, &value)
 }
 
 /// An N × columns array.

@@ -36,6 +36,12 @@ SETTINGS = {
     "scr+lbfgs": {"scr": {"max_iter": 3}, "gradient": {"max_iter": 100}},
     "convex": {"convex": {"weight_decay": 1e-2, "patterns": "auto"}},
     "milp": {"milp": {"weight_bound": 5.0, "time_limit": 60.0}},
+    "ridge": {"glm": {"alpha": 0.5}, "data": {"file": "diabetes", "test_fraction": 0.25}},
+    "lasso": {"glm": {"alpha": 0.5, "solver": "first-order"}, "data": {"file": "diabetes"}},
+    "elastic-net": {"glm": {"alpha": 0.1}, "data": {"file": "wine"}},
+    "logistic": {"glm": {"c": 0.5}, "data": {"file": "iris", "classes": True}},
+    "svm": {"glm": {"c": 0.1}, "data": {"file": "breast_cancer", "classes": True}},
+    "perceptron": {"data": {"file": "iris", "classes": True, "keep_classes": [1, 2]}},
 }
 
 
@@ -44,7 +50,7 @@ def request_of(method):
         "method": method,
         "seed": 3,
         "data": {"teacher": "2-2-1", "n": 14, "noise": 0.05},
-        "standardize": method in ("adam", "lbfgs"),
+        "standardize": method in ("adam", "lbfgs", "ridge", "logistic", "svm"),
         **SETTINGS[method],
     }
 
@@ -78,10 +84,16 @@ def same_network(method, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "method", [m for m in cvxnn.method_names() if m in SETTINGS and m != "milp"]
+    "method",
+    [m for m in cvxnn.method_names() + cvxnn.method_names(linear=True)
+     if m in SETTINGS and m != "milp"],
 )
 def test_the_command_line_and_python_train_the_same_network(method, tmp_path):
     same_network(method, tmp_path)
+
+
+def test_every_method_has_a_request_here():
+    assert set(cvxnn.method_names() + cvxnn.method_names(linear=True)) <= set(SETTINGS)
 
 
 @pytest.mark.skipif("milp" not in cvxnn.features(), reason="cvxnn built without HiGHS")

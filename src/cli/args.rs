@@ -9,7 +9,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args};
 use cvxnn::compare::ScrStart;
 use cvxnn::convex::{Formulation, Loss, SolverKind};
-use cvxnn::methods::{self, BackendName, Method, MilpLoss, TIGHTENINGS};
+use cvxnn::methods::{self, BackendName, GlmSolver, Method, MilpLoss, TIGHTENINGS};
 use cvxnn::request::Init;
 use cvxnn::train::InitScheme;
 use serde_json::{Map, Value};
@@ -207,6 +207,34 @@ pub struct ConvexArgs {
 }
 
 #[derive(Args, Clone)]
+#[command(
+    next_help_heading = "Linear models (--method ridge, lasso, elastic-net, logistic, svm; `cvxnn glm`)"
+)]
+pub struct GlmArgs {
+    /// Regularisation weight α of ridge, lasso and elastic net (scikit-learn's alpha).
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    pub alpha: f64,
+    /// Elastic net's ρ (scikit-learn's l1_ratio).
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
+    pub l1_ratio: f64,
+    /// C of logistic regression and the SVM (inverse regularisation, as in scikit-learn).
+    #[arg(long = "c", default_value_t = 1.0, allow_hyphen_values = true)]
+    pub c: f64,
+    /// Logistic regression's penalty.
+    #[arg(long, default_value = "l2", value_parser = ["l2", "l1"])]
+    pub penalty: String,
+    /// Interior point or the first-order path.
+    #[arg(long, default_value = "ipm", value_parser = choices(GlmSolver::CHOICES))]
+    pub glm_solver: String,
+    /// The first-order path's tolerance (relative duality gap, or subgradient).
+    #[arg(long, default_value_t = 1e-8)]
+    pub glm_tol: f64,
+    /// The first-order path's iteration cap.
+    #[arg(long, default_value_t = 100_000)]
+    pub glm_max_iter: usize,
+}
+
+#[derive(Args, Clone)]
 #[command(next_help_heading = "Weight decay (--method convex and gd, sgd, adam, lbfgs)")]
 pub struct DecayArgs {
     /// β of the objective ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²) (the output bias is
@@ -243,6 +271,8 @@ pub struct MethodArgs {
     pub decay: DecayArgs,
     #[command(flatten)]
     pub loss: LossArgs,
+    #[command(flatten)]
+    pub glm: GlmArgs,
 }
 
 #[derive(Args, Clone)]
@@ -356,6 +386,13 @@ pub const FLAGS: &[Flag] = &[
         "convex.weight_decay_path",
         Kind::Floats,
     ),
+    flag("alpha", "glm.alpha", Kind::Float),
+    flag("l1_ratio", "glm.l1_ratio", Kind::Float),
+    flag("c", "glm.c", Kind::Float),
+    flag("penalty", "glm.penalty", Kind::Str),
+    flag("glm_solver", "glm.solver", Kind::Str),
+    flag("glm_tol", "glm.tol", Kind::Float),
+    flag("glm_max_iter", "glm.max_iter", Kind::Int),
     flag("init", "start.init", Kind::Str),
     flag("init_seed", "start.seed", Kind::Int),
     flag("init_scheme", "start.scheme", Kind::Str),
@@ -388,6 +425,11 @@ const OWN_FLAGS: &[(&str, &str)] = &[
     ("weight_decay", "--weight-decay"),
     ("global_optimum", "--global-optimum"),
     ("milp.formulation", "--threshold or --integer-weights"),
+    ("data.classes", "--labels"),
+    ("data.positive_class", "--positive-class"),
+    ("data.keep_classes", "--keep-classes"),
+    ("data.test_fraction", "--test-fraction"),
+    ("data.split_seed", "--split-seed"),
 ];
 
 /// A request key as the command line spells it (`scr.lambda` → `--lambda`), if it has a flag.
@@ -481,7 +523,7 @@ pub fn load_config(path: &Path) -> Result<Value> {
 /// names it.
 type Family = (&'static str, fn(&Method) -> bool, &'static str);
 
-const FAMILIES: [Family; 7] = [
+const FAMILIES: [Family; 8] = [
     ("ScrArgs", |m| m.reads("scr"), "an SCR option"),
     (
         "GradArgs",
@@ -494,6 +536,7 @@ const FAMILIES: [Family; 7] = [
         "an exact-training (milp) option",
     ),
     ("ConvexArgs", |m| m.reads("convex"), "a convex-model option"),
+    ("GlmArgs", |m| m.reads("glm"), "a linear-model option"),
     (
         "DecayArgs",
         |m| m.reads("gradient") || m.reads("convex"),

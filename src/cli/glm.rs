@@ -1,57 +1,23 @@
-//! `cvxnn glm`: the convex models of [`cvxnn::glm`] on a data file or a bundled set.
+//! `cvxnn glm`: a convex linear model on a data file or a bundled set — a run request of one of
+//! the linear methods (ridge, lasso, elastic-net, logistic, svm; docs/requests.md), printed as a
+//! model's coefficients and its train and test figures.
 
-use super::positive_class;
+use super::progress::Progress;
+use super::{interrupt, wrote, Outcome};
 use anyhow::{bail, Result};
-use clap::{Args, ValueEnum};
-use cvxnn::data::{Dataset, Targets};
-use cvxnn::glm::softmax::{Softmax, SoftmaxFit};
-use cvxnn::glm::svm::LinearSvm;
-use cvxnn::glm::{
-    first_order, softmax, svm, FirstOrderSettings, LeastSquares, LinearFit, Logistic,
-};
+use clap::{ArgMatches, Args};
+use cvxnn::methods::{GlmCertificate, GlmKind, GlmSolver};
+use cvxnn::report::Report;
+use cvxnn::request::{Prepared, RunRequest, Trained};
+use cvxnn::train::Stop;
+use serde_json::{json, Value};
 use std::path::PathBuf;
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum GlmModel {
-    /// ‖y − Xw − b‖² + α‖w‖² (scikit-learn's Ridge).
-    Ridge,
-    /// ‖y − Xw − b‖²/(2N) + α‖w‖₁ (scikit-learn's Lasso).
-    Lasso,
-    /// ‖y − Xw − b‖²/(2N) + αρ‖w‖₁ + α(1 − ρ)‖w‖²/2 (scikit-learn's ElasticNet, ρ = --l1-ratio).
-    ElasticNet,
-    /// C Σ log(1 + exp(−y(wᵀx + b))) + ½‖w‖² or ‖w‖₁ (scikit-learn's LogisticRegression). Two
-    /// target values, or --positive-class against the rest: binary; more values: softmax
-    /// (multinomial) over all of them.
-    Logistic,
-    /// ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b)) (scikit-learn's SVC(kernel="linear")). Labels as for
-    /// binary logistic regression.
-    Svm,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum PenaltyArg {
-    L2,
-    L1,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum SolverArg {
-    /// Interior point (Clarabel): ridge, lasso and elastic net as QPs, logistic regression with
-    /// exponential cones, the SVM as a QP.
-    Ipm,
-    /// Coordinate descent (least squares), L-BFGS (ℓ₂ logistic), FISTA (ℓ₁ logistic), dual
-    /// accelerated projected gradient (SVM).
-    FirstOrder,
-}
-
-/// Softmax regression refuses targets with more classes than this (a regression target).
-const MAX_CLASSES: usize = 100;
 
 #[derive(Args)]
 pub struct GlmArgs {
     /// The model.
-    #[arg(long, value_enum)]
-    model: GlmModel,
+    #[arg(long, value_parser = ["ridge", "lasso", "elastic-net", "logistic", "svm"])]
+    model: String,
     /// Regularisation weight α (scikit-learn's alpha).
     #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
     alpha: f64,
@@ -62,15 +28,15 @@ pub struct GlmArgs {
     #[arg(long = "c", default_value_t = 1.0, allow_hyphen_values = true)]
     c: f64,
     /// Logistic regression's penalty.
-    #[arg(long, value_enum, default_value = "l2")]
-    penalty: PenaltyArg,
+    #[arg(long, default_value = "l2", value_parser = ["l2", "l1"])]
+    penalty: String,
     /// Logistic regression and SVM: this target value is the positive class, every other value
     /// negative (default: two values, the larger positive; logistic with more values: softmax).
     #[arg(long, allow_hyphen_values = true)]
     positive_class: Option<f64>,
     /// Interior point or the first-order path.
-    #[arg(long, value_enum, default_value = "ipm")]
-    solver: SolverArg,
+    #[arg(long, default_value = "ipm", value_parser = super::args::choices(GlmSolver::CHOICES))]
+    solver: String,
     /// First-order tolerance: relative duality gap (coordinate descent, SVM), or the smallest
     /// subgradient relative to the loss gradient at zero (L-BFGS, FISTA).
     #[arg(long, default_value_t = 1e-8)]
@@ -93,259 +59,237 @@ pub struct GlmArgs {
     /// Seed of the train/test split.
     #[arg(long, default_value_t = 1)]
     split_seed: u64,
+    /// Stop the fit after this many seconds, keeping the point it has.
+    #[arg(long)]
+    time_limit: Option<f64>,
+    /// Where to write the JSON report (with the request that reruns it).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Where to write the model (JSON: a linear network, its columns and standardisation).
+    #[arg(long)]
+    model_out: Option<PathBuf>,
     /// Print the result as JSON (coefficients included).
     #[arg(long)]
     json: bool,
 }
 
-/// What was fitted: one linear function, or one per class.
-enum Fitted {
-    Linear(LinearFit),
-    Softmax(SoftmaxFit, Vec<f64>),
+/// `glm`'s own flags for the keys whose `train` flags differ.
+fn spell(key: &str) -> Option<String> {
+    let flag = match key {
+        "glm.solver" => "--solver",
+        "glm.tol" => "--tol",
+        "glm.max_iter" => "--max-iter",
+        "data.targets" => "--target",
+        "data.classes" => "the target",
+        _ => return super::args::spell(key),
+    };
+    Some(flag.to_string())
 }
 
-impl Fitted {
-    fn summary(&self) -> (f64, &str, u32, f64) {
-        match self {
-            Fitted::Linear(f) => (f.objective, &f.status, f.iterations, f.seconds),
-            Fitted::Softmax(f, _) => (f.objective, &f.status, f.iterations, f.seconds),
-        }
+/// The run request of `glm`'s flags.
+fn request(a: &GlmArgs) -> Result<RunRequest> {
+    let classifier = matches!(a.model.as_str(), "logistic" | "svm");
+    let mut data = json!({ "file": a.data.display().to_string() });
+    if let Some(t) = &a.target {
+        data["targets"] = json!([t]);
     }
-
-    /// Two metrics and their names: (mse, R²), (accuracy, log-loss) or (accuracy, mean hinge).
-    fn metrics(&self, model: GlmModel, d: &Dataset) -> [(&'static str, f64); 2] {
-        let y = d.y.as_slice();
-        let n = y.len() as f64;
-        match self {
-            Fitted::Softmax(f, classes) => {
-                let idx = class_indices(y, classes);
-                let (acc, ce) = f.metrics(&d.x, &idx);
-                [("accuracy", acc), ("log_loss", ce)]
-            }
-            Fitted::Linear(f) => {
-                let pred = f.predict(&d.x);
-                let pairs = y.iter().zip(&pred);
-                match model {
-                    GlmModel::Logistic | GlmModel::Svm => {
-                        let acc = pairs.clone().filter(|(t, p)| (**p > 0.0) == (**t > 0.0));
-                        let second: f64 = if model == GlmModel::Svm {
-                            pairs.map(|(t, p)| (1.0 - t * p).max(0.0)).sum()
-                        } else {
-                            pairs.map(|(t, p)| cvxnn::glm::softplus(-t * p)).sum()
-                        };
-                        let name = if model == GlmModel::Svm {
-                            "hinge"
-                        } else {
-                            "log_loss"
-                        };
-                        [("accuracy", acc.count() as f64 / n), (name, second / n)]
-                    }
-                    _ => {
-                        let mean = y.iter().sum::<f64>() / n;
-                        let sse: f64 = pairs.map(|(t, p)| (t - p).powi(2)).sum();
-                        let sst: f64 = y.iter().map(|t| (t - mean).powi(2)).sum();
-                        let r2 = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
-                        [("mse", sse / n), ("r2", r2)]
-                    }
-                }
-            }
+    if classifier {
+        data["classes"] = true.into();
+        if let Some(p) = a.positive_class {
+            data["positive_class"] = p.into();
         }
+    } else if a.positive_class.is_some() {
+        bail!("--positive-class applies to --model logistic and svm");
+    }
+    if let Some(f) = a.test_fraction {
+        data["test_fraction"] = f.into();
+        data["split_seed"] = a.split_seed.into();
+    }
+    let number = |name: &str, v: f64| -> Result<Value> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => Ok(Value::Number(n)),
+            None => bail!("--{name} must be finite, got {v}"),
+        }
+    };
+    let mut r = json!({
+        "method": a.model,
+        "data": data,
+        "standardize": a.standardize,
+        "glm": {
+            "alpha": number("alpha", a.alpha)?,
+            "l1_ratio": number("l1-ratio", a.l1_ratio)?,
+            "c": number("c", a.c)?,
+            "penalty": a.penalty,
+            "solver": a.solver,
+            "tol": number("tol", a.tol)?,
+            "max_iter": a.max_iter,
+        },
+    });
+    if let Some(t) = a.time_limit {
+        r["time_limit"] = number("time-limit", t)?;
+    }
+    Ok(RunRequest::from_value(r)?)
+}
+
+/// The model's own description: `{"model": "ridge", "alpha": 1.0}`, … (softmax with its classes,
+/// a binary model with its positive class).
+fn model_json(a: &GlmArgs, p: &Prepared, softmax: bool) -> Value {
+    let l1 = a.penalty == "l1";
+    let classes = p.classes.clone().unwrap_or_default();
+    match a.model.as_str() {
+        "ridge" | "lasso" => json!({ "model": a.model, "alpha": a.alpha }),
+        "elastic-net" => {
+            json!({ "model": "elastic_net", "alpha": a.alpha, "l1_ratio": a.l1_ratio })
+        }
+        "logistic" if softmax => {
+            json!({ "model": "softmax", "c": a.c, "l1": l1, "classes": classes })
+        }
+        "logistic" => {
+            json!({ "model": "logistic", "c": a.c, "l1": l1, "positive_class": classes[0] })
+        }
+        _ => json!({ "model": "svm", "c": a.c, "positive_class": classes[0] }),
     }
 }
 
-/// Each target's position in the sorted class values (values not among them: `classes.len()`,
-/// which counts as a miss).
-fn class_indices(y: &[f64], classes: &[f64]) -> Vec<usize> {
-    y.iter()
-        .map(|v| classes.iter().position(|c| c == v).unwrap_or(classes.len()))
-        .collect()
-}
-
-fn solver_name(model: GlmModel, solver: SolverArg, l1: bool) -> &'static str {
-    match (solver, model) {
-        (SolverArg::Ipm, _) => "interior point (Clarabel)",
-        (_, GlmModel::Ridge | GlmModel::Lasso | GlmModel::ElasticNet) => "coordinate descent",
-        (_, GlmModel::Svm) => "dual accelerated projected gradient",
-        (_, GlmModel::Logistic) if l1 => "FISTA",
-        _ => "L-BFGS",
+pub fn run(a: GlmArgs, _matches: &ArgMatches) -> Result<Outcome> {
+    let respelled = |e: cvxnn::Error| anyhow::anyhow!(cvxnn::error::respell(&e.to_string(), spell));
+    let prepared = request(&a)?.prepare(None).map_err(respelled)?;
+    let interrupt = interrupt::on_ctrl_c();
+    let mut progress = Progress::new("");
+    let trained = prepared.run(&mut progress, Some(interrupt));
+    progress.finish();
+    let trained = trained.map_err(respelled)?;
+    let Some(cert) = trained.run.certificate_as::<GlmCertificate>().cloned() else {
+        bail!("the {} fit gave no certificate", a.model);
+    };
+    if let (Some(path), Some(model)) = (&a.model_out, &trained.model) {
+        model.save(path)?;
+        wrote("model", path);
     }
+    let outcome = trained.run.outcome.stop_reason;
+    let out = show(&a, &prepared, &trained, &cert)?;
+    if let Some(path) = &a.report {
+        Report::new(&prepared, vec![trained]).save(path)?;
+        wrote("report", path);
+    }
+    if outcome == Stop::Interrupted {
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(out)
 }
 
-pub fn run(a: GlmArgs, _matches: &clap::ArgMatches) -> Result<super::Outcome> {
-    let targets = match &a.target {
-        Some(t) => Targets::Names(vec![t.clone()]),
-        None => Targets::Last(1),
+/// Prints the fit: JSON, or the coefficients and figures as a table.
+fn show(a: &GlmArgs, p: &Prepared, t: &Trained, cert: &GlmCertificate) -> Result<Outcome> {
+    let Some(model) = &t.model else {
+        bail!(
+            "the fit stopped ({}) before every target was fitted",
+            t.run.outcome.stop_reason
+        );
     };
-    let ds = Dataset::load(&a.data, &targets)?;
-    let (train, test) = match a.test_fraction {
-        Some(f) => {
-            let (tr, te) = ds.split(f, a.split_seed)?;
-            (tr, Some(te))
-        }
-        None => (ds, None),
+    let cvxnn::net::Network::Mlp(net) = &model.network else {
+        bail!("a linear model is an MLP");
     };
-    let (train, test) = if a.standardize {
-        let (z, st) = train.standardized()?;
-        let te = test.map(|t| st.apply(&t)).transpose()?;
-        (z, te)
-    } else {
-        (train, test)
+    let (w, b) = (&net.weights[0], &net.biases[0]);
+    let rows: Vec<Vec<f64>> = (0..w.rows())
+        .map(|k| (0..w.cols()).map(|i| w.get(k, i)).collect())
+        .collect();
+    let softmax = cert.model == GlmKind::Logistic && rows.len() > 1;
+    let model_json = model_json(a, p, softmax);
+    let fits = t.run.stages[0]
+        .trace_as::<cvxnn::methods::GlmTrace>()
+        .map(|t| t.fits.clone())
+        .unwrap_or_default();
+    let (iterations, seconds) = fits.first().map_or((0, 0.0), |f| (f.iterations, f.seconds));
+    let status = cert.status.join(", ");
+    let metrics = |m: &cvxnn::methods::Metrics| -> Value {
+        m.0.iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
     };
-    let l1 = a.penalty == PenaltyArg::L1;
-    let settings = FirstOrderSettings {
-        tol: a.tol,
-        max_iter: a.max_iter,
-    };
-    let ipm = a.solver == SolverArg::Ipm;
-    let values = super::distinct(train.y.as_slice());
-    let softmax = a.model == GlmModel::Logistic && a.positive_class.is_none() && values.len() > 2;
-    // classifiers: labels ±1 (binary) or class indices (softmax)
-    let (train, test, model_json, fit) = if softmax {
-        if values.len() > MAX_CLASSES {
-            bail!(
-                "the target takes {} values: softmax regression needs class labels (at most \
-                 {MAX_CLASSES}); for a regression target use ridge, lasso or elastic-net",
-                values.len()
-            );
-        }
-        let m = Softmax { c: a.c, l1 };
-        let y = class_indices(train.y.as_slice(), &values);
-        let fit = if ipm {
-            softmax::fit(&train.x, &y, values.len(), m)?
-        } else {
-            softmax::fit_first_order(&train.x, &y, values.len(), m, &settings)?
-        };
-        let json = serde_json::json!({"model": "softmax", "c": a.c, "l1": l1, "classes": values});
-        (train, test, json, Fitted::Softmax(fit, values))
-    } else if matches!(a.model, GlmModel::Logistic | GlmModel::Svm) {
-        let positive = positive_class(
-            train.y.as_slice(),
-            a.positive_class,
-            "choose one with --positive-class (one against the rest)",
-        )?;
-        let relabel = |d: Dataset| -> Dataset {
-            let y = d.y.map(|v| if v == positive { 1.0 } else { -1.0 });
-            Dataset { y, ..d }
-        };
-        let (train, test) = (relabel(train), test.map(relabel));
-        let y = train.y.as_slice();
-        let (fit, json) = if a.model == GlmModel::Svm {
-            let m = LinearSvm { c: a.c };
-            let fit = if ipm {
-                svm::fit(&train.x, y, m)?
-            } else {
-                svm::fit_first_order(&train.x, y, m, &settings)?
-            };
-            (fit, serde_json::json!({"model": "svm", "c": a.c}))
-        } else {
-            let m = Logistic { c: a.c, l1 };
-            let fit = if ipm {
-                cvxnn::glm::fit_logistic(&train.x, y, m)?
-            } else {
-                first_order::logistic(&train.x, y, m, &settings)?
-            };
-            (
-                fit,
-                serde_json::json!({"model": "logistic", "c": a.c, "l1": l1}),
-            )
-        };
-        let mut json = json;
-        json["positive_class"] = positive.into();
-        (train, test, json, Fitted::Linear(fit))
-    } else {
-        let m = match a.model {
-            GlmModel::Ridge => LeastSquares::Ridge { alpha: a.alpha },
-            GlmModel::Lasso => LeastSquares::Lasso { alpha: a.alpha },
-            _ => LeastSquares::ElasticNet {
-                alpha: a.alpha,
-                l1_ratio: a.l1_ratio,
-            },
-        };
-        let y = train.y.as_slice();
-        let fit = if ipm {
-            cvxnn::glm::fit_least_squares(&train.x, y, m)?
-        } else {
-            first_order::least_squares(&train.x, y, m, &settings)?
-        };
-        let json = serde_json::to_value(m)?;
-        (train, test, json, Fitted::Linear(fit))
-    };
-    let solver = solver_name(a.model, a.solver, l1);
-    let train_m = fit.metrics(a.model, &train);
-    let test_m = test.as_ref().map(|t| fit.metrics(a.model, t));
-    let (objective, status, iterations, seconds) = fit.summary();
     if a.json {
-        let metrics = |m: [(&str, f64); 2]| serde_json::json!({m[0].0: m[0].1, m[1].0: m[1].1});
-        let mut v = serde_json::json!({
+        let mut v = json!({
             "data": a.data.display().to_string(),
             "model": model_json,
-            "n_train": train.n_samples(),
+            "n_train": p.data.n_samples(),
             "standardize": a.standardize,
-            "solver": solver,
-            "train": metrics(train_m),
+            "solver": cert.solver,
+            "train": metrics(&t.metrics.train),
         });
-        v["fit"] = match &fit {
-            Fitted::Linear(f) => serde_json::to_value(f)?,
-            Fitted::Softmax(f, _) => serde_json::to_value(f)?,
+        v["fit"] = if softmax {
+            json!({"coef": rows, "intercept": b, "objective": cert.objective, "status": status,
+                   "iterations": iterations, "seconds": seconds})
+        } else {
+            json!({"coef": rows[0], "intercept": b[0], "objective": cert.objective,
+                   "status": status, "iterations": iterations, "seconds": seconds})
         };
-        if let (Some(m), Some(te)) = (test_m, &test) {
-            v["test"] = metrics(m);
-            v["test"]["n"] = te.n_samples().into();
+        if let Some(test) = &t.metrics.test {
+            v["test"] = metrics(&test.metrics);
+            v["test"]["n"] = test.n.into();
         }
         println!("{v}");
-        return Ok(super::Outcome::Done);
+        return Ok(Outcome::Done);
     }
     println!(
         "{model_json} on {} ({} training samples, {} inputs{})",
         a.data.display(),
-        train.n_samples(),
-        train.n_inputs(),
+        p.data.n_samples(),
+        p.data.n_inputs(),
         if a.standardize { ", standardized" } else { "" }
     );
     println!(
-        "objective {objective:.12e}  status {status}  {solver}: {iterations} iterations  \
-         {seconds:.3} s"
+        "objective {:.12e}  status {status}  {}: {iterations} iterations  {seconds:.3} s",
+        cert.objective, cert.solver
     );
-    if status == "precision_limit" {
+    for w in &t.run.warnings {
         eprintln!(
-            "note: L-BFGS stopped where no step lowers the objective in floating point, before \
-             --tol was met: the objective is optimal to rounding, the gradient is not below --tol"
-        );
-    } else if status != "solved" && status != "converged" {
-        eprintln!(
-            "warning: the solver stopped with status {status}: the objective may not be optimal \
-             (raise --max-iter or --tol for the first-order path)"
+            "{}: {}",
+            if w.starts_with("L-BFGS stopped") {
+                "note"
+            } else {
+                "warning"
+            },
+            cvxnn::error::respell(w, spell)
         );
     }
-    match &fit {
-        Fitted::Linear(f) => {
-            let zeros = f.coef.iter().filter(|c| c.abs() <= 1e-8).count();
-            println!(
-                "intercept {:.6e}, {} coefficients, {zeros} of them zero (|w| ≤ 1e-8)",
-                f.intercept,
-                f.coef.len()
-            );
-            for (name, c) in train.input_names.iter().zip(&f.coef) {
-                println!("  {name:<28} {c:>14.6e}");
-            }
-        }
-        Fitted::Softmax(f, classes) => {
-            print!("  {:<28}", "class");
-            classes.iter().for_each(|c| print!(" {c:>12}"));
-            print!("\n  {:<28}", "intercept");
-            f.intercept.iter().for_each(|b| print!(" {b:>12.4e}"));
+    if softmax {
+        print!("  {:<28}", "class");
+        p.classes.iter().flatten().for_each(|c| print!(" {c:>12}"));
+        print!("\n  {:<28}", "intercept");
+        b.iter().for_each(|b| print!(" {b:>12.4e}"));
+        println!();
+        for (i, name) in p.data.input_names.iter().enumerate() {
+            print!("  {name:<28}");
+            rows.iter().for_each(|w| print!(" {:>12.4e}", w[i]));
             println!();
-            for (i, name) in train.input_names.iter().enumerate() {
-                print!("  {name:<28}");
-                f.coef.iter().for_each(|w| print!(" {:>12.4e}", w[i]));
-                println!();
-            }
+        }
+    } else {
+        let zeros = rows[0].iter().filter(|c| c.abs() <= 1e-8).count();
+        println!(
+            "intercept {:.6e}, {} coefficients, {zeros} of them zero (|w| ≤ 1e-8)",
+            b[0],
+            rows[0].len()
+        );
+        for (name, c) in p.data.input_names.iter().zip(&rows[0]) {
+            println!("  {name:<28} {c:>14.6e}");
         }
     }
-    let show = |m: [(&str, f64); 2]| format!("{} {:.6}  {} {:.6e}", m[0].0, m[0].1, m[1].0, m[1].1);
-    println!("train: {}", show(train_m));
-    if let Some(m) = test_m {
-        println!("test:  {}", show(m));
+    let show = |m: &cvxnn::methods::Metrics| {
+        m.0.iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                if i == 0 {
+                    format!("{k} {v:.6}")
+                } else {
+                    format!("{k} {v:.6e}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("train: {}", show(&t.metrics.train));
+    if let Some(test) = &t.metrics.test {
+        println!("test:  {}", show(&test.metrics));
     }
-    Ok(super::Outcome::Done)
+    Ok(Outcome::Done)
 }

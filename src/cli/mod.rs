@@ -17,7 +17,7 @@ pub mod rerun;
 pub mod tables;
 pub mod train;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 /// How a command ended when it did not fail.
 pub enum Outcome {
@@ -54,27 +54,4 @@ fn message(e: &anyhow::Error) -> String {
 /// Says on stderr that a file was written.
 pub fn wrote(what: &str, path: &std::path::Path) {
     eprintln!("{what} written to {}", path.display());
-}
-
-/// The target value that becomes the +1 class: `given` if it occurs, else the larger of exactly
-/// two values; `hint` says what to do otherwise.
-pub fn positive_class(targets: &[f64], given: Option<f64>, hint: &str) -> Result<f64> {
-    let values = distinct(targets);
-    match given {
-        Some(p) if values.contains(&p) => Ok(p),
-        Some(p) => bail!("--positive-class {p} does not occur in the targets"),
-        None if values.len() == 2 => Ok(values[1]),
-        None => bail!(
-            "the model is binary but the target takes {} values: {hint}",
-            values.len()
-        ),
-    }
-}
-
-/// The distinct target values, sorted.
-pub fn distinct(targets: &[f64]) -> Vec<f64> {
-    let mut values = targets.to_vec();
-    values.sort_by(f64::total_cmp);
-    values.dedup();
-    values
 }

@@ -1,11 +1,16 @@
-//! `cvxnn perceptron`: a single layer of threshold units trained by linear programming, one LP per
-//! output node ([`cvxnn::perceptron`]).
+//! `cvxnn perceptron`: a layer of threshold units by linear programming (seed 001) — a run
+//! request of the `perceptron` method, one node per class against the rest (docs/requests.md),
+//! printed as each node's separator or Farkas certificate and its robust unit.
 
+use super::progress::Progress;
+use super::{interrupt, wrote, Outcome};
 use anyhow::{bail, Result};
-use clap::Args;
-use cvxnn::data::{Dataset, Targets};
-use cvxnn::linalg::Matrix;
-use cvxnn::perceptron::{accuracy, robust_lp, separate, Separation};
+use clap::{ArgMatches, Args};
+use cvxnn::methods::{PerceptronCertificate, PerceptronNode};
+use cvxnn::perceptron::Separation;
+use cvxnn::report::Report;
+use cvxnn::request::RunRequest;
+use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -24,149 +29,146 @@ pub struct PerceptronArgs {
     /// Keep only the samples whose target is one of these values, e.g. 1,2.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     classes: Option<Vec<f64>>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    time_limit: Option<f64>,
+    /// Where to write the JSON report (with the request that reruns it).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Where to write the model (JSON: one linear score per node).
+    #[arg(long)]
+    model_out: Option<PathBuf>,
     /// Print the result as JSON (hyperplanes or certificates included).
     #[arg(long)]
     json: bool,
 }
 
-/// The layer refuses targets with more values than this (a regression target).
-const MAX_NODES: usize = 100;
-
-/// One output node's LPs.
-struct Node {
-    positive: f64,
-    y: Vec<f64>,
-    separation: Separation,
-    robust: Option<(Vec<f64>, f64, f64)>,
-}
-
-impl Node {
-    /// The node's hyperplane: the separator if there is one, else the robust LP's.
-    fn plane(&self) -> Option<(&[f64], f64)> {
-        match &self.separation {
-            Separation::Separable { w, b } => Some((w, *b)),
-            Separation::NotSeparable { .. } => self.robust.as_ref().map(|(w, b, _)| (&w[..], *b)),
-        }
+/// `perceptron`'s own flags for the keys whose `train` flags differ.
+fn spell(key: &str) -> Option<String> {
+    match key {
+        "data.keep_classes" => Some("--classes".into()),
+        "data.classes" => Some("the target".into()),
+        "data.targets" => Some("--target".into()),
+        _ => super::args::spell(key),
     }
 }
 
-pub fn run(a: PerceptronArgs, _matches: &clap::ArgMatches) -> Result<super::Outcome> {
-    let targets = match &a.target {
-        Some(t) => Targets::Names(vec![t.clone()]),
-        None => Targets::Last(1),
-    };
-    let ds = Dataset::load(&a.data, &targets)?;
-    let keep: Vec<usize> = (0..ds.n_samples())
-        .filter(|&j| {
-            a.classes
-                .as_ref()
-                .is_none_or(|c| c.contains(&ds.y.get(0, j)))
-        })
-        .collect();
-    if keep.is_empty() {
-        bail!("--classes keeps no sample");
+fn request(a: &PerceptronArgs) -> Result<RunRequest> {
+    let mut data = json!({ "file": a.data.display().to_string(), "classes": true });
+    if let Some(t) = &a.target {
+        data["targets"] = json!([t]);
     }
-    let x = Matrix::from_fn(ds.n_inputs(), keep.len(), |i, k| ds.x.get(i, keep[k]));
-    let t: Vec<f64> = keep.iter().map(|&j| ds.y.get(0, j)).collect();
-    let values = super::distinct(&t);
-    let positives = match a.positive_class {
-        Some(_) => vec![super::positive_class(&t, a.positive_class, "")?],
-        None if values.len() == 2 => vec![values[1]],
-        None if values.len() > MAX_NODES => bail!(
-            "the target takes {} values: a layer of threshold units needs class labels (at most \
-             {MAX_NODES})",
-            values.len()
-        ),
-        None if values.len() < 2 => bail!("the target takes a single value: nothing to separate"),
-        None => values.clone(),
-    };
-    let mut nodes = Vec::with_capacity(positives.len());
-    for &positive in &positives {
-        let y: Vec<f64> = t
-            .iter()
-            .map(|&v| if v == positive { 1.0 } else { -1.0 })
-            .collect();
-        let separation = separate(&x, &y)?;
-        let robust = robust_lp(&x, &y).ok();
-        nodes.push(Node {
-            positive,
-            y,
-            separation,
-            robust,
-        });
+    if let Some(p) = a.positive_class {
+        data["positive_class"] = p.into();
     }
-    // a sample is right when every node's sign matches its ±1 code
-    let layer_accuracy = (nodes.len() > 1).then(|| {
-        let right = (0..t.len())
-            .filter(|&j| {
-                nodes.iter().all(|n| {
-                    n.plane().is_some_and(|(w, b)| {
-                        let f: f64 = w.iter().zip(x.col(j)).map(|(w, x)| w * x).sum::<f64>() + b;
-                        (f > 0.0) == (n.y[j] > 0.0)
-                    })
-                })
-            })
-            .count();
-        right as f64 / t.len() as f64
-    });
+    if let Some(keep) = &a.classes {
+        data["keep_classes"] = json!(keep);
+    }
+    let mut r = json!({ "method": "perceptron", "data": data });
+    if let Some(t) = a.time_limit {
+        r["time_limit"] = t.into();
+    }
+    Ok(RunRequest::from_value(r)?)
+}
+
+pub fn run(a: PerceptronArgs, _matches: &ArgMatches) -> Result<Outcome> {
+    let respelled = |e: cvxnn::Error| anyhow::anyhow!(cvxnn::error::respell(&e.to_string(), spell));
+    let prepared = request(&a)?.prepare(None).map_err(respelled)?;
+    let interrupt = interrupt::on_ctrl_c();
+    let mut progress = Progress::new("");
+    let trained = prepared.run(&mut progress, Some(interrupt.clone()));
+    progress.finish();
+    let trained = trained.map_err(respelled)?;
+    let Some(cert) = trained
+        .run
+        .certificate_as::<PerceptronCertificate>()
+        .cloned()
+    else {
+        bail!(
+            "the perceptron stopped ({}) before every node was solved",
+            trained.run.outcome.stop_reason
+        );
+    };
+    if cert.nodes.len() != prepared.data.n_outputs() {
+        bail!(
+            "the perceptron stopped ({}) before every node was solved",
+            trained.run.outcome.stop_reason
+        );
+    }
+    if let (Some(path), Some(model)) = (&a.model_out, &trained.model) {
+        model.save(path)?;
+        wrote("model", path);
+    }
+    let classes = prepared.classes.clone().unwrap_or_default();
+    let n = prepared.data.n_samples();
+    let layer = trained.metrics.train.get("accuracy").unwrap_or(f64::NAN);
     if a.json {
-        let node_json = |n: &Node| {
-            let mut v = serde_json::json!({
-                "positive_class": n.positive,
-                "n_positive": n.y.iter().filter(|&&v| v > 0.0).count(),
-                "separation": n.separation,
-            });
-            if let Some((w, b, obj)) = &n.robust {
-                v["robust_lp"] = serde_json::json!({
-                    "w": w, "b": b, "objective": obj, "accuracy": accuracy(&x, &n.y, w, *b),
-                });
-            }
-            v
+        let node_json = |(node, class): (&PerceptronNode, &f64)| {
+            let r = &node.robust_lp;
+            json!({
+                "positive_class": class,
+                "n_positive": node.n_positive,
+                "separation": node.separation,
+                "robust_lp": {"w": r.w, "b": r.b, "objective": r.objective, "accuracy": r.accuracy},
+            })
         };
-        let mut v = serde_json::json!({
-            "data": a.data.display().to_string(),
-            "n": t.len(),
-        });
-        if let [only] = &nodes[..] {
+        let mut v = json!({ "data": a.data.display().to_string(), "n": n });
+        if let [only] = &cert.nodes[..] {
             // one node: its fields at the top level
-            if let serde_json::Value::Object(m) = node_json(only) {
+            if let serde_json::Value::Object(m) = node_json((only, &classes[0])) {
                 m.into_iter().for_each(|(k, val)| v[k] = val);
             }
         } else {
-            v["nodes"] = nodes.iter().map(node_json).collect();
-            v["layer_accuracy"] = layer_accuracy.into();
+            v["nodes"] = cert.nodes.iter().zip(&classes).map(node_json).collect();
+            v["layer_accuracy"] = layer.into();
         }
         println!("{v}");
-        return Ok(super::Outcome::Done);
+    } else {
+        print(&a, &cert, &classes, n, prepared.data.n_inputs(), layer);
     }
+    if let Some(path) = &a.report {
+        Report::new(&prepared, vec![trained]).save(path)?;
+        wrote("report", path);
+    }
+    Ok(if interrupt.is_triggered() {
+        Outcome::Interrupted
+    } else {
+        Outcome::Done
+    })
+}
+
+fn print(
+    a: &PerceptronArgs,
+    cert: &PerceptronCertificate,
+    classes: &[f64],
+    n: usize,
+    d: usize,
+    layer: f64,
+) {
+    let k = cert.nodes.len();
     println!(
-        "{}: {} samples, {} inputs, {}",
+        "{}: {n} samples, {d} inputs, {}",
         a.data.display(),
-        t.len(),
-        x.rows(),
-        if nodes.len() == 1 {
+        if k == 1 {
             "one output node".to_string()
         } else {
-            format!(
-                "{} output nodes (one per class against the rest)",
-                nodes.len()
-            )
+            format!("{k} output nodes (one per class against the rest)")
         }
     );
-    for n in &nodes {
-        let n_pos = n.y.iter().filter(|&&v| v > 0.0).count();
+    for (node, class) in cert.nodes.iter().zip(classes) {
         println!(
-            "node: target {} (+1, {n_pos} samples) against the {} others (−1)",
-            n.positive,
-            t.len() - n_pos
+            "node: target {class} (+1, {} samples) against the {} others (−1)",
+            node.n_positive,
+            n - node.n_positive
         );
-        match &n.separation {
-            Separation::Separable { w, b } => {
+        match &node.separation {
+            Separation::Separable { w, .. } => {
                 println!("  linearly separable: y_i (wᵀx_i + b) ≥ 1 for every sample");
+                let (_, b) = node.plane();
                 println!(
                     "  w = {:?}, b = {b:.6e}, training accuracy {:.4}",
                     w.iter().map(|v| format!("{v:.4e}")).collect::<Vec<_>>(),
-                    accuracy(&x, &n.y, w, *b)
+                    1.0
                 );
             }
             Separation::NotSeparable { lambda, residual } => {
@@ -180,20 +182,16 @@ pub fn run(a: PerceptronArgs, _matches: &clap::ArgMatches) -> Result<super::Outc
                 );
             }
         }
-        if let Some((w, b, obj)) = &n.robust {
-            println!(
-                "  robust LP (Bennett & Mangasarian 1992): mean violation per class {obj:.6e}, \
-                 training accuracy {:.4}",
-                accuracy(&x, &n.y, w, *b)
-            );
-        }
-    }
-    if let Some(acc) = layer_accuracy {
         println!(
-            "layer: every node right (separator, or robust-LP plane where there is none) on \
-             {:.4} of the samples",
-            acc
+            "  robust LP (Bennett & Mangasarian 1992): mean violation per class {:.6e}, training \
+             accuracy {:.4}",
+            node.robust_lp.objective, node.robust_lp.accuracy
         );
     }
-    Ok(super::Outcome::Done)
+    if k > 1 {
+        println!(
+            "layer: every node right (separator, or robust-LP plane where there is none) on \
+             {layer:.4} of the samples"
+        );
+    }
 }

@@ -37,6 +37,23 @@ pub struct TrainArgs {
     /// --arch).
     #[arg(long, value_delimiter = ',')]
     targets: Option<Vec<String>>,
+    /// The target column holds class labels: train on one ±1 column per class (one column for
+    /// two classes, the larger value +1).
+    #[arg(long)]
+    labels: bool,
+    /// One ±1 target: this class against the rest (implies --labels).
+    #[arg(long, allow_hyphen_values = true)]
+    positive_class: Option<f64>,
+    /// Keep only the samples of these classes, e.g. 1,2 (implies --labels).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    keep_classes: Option<Vec<f64>>,
+    /// Hold out this fraction of the samples (seeded by --split-seed, default --seed): the
+    /// report gives the method's figures on them.
+    #[arg(long)]
+    test_fraction: Option<f64>,
+    /// Seed of the held-out split.
+    #[arg(long)]
+    split_seed: Option<u64>,
     /// Train on a planted teacher of this architecture instead of a file, e.g. 3-3-2.
     #[arg(long)]
     teacher: Option<String>,
@@ -49,7 +66,7 @@ pub struct TrainArgs {
     /// Standard deviation of Gaussian noise added to the teacher's targets (seeded by --seed).
     #[arg(long, default_value_t = 0.0)]
     noise: f64,
-    /// Architecture to train, e.g. 3-3-2 (default: the teacher's).
+    /// Architecture to train, e.g. 3-3-2 (default: a linear model's own, else the teacher's).
     #[arg(long)]
     arch: Option<String>,
     /// Output activation: linear or relu.
@@ -103,6 +120,21 @@ pub fn request(a: &TrainArgs, m: &ArgMatches) -> Result<RunRequest> {
     }
     if let Some(t) = &a.targets {
         set(&mut own, "data.targets", t.clone().into());
+    }
+    if a.labels {
+        set(&mut own, "data.classes", true.into());
+    }
+    if let Some(p) = a.positive_class {
+        set(&mut own, "data.positive_class", p.into());
+    }
+    if let Some(k) = &a.keep_classes {
+        set(&mut own, "data.keep_classes", k.clone().into());
+    }
+    if let Some(f) = a.test_fraction {
+        set(&mut own, "data.test_fraction", f.into());
+    }
+    if let Some(s) = a.split_seed {
+        set(&mut own, "data.split_seed", s.into());
     }
     for (id, key) in [("n", "data.n"), ("seed", "seed")] {
         if args::given(m, id) {
@@ -182,7 +214,7 @@ pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
 /// The lines before a run: the data (for a file, which columns became targets) and the start.
 pub fn describe(p: &Prepared) {
     let r = &p.request;
-    if let request::DataSource::File { file, targets } = &r.data {
+    if let request::DataSource::File { file, targets } = &r.data.source {
         let how = match targets {
             Some(_) => "named by --targets".to_string(),
             None => format!("the last {} column(s)", p.arch.n_outputs()),

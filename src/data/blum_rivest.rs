@@ -328,7 +328,10 @@ mod tests {
         let inst = SetSplitting::random(10, 15, 3, true, 2).unwrap();
         let ds = inst.training_set().unwrap();
         let y: Vec<f64> = ds.y.as_slice().iter().map(|&v| 2.0 * v - 1.0).collect();
-        match separate(&ds.x, &y).unwrap() {
+        match separate(&ds.x, &y, &mut crate::glm::unwatched)
+            .unwrap()
+            .unwrap()
+        {
             Separation::NotSeparable { lambda, .. } => {
                 assert!(certificate_residual(&ds.x, &y, &lambda) < 1e-7)
             }

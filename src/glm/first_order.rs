@@ -12,9 +12,10 @@
 //! With many samples that can lie below the rounding floor of the summed gradient; L-BFGS then
 //! stops when no step lowers the objective in floating point (status `precision_limit`).
 
-use super::{check_data, LeastSquares, LinearFit, Logistic};
+use super::{check_data, LeastSquares, LinearFit, Logistic, Watch};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
+use crate::train::Stop;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -113,6 +114,7 @@ pub fn least_squares(
     y: &[f64],
     model: LeastSquares,
     settings: &FirstOrderSettings,
+    watch: &mut Watch,
 ) -> Result<LinearFit> {
     model.validate()?;
     check_data(x, y)?;
@@ -153,7 +155,7 @@ pub fn least_squares(
         let p = objective(w, r);
         (p, p - dual)
     };
-    let mut status = "iteration_limit";
+    let mut status: &str = "iteration_limit";
     let mut sweeps = 0;
     while sweeps < settings.max_iter {
         sweeps += 1;
@@ -174,6 +176,10 @@ pub fn least_squares(
         let (p, g) = gap(&w, &r);
         if g <= settings.tol * p.abs().max(f64::MIN_POSITIVE) {
             status = "converged";
+            break;
+        }
+        if let Some(stop) = watch(sweeps, p) {
+            status = stop.name();
             break;
         }
     }
@@ -198,13 +204,14 @@ pub(crate) trait SmoothLoss {
     fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64;
 }
 
-struct Lbfgs<'a, L: SmoothLoss> {
+struct Lbfgs<'a, 'w, L: SmoothLoss> {
     loss: &'a L,
     threshold: f64,
     max_iter: usize,
+    watch: &'a mut Watch<'w>,
 }
 
-impl<L: SmoothLoss> crate::lbfgs::Problem for Lbfgs<'_, L> {
+impl<L: SmoothLoss> crate::lbfgs::Problem for Lbfgs<'_, '_, L> {
     type Stop = &'static str;
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
         self.loss.eval(x, g)
@@ -217,7 +224,7 @@ impl<L: SmoothLoss> crate::lbfgs::Problem for Lbfgs<'_, L> {
         } else if it >= self.max_iter {
             Some("iteration_limit")
         } else {
-            None
+            (self.watch)(it, f).map(Stop::name)
         }
     }
 }
@@ -227,6 +234,7 @@ pub(crate) fn minimise(
     loss: &impl SmoothLoss,
     l1: bool,
     settings: &FirstOrderSettings,
+    watch: &mut Watch,
 ) -> (Vec<f64>, &'static str, usize) {
     let np = loss.dim();
     let mut theta = vec![0.0; np];
@@ -237,6 +245,7 @@ pub(crate) fn minimise(
             loss,
             threshold: settings.tol * inf_norm(&g).max(f64::MIN_POSITIVE),
             max_iter: settings.max_iter,
+            watch,
         };
         let (end, it) = crate::lbfgs::minimize(&mut p, &mut theta, 10);
         let status = match end {
@@ -247,7 +256,7 @@ pub(crate) fn minimise(
         };
         return (theta, status, it);
     }
-    fista(loss, theta, settings)
+    fista(loss, theta, settings, watch)
 }
 
 /// FISTA with backtracking and function-value restart for `f(θ) + ‖θ_P‖₁`.
@@ -255,6 +264,7 @@ fn fista(
     loss: &impl SmoothLoss,
     mut x: Vec<f64>,
     settings: &FirstOrderSettings,
+    watch: &mut Watch,
 ) -> (Vec<f64>, &'static str, usize) {
     let np = loss.dim();
     let pen = loss.penalised();
@@ -326,6 +336,9 @@ fn fista(
         if subgradient <= threshold {
             return (x, "converged", it + 1);
         }
+        if let Some(stop) = watch(it + 1, fx) {
+            return (x, stop.name(), it + 1);
+        }
     }
     (x, "iteration_limit", settings.max_iter)
 }
@@ -380,13 +393,14 @@ pub fn logistic(
     y: &[f64],
     model: Logistic,
     settings: &FirstOrderSettings,
+    watch: &mut Watch,
 ) -> Result<LinearFit> {
     super::check_logistic(x, y, model)?;
     settings.validate()?;
     let t0 = Instant::now();
     let d = x.rows();
     let loss = BinaryLoss { x, y, model };
-    let (theta, status, it) = minimise(&loss, model.l1, settings);
+    let (theta, status, it) = minimise(&loss, model.l1, settings, watch);
     let (coef, intercept) = (theta[..d].to_vec(), theta[d]);
     Ok(LinearFit {
         objective: model.objective(x, y, &coef, intercept),
@@ -416,8 +430,8 @@ mod tests {
                     l1_ratio: 0.3,
                 },
             ] {
-                let cd = least_squares(&x, &y, model, &s).unwrap();
-                let ipm = fit_least_squares(&x, &y, model).unwrap();
+                let cd = least_squares(&x, &y, model, &s, &mut crate::glm::unwatched).unwrap();
+                let ipm = fit_least_squares(&x, &y, model, &mut crate::glm::unwatched).unwrap();
                 assert_eq!(cd.status, "converged", "{model:?}");
                 let rel = (cd.objective - ipm.objective).abs() / ipm.objective;
                 assert!(
@@ -442,8 +456,15 @@ mod tests {
             LeastSquares::Ridge { alpha: 0.3 },
             LeastSquares::Lasso { alpha: 0.2 },
         ] {
-            let ipm = fit_least_squares(&xs, ys, model).unwrap();
-            let cd = least_squares(&xs, ys, model, &FirstOrderSettings::default()).unwrap();
+            let ipm = fit_least_squares(&xs, ys, model, &mut crate::glm::unwatched).unwrap();
+            let cd = least_squares(
+                &xs,
+                ys,
+                model,
+                &FirstOrderSettings::default(),
+                &mut crate::glm::unwatched,
+            )
+            .unwrap();
             let rel = (cd.objective - ipm.objective).abs() / ipm.objective;
             assert!(
                 rel <= 1e-7,
@@ -462,8 +483,8 @@ mod tests {
             Logistic { c: 1.0, l1: false },
             Logistic { c: 0.1, l1: true },
         ] {
-            let fo = logistic(&x, &y, model, &s).unwrap();
-            let ipm = fit_logistic(&x, &y, model).unwrap();
+            let fo = logistic(&x, &y, model, &s, &mut crate::glm::unwatched).unwrap();
+            let ipm = fit_logistic(&x, &y, model, &mut crate::glm::unwatched).unwrap();
             let rel = (fo.objective - ipm.objective).abs() / ipm.objective;
             assert!(
                 rel <= 1e-7,
@@ -478,6 +499,13 @@ mod tests {
             tol: 0.0,
             max_iter: 10,
         };
-        assert!(logistic(&x, &y, Logistic { c: 1.0, l1: false }, &bad).is_err());
+        assert!(logistic(
+            &x,
+            &y,
+            Logistic { c: 1.0, l1: false },
+            &bad,
+            &mut crate::glm::unwatched
+        )
+        .is_err());
     }
 }

@@ -15,12 +15,12 @@ pub mod svm;
 
 pub use first_order::FirstOrderSettings;
 
+use crate::conic::{self, Conic};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
+use crate::train::Stop;
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+use clarabel::solver::{SolverStatus, SupportedConeT};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -148,40 +148,45 @@ fn check_data(x: &Matrix, y: &[f64]) -> Result<()> {
     Ok(())
 }
 
-/// Clarabel settings for the small convex programs of `glm` and `perceptron`: tolerances 1e-10,
-/// at most 500 iterations, quiet, one thread. Where Clarabel picks faer's supernodal LDLᵀ (large
-/// dense programs) its parallel factorisation rounds differently on different thread counts, as
-/// measured on the convex model's programs (`convex::clarabel_run`), and `bench/glm_scale.py`'s
-/// figures are measured on one thread; the bundled sets' programs take QDLDL, which has one.
-pub(crate) fn conic_settings() -> Result<clarabel::solver::DefaultSettings<f64>> {
-    DefaultSettingsBuilder::default()
-        .verbose(false)
-        .max_threads(1)
-        .tol_gap_abs(1e-10)
-        .tol_gap_rel(1e-10)
-        .tol_feas(1e-10)
-        .max_iter(500)
-        .build()
-        .map_err(|e| Error::Solver(format!("invalid Clarabel settings: {e}")))
+/// What a fit tells its caller each iteration: the iteration and its objective (the interior
+/// point's primal objective, coordinate descent's objective after a sweep, L-BFGS's and FISTA's
+/// objective, the SVM dual method's dual objective). An answer stops the fit, which keeps the
+/// point it has and says why in its status.
+pub type Watch<'a> = dyn FnMut(usize, f64) -> Option<Stop> + 'a;
+
+/// A watcher that never stops a fit.
+pub fn unwatched(_: usize, _: f64) -> Option<Stop> {
+    None
 }
 
-/// Solves `min ½xᵀPx + qᵀx` s.t. `b − Ax ∈ cones` with Clarabel at tight tolerances; returns the
-/// solution, `solved`/`almost_solved`, and the iteration count, or an error naming `what`.
-fn solve_conic(
-    p: &CscMatrix<f64>,
-    q: &[f64],
-    a: &CscMatrix<f64>,
-    b: &[f64],
-    cones: &[SupportedConeT<f64>],
-    what: &str,
-) -> Result<(Vec<f64>, &'static str, u32)> {
-    let mut solver = DefaultSolver::new(p, q, a, b, cones, conic_settings()?)
-        .map_err(|e| Error::Solver(format!("Clarabel rejected the {what} program: {e}")))?;
-    solver.solve();
-    let sol = &solver.solution;
+/// Tolerance and iteration cap of the interior point on the small convex programs of `glm` and
+/// `perceptron`: gap and feasibility 1e-10, at most 500 iterations, Clarabel's factorisation on
+/// one thread ([`crate::conic`]). Where Clarabel picks faer's supernodal LDLᵀ (large dense
+/// programs) its parallel factorisation rounds differently on different thread counts, as
+/// measured on the convex model's programs, and `bench/glm_scale.py`'s figures are measured on
+/// one thread; the bundled sets' programs take QDLDL, which has one.
+pub(crate) const IPM_TOL: f64 = 1e-10;
+pub(crate) const IPM_MAX_ITER: u32 = 500;
+
+/// What the interior point returned: the solution (the last iterate when `watch` stopped it),
+/// `solved`, `almost_solved` or the stop's name, and the iteration count.
+pub(crate) struct IpmAnswer {
+    pub x: Vec<f64>,
+    pub status: String,
+    pub iterations: u32,
+}
+
+/// Solves `min ½xᵀPx + qᵀx` s.t. `b − Ax ∈ cones` with Clarabel at tight tolerances under
+/// `watch`; an error names `what` when Clarabel cannot solve it.
+pub(crate) fn solve_conic(program: Conic, what: &str, watch: &mut Watch) -> Result<IpmAnswer> {
+    let solved = conic::solve(program, IPM_TOL, IPM_MAX_ITER, &mut |it| {
+        watch(it.iteration, it.objective)
+    })?;
+    let sol = &solved.solution;
     let status = match sol.status {
-        SolverStatus::Solved => "solved",
-        SolverStatus::AlmostSolved => "almost_solved",
+        SolverStatus::Solved => "solved".to_string(),
+        SolverStatus::AlmostSolved => "almost_solved".to_string(),
+        SolverStatus::CallbackTerminated => solved.stop().name().to_string(),
         other => {
             return Err(Error::Solver(format!(
                 "Clarabel could not solve the {what} program: {other:?}"
@@ -191,16 +196,25 @@ fn solve_conic(
     if sol.x.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solver("Clarabel returned non-finite values".into()));
     }
-    Ok((sol.x.clone(), status, sol.iterations))
+    Ok(IpmAnswer {
+        x: sol.x.clone(),
+        status,
+        iterations: sol.iterations,
+    })
 }
 
 /// Fits a ridge, lasso or elastic-net model (with an unpenalised intercept) by interior point.
 /// `x` is d × N (samples as columns).
-pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<LinearFit> {
+pub fn fit_least_squares(
+    x: &Matrix,
+    y: &[f64],
+    model: LeastSquares,
+    watch: &mut Watch,
+) -> Result<LinearFit> {
     model.validate()?;
     check_data(x, y)?;
     if y.len() > x.rows() {
-        return least_squares_gram(x, y, model);
+        return least_squares_gram(x, y, model, watch);
     }
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
@@ -265,16 +279,22 @@ pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<L
         cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
     let a = CscMatrix::new_from_triplets(bvec.len(), nvar, ar, ac, av);
-    let (x_opt, status, iterations) =
-        solve_conic(&p, &q, &a, &bvec, &cones, &format!("{model:?}"))?;
-    let coef = x_opt[..d].to_vec();
-    let intercept = x_opt[ob];
+    let program = Conic {
+        p,
+        q,
+        a,
+        b: bvec,
+        cones,
+    };
+    let ipm = solve_conic(program, &format!("{model:?}"), watch)?;
+    let coef = ipm.x[..d].to_vec();
+    let intercept = ipm.x[ob];
     Ok(LinearFit {
         objective: model.objective(x, y, &coef, intercept),
         coef,
         intercept,
-        status: status.into(),
-        iterations,
+        status: ipm.status,
+        iterations: ipm.iterations,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -282,7 +302,12 @@ pub fn fit_least_squares(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<L
 /// The Gram form for more samples than features: on centred data the problem is
 /// `min wᵀ(cG + (l2/2)I)w − 2c(X_c y_c)ᵀw + l1‖w‖₁` with the d × d Gram matrix `G = X_c X_cᵀ`
 /// (one GEMM), and the intercept is `ȳ − x̄ᵀw`.
-fn least_squares_gram(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<LinearFit> {
+fn least_squares_gram(
+    x: &Matrix,
+    y: &[f64],
+    model: LeastSquares,
+    watch: &mut Watch,
+) -> Result<LinearFit> {
     use faer::linalg::matmul::matmul;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
@@ -339,16 +364,22 @@ fn least_squares_gram(x: &Matrix, y: &[f64], model: LeastSquares) -> Result<Line
         cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
     let a = CscMatrix::new_from_triplets(bvec.len(), nvar, ar, ac, av);
-    let (x_opt, status, iterations) =
-        solve_conic(&p, &q, &a, &bvec, &cones, &format!("{model:?}"))?;
-    let coef = x_opt[..d].to_vec();
+    let program = Conic {
+        p,
+        q,
+        a,
+        b: bvec,
+        cones,
+    };
+    let ipm = solve_conic(program, &format!("{model:?}"), watch)?;
+    let coef = ipm.x[..d].to_vec();
     let intercept = ym - xm.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
     Ok(LinearFit {
         objective: model.objective(x, y, &coef, intercept),
         coef,
         intercept,
-        status: status.into(),
-        iterations,
+        status: ipm.status,
+        iterations: ipm.iterations,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -379,7 +410,12 @@ impl Logistic {
 
 /// Fits [`Logistic`] by interior point with exponential cones: per sample `t_i ≥ log(1 + e^{z_i})`
 /// as `u + v ≤ 1`, `(−t_i, 1, u) ∈ K_exp`, `(z_i − t_i, 1, v) ∈ K_exp`. `y` must hold ±1.
-pub fn fit_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<LinearFit> {
+pub fn fit_logistic(
+    x: &Matrix,
+    y: &[f64],
+    model: Logistic,
+    watch: &mut Watch,
+) -> Result<LinearFit> {
     check_logistic(x, y, model)?;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
@@ -445,15 +481,22 @@ pub fn fit_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<LinearFit>
         row += 3;
     }
     let a = CscMatrix::new_from_triplets(row, nvar, ar, ac, av);
-    let (x_opt, status, iterations) = solve_conic(&p, &q, &a, &bvec, &cones, "logistic")?;
-    let coef = x_opt[..d].to_vec();
-    let intercept = x_opt[ob];
+    let program = Conic {
+        p,
+        q,
+        a,
+        b: bvec,
+        cones,
+    };
+    let ipm = solve_conic(program, "logistic", watch)?;
+    let coef = ipm.x[..d].to_vec();
+    let intercept = ipm.x[ob];
     Ok(LinearFit {
         objective: model.objective(x, y, &coef, intercept),
         coef,
         intercept,
-        status: status.into(),
-        iterations,
+        status: ipm.status,
+        iterations: ipm.iterations,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -533,7 +576,13 @@ pub(crate) mod tests {
     fn ridge_matches_its_closed_form() {
         for (standardize, alpha) in [(true, 1.0), (true, 100.0), (false, 0.1)] {
             let (x, y) = diabetes(standardize);
-            let fit = fit_least_squares(&x, &y, LeastSquares::Ridge { alpha }).unwrap();
+            let fit = fit_least_squares(
+                &x,
+                &y,
+                LeastSquares::Ridge { alpha },
+                &mut crate::glm::unwatched,
+            )
+            .unwrap();
             let (w, b) = ridge_closed_form(&x, &y, alpha).unwrap();
             let model = LeastSquares::Ridge { alpha };
             let exact = model.objective(&x, &y, &w, b);
@@ -566,7 +615,7 @@ pub(crate) mod tests {
                 l1_ratio: 0.7,
             },
         ] {
-            let fit = fit_least_squares(&x, &y, model).unwrap();
+            let fit = fit_least_squares(&x, &y, model, &mut crate::glm::unwatched).unwrap();
             let (c, l1, l2) = model.weights(n);
             let r: Vec<f64> = (0..n)
                 .map(|j| {
@@ -623,7 +672,7 @@ pub(crate) mod tests {
             Logistic { c: 0.05, l1: false },
             Logistic { c: 0.1, l1: true },
         ] {
-            let fit = fit_logistic(&x, &y, model).unwrap();
+            let fit = fit_logistic(&x, &y, model, &mut crate::glm::unwatched).unwrap();
             let sig: Vec<f64> = (0..n)
                 .map(|j| {
                     let z = -y[j]
@@ -663,8 +712,20 @@ pub(crate) mod tests {
             }
         }
         let bad = vec![0.0; n];
-        assert!(fit_logistic(&x, &bad, Logistic { c: 1.0, l1: false }).is_err());
-        assert!(fit_logistic(&x, &y, Logistic { c: 0.0, l1: false }).is_err());
+        assert!(fit_logistic(
+            &x,
+            &bad,
+            Logistic { c: 1.0, l1: false },
+            &mut crate::glm::unwatched
+        )
+        .is_err());
+        assert!(fit_logistic(
+            &x,
+            &y,
+            Logistic { c: 0.0, l1: false },
+            &mut crate::glm::unwatched
+        )
+        .is_err());
     }
 
     #[test]
@@ -678,13 +739,23 @@ pub(crate) mod tests {
                 l1_ratio: 1.5,
             },
         ] {
-            assert!(fit_least_squares(&x, &y, m).is_err(), "{m:?}");
+            assert!(
+                fit_least_squares(&x, &y, m, &mut crate::glm::unwatched).is_err(),
+                "{m:?}"
+            );
         }
-        assert!(fit_least_squares(&x, &y[1..], LeastSquares::Ridge { alpha: 1.0 }).is_err());
+        assert!(fit_least_squares(
+            &x,
+            &y[1..],
+            LeastSquares::Ridge { alpha: 1.0 },
+            &mut crate::glm::unwatched
+        )
+        .is_err());
         assert!(fit_least_squares(
             &Matrix::zeros(3, 0),
             &[],
-            LeastSquares::Ridge { alpha: 1.0 }
+            LeastSquares::Ridge { alpha: 1.0 },
+            &mut crate::glm::unwatched
         )
         .is_err());
     }

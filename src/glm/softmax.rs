@@ -9,7 +9,8 @@
 //! or FISTA (ℓ₁), as for the binary model.
 
 use super::first_order::{data_times, dot, minimise, FirstOrderSettings, SmoothLoss};
-use super::{check_c, check_inputs, solve_conic};
+use super::{check_c, check_inputs, solve_conic, Watch};
+use crate::conic::Conic;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use clarabel::algebra::CscMatrix;
@@ -130,7 +131,13 @@ impl Softmax {
 }
 
 /// Fits [`Softmax`] by interior point. `y[j]` is sample j's class index in `0..classes`.
-pub fn fit(x: &Matrix, y: &[usize], classes: usize, model: Softmax) -> Result<SoftmaxFit> {
+pub fn fit(
+    x: &Matrix,
+    y: &[usize],
+    classes: usize,
+    model: Softmax,
+    watch: &mut Watch,
+) -> Result<SoftmaxFit> {
     model.check(x, y, classes)?;
     let t0 = Instant::now();
     let (d, n, k) = (x.rows(), y.len(), classes);
@@ -207,8 +214,19 @@ pub fn fit(x: &Matrix, y: &[usize], classes: usize, model: Softmax) -> Result<So
         }
     }
     let a = CscMatrix::new_from_triplets(row, nvar, ar, ac, av);
-    let (v, status, iterations) = solve_conic(&p, &q, &a, &bvec, &cones, "softmax")?;
-    Ok(model.fit_from((x, y, k), &v, (status, iterations as usize, t0)))
+    let program = Conic {
+        p,
+        q,
+        a,
+        b: bvec,
+        cones,
+    };
+    let ipm = solve_conic(program, "softmax", watch)?;
+    Ok(model.fit_from(
+        (x, y, k),
+        &ipm.x,
+        (&ipm.status, ipm.iterations as usize, t0),
+    ))
 }
 
 /// The softmax loss for the first-order path; θ = (W by class, b).
@@ -265,6 +283,7 @@ pub fn fit_first_order(
     classes: usize,
     model: Softmax,
     settings: &FirstOrderSettings,
+    watch: &mut Watch,
 ) -> Result<SoftmaxFit> {
     model.check(x, y, classes)?;
     settings.validate()?;
@@ -275,7 +294,7 @@ pub fn fit_first_order(
         classes,
         model,
     };
-    let (theta, status, it) = minimise(&loss, model.l1, settings);
+    let (theta, status, it) = minimise(&loss, model.l1, settings, watch);
     Ok(model.fit_from((x, y, classes), &theta, (status, it, t0)))
 }
 
@@ -303,7 +322,7 @@ mod tests {
             let (x, y) = load(name);
             let (d, k) = (x.rows(), 3);
             for model in [Softmax { c: 1.0, l1: false }, Softmax { c: 0.1, l1: true }] {
-                let fit = fit(&x, &y, k, model).unwrap();
+                let fit = fit(&x, &y, k, model, &mut crate::glm::unwatched).unwrap();
                 let mut g = vec![vec![0.0; d + 1]; k];
                 for (j, z) in fit.scores(&x).iter().enumerate() {
                     let lse = log_sum_exp(z);
@@ -333,7 +352,15 @@ mod tests {
                 if model.l1 {
                     assert!(support > 0 && support < d * k, "{name}: support {support}");
                 }
-                let fo = fit_first_order(&x, &y, k, model, &Default::default()).unwrap();
+                let fo = fit_first_order(
+                    &x,
+                    &y,
+                    k,
+                    model,
+                    &Default::default(),
+                    &mut crate::glm::unwatched,
+                )
+                .unwrap();
                 let rel = (fo.objective - fit.objective).abs() / fit.objective;
                 assert!(rel <= 1e-7, "{name} {model:?}: first-order {rel:e}");
             }
@@ -349,13 +376,38 @@ mod tests {
         let x = ds.standardized().unwrap().0.x;
         let y: Vec<usize> = ds.y.as_slice().iter().map(|&v| v as usize).collect();
         let pm: Vec<f64> = y.iter().map(|&k| if k == 1 { 1.0 } else { -1.0 }).collect();
-        let two = fit(&x, &y, 2, Softmax { c: 0.5, l1: false }).unwrap();
-        let bin = fit_logistic(&x, &pm, Logistic { c: 1.0, l1: false }).unwrap();
+        let two = fit(
+            &x,
+            &y,
+            2,
+            Softmax { c: 0.5, l1: false },
+            &mut crate::glm::unwatched,
+        )
+        .unwrap();
+        let bin = fit_logistic(
+            &x,
+            &pm,
+            Logistic { c: 1.0, l1: false },
+            &mut crate::glm::unwatched,
+        )
+        .unwrap();
         assert!((two.objective - 0.5 * bin.objective).abs() <= 1e-7 * bin.objective);
-        let two = fit(&x, &y, 2, Softmax { c: 0.5, l1: true }).unwrap();
-        let bin =
-            first_order::logistic(&x, &pm, Logistic { c: 0.5, l1: true }, &Default::default())
-                .unwrap();
+        let two = fit(
+            &x,
+            &y,
+            2,
+            Softmax { c: 0.5, l1: true },
+            &mut crate::glm::unwatched,
+        )
+        .unwrap();
+        let bin = first_order::logistic(
+            &x,
+            &pm,
+            Logistic { c: 0.5, l1: true },
+            &Default::default(),
+            &mut crate::glm::unwatched,
+        )
+        .unwrap();
         assert!((two.objective - bin.objective).abs() <= 1e-7 * bin.objective);
     }
 
@@ -363,9 +415,19 @@ mod tests {
     fn bad_classes_are_rejected() {
         let (x, y) = load("iris");
         let m = Softmax { c: 1.0, l1: false };
-        assert!(fit(&x, &y, 2, m).is_err(), "class index 2 of 2");
-        assert!(fit(&x, &y, 1, m).is_err());
-        assert!(fit(&x, &y[1..], 3, m).is_err());
-        assert!(fit(&x, &y, 3, Softmax { c: -1.0, l1: false }).is_err());
+        assert!(
+            fit(&x, &y, 2, m, &mut crate::glm::unwatched).is_err(),
+            "class index 2 of 2"
+        );
+        assert!(fit(&x, &y, 1, m, &mut crate::glm::unwatched).is_err());
+        assert!(fit(&x, &y[1..], 3, m, &mut crate::glm::unwatched).is_err());
+        assert!(fit(
+            &x,
+            &y,
+            3,
+            Softmax { c: -1.0, l1: false },
+            &mut crate::glm::unwatched
+        )
+        .is_err());
     }
 }

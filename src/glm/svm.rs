@@ -9,7 +9,8 @@
 //! most `tol` times the primal objective: the answer carries its certificate.
 
 use super::first_order::{data_times, dot, FirstOrderSettings};
-use super::{check_binary, solve_conic, LinearFit};
+use super::{check_binary, solve_conic, LinearFit, Watch};
+use crate::conic::Conic;
 use crate::error::Result;
 use crate::linalg::Matrix;
 use clarabel::algebra::CscMatrix;
@@ -36,7 +37,7 @@ impl LinearSvm {
 }
 
 /// Fits [`LinearSvm`] by interior point (a QP in w, b and the N slacks).
-pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm) -> Result<LinearFit> {
+pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result<LinearFit> {
     check_binary(x, y, model.c, "the SVM")?;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
@@ -70,16 +71,22 @@ pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm) -> Result<LinearFit> {
         bvec.push(0.0);
     }
     let a = CscMatrix::new_from_triplets(2 * n, nvar, ar, ac, av);
-    let cones = [SupportedConeT::NonnegativeConeT(2 * n)];
-    let (v, status, iterations) = solve_conic(&p, &q, &a, &bvec, &cones, "SVM")?;
-    let coef = v[..d].to_vec();
+    let program = Conic {
+        p,
+        q,
+        a,
+        b: bvec,
+        cones: vec![SupportedConeT::NonnegativeConeT(2 * n)],
+    };
+    let ipm = solve_conic(program, "SVM", watch)?;
+    let coef = ipm.x[..d].to_vec();
     let intercept = best_intercept(x, y, &coef);
     Ok(LinearFit {
         objective: model.objective(x, y, &coef, intercept),
         coef,
         intercept,
-        status: status.into(),
-        iterations,
+        status: ipm.status,
+        iterations: ipm.iterations,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -204,6 +211,7 @@ pub fn fit_first_order(
     y: &[f64],
     model: LinearSvm,
     settings: &FirstOrderSettings,
+    watch: &mut Watch,
 ) -> Result<LinearFit> {
     check_binary(x, y, model.c, "the SVM")?;
     settings.validate()?;
@@ -223,7 +231,7 @@ pub fn fit_first_order(
     let mut beta = alpha.clone();
     let mut t: f64 = 1.0;
     let mut f_alpha = 0.0;
-    let mut status = "iteration_limit";
+    let mut status: &str = "iteration_limit";
     let mut best = (f64::INFINITY, vec![0.0; x.rows()], 0.0);
     let mut iterations = settings.max_iter;
     for it in 0..settings.max_iter {
@@ -245,6 +253,11 @@ pub fn fit_first_order(
         alpha = next;
         f_alpha = f_next;
         t = t_new;
+        if let Some(stop) = watch(it + 1, -f_alpha) {
+            status = stop.name();
+            iterations = it + 1;
+            break;
+        }
         if it % 10 == 0 || it + 1 == settings.max_iter {
             let b = best_intercept(x, y, &w);
             let primal = model.objective(x, y, &w, b);
@@ -294,8 +307,9 @@ mod tests {
         let (x, y) = breast_cancer();
         for c in [0.05, 0.5] {
             let m = LinearSvm { c };
-            let ipm = fit(&x, &y, m).unwrap();
-            let fo = fit_first_order(&x, &y, m, &Default::default()).unwrap();
+            let ipm = fit(&x, &y, m, &mut crate::glm::unwatched).unwrap();
+            let fo = fit_first_order(&x, &y, m, &Default::default(), &mut crate::glm::unwatched)
+                .unwrap();
             assert_eq!(fo.status, "converged", "C = {c}");
             // the dual method stopped at a relative gap ≤ 1e-8: the interior-point objective may
             // not be lower than that bound, nor the first-order one far above it
@@ -313,13 +327,18 @@ mod tests {
                 .iter()
                 .map(|&v| if v == 0.0 { 1.0 } else { -1.0 })
                 .collect();
-        let fit = fit(&ds.x, &y, LinearSvm { c: 1e4 }).unwrap();
+        let fit = fit(&ds.x, &y, LinearSvm { c: 1e4 }, &mut crate::glm::unwatched).unwrap();
         let least = (0..y.len())
             .map(|j| y[j] * (dot(&fit.coef, ds.x.col(j)) + fit.intercept))
             .fold(f64::INFINITY, f64::min);
         assert!(least >= 1.0 - 1e-6, "smallest margin {least}");
-        assert!(
-            fit_first_order(&ds.x, &y[1..], LinearSvm { c: 1.0 }, &Default::default()).is_err()
-        );
+        assert!(fit_first_order(
+            &ds.x,
+            &y[1..],
+            LinearSvm { c: 1.0 },
+            &Default::default(),
+            &mut crate::glm::unwatched
+        )
+        .is_err());
     }
 }

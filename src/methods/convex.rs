@@ -398,7 +398,7 @@ impl Trainer for Convex {
         let mut progress = Vec::new();
         let mut base = 0;
         for k in 0..y.rows() {
-            let yk: Vec<f64> = (0..y.cols()).map(|j| y.get(k, j)).collect();
+            let yk = y.row(k);
             let mut on = |p: &Progress| {
                 // every interior-point iteration and working-set round; first-order ones sparsely
                 if p.iteration < 200 || p.iteration.is_multiple_of(100) {

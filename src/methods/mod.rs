@@ -27,8 +27,10 @@
 //! row in [`METHODS`] or a call to [`register`] (see ARCHITECTURE.md).
 
 mod convex;
+mod glm;
 mod gradient;
 mod milp;
+mod perceptron;
 mod pipeline;
 mod run;
 mod scr;
@@ -39,17 +41,21 @@ pub use convex::{
     Convex, ConvexCertificate, ConvexGroup, ConvexSummary, ConvexTrace, PathRow, PatternName,
     PatternSpec, AUTO_ENUMERATE, AUTO_SAMPLED,
 };
+pub use glm::{Glm, GlmCertificate, GlmFit, GlmGroup, GlmKind, GlmSolver, GlmTrace, Penalty};
 pub use gradient::{GradTrace, Gradient, GradientGroup};
 pub use milp::{Milp, MilpFormulation, MilpGroup, MilpLoss, MilpSummary, MilpTrace, TIGHTENINGS};
+pub use perceptron::{Perceptron, PerceptronCertificate, PerceptronNode, PerceptronTrace};
 pub use pipeline::Pipeline;
 pub use run::{Outcome, Run, Stage};
 pub use scr::{BackendName, Scr, ScrGroup, ScrTrace};
 pub use settings::{kind, read_group, Settings};
-pub use table::{method, method_names, methods, register, Context, Method, METHODS};
+pub use table::{
+    method, method_names, methods, names_of, register, Context, Family, Method, METHODS,
+};
 
-use crate::data::TargetScaling;
+use crate::data::{Dataset, TargetScaling};
 use crate::error::Result;
-use crate::net::{Activation, Network};
+use crate::net::{Activation, Architecture, Network};
 use crate::train::{Limits, Monitor, Observer, Problem, Start, Stop};
 use std::any::Any;
 use std::fmt;
@@ -66,6 +72,22 @@ pub trait Trainer: Send + Sync {
     /// Refuses, before any work, a problem this method cannot train: an architecture it does
     /// not cover, invalid settings, a solver this build lacks.
     fn check(&self, problem: &Problem) -> Result<()>;
+
+    /// The network this method trains on `data`, when the method decides it (a linear model:
+    /// inputs to outputs, no hidden layer); `None`: the request's `arch`.
+    fn architecture(&self, _data: &Dataset, _output: Activation) -> Option<Architecture> {
+        None
+    }
+
+    /// Its figures of a network on `data` (in the units it trained in): the mean squared error
+    /// and the relative output error, or a method's own (accuracy, R², …).
+    fn metrics(&self, net: &Network, data: &Dataset) -> Result<Metrics> {
+        let (mse, output_error) = run::fit(net, &data.x, &data.y)?;
+        Ok(Metrics::from([
+            ("mse", mse),
+            ("output_error", output_error),
+        ]))
+    }
 
     /// Whether its targets are class labels (left alone by standardisation).
     fn predicts_labels(&self) -> bool {
@@ -130,6 +152,34 @@ pub trait Certificate: erased_serde::Serialize + fmt::Debug + Send + Sync + Any 
 }
 
 erased_serde::serialize_trait_object!(Certificate);
+
+/// A network's figures on some data, by name, in the order a table shows them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics(pub Vec<(String, f64)>);
+
+impl<const N: usize> From<[(&str, f64); N]> for Metrics {
+    fn from(pairs: [(&str, f64); N]) -> Self {
+        Self(pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect())
+    }
+}
+
+impl Metrics {
+    /// The figure named `name`.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+    }
+}
+
+impl serde::Serialize for Metrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
 
 /// One line of a report's plot.
 #[derive(Clone, Debug)]

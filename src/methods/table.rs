@@ -3,7 +3,7 @@
 //! [`register`] adds a method from outside the crate (a plug-in, a test's toy method), which
 //! every front end of the library then reaches by name.
 
-use super::{Convex, Gradient, Milp, Pipeline, Scr, Settings, Trainer};
+use super::{Convex, Glm, GlmKind, Gradient, Milp, Perceptron, Pipeline, Scr, Settings, Trainer};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gradient::OptimizerKind;
@@ -30,10 +30,20 @@ impl Context {
     }
 }
 
+/// What a method trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// A network of the request's architecture (`arch`).
+    Network,
+    /// A linear model, inputs to outputs, whose network is its own (no hidden layer).
+    Linear,
+}
+
 /// One row of the table.
 pub struct Method {
     pub name: &'static str,
     pub help: &'static str,
+    pub family: Family,
     /// The settings groups it reads (`scr`, `gradient`, …, or its own).
     pub groups: &'static [&'static str],
     /// The random start's scheme when none is asked for.
@@ -70,13 +80,19 @@ fn gradient(kind: OptimizerKind, s: &Settings, ctx: &Context) -> Result<Box<dyn 
     Ok(Box::new(Gradient::new(kind, s, ctx.seed)?))
 }
 
+fn glm(kind: GlmKind, s: &Settings) -> Result<Box<dyn Trainer>> {
+    Ok(Box::new(Glm::new(kind, s)?))
+}
+
 const SCR: &[&str] = &["scr"];
 const GRADIENT: &[&str] = &["gradient"];
+const GLM: &[&str] = &["glm"];
 
 /// Every built-in network-training method.
 pub const METHODS: &[Method] = &[
     Method {
         name: "scr",
+        family: Family::Network,
         help: "Sequential convex relaxation (docs/scr.md)",
         groups: SCR,
         default_scheme: InitScheme::Gaussian,
@@ -84,6 +100,7 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "gd",
+        family: Family::Network,
         help: "Full-batch gradient descent",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
@@ -91,6 +108,7 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "sgd",
+        family: Family::Network,
         help: "Mini-batch SGD with momentum",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
@@ -98,6 +116,7 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "adam",
+        family: Family::Network,
         help: "Adam (full batch unless a mini-batch size is given)",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
@@ -105,6 +124,7 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "lbfgs",
+        family: Family::Network,
         help: "L-BFGS with a strong-Wolfe line search",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
@@ -112,6 +132,7 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "lm",
+        family: Family::Network,
         help: "Levenberg–Marquardt (nonlinear least squares; small networks)",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
@@ -119,6 +140,7 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "scr+lbfgs",
+        family: Family::Network,
         help: "SCR, then L-BFGS from SCR's network",
         groups: &["scr", "gradient"],
         default_scheme: InitScheme::Gaussian,
@@ -132,6 +154,7 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "milp",
+        family: Family::Network,
         help: "Exact training by mixed-integer programming, with a certificate (feature `milp`; \
                docs/milp.md)",
         groups: &["milp"],
@@ -140,11 +163,64 @@ pub const METHODS: &[Method] = &[
     },
     Method {
         name: "convex",
+        family: Family::Network,
         help: "Two-layer ReLU training with weight decay as a convex program: the global optimum \
                with a certificate when every activation pattern is enumerated (docs/convex.md)",
         groups: &["convex"],
         default_scheme: InitScheme::He,
         make: |s, ctx| Ok(Box::new(Convex::new(s, ctx)?)),
+    },
+    Method {
+        name: "ridge",
+        family: Family::Linear,
+        help: "Ridge regression, ‖y − Xw − b‖² + α‖w‖² (scikit-learn's Ridge); a linear model",
+        groups: GLM,
+        default_scheme: InitScheme::He,
+        make: |s, _| glm(GlmKind::Ridge, s),
+    },
+    Method {
+        name: "lasso",
+        family: Family::Linear,
+        help: "The lasso, ‖y − Xw − b‖²/(2N) + α‖w‖₁ (scikit-learn's Lasso); a linear model",
+        groups: GLM,
+        default_scheme: InitScheme::He,
+        make: |s, _| glm(GlmKind::Lasso, s),
+    },
+    Method {
+        name: "elastic-net",
+        family: Family::Linear,
+        help: "The elastic net, ‖·‖²/(2N) + αρ‖w‖₁ + α(1 − ρ)‖w‖²/2 (scikit-learn's \
+               ElasticNet); a linear model",
+        groups: GLM,
+        default_scheme: InitScheme::He,
+        make: |s, _| glm(GlmKind::ElasticNet, s),
+    },
+    Method {
+        name: "logistic",
+        family: Family::Linear,
+        help: "Logistic regression, C Σ log(1 + e^{−y(wᵀx + b)}) + ½‖w‖² or ‖w‖₁; softmax over \
+               more than two classes (scikit-learn's LogisticRegression); a linear model",
+        groups: GLM,
+        default_scheme: InitScheme::He,
+        make: |s, _| glm(GlmKind::Logistic, s),
+    },
+    Method {
+        name: "svm",
+        family: Family::Linear,
+        help: "The linear SVM, ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b)) (scikit-learn's \
+               SVC(kernel=\"linear\")); a linear model",
+        groups: GLM,
+        default_scheme: InitScheme::He,
+        make: |s, _| glm(GlmKind::Svm, s),
+    },
+    Method {
+        name: "perceptron",
+        family: Family::Linear,
+        help: "A layer of threshold units by linear programming: a separating unit per class, or \
+               a Farkas certificate that none exists; the robust LP's unit otherwise",
+        groups: &[],
+        default_scheme: InitScheme::He,
+        make: |s, _| Ok(Box::new(Perceptron::new(s)?)),
     },
 ];
 
@@ -192,4 +268,13 @@ pub fn method(name: &str) -> Result<&'static Method> {
 
 pub fn method_names() -> Vec<&'static str> {
     methods().iter().map(|m| m.name).collect()
+}
+
+/// The names of the methods of `family`.
+pub fn names_of(family: Family) -> Vec<&'static str> {
+    methods()
+        .iter()
+        .filter(|m| m.family == family)
+        .map(|m| m.name)
+        .collect()
 }

@@ -7,7 +7,7 @@ use crate::data::{Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::methods::{Axes, Run, Settings};
 use crate::net::Architecture;
-use crate::request::{DataInfo, Prepared, RunRequest, Trained};
+use crate::request::{DataInfo, Evaluation, Prepared, RunRequest, Trained};
 use serde::Serialize;
 use std::path::Path;
 use svg::{Divider, Series, PALETTE};
@@ -68,12 +68,15 @@ pub struct Report {
     pub runs: Vec<ReportRun>,
 }
 
-/// One run of a report: its request (every default resolved), its model's hash and its record.
+/// One run of a report: its request (every default resolved), its model's hash, its figures and
+/// its record.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReportRun {
     pub request: RunRequest,
     /// SHA-256 of the model's file (`null` without a model).
     pub model_sha256: Option<String>,
+    /// The method's figures on the training data and the held-out test part.
+    pub metrics: Evaluation,
     #[serde(flatten)]
     pub run: Run,
 }
@@ -104,6 +107,7 @@ impl Report {
                 .map(|t| ReportRun {
                     model_sha256: t.model_sha256(),
                     request: t.request,
+                    metrics: t.metrics,
                     run: t.run,
                 })
                 .collect(),

@@ -27,21 +27,24 @@
 //! names it in backticks for the front end to respell ([`crate::error::respell`]).
 
 mod compare;
+mod data;
 mod fingerprint;
 mod rerun;
+mod start;
 
 pub use compare::{CompareData, CompareRequest, Comparison};
+pub use data::{distinct, Data, DataSource, MAX_CLASSES};
 pub use fingerprint::{model_sha256, DataInfo};
 pub use rerun::{rerun, RunCheck};
+pub use start::{perturbed, Init, StartSpec};
 
-use crate::data::{self, Dataset, Scaling, Table, Targets, Teacher};
+use crate::data::{Dataset, Scaling};
 use crate::error::{Error, Result};
-use crate::methods::{self, read_group, Context, Method, Run, Settings, Trainer};
+use crate::methods::{self, read_group, Context, Method, Metrics, Run, Settings, Trainer};
 use crate::model::{Columns, Model};
-use crate::net::{Activation, Architecture, Network};
-use crate::train::{InitScheme, Interrupt, Limits, Observer, Problem, Quiet, Start};
-use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
+use crate::net::{Activation, Architecture};
+use crate::train::{Interrupt, Limits, Observer, Problem, Quiet, Start};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -62,8 +65,8 @@ const TOP_KEYS: &[&str] = &[
 pub struct RunRequest {
     /// A method of the table (`scr`, `adam`, `convex`, …; default `scr`).
     pub method: String,
-    pub data: DataSource,
-    /// The network's widths `d-h₁-…-k`; `None`: the teacher's.
+    pub data: Data,
+    /// The network's widths `d-h₁-…-k`; `None`: a linear model's own (d-k), else the teacher's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
     /// The output layer's activation (also the teacher's): `linear` (default) or `relu`.
@@ -82,125 +85,6 @@ pub struct RunRequest {
     pub settings: Settings,
 }
 
-/// Where the data come from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum DataSource {
-    /// A CSV or `.npy` file, or a bundled set (iris, wine, breast_cancer, diabetes); the targets
-    /// are the named columns, or the last k (k from `arch`).
-    File {
-        file: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        targets: Option<Vec<String>>,
-    },
-    /// A planted teacher of architecture `teacher` (seeded by the request's seed), `n` samples,
-    /// Gaussian noise of standard deviation `noise` on its targets.
-    Teacher {
-        teacher: String,
-        n: usize,
-        noise: f64,
-    },
-    /// Arrays handed over with the request by a program (the Python package); `arrays` says
-    /// what they were. A report records their fingerprint, not the numbers.
-    Arrays { arrays: String },
-}
-
-/// The keys a `[data]` table may have.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DataKeys {
-    file: Option<String>,
-    targets: Option<Vec<String>>,
-    teacher: Option<String>,
-    n: Option<usize>,
-    noise: Option<f64>,
-    arrays: Option<String>,
-}
-
-impl DataSource {
-    fn from_value(value: Value) -> Result<Self> {
-        let k: DataKeys = read_group("data", value)?;
-        let teacher_keys = [("data.n", k.n.is_some()), ("data.noise", k.noise.is_some())];
-        match (k.file, k.teacher, k.arrays) {
-            (Some(file), None, None) => {
-                if let Some((key, _)) = teacher_keys.iter().find(|(_, given)| *given) {
-                    return Err(Error::setting(*key, "applies to `data.teacher` only"));
-                }
-                Ok(DataSource::File {
-                    file,
-                    targets: k.targets,
-                })
-            }
-            (None, Some(teacher), None) => {
-                if k.targets.is_some() {
-                    return Err(Error::setting(
-                        "data.targets",
-                        "applies to `data.file` only",
-                    ));
-                }
-                Ok(DataSource::Teacher {
-                    teacher,
-                    n: k.n.unwrap_or(30),
-                    noise: k.noise.unwrap_or(0.0),
-                })
-            }
-            (None, None, Some(arrays)) => Ok(DataSource::Arrays { arrays }),
-            _ => Err(Error::setting(
-                "data",
-                "needs exactly one of `data.file` (a data file or bundled set) and \
-                 `data.teacher` (a planted teacher's architecture)",
-            )),
-        }
-    }
-}
-
-/// Where the run starts.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StartSpec {
-    pub init: Init,
-    /// The random start's scheme (`None`: the method's own).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<InitScheme>,
-    /// The random start's or the perturbation's seed (`None`: the request's seed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// The perturbation's σ (`perturbed`; default 0.05).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sigma: Option<f64>,
-    /// The saved model to start from (`model`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-}
-
-/// The kinds of start.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Init {
-    /// A seeded random draw (`start.scheme`, `start.seed`).
-    #[default]
-    Random,
-    /// Every parameter zero.
-    Zero,
-    /// The teacher with N(0, σ²) noise on its weights (teacher data only).
-    Perturbed,
-    /// A saved model (`start.model`).
-    Model,
-}
-
-impl Init {
-    /// Every value with a line of help.
-    pub const CHOICES: &[(&str, &str)] = &[
-        ("random", "A seeded random start (start seed, start scheme)"),
-        ("zero", "All parameters zero"),
-        (
-            "perturbed",
-            "The teacher with N(0, σ²) noise on its weights (needs a teacher)",
-        ),
-        ("model", "A saved model"),
-    ];
-}
-
 impl RunRequest {
     /// A request from its table of keys (a parsed TOML or JSON file, or what a front end built).
     pub fn from_value(value: Value) -> Result<Self> {
@@ -216,7 +100,7 @@ impl RunRequest {
             None => "scr".to_string(),
         };
         let data = match take("data") {
-            Some(v) => DataSource::from_value(v)?,
+            Some(v) => Data::from_value(v)?,
             None => {
                 return Err(Error::setting(
                     "data",
@@ -291,8 +175,9 @@ impl RunRequest {
     }
 
     /// Checks the request and builds what the run needs: the data (read from the file, made by
-    /// the teacher, or `arrays` for an `Arrays` source), the network, the method with its
-    /// settings, the start. The prepared request has every default filled in.
+    /// the teacher, or `arrays` for an `Arrays` source, then their classes encoded and the test
+    /// part held out), the network, the method with its settings, the start. The prepared
+    /// request has every default filled in.
     pub fn prepare(&self, arrays: Option<Dataset>) -> Result<Prepared> {
         let method = methods::method(&self.method)?;
         method.refuse_unread(&self.settings)?;
@@ -309,21 +194,69 @@ impl RunRequest {
                 )
             })?;
         }
-        let (arch, data, teacher) = self.problem_data(arrays)?;
+        let given = self
+            .arch
+            .as_deref()
+            .map(|spec| {
+                Architecture::parse(spec, self.output)
+                    .map_err(|e| Error::setting("arch", e.to_string()))
+            })
+            .transpose()?;
+        // class labels are one column, whatever the network's outputs (one per class)
+        let outputs = match &given {
+            Some(arch) if !self.data.classes => arch.n_outputs(),
+            _ => 1,
+        };
+        let (loaded, teacher) = match self.data.load(arrays, outputs, self.output, self.seed) {
+            // without `arch` a file is read with one target column; say what is missing
+            Err(e)
+                if given.is_none() && !matches!(self.data.source, DataSource::Teacher { .. }) =>
+            {
+                return Err(Error::setting(
+                    "arch",
+                    format!(
+                        "is required with data from a file (e.g. 3-3-2), or the targets named \
+                         (`data.targets`); read with one target column, the data gave: {e}"
+                    ),
+                ))
+            }
+            loaded => loaded?,
+        };
+        let info = DataInfo::of(&loaded);
+        let parts = self.data.prepare(loaded, self.seed)?;
+        let data = parts.train;
         let ctx = Context::new(self.seed, &data);
         let trainer = method.trainer(&self.settings, &ctx)?;
+        // the network: as asked, else the method's own (a linear model), else the teacher's
+        let arch = match (given, trainer.architecture(&data, self.output), &teacher) {
+            (Some(arch), _, _) | (None, Some(arch), _) => arch,
+            (None, None, Some(t)) => t.model.arch.clone(),
+            (None, None, None) => {
+                return Err(Error::setting(
+                    "arch",
+                    "is required with data from a file or arrays (e.g. 3-3-2)",
+                ))
+            }
+        };
         let scaling = self
             .standardize
             .then(|| Scaling::fit(&data, trainer.target_scaling(arch.output)));
-        let trained_on = match &scaling {
-            Some(s) => s.apply(&data)?,
-            None => data.clone(),
+        let scaled = |d: &Dataset| match &scaling {
+            Some(s) => s.apply(d),
+            None => Ok(d.clone()),
         };
+        let trained_on = scaled(&data)?;
+        let test = parts.test.as_ref().map(scaled).transpose()?;
         trainer.check(&Problem::new(&trained_on, &arch)?)?;
-        let (start_spec, start) = self.start(method, &arch, teacher.as_ref())?;
+        let (start_spec, start) = self.start.resolve(
+            method,
+            &arch,
+            teacher.as_ref(),
+            (self.seed, self.standardize),
+        )?;
         let request = RunRequest {
             method: self.method.clone(),
-            data: self.data.clone(),
+            data: self.data.resolved(self.seed),
             arch: Some(arch.spec()),
             output: self.output,
             standardize: self.standardize,
@@ -332,7 +265,6 @@ impl RunRequest {
             time_limit: self.time_limit,
             settings: trainer.settings(),
         };
-        let info = DataInfo::of(&data);
         Ok(Prepared {
             request,
             method,
@@ -341,184 +273,12 @@ impl RunRequest {
             data,
             scaling,
             trained_on,
+            test,
+            classes: parts.classes,
             start,
             info,
         })
     }
-
-    /// The network, the data in their own units, and the teacher if there is one.
-    fn problem_data(
-        &self,
-        arrays: Option<Dataset>,
-    ) -> Result<(Architecture, Dataset, Option<Teacher>)> {
-        let parse = |spec: &str, key: &str| {
-            Architecture::parse(spec, self.output).map_err(|e| Error::setting(key, e.to_string()))
-        };
-        match (&self.data, arrays) {
-            (DataSource::Arrays { arrays }, None) => Err(Error::setting(
-                "data.arrays",
-                format!(
-                    "names data a program handed over ({arrays}); give the same arrays again \
-                     with the request"
-                ),
-            )),
-            (DataSource::Arrays { .. }, Some(data)) => {
-                let arch = self.arch_or_required(&parse)?;
-                Ok((arch, data, None))
-            }
-            (_, Some(_)) => Err(Error::InvalidArgument(
-                "arrays were given with a request whose data are a file or a teacher".into(),
-            )),
-            (DataSource::File { file, targets }, None) => {
-                let arch = self.arch_or_required(&parse)?;
-                let table = Table::load(Path::new(file))?;
-                let which = match targets {
-                    Some(names) => Targets::Names(names.clone()),
-                    None => Targets::Last(arch.n_outputs()),
-                };
-                Ok((arch, table.dataset(&which)?, None))
-            }
-            (DataSource::Teacher { teacher, n, noise }, None) => {
-                let tarch = parse(teacher, "data.teacher")?;
-                let arch = match &self.arch {
-                    Some(spec) => parse(spec, "arch")?,
-                    None => tarch.clone(),
-                };
-                let mut t = data::planted_teacher(&tarch, *n, self.seed)?;
-                t.data = data::with_label_noise(&t.data, *noise, self.seed)
-                    .map_err(|e| Error::setting("data.noise", e.to_string()))?;
-                Ok((arch, t.data.clone(), Some(t)))
-            }
-        }
-    }
-
-    fn arch_or_required(
-        &self,
-        parse: &impl Fn(&str, &str) -> Result<Architecture>,
-    ) -> Result<Architecture> {
-        match &self.arch {
-            Some(spec) => parse(spec, "arch"),
-            None => Err(Error::setting(
-                "arch",
-                "is required with data from a file (e.g. 3-3-2)",
-            )),
-        }
-    }
-
-    /// The start as the request resolves it (scheme, seed and σ filled in) and as training
-    /// takes it.
-    fn start(
-        &self,
-        method: &Method,
-        arch: &Architecture,
-        teacher: Option<&Teacher>,
-    ) -> Result<(StartSpec, Start)> {
-        let s = &self.start;
-        let only = |given: bool, key: &str, kind: &str| {
-            if given {
-                Err(Error::setting(
-                    key,
-                    format!("applies to `start.init` {kind}"),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        only(
-            s.sigma.is_some() && s.init != Init::Perturbed,
-            "start.sigma",
-            "perturbed",
-        )?;
-        only(
-            s.model.is_some() && s.init != Init::Model,
-            "start.model",
-            "model",
-        )?;
-        only(
-            s.scheme.is_some() && s.init != Init::Random,
-            "start.scheme",
-            "random",
-        )?;
-        let seed = s.seed.unwrap_or(self.seed);
-        let mut resolved = StartSpec {
-            init: s.init,
-            ..Default::default()
-        };
-        let start = match s.init {
-            Init::Zero => Start::Zero,
-            Init::Random => {
-                let scheme = s.scheme.unwrap_or(method.default_scheme);
-                resolved.scheme = Some(scheme);
-                resolved.seed = Some(seed);
-                Start::Random { scheme, seed }
-            }
-            Init::Perturbed => {
-                let Some(t) = teacher else {
-                    return Err(Error::setting(
-                        "start.init",
-                        "perturbed needs a known teacher: data from `data.teacher`",
-                    ));
-                };
-                if t.model.arch.widths != arch.widths {
-                    return Err(Error::setting(
-                        "start.init",
-                        "perturbed needs `arch` equal to the teacher's",
-                    ));
-                }
-                if self.standardize {
-                    return Err(Error::setting(
-                        "start.init",
-                        "perturbed starts from the teacher's weights, in the data's units: it \
-                         cannot train on standardised data (`standardize`)",
-                    ));
-                }
-                let sigma = s.sigma.unwrap_or(0.05);
-                resolved.seed = Some(seed);
-                resolved.sigma = Some(sigma);
-                perturbed(t, sigma, seed)?
-            }
-            Init::Model => {
-                let Some(path) = &s.model else {
-                    return Err(Error::setting(
-                        "start.model",
-                        "is required by `start.init` model (a saved model's path)",
-                    ));
-                };
-                resolved.model = Some(path.clone());
-                let Network::Mlp(model) = Model::load(Path::new(path))?.network else {
-                    return Err(Error::setting(
-                        "start.model",
-                        format!("{path}: a threshold network cannot start training"),
-                    ));
-                };
-                Start::Model {
-                    model,
-                    label: "model".into(),
-                    detail: format!("the model in {path}"),
-                }
-            }
-        };
-        Ok((resolved, start))
-    }
-}
-
-/// The perturbed start: the teacher with N(0, σ²) noise on every weight (noise seed `seed + 1000`).
-pub fn perturbed(teacher: &Teacher, sigma: f64, seed: u64) -> Result<Start> {
-    if !(sigma.is_finite() && sigma >= 0.0) {
-        return Err(Error::setting(
-            "start.sigma",
-            format!("must be nonnegative and finite, got {sigma}"),
-        ));
-    }
-    let noise_seed = seed.wrapping_add(1000);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(noise_seed);
-    Ok(Start::Model {
-        model: teacher.model.perturbed(sigma, &mut rng),
-        label: "perturbed".into(),
-        detail: format!(
-            "the teacher with N(0, {sigma}²) noise on its weights, noise seed {noise_seed}"
-        ),
-    })
 }
 
 /// A checked request with everything its run needs.
@@ -528,14 +288,18 @@ pub struct Prepared {
     pub method: &'static Method,
     pub trainer: Box<dyn Trainer>,
     pub arch: Architecture,
-    /// The data in their own units.
+    /// The training data in their own units (classes encoded, the test part held out).
     pub data: Dataset,
-    /// The standardisation the run trains under (`standardize`).
+    /// The standardisation the run trains under (`standardize`), fitted on the training part.
     pub scaling: Option<Scaling>,
     /// The data the run trains on (standardised or not).
     pub trained_on: Dataset,
+    /// The held-out test part, in the units the run trains on.
+    pub test: Option<Dataset>,
+    /// The class of each target column, when the targets are classes (`data.classes`).
+    pub classes: Option<Vec<f64>>,
     pub start: Start,
-    /// The data's shape, columns and content hash.
+    /// The loaded data's shape, columns and content hash (before any of the above).
     pub info: DataInfo,
 }
 
@@ -545,9 +309,28 @@ pub struct Trained {
     pub request: RunRequest,
     pub data: DataInfo,
     pub run: Run,
+    /// The method's figures of the network on the training data and the held-out test part.
+    pub metrics: Evaluation,
     /// The trained network with its columns and standardisation (`None` when exact training found
     /// none).
     pub model: Option<Model>,
+}
+
+/// A network's figures on the training data and, with `data.test_fraction`, on the test part
+/// (in the units the run trained in).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Evaluation {
+    pub train: Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestMetrics>,
+}
+
+/// The figures on the held-out samples.
+#[derive(Clone, Debug, Serialize)]
+pub struct TestMetrics {
+    pub n: usize,
+    #[serde(flatten)]
+    pub metrics: Metrics,
 }
 
 impl Trained {
@@ -577,6 +360,22 @@ impl Prepared {
             observer,
             &limits,
         )?;
+        let metrics = match &run.model {
+            Some(net) => Evaluation {
+                train: self.trainer.metrics(net, &self.trained_on)?,
+                test: self
+                    .test
+                    .as_ref()
+                    .map(|t| {
+                        Ok::<_, Error>(TestMetrics {
+                            n: t.n_samples(),
+                            metrics: self.trainer.metrics(net, t)?,
+                        })
+                    })
+                    .transpose()?,
+            },
+            None => Evaluation::default(),
+        };
         let model = run
             .model
             .as_ref()
@@ -592,6 +391,7 @@ impl Prepared {
             request: self.request.clone(),
             data: self.info.clone(),
             run,
+            metrics,
             model,
         })
     }
