@@ -209,7 +209,7 @@ pub fn init_seed(base: u64, problem: usize, start: usize) -> u64 {
 fn l1_and_class(m: &Mlp, data: &Dataset) -> Option<(f64, f64)> {
     let b = crate::milp::relu::class_bound(m).ok()?;
     let yhat = m.forward(&data.x).ok()?;
-    let l1 = crate::milp::relu::Loss::L1.value(yhat.as_slice(), data.y.as_slice());
+    let l1 = crate::milp::ErrorMeasure::L1.value(yhat.as_slice(), data.y.as_slice());
     Some((l1, b))
 }
 

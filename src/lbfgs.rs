@@ -1,12 +1,13 @@
 //! L-BFGS (Nocedal & Wright 2006, Algorithm 7.5) with the strong-Wolfe line search of their
-//! Algorithms 3.5 and 3.6 (cubic interpolation in the zoom), for any smooth [`Problem`]: network
+//! Algorithms 3.5 and 3.6 (cubic interpolation in the zoom), for any smooth [`Objective`]: network
 //! training ([`crate::gradient`]) and the first-order path of [`crate::glm`].
 
+use crate::linalg::{dot, norm};
 use std::collections::VecDeque;
 
 /// A smooth function to minimise, and when to stop.
-pub trait Problem {
-    /// Why [`Problem::check`] stopped the run.
+pub trait Objective {
+    /// Why [`Objective::check`] stopped the run.
     type Stop;
     /// The value at `x`, with the gradient written into `g`.
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64;
@@ -17,7 +18,7 @@ pub trait Problem {
 /// How [`minimize`] ended.
 #[derive(Debug)]
 pub enum End<S> {
-    /// [`Problem::check`] said stop.
+    /// [`Objective::check`] said stop.
     Stopped(S),
     /// No step along steepest descent gave sufficient decrease (a kink, or the limits of
     /// floating point at the minimum).
@@ -28,10 +29,6 @@ const C1: f64 = 1e-4;
 const C2: f64 = 0.9;
 /// Function evaluations allowed per line search.
 const MAX_EVALS: usize = 30;
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
 
 /// A point on the search line: step, loss, directional derivative, gradient.
 #[derive(Clone)]
@@ -51,7 +48,7 @@ struct Line<'a, P> {
     evals: usize,
 }
 
-impl<P: Problem> Line<'_, P> {
+impl<P: Objective> Line<'_, P> {
     fn at(&mut self, alpha: f64) -> Point {
         for ((t, x), d) in self.trial.iter_mut().zip(self.theta).zip(self.d) {
             *t = x + alpha * d;
@@ -87,7 +84,7 @@ fn cubic(lo: &Point, hi: &Point) -> f64 {
 
 /// A step satisfying the strong Wolfe conditions, or the best sufficient-decrease point found,
 /// or None.
-fn line_search<P: Problem>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64) -> Option<Point> {
+fn line_search<P: Objective>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64) -> Option<Point> {
     let armijo = |p: &Point| p.f <= f0 + C1 * p.alpha * df0;
     let curvature = |p: &Point| p.df.abs() <= -C2 * df0;
     let mut prev = Point {
@@ -125,7 +122,7 @@ fn line_search<P: Problem>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64) -
     zoom(line, f0, df0, lo, hi)
 }
 
-fn zoom<P: Problem>(
+fn zoom<P: Objective>(
     line: &mut Line<P>,
     f0: f64,
     df0: f64,
@@ -153,13 +150,9 @@ fn zoom<P: Problem>(
     (lo.alpha > 0.0 && lo.f < f0).then_some(lo)
 }
 
-fn norm(v: &[f64]) -> f64 {
-    dot(v, v).sqrt()
-}
-
 /// Runs L-BFGS with `memory` correction pairs from `theta` (updated in place); returns how it
 /// ended and the iteration count.
-pub fn minimize<P: Problem>(
+pub fn minimize<P: Objective>(
     problem: &mut P,
     theta: &mut [f64],
     memory: usize,

@@ -2,7 +2,7 @@
 //! gradient, each trainer on a seeded teacher, polishing, determinism, bad settings.
 
 use cvxnn::data::planted_teacher;
-use cvxnn::gradient::{self, GradSettings, Loss, Optimizer};
+use cvxnn::gradient::{self, Evaluator, GradSettings, Optimizer};
 use cvxnn::linalg::Matrix;
 use cvxnn::net::{Activation, Architecture, Mlp};
 use cvxnn::train::{quiet, random_network as init_model, InitScheme, Quiet, Stop};
@@ -33,7 +33,7 @@ fn gradient_matches_finite_differences() {
         ("2-4-3-3-1", Activation::Relu),
     ] {
         let (arch, x, y, _) = teacher(spec, out, 25, 4);
-        let loss = Loss::new(&arch, &x, &y).unwrap();
+        let loss = Evaluator::new(&arch, &x, &y).unwrap();
         // Gaussian biases too: with zero biases a sample whose hidden units are all off has an
         // output pre-activation of exactly 0, a kink where finite differences are one-sided
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -66,7 +66,9 @@ fn weight_decay_objective_and_gradient() {
     for spec in ["3-3-2", "2-5-1", "4-6-5-2"] {
         let (arch, x, y, _) = teacher(spec, Activation::Linear, 25, 4);
         let beta = 0.03;
-        let loss = Loss::new(&arch, &x, &y).unwrap().with_weight_decay(beta);
+        let loss = Evaluator::new(&arch, &x, &y)
+            .unwrap()
+            .with_weight_decay(beta);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
         let net = Mlp::random_gaussian(&arch, 0.5, &mut rng);
         let theta = loss.layout.pack(&net).unwrap();
@@ -102,7 +104,7 @@ fn weight_decay_objective_and_gradient() {
 fn jacobian_gives_the_gradient_and_the_loss() {
     for out in [Activation::Linear, Activation::Relu] {
         let (arch, x, y, t) = teacher("3-4-3-2", out, 20, 5);
-        let loss = Loss::new(&arch, &x, &y).unwrap();
+        let loss = Evaluator::new(&arch, &x, &y).unwrap();
         let theta = loss.layout.pack(&perturbed(&t, 0.3, 1)).unwrap();
         let (np, m) = (theta.len(), 2 * 20);
         let mut ws = loss.workspace();

@@ -57,7 +57,7 @@ const INNER_MAX: usize = 200;
 /// Block soft-thresholding: `u_j ← u_j · max(0, 1 − τ/‖u_j‖)`.
 fn prox(u: &mut [f64], dim: usize, tau: f64) {
     for c in u.chunks_exact_mut(dim) {
-        let norm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let norm = crate::linalg::norm(c);
         let s = if norm > tau { 1.0 - tau / norm } else { 0.0 };
         c.iter_mut().for_each(|v| *v *= s);
     }
@@ -454,6 +454,6 @@ fn lipschitz_estimate(prog: &Program, x: &[f64], aug: Option<&Augmented>, gx: &[
         .map(|(a, b)| (a - b) * (a - b))
         .sum::<f64>()
         .sqrt();
-    let den = delta.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let den = crate::linalg::norm(&delta);
     (num / den).max(1e-12)
 }

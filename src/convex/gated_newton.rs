@@ -23,8 +23,8 @@
 //! It is the full program's certificate on the set's groups, so a gap here is comparable with
 //! the working-set solver's.
 
-use super::cholesky;
 use super::gram::Gram;
+use crate::linalg::cholesky;
 use crate::linalg::{dot, norm};
 use crate::train::{Budget, Stop};
 use faer::{Mat, Side};

@@ -22,10 +22,7 @@ impl Lifted {
             rows.extend_from_slice(x.col(j));
             rows.push(1.0);
         }
-        let norms = rows
-            .chunks_exact(dim)
-            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
-            .collect();
+        let norms = rows.chunks_exact(dim).map(crate::linalg::norm).collect();
         Self {
             n,
             dim,

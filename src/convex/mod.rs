@@ -16,7 +16,6 @@
 
 pub mod active_set;
 pub mod certificate;
-pub mod cholesky;
 pub mod clarabel_run;
 pub mod first_order;
 pub mod gated_cg;

@@ -422,9 +422,7 @@ pub fn move_multipliers(
 
 /// `‖u_j‖` for every group of `U` (d̃ × groups).
 pub fn group_norms(u: &[f64], dim: usize) -> Vec<f64> {
-    u.chunks_exact(dim)
-        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
-        .collect()
+    u.chunks_exact(dim).map(crate::linalg::norm).collect()
 }
 
 /// The non-zero groups of `u` (groups of `dim` entries).

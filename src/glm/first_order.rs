@@ -14,7 +14,7 @@
 
 use super::{check_data, LeastSquares, LinearFit, Logistic, Watch};
 use crate::error::{Error, Result};
-use crate::linalg::Matrix;
+use crate::linalg::{dot4 as dot, inf_norm, Matrix};
 use crate::train::Stop;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -55,25 +55,6 @@ impl FirstOrderSettings {
     }
 }
 
-/// `aᵀb` with four accumulators (so that the compiler can vectorise it).
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a4, b4) = (a[..n].chunks_exact(4), b[..n].chunks_exact(4));
-    let tail: f64 = a4
-        .remainder()
-        .iter()
-        .zip(b4.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    let mut acc = [0.0; 4];
-    for (x, y) in a4.zip(b4) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
 /// `out = Aᵀ v` (`trans`) or `out = A v` for the d × N data matrix A (one thread, faer's GEMV);
 /// `v` and `out` may hold several columns (`cols`).
 pub(crate) fn data_times(x: &Matrix, trans: bool, v: &[f64], out: &mut [f64], cols: usize) {
@@ -93,10 +74,6 @@ pub(crate) fn data_times(x: &Matrix, trans: bool, v: &[f64], out: &mut [f64], co
         1.0,
         faer::Par::Seq,
     );
-}
-
-fn inf_norm(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
 fn soft(v: f64, t: f64) -> f64 {
@@ -211,7 +188,7 @@ struct Lbfgs<'a, 'w, L: SmoothLoss> {
     watch: &'a mut Watch<'w>,
 }
 
-impl<L: SmoothLoss> crate::lbfgs::Problem for Lbfgs<'_, '_, L> {
+impl<L: SmoothLoss> crate::lbfgs::Objective for Lbfgs<'_, '_, L> {
     type Stop = &'static str;
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
         self.loss.eval(x, g)

@@ -8,11 +8,11 @@
 //! K_exp` for every class k (K exponential cones per sample); the first-order path is L-BFGS (ℓ₂)
 //! or FISTA (ℓ₁), as for the binary model.
 
-use super::first_order::{data_times, dot, minimise, FirstOrderSettings, SmoothLoss};
+use super::first_order::{data_times, minimise, FirstOrderSettings, SmoothLoss};
 use super::{check_c, check_inputs, solve_conic, Watch};
 use crate::conic::Conic;
 use crate::error::{Error, Result};
-use crate::linalg::Matrix;
+use crate::linalg::{dot4 as dot, Matrix};
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::SupportedConeT;
 use serde::{Deserialize, Serialize};

@@ -8,11 +8,11 @@
 //! `w = X(y∘α)` and the best intercept for that `w` exactly, and stops when the duality gap is at
 //! most `tol` times the primal objective: the answer carries its certificate.
 
-use super::first_order::{data_times, dot, FirstOrderSettings};
+use super::first_order::{data_times, FirstOrderSettings};
 use super::{check_binary, solve_conic, LinearFit, Watch};
 use crate::conic::Conic;
 use crate::error::Result;
-use crate::linalg::Matrix;
+use crate::linalg::{dot4 as dot, Matrix};
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::SupportedConeT;
 use serde::{Deserialize, Serialize};

@@ -2,8 +2,9 @@
 //! iteration solves `(JᵀJ + λI) δ = −Jᵀr` by Cholesky; λ is updated from the gain ratio as in
 //! Madsen, Nielsen & Tingleff, "Methods for non-linear least squares problems" (2004), §3.2.
 
-use super::{norm, Tracker};
+use super::Tracker;
 use crate::error::{Error, Result};
+use crate::linalg::norm;
 use crate::train::Stop;
 use faer::linalg::matmul::matmul;
 use faer::linalg::solvers::Solve;

@@ -9,9 +9,10 @@
 mod lm;
 pub mod model;
 
-pub use model::{Loss, ParamLayout, Workspace};
+pub use model::{Evaluator, ParamLayout, Workspace};
 
 use crate::error::{Error, Result};
+use crate::linalg::norm;
 use crate::net::Mlp;
 use crate::train::{Monitor, Stop};
 use rand::seq::SliceRandom;
@@ -263,7 +264,7 @@ pub struct GradRun {
 /// Book-keeping shared by the trainers: the clock, the evaluation count, the history and the
 /// stopping tests.
 struct Tracker<'a, 'm> {
-    loss: &'a Loss<'a>,
+    loss: &'a Evaluator<'a>,
     settings: &'a GradSettings,
     start: Instant,
     evaluations: usize,
@@ -336,7 +337,7 @@ struct NetProblem<'a, 'b, 'm> {
     ws: Workspace,
 }
 
-impl crate::lbfgs::Problem for NetProblem<'_, '_, '_> {
+impl crate::lbfgs::Objective for NetProblem<'_, '_, '_> {
     type Stop = Stop;
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
         self.tr.evaluations += 1;
@@ -360,10 +361,6 @@ pub fn check_size(
     }
 }
 
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
 /// Trains `start` on `(x, y)` with the settings' optimiser. The monitor sees every iteration
 /// whose full-data loss is known (every one but the mini-batch steps between records) and can
 /// stop the run; the network is then the current iterate.
@@ -375,7 +372,7 @@ pub fn train(
     monitor: &mut Monitor,
 ) -> Result<GradRun> {
     settings.validate()?;
-    let loss = Loss::new(&start.arch, x, y)?.with_weight_decay(settings.weight_decay);
+    let loss = Evaluator::new(&start.arch, x, y)?.with_weight_decay(settings.weight_decay);
     let mut theta = loss.layout.pack(start)?;
     if settings.weight_decay > 0.0 {
         // the weight-decay objective's networks have no output bias

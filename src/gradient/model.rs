@@ -139,7 +139,7 @@ fn mat_mut(s: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
 /// With weight decay β > 0 the objective is instead
 /// `J(θ) = ‖f_θ(X) − Y‖_F² / (2N) + (β/2) Σ (weights² and hidden biases²)` (docs/convex.md §1),
 /// and the output bias is held where it starts (its gradient is zero).
-pub struct Loss<'a> {
+pub struct Evaluator<'a> {
     pub layout: ParamLayout,
     x: &'a Matrix,
     y: &'a Matrix,
@@ -150,7 +150,7 @@ pub struct Loss<'a> {
     last_mse: std::cell::Cell<f64>,
 }
 
-impl<'a> Loss<'a> {
+impl<'a> Evaluator<'a> {
     /// Checks that the data fit the architecture.
     pub fn new(arch: &Architecture, x: &'a Matrix, y: &'a Matrix) -> Result<Self> {
         if x.rows() != arch.n_inputs() || y.rows() != arch.n_outputs() {
@@ -469,7 +469,7 @@ mod tests {
             let t = planted_teacher(&arch, 40, 2).unwrap();
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
             let m = Mlp::random_gaussian(&arch, 0.7, &mut rng);
-            let loss = Loss::new(&arch, &t.data.x, &t.data.y).unwrap();
+            let loss = Evaluator::new(&arch, &t.data.x, &t.data.y).unwrap();
             let theta = loss.layout.pack(&m).unwrap();
             let mut ws = loss.workspace();
             let l = loss.eval(&theta, None, &mut ws);

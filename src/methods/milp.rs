@@ -6,8 +6,9 @@ use crate::error::{Error, Result};
 use crate::gradient::{self, GradSettings, Optimizer};
 use crate::linalg::Matrix;
 use crate::milp::integer::{self, IntegerMilp};
-use crate::milp::relu::{self, Loss, ReluMilp, Tightening};
+use crate::milp::relu::{self, ReluMilp};
 use crate::milp::threshold::{self, ThresholdMilp};
+use crate::milp::{ErrorMeasure, Tightening};
 use crate::milp::{MilpCertificate, MilpProgress, MilpSettings, MilpStatus};
 use crate::net::{Activation, Mlp, Network, ThresholdNetwork};
 use crate::train::{Monitor, Problem, Start, Stop};
@@ -109,11 +110,11 @@ impl Default for MilpGroup {
 }
 
 impl MilpGroup {
-    fn relu_loss(&self) -> Loss {
+    fn relu_loss(&self) -> ErrorMeasure {
         match self.loss {
-            MilpLoss::L1 => Loss::L1,
-            MilpLoss::Linf => Loss::Linf,
-            MilpLoss::Exact => Loss::Exact {
+            MilpLoss::L1 => ErrorMeasure::L1,
+            MilpLoss::Linf => ErrorMeasure::Linf,
+            MilpLoss::Exact => ErrorMeasure::Exact {
                 tol: self.exact_tol,
             },
         }
@@ -275,7 +276,7 @@ impl Milp {
             tightening: o.tighten,
         };
         let (x, y) = (&problem.data.x, problem.data.y.as_slice());
-        let first = if matches!(spec.loss, Loss::Exact { .. }) {
+        let first = if matches!(spec.loss, ErrorMeasure::Exact { .. }) {
             None
         } else {
             let mut in_class = Vec::new();

@@ -12,8 +12,8 @@
 //! bounds of [`crate::bounds::training_bounds`] for the box `[−P, P]`. The loss is the sum of
 //! absolute errors over outputs and samples (L1), the largest one (L∞), or exact fit to a tolerance.
 
+use super::errors::ErrorMeasure;
 use super::model::{LinearModel, MilpCertificate, MilpSettings, MilpStatus, OnProgress};
-use super::relu::Loss;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
@@ -25,7 +25,7 @@ pub struct IntegerMilp {
     pub arch: Architecture,
     /// P: every weight and bias in `{−P, …, P}`.
     pub weight_bound: u32,
-    pub loss: Loss,
+    pub loss: ErrorMeasure,
 }
 
 /// An exactly trained integer network and its certificate.
@@ -74,7 +74,7 @@ impl IntegerFit {
 }
 
 /// The loss of predictions (outputs × samples) against targets, over every entry.
-fn loss_of(loss: Loss, yhat: &Matrix, y: &Matrix) -> f64 {
+fn loss_of(loss: ErrorMeasure, yhat: &Matrix, y: &Matrix) -> f64 {
     loss.value(yhat.as_slice(), y.as_slice())
 }
 
@@ -325,15 +325,15 @@ fn point(
     }
     let yhat = &acts[layers - 1].1;
     match spec.loss {
-        Loss::L1 => {
+        ErrorMeasure::L1 => {
             for k in 0..yhat.rows() {
                 for j in 0..x.cols() {
                     v[cols.err[k * x.cols() + j]] = (yhat.get(k, j) - y.get(k, j)).abs();
                 }
             }
         }
-        Loss::Linf => v[cols.err[0]] = loss_of(Loss::Linf, yhat, y),
-        Loss::Exact { .. } => {}
+        ErrorMeasure::Linf => v[cols.err[0]] = loss_of(ErrorMeasure::Linf, yhat, y),
+        ErrorMeasure::Exact { .. } => {}
     }
     let scale = 1.0 + v.iter().fold(0.0_f64, |a, b| a.max(b.abs()));
     (m.max_violation(&v) <= 1e-9 * scale).then_some(v)
@@ -452,7 +452,7 @@ mod tests {
         let arch = Architecture::parse("2-2-2-2", Activation::Linear).unwrap();
         let (x, y) = data(&arch, 6, 1);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
-        for loss in [Loss::L1, Loss::Linf] {
+        for loss in [ErrorMeasure::L1, ErrorMeasure::Linf] {
             let spec = IntegerMilp {
                 arch: arch.clone(),
                 weight_bound: 2,
@@ -490,7 +490,7 @@ mod tests {
         let spec = |arch: Architecture, p: u32| IntegerMilp {
             arch,
             weight_bound: p,
-            loss: Loss::L1,
+            loss: ErrorMeasure::L1,
         };
         assert!(train(&x, &y, &spec(arch.clone(), 0), &st, None, None).is_err());
         let relu_out = Architecture::parse("1-2-1", Activation::Relu).unwrap();
@@ -506,9 +506,9 @@ mod tests {
     #[test]
     fn the_optimum_equals_enumeration_over_every_integer_network() {
         for (spec_str, p, loss) in [
-            ("1-2-1", 1u32, Loss::L1),
-            ("1-1-1-1", 2, Loss::L1),
-            ("1-2-2", 1, Loss::Linf),
+            ("1-2-1", 1u32, ErrorMeasure::L1),
+            ("1-1-1-1", 2, ErrorMeasure::L1),
+            ("1-2-2", 1, ErrorMeasure::Linf),
         ] {
             let arch = Architecture::parse(spec_str, Activation::Linear).unwrap();
             let (x, y) = data(&arch, 6, 7);
@@ -550,7 +550,7 @@ mod tests {
     fn three_bit_parity_is_refuted_for_two_units_and_fit_with_three() {
         let ds = crate::data::blum_rivest::parity(3).unwrap();
         let st = MilpSettings::default();
-        let exact = Loss::Exact { tol: 1e-6 };
+        let exact = ErrorMeasure::Exact { tol: 1e-6 };
         let two = Architecture::parse("3-2-1", Activation::Linear).unwrap();
         let spec = IntegerMilp {
             arch: two.clone(),
@@ -569,7 +569,7 @@ mod tests {
             }
             let out = network(&two, &params).forward(&ds.x).unwrap();
             assert!(
-                loss_of(Loss::Linf, &out, &ds.y) > 1e-6,
+                loss_of(ErrorMeasure::Linf, &out, &ds.y) > 1e-6,
                 "{params:?} fits parity"
             );
         }
@@ -581,6 +581,6 @@ mod tests {
         let fit = train(&ds.x, &ds.y, &three, &st, None, None).unwrap();
         assert_eq!(fit.status, MilpStatus::Optimal);
         let net = fit.model.unwrap();
-        assert!(loss_of(Loss::Linf, &net.forward(&ds.x).unwrap(), &ds.y) <= 1e-6);
+        assert!(loss_of(ErrorMeasure::Linf, &net.forward(&ds.x).unwrap(), &ds.y) <= 1e-6);
     }
 }

@@ -8,17 +8,21 @@
 //! - [`threshold`]: linear threshold units with an AND output (Blum & Rivest's 3-node network),
 //!   the fewest training errors, or whether the data can be fit at all.
 
+mod errors;
 pub mod integer;
 mod model;
 pub mod relu;
 pub mod threshold;
+mod tightening;
 
 #[cfg(feature = "milp")]
 mod highs;
 
+pub use errors::ErrorMeasure;
 pub use model::{
     LinearModel, MilpCertificate, MilpOutcome, MilpProgress, MilpSettings, MilpStatus, OnProgress,
 };
+pub use tightening::Tightening;
 
 use crate::error::Result;
 

@@ -22,117 +22,24 @@
 //! maximised over each `z` (optimisation-based bound tightening). Every optimal network obeys
 //! the cap, so no optimum is cut off; where `U ≤ 0` or `L ≥ 0` the unit's phase is fixed.
 
+use super::errors::ErrorMeasure;
 use super::model::{
     LinearModel, MilpCertificate, MilpOutcome, MilpSettings, MilpStatus, OnProgress,
 };
+#[cfg(feature = "milp")]
+use super::tightening::tighten;
+use super::tightening::{interval_bounds, Tightening};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
 use std::time::Instant;
-
-/// The training loss, linear in the MILP.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Loss {
-    /// Σ_j |f(x_j) − y_j|.
-    L1,
-    /// max_j |f(x_j) − y_j|.
-    Linf,
-    /// Feasibility: |f(x_j) − y_j| ≤ tol for every j (objective 0).
-    Exact { tol: f64 },
-}
-
-impl Loss {
-    pub fn name(self) -> &'static str {
-        match self {
-            Loss::L1 => "l1",
-            Loss::Linf => "linf",
-            Loss::Exact { .. } => "exact",
-        }
-    }
-
-    /// Refuses a negative or non-finite exact-fit tolerance.
-    pub(crate) fn validate(self) -> Result<()> {
-        match self {
-            Loss::Exact { tol } if !(tol.is_finite() && tol >= 0.0) => Err(Error::InvalidArgument(
-                format!("the exact-fit tolerance must be finite and non-negative, got {tol}"),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    /// The program's error columns for `residuals` residuals (cost 1 each): one per residual
-    /// (L1), one shared (L∞), none (exact fit).
-    pub(crate) fn error_cols(self, m: &mut LinearModel, residuals: usize) -> Vec<usize> {
-        let count = match self {
-            Loss::L1 => residuals,
-            Loss::Linf => 1,
-            Loss::Exact { .. } => 0,
-        };
-        (0..count).map(|_| m.col(0.0, f64::INFINITY, 1.0)).collect()
-    }
-
-    /// The rows of residual `i`, prediction `Σ out` against target `y`: `e ≥ |ŷ − y|` with
-    /// `e = err[i]` (L1) or `err[0]` (L∞), or `|ŷ − y| ≤ tol` (exact fit).
-    pub(crate) fn add_rows(
-        self,
-        m: &mut LinearModel,
-        err: &[usize],
-        i: usize,
-        mut out: Vec<(usize, f64)>,
-        y: f64,
-    ) {
-        let inf = f64::INFINITY;
-        let e = match self {
-            Loss::Exact { tol } => return m.row(y - tol, y + tol, &out),
-            Loss::L1 => err[i],
-            Loss::Linf => err[0],
-        };
-        // e − ŷ ≥ −y and e + ŷ ≥ y
-        let mut t: Vec<(usize, f64)> = out.iter().map(|&(c, v)| (c, -v)).collect();
-        t.push((e, 1.0));
-        m.row(-y, inf, &t);
-        out.push((e, 1.0));
-        m.row(y, inf, &out);
-    }
-
-    /// The loss of predictions `yhat` against `y` (for `Exact`, the largest error, as for L∞).
-    pub fn value(self, yhat: &[f64], y: &[f64]) -> f64 {
-        let errs = yhat.iter().zip(y).map(|(a, b)| (a - b).abs());
-        match self {
-            Loss::L1 => errs.sum(),
-            Loss::Linf | Loss::Exact { .. } => errs.fold(0.0, f64::max),
-        }
-    }
-}
-
-/// Where the big-M constants come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tightening {
-    /// One M for every sample: the largest per-sample interval bound.
-    Global,
-    /// Per-sample interval bounds `±B(‖x_j‖₁ + 1)`.
-    Interval,
-    /// Interval bounds, then two LPs per unit and sample (needs a start network for the cap).
-    Lp,
-}
-
-impl Tightening {
-    pub fn name(self) -> &'static str {
-        match self {
-            Tightening::Global => "global",
-            Tightening::Interval => "interval",
-            Tightening::Lp => "lp",
-        }
-    }
-}
 
 /// What to train.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReluMilp {
     pub hidden: usize,
     pub weight_bound: f64,
-    pub loss: Loss,
+    pub loss: ErrorMeasure,
     pub tightening: Tightening,
 }
 
@@ -232,7 +139,7 @@ fn check_arch(arch: &Architecture) -> Result<()> {
 }
 
 /// Column indices of the program.
-struct Cols {
+pub(crate) struct Cols {
     /// w[k][i], b[k], σ[k]
     w: Vec<Vec<usize>>,
     b: Vec<usize>,
@@ -281,24 +188,8 @@ fn validate(x: &Matrix, y: &[f64], spec: &ReluMilp) -> Result<()> {
     spec.loss.validate()
 }
 
-/// Per unit k and sample j, a bound on z_kj: `[k][j]`.
-type UnitBounds = Vec<Vec<f64>>;
-
-/// Interval bounds per unit and sample (lower, upper; all units share them), or one global M.
-fn interval_bounds(x: &Matrix, spec: &ReluMilp) -> Result<(UnitBounds, UnitBounds)> {
-    let arch = Architecture::new(vec![x.rows(), spec.hidden, 1], Activation::Linear)?;
-    let mut m = crate::bounds::training_bounds(x, &arch, spec.weight_bound)?.swap_remove(0);
-    if spec.tightening == Tightening::Global {
-        let g = m.iter().copied().fold(0.0, f64::max);
-        m.iter_mut().for_each(|v| *v = g);
-    }
-    let upper = vec![m.clone(); spec.hidden];
-    let lower = vec![m.iter().map(|v| -v).collect(); spec.hidden];
-    Ok((lower, upper))
-}
-
 /// The z_kj = w_kᵀx_j + b_k terms.
-fn z_terms(cols: &Cols, x: &Matrix, k: usize, j: usize) -> Vec<(usize, f64)> {
+pub(crate) fn z_terms(cols: &Cols, x: &Matrix, k: usize, j: usize) -> Vec<(usize, f64)> {
     let mut t: Vec<(usize, f64)> = cols.w[k]
         .iter()
         .zip(x.col(j))
@@ -310,7 +201,7 @@ fn z_terms(cols: &Cols, x: &Matrix, k: usize, j: usize) -> Vec<(usize, f64)> {
 
 /// Builds the program for bounds `lower[k][j] ≤ z_kj ≤ upper[k][j]`; with `cap`, the objective
 /// is constrained to at most it.
-fn build(
+pub(crate) fn build(
     x: &Matrix,
     y: &[f64],
     spec: &ReluMilp,
@@ -464,13 +355,13 @@ fn start_point(
         }
     }
     match spec.loss {
-        Loss::L1 => {
+        ErrorMeasure::L1 => {
             for j in 0..n {
                 v[cols.err[j]] = (yhat[j] - y[j]).abs();
             }
         }
-        Loss::Linf => v[cols.err[0]] = Loss::Linf.value(&yhat, y),
-        Loss::Exact { .. } => {}
+        ErrorMeasure::Linf => v[cols.err[0]] = ErrorMeasure::Linf.value(&yhat, y),
+        ErrorMeasure::Exact { .. } => {}
     }
     // the solver gets the point only if it is feasible (to a relative 1e-9)
     let scale = 1.0 + v.iter().fold(0.0_f64, |a, b| a.max(b.abs()));
@@ -553,64 +444,6 @@ pub fn predict(model: &Mlp, x: &Matrix) -> Result<Vec<f64>> {
     Ok(model.forward(x)?.as_slice().to_vec())
 }
 
-/// LP bound tightening: min and max of every z_kj over the LP relaxation with the objective
-/// capped at `cap`. Returns the number of LPs solved.
-#[cfg(feature = "milp")]
-fn tighten(
-    x: &Matrix,
-    y: &[f64],
-    spec: &ReluMilp,
-    lower: &mut [Vec<f64>],
-    upper: &mut [Vec<f64>],
-    cap: f64,
-    settings: &MilpSettings,
-) -> Result<usize> {
-    let (m, cols) = build(x, y, spec, lower, upper, Some(cap));
-    let lp_settings = MilpSettings {
-        verbose: false,
-        ..settings.clone()
-    };
-    let highs = super::highs::Highs::new(&lp_settings)?;
-    highs.pass(&m, true)?;
-    let mut solved = 0;
-    let mut cost = vec![0.0; m.n_cols()];
-    for k in 0..spec.hidden {
-        for j in 0..x.cols() {
-            if upper[k][j] <= 0.0 || lower[k][j] >= 0.0 {
-                continue;
-            }
-            let z = z_terms(&cols, x, k, j);
-            for sign in [1.0, -1.0] {
-                cost.iter_mut().for_each(|c| *c = 0.0);
-                for &(c, v) in &z {
-                    cost[c] = sign * v;
-                }
-                highs.set_cost(&cost)?;
-                let out = highs.run(m.n_cols(), false)?;
-                solved += 1;
-                match out.status {
-                    // the cap is at least a known network's loss, so the relaxation is feasible
-                    MilpStatus::Infeasible => {
-                        return Err(Error::Solver(
-                            "bound tightening: the capped LP relaxation is infeasible".into(),
-                        ))
-                    }
-                    MilpStatus::TimeLimit | MilpStatus::Interrupted => return Ok(solved),
-                    MilpStatus::Optimal => {}
-                }
-                // a margin for the LP's tolerances, so no feasible network is cut off
-                let slack = 1e-6 * (1.0 + out.objective.abs());
-                if sign > 0.0 {
-                    lower[k][j] = lower[k][j].max(out.objective - slack);
-                } else {
-                    upper[k][j] = upper[k][j].min(-out.objective + slack);
-                }
-            }
-        }
-    }
-    Ok(solved)
-}
-
 /// Trains `spec` on (x, y) to a certified optimum (or the time limit, or an interrupt).
 /// `start`, a d-K-1 network, is offered as the first incumbent when it lies in the class, and caps
 /// the LP relaxation in [`Tightening::Lp`] (required there). `progress` sees the branch and bound
@@ -650,7 +483,7 @@ pub fn train(
                 spec.weight_bound
             )));
         };
-        if let Loss::Exact { .. } = spec.loss {
+        if let ErrorMeasure::Exact { .. } = spec.loss {
             return Err(Error::InvalidArgument(
                 "LP bound tightening needs an L1 or L∞ loss (exact fit has no objective to cap)"
                     .into(),
@@ -705,7 +538,9 @@ pub fn train(
         status: out.status,
         loss,
         objective: out.objective,
-        bound: if matches!(spec.loss, Loss::Exact { .. }) && out.status == MilpStatus::Optimal {
+        bound: if matches!(spec.loss, ErrorMeasure::Exact { .. })
+            && out.status == MilpStatus::Optimal
+        {
             0.0
         } else {
             out.bound
@@ -734,7 +569,7 @@ mod tests {
         (ds.x, ds.y.as_slice().to_vec(), t.model)
     }
 
-    fn spec(hidden: usize, b: f64, loss: Loss, tightening: Tightening) -> ReluMilp {
+    fn spec(hidden: usize, b: f64, loss: ErrorMeasure, tightening: Tightening) -> ReluMilp {
         ReluMilp {
             hidden,
             weight_bound: b,
@@ -750,7 +585,7 @@ mod tests {
     fn every_network_in_the_box_is_feasible_with_its_own_loss() {
         let (x, y, _) = teacher(3, 15, 0.1, 4);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-        for loss in [Loss::L1, Loss::Linf] {
+        for loss in [ErrorMeasure::L1, ErrorMeasure::Linf] {
             for tightening in [Tightening::Global, Tightening::Interval] {
                 let sp = spec(3, 1.5, loss, tightening);
                 let (lo, up) = interval_bounds(&x, &sp).unwrap();
@@ -799,13 +634,13 @@ mod tests {
     fn rescaling_to_unit_output_weights_keeps_the_function_and_finds_the_class_bound() {
         let (x, y, t) = teacher(2, 10, 0.0, 2);
         let b = class_bound(&t).unwrap();
-        let sp = spec(2, b, Loss::L1, Tightening::Interval);
+        let sp = spec(2, b, ErrorMeasure::L1, Tightening::Interval);
         let (lo, up) = interval_bounds(&x, &sp).unwrap();
         let (m, cols) = build(&x, &y, &sp, &lo, &up, None);
         let v = start_point(&t, &x, &y, &sp, &m, &cols).expect("the teacher is in its class");
         assert!(m.objective(&v) < 1e-9, "the teacher fits its own data");
         // just below its class bound the teacher is outside the box
-        let tight = spec(2, b * 0.999, Loss::L1, Tightening::Interval);
+        let tight = spec(2, b * 0.999, ErrorMeasure::L1, Tightening::Interval);
         let (lo, up) = interval_bounds(&x, &tight).unwrap();
         let (m, cols) = build(&x, &y, &tight, &lo, &up, None);
         assert!(start_point(&t, &x, &y, &tight, &m, &cols).is_none());
@@ -816,27 +651,44 @@ mod tests {
         let (x, y, _) = teacher(2, 10, 0.0, 2);
         let st = MilpSettings::default();
         let bad = |sp: ReluMilp, y: &[f64]| train(&x, y, &sp, &st, None, None).is_err();
-        assert!(bad(spec(0, 1.0, Loss::L1, Tightening::Interval), &y));
-        assert!(bad(spec(2, 0.0, Loss::L1, Tightening::Interval), &y));
         assert!(bad(
-            spec(2, f64::INFINITY, Loss::L1, Tightening::Interval),
+            spec(0, 1.0, ErrorMeasure::L1, Tightening::Interval),
             &y
         ));
         assert!(bad(
-            spec(2, 1.0, Loss::Exact { tol: -1.0 }, Tightening::Interval),
+            spec(2, 0.0, ErrorMeasure::L1, Tightening::Interval),
             &y
         ));
-        assert!(bad(spec(2, 1.0, Loss::L1, Tightening::Interval), &y[1..]));
+        assert!(bad(
+            spec(2, f64::INFINITY, ErrorMeasure::L1, Tightening::Interval),
+            &y
+        ));
+        assert!(bad(
+            spec(
+                2,
+                1.0,
+                ErrorMeasure::Exact { tol: -1.0 },
+                Tightening::Interval
+            ),
+            &y
+        ));
+        assert!(bad(
+            spec(2, 1.0, ErrorMeasure::L1, Tightening::Interval),
+            &y[1..]
+        ));
         let mut nan = y.clone();
         nan[3] = f64::NAN;
-        assert!(bad(spec(2, 1.0, Loss::L1, Tightening::Interval), &nan));
+        assert!(bad(
+            spec(2, 1.0, ErrorMeasure::L1, Tightening::Interval),
+            &nan
+        ));
         // LP tightening without a start network to cap the relaxation
-        assert!(bad(spec(2, 1.0, Loss::L1, Tightening::Lp), &y));
+        assert!(bad(spec(2, 1.0, ErrorMeasure::L1, Tightening::Lp), &y));
         let slow = MilpSettings {
             time_limit: 0.0,
             ..Default::default()
         };
-        let sp = spec(2, 1.0, Loss::L1, Tightening::Interval);
+        let sp = spec(2, 1.0, ErrorMeasure::L1, Tightening::Interval);
         assert!(train(&x, &y, &sp, &slow, None, None).is_err());
     }
 
@@ -844,7 +696,7 @@ mod tests {
     #[test]
     fn without_the_feature_solving_says_so() {
         let (x, y, _) = teacher(2, 10, 0.0, 2);
-        let sp = spec(2, 1.0, Loss::L1, Tightening::Interval);
+        let sp = spec(2, 1.0, ErrorMeasure::L1, Tightening::Interval);
         let e = train(&x, &y, &sp, &MilpSettings::default(), None, None).unwrap_err();
         assert!(
             matches!(
@@ -907,14 +759,14 @@ mod tests {
             };
             let best_gradient = nets
                 .iter()
-                .map(|n| Loss::L1.value(&predict(n, &x).unwrap(), &y))
+                .map(|n| ErrorMeasure::L1.value(&predict(n, &x).unwrap(), &y))
                 .fold(f64::INFINITY, f64::min);
             let mut optima = Vec::new();
             for tightening in [Tightening::Global, Tightening::Interval, Tightening::Lp] {
                 let fit = train(
                     &x,
                     &y,
-                    &spec(2, b, Loss::L1, tightening),
+                    &spec(2, b, ErrorMeasure::L1, tightening),
                     &st,
                     Some(&nets[0]),
                     None,
@@ -933,7 +785,7 @@ mod tests {
                 assert!(fit.bound <= fit.loss + 1e-9);
                 assert!(fit.abs_gap() <= 1e-5 * (1.0 + fit.loss));
                 for n in &nets {
-                    let l = Loss::L1.value(&predict(n, &x).unwrap(), &y);
+                    let l = ErrorMeasure::L1.value(&predict(n, &x).unwrap(), &y);
                     assert!(fit.loss <= l + 1e-6, "MILP {} > gradient {l}", fit.loss);
                 }
                 optima.push(fit.loss);
@@ -955,7 +807,12 @@ mod tests {
             let fit = train(
                 &x,
                 &y,
-                &spec(2, b, Loss::Exact { tol: 1e-6 }, Tightening::Interval),
+                &spec(
+                    2,
+                    b,
+                    ErrorMeasure::Exact { tol: 1e-6 },
+                    Tightening::Interval,
+                ),
                 &st,
                 None,
                 None,
@@ -971,7 +828,12 @@ mod tests {
             let fit = train(
                 &x,
                 &y,
-                &spec(1, 1e-3, Loss::Exact { tol: 1e-6 }, Tightening::Interval),
+                &spec(
+                    1,
+                    1e-3,
+                    ErrorMeasure::Exact { tol: 1e-6 },
+                    Tightening::Interval,
+                ),
                 &st,
                 None,
                 None,
@@ -983,7 +845,7 @@ mod tests {
             let fit = train(
                 &x,
                 &y,
-                &spec(1, 1.0, Loss::Linf, Tightening::Interval),
+                &spec(1, 1.0, ErrorMeasure::Linf, Tightening::Interval),
                 &st,
                 None,
                 None,

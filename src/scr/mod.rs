@@ -20,13 +20,13 @@
 //! assert!(run.summary.output_error.is_finite());
 //! ```
 
-mod admm_backend;
+mod admm;
 mod backend;
 #[cfg(feature = "sdp")]
 mod clarabel_backend;
 pub mod formulation;
 
-pub use admm_backend::{svt_wide, AdmmBackend};
+pub use admm::{svt_wide, AdmmBackend};
 pub use backend::{
     Backend, ClarabelBackend, SolveStatus, SubSolution, Subproblem, SubproblemSolver,
 };

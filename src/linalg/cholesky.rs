@@ -1,9 +1,18 @@
-//! A dense Cholesky factorisation `A = LLᵀ` on several threads whose result does not depend on
-//! their number: right-looking and blocked, with every product of the trailing update computed
-//! by one sequential faer GEMM per fixed tile column, so each entry is summed in the same order
-//! whichever thread computes it. faer's own parallel factorisation needs its rayon feature, whose
-//! work splitting is not documented to be independent of the thread count.
+//! Cholesky factorisations `A = LLᵀ`, both with results that do not depend on the thread count.
 //!
+//! - [`factor_small`], [`solve_small`]: scalar, in order, for the small systems solved every
+//!   iteration (ADMM's normal matrix in the weights, side ≤ a few hundred): no allocation, no
+//!   threads.
+//! - [`factor_in_place`], [`solve`]: on several threads, for the large Newton systems of the
+//!   convex model's working sets: right-looking and blocked, with every product of the trailing
+//!   update computed by one sequential faer GEMM per fixed tile column, so each entry is summed
+//!   in the same order whichever thread computes it. faer's own parallel factorisation needs its
+//!   rayon feature, whose work splitting is not documented to be independent of the thread
+//!   count.
+//!
+//! Two, because they serve different sizes: faer's factorisation (the blocked one's diagonal
+//! blocks) sums in another order than the scalar loop, so ADMM's iterates — and SCR's answers —
+//! would change in their last bits with it, and at side ≤ 100 the scalar loop allocates nothing.
 //! Measured on the bench's N = 10⁴, d = 20, 200-pattern gated case (2 cores), whose last Newton
 //! systems have side 4 200: the whole working-set run took 10.3–11.5 s with faer's sequential
 //! `llt` and 8.9–9.3 s with this, to the same digits; 1 and 2 threads give the same model file.
@@ -13,6 +22,49 @@ use faer::linalg::triangular_solve::{
     solve_lower_triangular_in_place, solve_upper_triangular_in_place,
 };
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+
+/// Factors the small dense symmetric positive definite `a` (row-major `n × n`, lower triangle
+/// read) in place: on success its lower triangle holds L. A pivot that is not positive and
+/// finite is returned as `(its index, its value)`.
+pub fn factor_small(a: &mut [f64], n: usize) -> Result<(), (usize, f64)> {
+    for j in 0..n {
+        let mut d = a[j * n + j];
+        for k in 0..j {
+            d -= a[j * n + k] * a[j * n + k];
+        }
+        if d.is_nan() || d <= 0.0 || !d.is_finite() {
+            return Err((j, d));
+        }
+        let d = d.sqrt();
+        a[j * n + j] = d;
+        for i in j + 1..n {
+            let mut s = a[i * n + j];
+            for k in 0..j {
+                s -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = s / d;
+        }
+    }
+    Ok(())
+}
+
+/// Solves `L Lᵀ x = b` in place with a factor from [`factor_small`].
+pub fn solve_small(l: &[f64], n: usize, b: &mut [f64]) {
+    for i in 0..n {
+        let mut s = b[i];
+        for k in 0..i {
+            s -= l[i * n + k] * b[k];
+        }
+        b[i] = s / l[i * n + i];
+    }
+    for i in (0..n).rev() {
+        let mut s = b[i];
+        for k in i + 1..n {
+            s -= l[k * n + i] * b[k];
+        }
+        b[i] = s / l[i * n + i];
+    }
+}
 
 /// Side of the diagonal blocks (and the width of the trailing update's tile columns).
 const BLOCK: usize = 192;

@@ -1,0 +1,63 @@
+//! The threaded loop of the crate's passes over samples: work split into a fixed list of items,
+//! each computed whole by one thread, results returned in item order. Since no item's result
+//! depends on which thread computed it, the answer does not depend on the thread count.
+
+/// Runs `f` on every item, on up to `threads` scoped threads (consecutive runs of items each);
+/// the results come back in item order.
+pub fn par_map<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    if threads <= 1 || items.len() <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    let mut it = items.into_iter().peekable();
+    while it.peek().is_some() {
+        groups.push(it.by_ref().take(per).collect());
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|g| s.spawn(move || g.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Splits `s` (which starts at index `bounds[0]` of its array) at the given absolute boundaries:
+/// one mutable piece per item of a [`par_map`].
+pub fn split_at_bounds<'a, T>(mut s: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
+    let mut pos = bounds[0];
+    for &b in &bounds[1..] {
+        let (head, tail) = std::mem::take(&mut s).split_at_mut(b - pos);
+        out.push(head);
+        s = tail;
+        pos = b;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_item_order_on_any_thread_count() {
+        let items: Vec<usize> = (0..37).collect();
+        let one = par_map(items.clone(), 1, |i| i * i);
+        for threads in [2, 3, 8, 64] {
+            assert_eq!(par_map(items.clone(), threads, |i| i * i), one);
+        }
+        let mut v: Vec<u32> = (0..10).collect();
+        let parts = split_at_bounds(&mut v[2..], &[2, 5, 9, 10]);
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [3, 4, 1]);
+    }
+}
