@@ -21,6 +21,51 @@ pub struct Conic {
     pub cones: Vec<SupportedConeT<f64>>,
 }
 
+/// The constraints `Ax + s = b`, `s ∈ K` of a program, built entry by entry, with their cones in
+/// row order.
+#[derive(Default)]
+pub struct Rows {
+    ri: Vec<usize>,
+    ci: Vec<usize>,
+    vals: Vec<f64>,
+    pub b: Vec<f64>,
+    pub cones: Vec<SupportedConeT<f64>>,
+}
+
+impl Rows {
+    /// An entry `A[row, col] = value`.
+    pub fn entry(&mut self, row: usize, col: usize, value: f64) {
+        self.ri.push(row);
+        self.ci.push(col);
+        self.vals.push(value);
+    }
+
+    /// Several entries `A[rows[k], cols[k]] = values[k]`, in order.
+    pub fn entries<const K: usize>(
+        &mut self,
+        rows: [usize; K],
+        cols: [usize; K],
+        values: [f64; K],
+    ) {
+        self.ri.extend(rows);
+        self.ci.extend(cols);
+        self.vals.extend(values);
+    }
+
+    /// The program `min ½xᵀPx + qᵀx` over `q.len()` variables subject to these rows (one per
+    /// entry of `b`).
+    pub fn program(self, p: CscMatrix<f64>, q: Vec<f64>) -> Conic {
+        let a = CscMatrix::new_from_triplets(self.b.len(), q.len(), self.ri, self.ci, self.vals);
+        Conic {
+            p,
+            q,
+            a,
+            b: self.b,
+            cones: self.cones,
+        }
+    }
+}
+
 /// One interior-point iteration, in Clarabel's own figures.
 #[derive(Clone, Copy, Debug)]
 pub struct Iteration {

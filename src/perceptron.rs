@@ -3,7 +3,7 @@
 //! certificate; and the robust LP of Bennett & Mangasarian (1992) for data that are not separable.
 //! Several output nodes are independent LPs, one per node.
 
-use crate::conic::{self, Conic};
+use crate::conic::{self, Conic, Rows};
 use crate::error::{Error, Result};
 use crate::glm::{Watch, IPM_MAX_ITER, IPM_TOL};
 use crate::linalg::Matrix;
@@ -75,27 +75,19 @@ pub fn separate(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<Separ
     check(x, y)?;
     let (d, n) = (x.rows(), y.len());
     // variables (w, b); rows s_i = y_i (wᵀx_i + b) − 1 ≥ 0, i.e. A_i = −y_i [x_i, 1], b_i = −1
-    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = Rows::default();
     for (j, &yj) in y.iter().enumerate() {
         for i in 0..d {
             let v = x.get(i, j);
             if v != 0.0 {
-                ar.push(j);
-                ac.push(i);
-                av.push(-yj * v);
+                rows.entry(j, i, -yj * v);
             }
         }
-        ar.push(j);
-        ac.push(d);
-        av.push(-yj);
+        rows.entry(j, d, -yj);
     }
-    let program = Conic {
-        p: CscMatrix::zeros((d + 1, d + 1)),
-        q: vec![0.0; d + 1],
-        a: CscMatrix::new_from_triplets(n, d + 1, ar, ac, av),
-        b: vec![-1.0; n],
-        cones: vec![SupportedConeT::NonnegativeConeT(n)],
-    };
+    rows.b = vec![-1.0; n];
+    rows.cones.push(SupportedConeT::NonnegativeConeT(n));
+    let program = rows.program(CscMatrix::zeros((d + 1, d + 1)), vec![0.0; d + 1]);
     let sol = match solve(program, watch)? {
         Ok(sol) => sol,
         Err(stop) => return Ok(Err(stop)),
@@ -150,21 +142,16 @@ pub fn robust_lp(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<(Vec
     }
     // variables (w, b, ξ); rows: y_i(wᵀx_i + b) + ξ_i − 1 ≥ 0, then ξ ≥ 0
     let nv = d + 1 + n;
-    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = Rows::default();
     for (j, &yj) in y.iter().enumerate() {
         for i in 0..d {
             let v = x.get(i, j);
             if v != 0.0 {
-                ar.push(j);
-                ac.push(i);
-                av.push(-yj * v);
+                rows.entry(j, i, -yj * v);
             }
         }
-        ar.extend([j, j, n + j]);
-        ac.extend([d, d + 1 + j, d + 1 + j]);
-        av.extend([-yj, -1.0, -1.0]);
+        rows.entries([j, j, n + j], [d, d + 1 + j, d + 1 + j], [-yj, -1.0, -1.0]);
     }
-    let a = CscMatrix::new_from_triplets(2 * n, nv, ar, ac, av);
     let mut q = vec![0.0; nv];
     for (j, &yj) in y.iter().enumerate() {
         q[d + 1 + j] = if yj > 0.0 {
@@ -173,15 +160,10 @@ pub fn robust_lp(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<(Vec
             1.0 / n_neg as f64
         };
     }
-    let mut bvec = vec![-1.0; n];
-    bvec.extend(std::iter::repeat_n(0.0, n));
-    let program = Conic {
-        p: CscMatrix::zeros((nv, nv)),
-        q,
-        a,
-        b: bvec,
-        cones: vec![SupportedConeT::NonnegativeConeT(2 * n)],
-    };
+    rows.b = vec![-1.0; n];
+    rows.b.extend(std::iter::repeat_n(0.0, n));
+    rows.cones.push(SupportedConeT::NonnegativeConeT(2 * n));
+    let program = rows.program(CscMatrix::zeros((nv, nv)), q);
     let sol = match solve(program, watch)? {
         Ok(sol) => sol,
         Err(stop) => return Ok(Err(stop)),

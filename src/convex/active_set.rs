@@ -25,7 +25,7 @@
 //! rounds end.
 
 use super::certificate::{Bound, Kept, Progress, Solved};
-use super::clarabel_run::{self, Rows};
+use super::clarabel_run::{self, ConvexRows, Rows};
 use super::gated_cg;
 use super::gated_newton;
 use super::gram::Gram;

@@ -8,34 +8,24 @@ use super::program::Program;
 use crate::conic;
 use crate::error::{Error, Result};
 use crate::train::{Budget, Stop};
-use clarabel::algebra::CscMatrix;
 use clarabel::solver::{DefaultSolution, SupportedConeT};
 
-pub use crate::conic::Conic;
+pub use crate::conic::{Conic, Rows};
 
-/// The constraint rows `Ax + s = b` of a convex-model program, built row by row, with their
-/// cones in row order.
-#[derive(Default)]
-pub struct Rows {
-    ri: Vec<usize>,
-    ci: Vec<usize>,
-    vals: Vec<f64>,
-    pub b: Vec<f64>,
-    pub cones: Vec<SupportedConeT<f64>>,
-}
-
-impl Rows {
-    /// An entry `A[row, col] = value`.
-    pub fn entry(&mut self, row: usize, col: usize, value: f64) {
-        self.ri.push(row);
-        self.ci.push(col);
-        self.vals.push(value);
-    }
-
+/// The convex model's own constraint rows.
+pub trait ConvexRows {
     /// The ReLU cone row `(2D − I)_ii x̃_iᵀ u ≥ 0` of the pattern `mask` and sample `i`, for the
     /// group whose variables start at `col`, as `−s x̃_iᵀ u + slack = 0` with `slack ≥ 0` (the
     /// caller adds the nonnegative cone once all such rows are in).
-    pub fn cone_row(&mut self, prog: &Program, mask: &Mask, i: usize, col: usize) {
+    fn cone_row(&mut self, prog: &Program, mask: &Mask, i: usize, col: usize);
+
+    /// `t_w ≥ ‖u_w‖` for `count` groups, `t_w` at `t0 + w` and `u_w` at `u0 + w d̃`: one
+    /// second-order cone of dimension d̃ + 1 each.
+    fn epigraphs(&mut self, count: usize, t0: usize, u0: usize, dim: usize);
+}
+
+impl ConvexRows for Rows {
+    fn cone_row(&mut self, prog: &Program, mask: &Mask, i: usize, col: usize) {
         let s = if mask.on(i) { 1.0 } else { -1.0 };
         let r = self.b.len();
         for (c, &x) in prog.data.row(i).iter().enumerate() {
@@ -44,9 +34,7 @@ impl Rows {
         self.b.push(0.0);
     }
 
-    /// `t_w ≥ ‖u_w‖` for `count` groups, `t_w` at `t0 + w` and `u_w` at `u0 + w d̃`: one
-    /// second-order cone of dimension d̃ + 1 each.
-    pub fn epigraphs(&mut self, count: usize, t0: usize, u0: usize, dim: usize) {
+    fn epigraphs(&mut self, count: usize, t0: usize, u0: usize, dim: usize) {
         for w in 0..count {
             let r = self.b.len();
             self.entry(r, t0 + w, -1.0);
@@ -55,18 +43,6 @@ impl Rows {
             }
             self.b.extend(std::iter::repeat_n(0.0, dim + 1));
             self.cones.push(SupportedConeT::SecondOrderConeT(dim + 1));
-        }
-    }
-
-    /// The program `min ½xᵀPx + qᵀx` over `q.len()` variables subject to these rows.
-    pub fn program(self, p: CscMatrix<f64>, q: Vec<f64>) -> Conic {
-        let a = CscMatrix::new_from_triplets(self.b.len(), q.len(), self.ri, self.ci, self.vals);
-        Conic {
-            p,
-            q,
-            a,
-            b: self.b,
-            cones: self.cones,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! other solvers', so every solver's gap means the same thing.
 
 use super::certificate::{bound_at, Kept, Progress, Solved};
-use super::clarabel_run::{self, Conic, Rows};
+use super::clarabel_run::{self, Conic, ConvexRows, Rows};
 use super::loss::Loss;
 use super::newton;
 use super::program::{Augmented, Program, BLOCK};

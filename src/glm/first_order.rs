@@ -161,14 +161,14 @@ pub fn least_squares(
         }
     }
     let intercept = ym - dot(&xm, &w);
-    Ok(LinearFit {
-        objective: model.objective(x, y, &w, intercept),
-        coef: w,
-        intercept,
-        status: status.into(),
-        iterations: sweeps as u32,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let objective = model.objective(x, y, &w, intercept);
+    Ok(LinearFit::new(
+        (w, intercept),
+        objective,
+        status,
+        sweeps,
+        t0,
+    ))
 }
 
 /// A smooth loss `f(θ)` plus either `½‖θ_P‖²` (folded into `f`) or `‖θ_P‖₁` on the penalised
@@ -379,14 +379,8 @@ pub fn logistic(
     let loss = BinaryLoss { x, y, model };
     let (theta, status, it) = minimise(&loss, model.l1, settings, watch);
     let (coef, intercept) = (theta[..d].to_vec(), theta[d]);
-    Ok(LinearFit {
-        objective: model.objective(x, y, &coef, intercept),
-        coef,
-        intercept,
-        status: status.into(),
-        iterations: it as u32,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let objective = model.objective(x, y, &coef, intercept);
+    Ok(LinearFit::new((coef, intercept), objective, status, it, t0))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub mod svm;
 
 pub use first_order::FirstOrderSettings;
 
-use crate::conic::{self, Conic};
+use crate::conic::{self, Conic, Rows};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::train::Stop;
@@ -96,6 +96,25 @@ pub struct LinearFit {
 }
 
 impl LinearFit {
+    /// The fit `(coef, intercept)` with its objective, how its solver ended and its time since
+    /// `t0`.
+    pub(crate) fn new(
+        (coef, intercept): (Vec<f64>, f64),
+        objective: f64,
+        status: &str,
+        iterations: usize,
+        t0: Instant,
+    ) -> Self {
+        Self {
+            coef,
+            intercept,
+            objective,
+            status: status.into(),
+            iterations: iterations as u32,
+            seconds: t0.elapsed().as_secs_f64(),
+        }
+    }
+
     /// `wᵀx_j + b` for every column of `x` (d × N).
     pub fn predict(&self, x: &Matrix) -> Vec<f64> {
         (0..x.cols())
@@ -244,59 +263,41 @@ pub fn fit_least_squares(
         q[ot..].iter_mut().for_each(|v| *v = l1);
     }
     // Xw + b + r = y (zero cone); then t − w ≥ 0, t + w ≥ 0
-    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
-    let mut bvec = Vec::with_capacity(n + 2 * d);
+    let mut rows = Rows::default();
     for (j, &yj) in y.iter().enumerate() {
         for i in 0..d {
             let v = x.get(i, j);
             if v != 0.0 {
-                ar.push(j);
-                ac.push(i);
-                av.push(v);
+                rows.entry(j, i, v);
             }
         }
-        ar.push(j);
-        ac.push(ob);
-        av.push(1.0);
-        ar.push(j);
-        ac.push(or + j);
-        av.push(1.0);
-        bvec.push(yj);
+        rows.entry(j, ob, 1.0);
+        rows.entry(j, or + j, 1.0);
+        rows.b.push(yj);
     }
-    let mut cones = vec![SupportedConeT::ZeroConeT(n)];
+    rows.cones.push(SupportedConeT::ZeroConeT(n));
     if with_t {
         for i in 0..d {
             // s = t − w: row (w: +1, t: −1)
-            ar.extend([n + i, n + i]);
-            ac.extend([i, ot + i]);
-            av.extend([1.0, -1.0]);
+            rows.entries([n + i, n + i], [i, ot + i], [1.0, -1.0]);
             // s = t + w: row (w: −1, t: −1)
-            ar.extend([n + d + i, n + d + i]);
-            ac.extend([i, ot + i]);
-            av.extend([-1.0, -1.0]);
+            rows.entries([n + d + i, n + d + i], [i, ot + i], [-1.0, -1.0]);
         }
-        bvec.extend(std::iter::repeat_n(0.0, 2 * d));
-        cones.push(SupportedConeT::NonnegativeConeT(2 * d));
+        rows.b.extend(std::iter::repeat_n(0.0, 2 * d));
+        rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
-    let a = CscMatrix::new_from_triplets(bvec.len(), nvar, ar, ac, av);
-    let program = Conic {
-        p,
-        q,
-        a,
-        b: bvec,
-        cones,
-    };
+    let program = rows.program(p, q);
     let ipm = solve_conic(program, &format!("{model:?}"), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
-    Ok(LinearFit {
-        objective: model.objective(x, y, &coef, intercept),
-        coef,
-        intercept,
-        status: ipm.status,
-        iterations: ipm.iterations,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let objective = model.objective(x, y, &coef, intercept);
+    Ok(LinearFit::new(
+        (coef, intercept),
+        objective,
+        &ipm.status,
+        ipm.iterations as usize,
+        t0,
+    ))
 }
 
 /// The Gram form for more samples than features: on centred data the problem is
@@ -350,38 +351,31 @@ fn least_squares_gram(
             *q -= 2.0 * c * r * v;
         }
     }
-    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
-    let mut cones = Vec::new();
-    let mut bvec = Vec::new();
+    let mut rows = Rows::default();
     if with_t {
         q[d..].iter_mut().for_each(|v| *v = l1);
         for i in 0..d {
-            ar.extend([2 * i, 2 * i, 2 * i + 1, 2 * i + 1]);
-            ac.extend([i, d + i, i, d + i]);
-            av.extend([1.0, -1.0, -1.0, -1.0]);
+            rows.entries(
+                [2 * i, 2 * i, 2 * i + 1, 2 * i + 1],
+                [i, d + i, i, d + i],
+                [1.0, -1.0, -1.0, -1.0],
+            );
         }
-        bvec = vec![0.0; 2 * d];
-        cones.push(SupportedConeT::NonnegativeConeT(2 * d));
+        rows.b = vec![0.0; 2 * d];
+        rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
-    let a = CscMatrix::new_from_triplets(bvec.len(), nvar, ar, ac, av);
-    let program = Conic {
-        p,
-        q,
-        a,
-        b: bvec,
-        cones,
-    };
+    let program = rows.program(p, q);
     let ipm = solve_conic(program, &format!("{model:?}"), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ym - xm.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
-    Ok(LinearFit {
-        objective: model.objective(x, y, &coef, intercept),
-        coef,
-        intercept,
-        status: ipm.status,
-        iterations: ipm.iterations,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let objective = model.objective(x, y, &coef, intercept);
+    Ok(LinearFit::new(
+        (coef, intercept),
+        objective,
+        &ipm.status,
+        ipm.iterations as usize,
+        t0,
+    ))
 }
 
 /// ℓ₂- or ℓ₁-penalised binary logistic regression, scikit-learn's `LogisticRegression(C)`:
@@ -433,72 +427,57 @@ pub fn fit_logistic(
     if model.l1 {
         q[os..].iter_mut().for_each(|v| *v = 1.0);
     }
-    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
-    let mut bvec = Vec::new();
-    let mut cones = Vec::new();
+    let mut rows = Rows::default();
     let mut row = 0;
     // u_i + v_i ≤ 1
     for j in 0..n {
-        ar.extend([row, row]);
-        ac.extend([ou + j, ov + j]);
-        av.extend([1.0, 1.0]);
-        bvec.push(1.0);
+        rows.entries([row, row], [ou + j, ov + j], [1.0, 1.0]);
+        rows.b.push(1.0);
         row += 1;
     }
-    cones.push(SupportedConeT::NonnegativeConeT(n));
+    rows.cones.push(SupportedConeT::NonnegativeConeT(n));
     if model.l1 {
         for i in 0..d {
-            ar.extend([row, row, row + 1, row + 1]);
-            ac.extend([i, os + i, i, os + i]);
-            av.extend([1.0, -1.0, -1.0, -1.0]);
-            bvec.extend([0.0, 0.0]);
+            rows.entries(
+                [row, row, row + 1, row + 1],
+                [i, os + i, i, os + i],
+                [1.0, -1.0, -1.0, -1.0],
+            );
+            rows.b.extend([0.0, 0.0]);
             row += 2;
         }
-        cones.push(SupportedConeT::NonnegativeConeT(2 * d));
+        rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
     for (j, &yj) in y.iter().enumerate() {
         // (−t, 1, u) ∈ K_exp
-        ar.extend([row, row + 2]);
-        ac.extend([ot + j, ou + j]);
-        av.extend([1.0, -1.0]);
-        bvec.extend([0.0, 1.0, 0.0]);
-        cones.push(SupportedConeT::ExponentialConeT());
+        rows.entries([row, row + 2], [ot + j, ou + j], [1.0, -1.0]);
+        rows.b.extend([0.0, 1.0, 0.0]);
+        rows.cones.push(SupportedConeT::ExponentialConeT());
         row += 3;
         // (z − t, 1, v) ∈ K_exp with z = −y (wᵀx + b): s₁ = −(y xᵀw + y b + t)
         for i in 0..d {
             let v = x.get(i, j);
             if v != 0.0 {
-                ar.push(row);
-                ac.push(i);
-                av.push(yj * v);
+                rows.entry(row, i, yj * v);
             }
         }
-        ar.extend([row, row, row + 2]);
-        ac.extend([ob, ot + j, ov + j]);
-        av.extend([yj, 1.0, -1.0]);
-        bvec.extend([0.0, 1.0, 0.0]);
-        cones.push(SupportedConeT::ExponentialConeT());
+        rows.entries([row, row, row + 2], [ob, ot + j, ov + j], [yj, 1.0, -1.0]);
+        rows.b.extend([0.0, 1.0, 0.0]);
+        rows.cones.push(SupportedConeT::ExponentialConeT());
         row += 3;
     }
-    let a = CscMatrix::new_from_triplets(row, nvar, ar, ac, av);
-    let program = Conic {
-        p,
-        q,
-        a,
-        b: bvec,
-        cones,
-    };
+    let program = rows.program(p, q);
     let ipm = solve_conic(program, "logistic", watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
-    Ok(LinearFit {
-        objective: model.objective(x, y, &coef, intercept),
-        coef,
-        intercept,
-        status: ipm.status,
-        iterations: ipm.iterations,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let objective = model.objective(x, y, &coef, intercept);
+    Ok(LinearFit::new(
+        (coef, intercept),
+        objective,
+        &ipm.status,
+        ipm.iterations as usize,
+        t0,
+    ))
 }
 
 /// The data and C of a binary model with labels ±1 (logistic regression, the SVM).

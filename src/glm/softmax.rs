@@ -10,7 +10,7 @@
 
 use super::first_order::{data_times, minimise, FirstOrderSettings, SmoothLoss};
 use super::{check_c, check_inputs, solve_conic, Watch};
-use crate::conic::Conic;
+use crate::conic::Rows;
 use crate::error::{Error, Result};
 use crate::linalg::{dot4 as dot, Matrix};
 use clarabel::algebra::CscMatrix;
@@ -164,30 +164,28 @@ pub fn fit(
     if model.l1 {
         q[os..].iter_mut().for_each(|v| *v = 1.0);
     }
-    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
-    let mut bvec = Vec::new();
-    let mut cones = Vec::new();
+    let mut rows = Rows::default();
     let mut row = 0;
     // Σ_k u_jk ≤ 1
     for j in 0..n {
         for c in 0..k {
-            ar.push(row);
-            ac.push(ou + j * k + c);
-            av.push(1.0);
+            rows.entry(row, ou + j * k + c, 1.0);
         }
-        bvec.push(1.0);
+        rows.b.push(1.0);
         row += 1;
     }
-    cones.push(SupportedConeT::NonnegativeConeT(n));
+    rows.cones.push(SupportedConeT::NonnegativeConeT(n));
     if model.l1 {
         for i in 0..d * k {
-            ar.extend([row, row, row + 1, row + 1]);
-            ac.extend([i, os + i, i, os + i]);
-            av.extend([1.0, -1.0, -1.0, -1.0]);
-            bvec.extend([0.0, 0.0]);
+            rows.entries(
+                [row, row, row + 1, row + 1],
+                [i, os + i, i, os + i],
+                [1.0, -1.0, -1.0, -1.0],
+            );
+            rows.b.extend([0.0, 0.0]);
             row += 2;
         }
-        cones.push(SupportedConeT::NonnegativeConeT(2 * d * k));
+        rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d * k));
     }
     for (j, &yj) in y.iter().enumerate() {
         let xj = x.col(j);
@@ -196,31 +194,18 @@ pub fn fit(
             if c != yj {
                 for (i, &v) in xj.iter().enumerate() {
                     if v != 0.0 {
-                        ar.extend([row, row]);
-                        ac.extend([ow(c) + i, ow(yj) + i]);
-                        av.extend([-v, v]);
+                        rows.entries([row, row], [ow(c) + i, ow(yj) + i], [-v, v]);
                     }
                 }
-                ar.extend([row, row]);
-                ac.extend([ob + c, ob + yj]);
-                av.extend([-1.0, 1.0]);
+                rows.entries([row, row], [ob + c, ob + yj], [-1.0, 1.0]);
             }
-            ar.extend([row, row + 2]);
-            ac.extend([ot + j, ou + j * k + c]);
-            av.extend([1.0, -1.0]);
-            bvec.extend([0.0, 1.0, 0.0]);
-            cones.push(SupportedConeT::ExponentialConeT());
+            rows.entries([row, row + 2], [ot + j, ou + j * k + c], [1.0, -1.0]);
+            rows.b.extend([0.0, 1.0, 0.0]);
+            rows.cones.push(SupportedConeT::ExponentialConeT());
             row += 3;
         }
     }
-    let a = CscMatrix::new_from_triplets(row, nvar, ar, ac, av);
-    let program = Conic {
-        p,
-        q,
-        a,
-        b: bvec,
-        cones,
-    };
+    let program = rows.program(p, q);
     let ipm = solve_conic(program, "softmax", watch)?;
     Ok(model.fit_from(
         (x, y, k),

@@ -10,7 +10,7 @@
 
 use super::first_order::{data_times, FirstOrderSettings};
 use super::{check_binary, solve_conic, LinearFit, Watch};
-use crate::conic::Conic;
+use crate::conic::Rows;
 use crate::error::Result;
 use crate::linalg::{dot4 as dot, Matrix};
 use clarabel::algebra::CscMatrix;
@@ -47,48 +47,35 @@ pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result
         CscMatrix::new_from_triplets(nvar, nvar, (0..d).collect(), (0..d).collect(), vec![1.0; d]);
     let mut q = vec![0.0; nvar];
     q[ox..].iter_mut().for_each(|v| *v = model.c);
-    let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
-    let mut bvec = Vec::with_capacity(2 * n);
+    let mut rows = Rows::default();
     // s = y(wᵀx + b) + ξ − 1 ≥ 0, i.e. b = −1, A = −(y x, y, e_j)
     for (j, &yj) in y.iter().enumerate() {
         for (i, &v) in x.col(j).iter().enumerate() {
             if v != 0.0 {
-                ar.push(j);
-                ac.push(i);
-                av.push(-yj * v);
+                rows.entry(j, i, -yj * v);
             }
         }
-        ar.extend([j, j]);
-        ac.extend([ob, ox + j]);
-        av.extend([-yj, -1.0]);
-        bvec.push(-1.0);
+        rows.entries([j, j], [ob, ox + j], [-yj, -1.0]);
+        rows.b.push(-1.0);
     }
     // ξ ≥ 0
     for j in 0..n {
-        ar.push(n + j);
-        ac.push(ox + j);
-        av.push(-1.0);
-        bvec.push(0.0);
+        rows.entry(n + j, ox + j, -1.0);
+        rows.b.push(0.0);
     }
-    let a = CscMatrix::new_from_triplets(2 * n, nvar, ar, ac, av);
-    let program = Conic {
-        p,
-        q,
-        a,
-        b: bvec,
-        cones: vec![SupportedConeT::NonnegativeConeT(2 * n)],
-    };
+    rows.cones.push(SupportedConeT::NonnegativeConeT(2 * n));
+    let program = rows.program(p, q);
     let ipm = solve_conic(program, "SVM", watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = best_intercept(x, y, &coef);
-    Ok(LinearFit {
-        objective: model.objective(x, y, &coef, intercept),
-        coef,
-        intercept,
-        status: ipm.status,
-        iterations: ipm.iterations,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let objective = model.objective(x, y, &coef, intercept);
+    Ok(LinearFit::new(
+        (coef, intercept),
+        objective,
+        &ipm.status,
+        ipm.iterations as usize,
+        t0,
+    ))
 }
 
 /// The intercept minimising `Σ_i max(0, 1 − y_i(f_i + b))` for fixed `w` (`f_i = wᵀx_i`): the
@@ -273,14 +260,13 @@ pub fn fit_first_order(
         }
     }
     let (objective, coef, intercept) = best;
-    Ok(LinearFit {
+    Ok(LinearFit::new(
+        (coef, intercept),
         objective,
-        coef,
-        intercept,
-        status: status.into(),
-        iterations: iterations as u32,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+        status,
+        iterations,
+        t0,
+    ))
 }
 
 #[cfg(test)]
