@@ -1,6 +1,7 @@
 """Compares the outputs of the same commands run by two cvxnn binaries (bench/unchanged.sh): every
 figure, with times left out. Files of one format version and the next are compared on what both
-hold (a newer report adds its request and hashes; those are new, not changed)."""
+hold (a newer report adds its request and hashes; those are new, not changed), and what a newer
+format moved at its new place."""
 
 import json
 import pathlib
@@ -16,6 +17,25 @@ ADDED = {"request", "model_sha256", "data", "cvxnn_version", "version", "setting
 # How a message names a setting changed from flags ("--arch", "(--standardize; standardize=True
 # in Python)") to request keys ("`arch`", "(`standardize`)"): words, not figures.
 SETTING = re.compile(r"\(?--[a-z-]+(; [^)]*)?\)?|\(?`[a-z_.]+`\)?")
+
+
+# what a later report moved: the data's description left `problem` for `data` (version 4)
+MOVED = {"n_samples": "n_samples", "data": "source", "inputs": "inputs", "targets": "targets"}
+
+
+def moved(old, new):
+    """`old` with the keys a later format moved compared at their new place and taken out, or
+    the first difference there."""
+    problem, data = old.get("problem"), new.get("data")
+    if not (isinstance(problem, dict) and isinstance(data, dict)):
+        return old, None
+    problem = dict(problem)
+    for was, now in MOVED.items():
+        if was in problem and was not in new.get("problem", {}):
+            if problem[was] != data.get(now):
+                return old, f".problem.{was} → .data.{now}: {problem[was]!r} → {data.get(now)!r}"
+            del problem[was]
+    return {**old, "problem": problem}, None
 
 
 def untimed(v):
@@ -82,7 +102,11 @@ def main(old_dir, new_dir):
                 same = old.read_text() == new.read_text()
                 why = None if same else "text differs"
             else:
-                why = common(untimed(a), untimed(b))
+                if isinstance(a, dict) and isinstance(b, dict):
+                    a, why = moved(a, b)
+                else:
+                    why = None
+                why = why or common(untimed(a), untimed(b))
                 same = why is None
         differ += not same
         print(f"{old.name:<44} {'identical' if same else 'DIFFERS: ' + why}")

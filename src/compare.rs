@@ -12,6 +12,7 @@ use crate::methods::{
 use crate::milp::MilpCertificate;
 use crate::net::{Architecture, Mlp};
 use crate::report::svg::{log_strip_svg, Reference, Strip};
+use crate::report::Stamp;
 use crate::train::{InitScheme, Limits, Problem, Quiet, Start, Stop};
 use serde::{Deserialize, Serialize, Serializer};
 use std::sync::Arc;
@@ -482,21 +483,29 @@ pub fn optimum_trainer(weight_bound: f64, time_limit: f64, seed: u64) -> methods
     }
 }
 
+/// A finished comparison's problems and rows: what its optima are set against.
+#[derive(Clone, Copy)]
+pub struct Finished<'a> {
+    pub arch: &'a Architecture,
+    pub cases: &'a [Case],
+    /// The methods, in the rows' order.
+    pub names: &'a [&'a str],
+    pub rows: &'a [CompareRow],
+}
+
 /// The certified L1 optimum of each case over the networks with
 /// `|v_k|·max(‖w_k‖_∞, |b_k|) ≤ weight_bound`, and how each method's in-class runs stand against
 /// it. `report` sees each problem's optimum as it is certified.
 pub fn global_optimum(
-    arch: &Architecture,
-    cases: &[Case],
-    names: &[&str],
-    rows: &[CompareRow],
+    done: &Finished,
     trainer: &methods::Milp,
     limits: &Limits,
     report: &mut dyn FnMut(&ProblemOptimum),
 ) -> Result<GlobalOptimum> {
+    let (arch, names, rows) = (done.arch, done.names, done.rows);
     let bound = trainer.group.weight_bound;
     let mut optima = Vec::new();
-    for case in cases {
+    for case in done.cases {
         let p = Problem::new(&case.data, arch)?;
         let run = methods::run(trainer, &p, &Start::Zero, &mut Quiet, limits)?;
         let Some(c) = run.certificate_as::<MilpCertificate>() else {
@@ -610,19 +619,16 @@ pub const AT_OPTIMUM: f64 = 1e-6;
 /// Each case's convex optimum (from the convex model's row of start 0 when `convex` is among
 /// the methods, else by solving it with `trainer`) and each method's runs against it. `report`
 /// sees each problem's optimum as it is known.
-#[allow(clippy::too_many_arguments)]
 pub fn convex_optimum(
-    arch: &Architecture,
-    cases: &[Case],
-    names: &[&str],
-    rows: &[CompareRow],
+    done: &Finished,
     trainer: &methods::Convex,
     limits: &Limits,
     report: &mut dyn FnMut(&ProblemConvexOptimum),
 ) -> Result<ConvexOptimum> {
+    let (arch, names, rows) = (done.arch, done.names, done.rows);
     let beta = trainer.settings.beta;
     let mut optima = Vec::new();
-    for case in cases {
+    for case in done.cases {
         let t0 = Instant::now();
         let from_row = rows
             .iter()
@@ -715,9 +721,8 @@ pub struct CompareProblem {
 /// rows, the summary and the plan.
 #[derive(Clone, Debug, Serialize)]
 pub struct CompareReport {
-    pub format: String,
-    pub version: u32,
-    pub cvxnn_version: String,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     /// The comparison's request: `compare --config` runs it again.
     pub request: serde_json::Value,
     pub problem: CompareProblem,
@@ -746,9 +751,7 @@ impl CompareReport {
     ) -> Self {
         let names: Vec<&str> = entries.iter().map(Entry::name).collect();
         Self {
-            format: "cvxnn-compare".into(),
-            version: 3,
-            cvxnn_version: env!("CARGO_PKG_VERSION").into(),
+            stamp: Stamp::new("cvxnn-compare", 3),
             request,
             problem,
             plan: plan.clone(),

@@ -4,6 +4,7 @@
 //! two-layer model, the convex linear models and the perceptron LPs all solve through here.
 
 use crate::error::{Error, Result};
+use crate::linalg::Matrix;
 use crate::train::Stop;
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{
@@ -50,6 +51,34 @@ impl Rows {
         self.ri.extend(rows);
         self.ci.extend(cols);
         self.vals.extend(values);
+    }
+
+    /// The entries `scale · x_ij` of sample `j` (a column of `x`) in row `row`, at the columns
+    /// of the first `x.rows()` variables (the weights); zeros are left out.
+    pub fn sample(&mut self, row: usize, x: &Matrix, j: usize, scale: f64) {
+        for i in 0..x.rows() {
+            let v = x.get(i, j);
+            if v != 0.0 {
+                self.entry(row, i, scale * v);
+            }
+        }
+    }
+
+    /// `|x_i| ≤ s_i` for the first `n` variables and their epigraph variables `s` from `os`,
+    /// as the rows `x_i − s_i ≤ 0`, `−x_i − s_i ≤ 0` from row `row` (one nonnegative cone);
+    /// returns the next free row.
+    pub fn abs_epigraph(&mut self, row: usize, n: usize, os: usize) -> usize {
+        for i in 0..n {
+            let r = row + 2 * i;
+            self.entries(
+                [r, r, r + 1, r + 1],
+                [i, os + i, i, os + i],
+                [1.0, -1.0, -1.0, -1.0],
+            );
+            self.b.extend([0.0, 0.0]);
+        }
+        self.cones.push(SupportedConeT::NonnegativeConeT(2 * n));
+        row + 2 * n
     }
 
     /// The program `min ½xᵀPx + qᵀx` over `q.len()` variables subject to these rows (one per

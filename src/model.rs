@@ -15,7 +15,7 @@ pub const MODEL_FORMAT: &str = "cvxnn-model";
 pub const MODEL_VERSION: u32 = 2;
 
 /// The columns a model was trained on, by name.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Columns {
     pub inputs: Vec<String>,
     pub targets: Vec<String>,

@@ -77,12 +77,7 @@ pub fn separate(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<Separ
     // variables (w, b); rows s_i = y_i (wᵀx_i + b) − 1 ≥ 0, i.e. A_i = −y_i [x_i, 1], b_i = −1
     let mut rows = Rows::default();
     for (j, &yj) in y.iter().enumerate() {
-        for i in 0..d {
-            let v = x.get(i, j);
-            if v != 0.0 {
-                rows.entry(j, i, -yj * v);
-            }
-        }
+        rows.sample(j, x, j, -yj);
         rows.entry(j, d, -yj);
     }
     rows.b = vec![-1.0; n];
@@ -144,12 +139,7 @@ pub fn robust_lp(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<(Vec
     let nv = d + 1 + n;
     let mut rows = Rows::default();
     for (j, &yj) in y.iter().enumerate() {
-        for i in 0..d {
-            let v = x.get(i, j);
-            if v != 0.0 {
-                rows.entry(j, i, -yj * v);
-            }
-        }
+        rows.sample(j, x, j, -yj);
         rows.entries([j, j, n + j], [d, d + 1 + j, d + 1 + j], [-yj, -1.0, -1.0]);
     }
     let mut q = vec![0.0; nv];

@@ -9,7 +9,8 @@
 
 use cvxnn::compare::CompareRow;
 use cvxnn::methods::{
-    self, Certificate, Context, Family, Line, Method, Run, Settings, Stage, Trace, Trainer,
+    self, Certificate, Context, Family, Line, Method, Run, Settings, Stage, StageSummary, Trace,
+    Trainer,
 };
 use cvxnn::net::{Mlp, Network};
 use cvxnn::report::Report;
@@ -48,15 +49,12 @@ struct ToyTrace {
     scales: Vec<f64>,
     losses: Vec<f64>,
     stop_reason: Stop,
+    seconds: f64,
 }
 
 impl Trace for ToyTrace {
-    fn stop(&self) -> Stop {
-        self.stop_reason
-    }
-
-    fn iterations(&self) -> usize {
-        self.losses.len()
+    fn summary(&self) -> StageSummary {
+        StageSummary::new(self.losses.len(), self.stop_reason, self.seconds)
     }
 
     fn lines(&self, offset: f64) -> Vec<Line> {
@@ -98,9 +96,7 @@ impl Trainer for Toy {
     }
 
     fn settings(&self) -> Settings {
-        let mut s = Settings::new();
-        s.insert("toy", &self.group).unwrap();
-        s
+        Settings::of("toy", &self.group)
     }
 
     fn check(&self, _: &Problem) -> Result<()> {
@@ -126,6 +122,7 @@ impl Trainer for Toy {
             scales: Vec::new(),
             losses: Vec::new(),
             stop_reason: Stop::IterationLimit,
+            seconds: 0.0,
         };
         let mut best: Option<(Mlp, f64)> = None;
         for t in 0..g.trials {
@@ -149,6 +146,7 @@ impl Trainer for Toy {
         }
         let (net, best_loss) = best.expect("at least one trial ran");
         let trials = trace.losses.len();
+        trace.seconds = monitor.budget().elapsed();
         let mut run = Run::new(
             "toy-scale",
             start,

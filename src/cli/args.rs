@@ -606,3 +606,45 @@ pub fn write_svg(svg: &str, path: &Path) -> Result<()> {
     super::wrote("plot", path);
     Ok(())
 }
+
+/// What `glm` and `perceptron` write: the report, the model and JSON, and their time limit.
+#[derive(Args, Clone)]
+pub struct FitOutputArgs {
+    /// Stop after this many seconds, keeping the point the solver has.
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Where to write the JSON report (with the request that reruns it).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Where to write the model (JSON: one linear score per output, the data's columns and
+    /// standardisation).
+    #[arg(long)]
+    pub model_out: Option<PathBuf>,
+    /// Print the result as JSON (coefficients, hyperplanes or certificates included).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl FitOutputArgs {
+    /// Writes the trained model, if asked and there is one.
+    pub fn save_model(&self, trained: &cvxnn::request::Trained) -> Result<()> {
+        if let (Some(path), Some(model)) = (&self.model_out, &trained.model) {
+            model.save(path)?;
+            super::wrote("model", path);
+        }
+        Ok(())
+    }
+
+    /// Writes the report of `trained`, if asked.
+    pub fn save_report(
+        &self,
+        prepared: &cvxnn::request::Prepared,
+        trained: cvxnn::request::Trained,
+    ) -> Result<()> {
+        if let Some(path) = &self.report {
+            cvxnn::report::Report::new(prepared, vec![trained]).save(path)?;
+            super::wrote("report", path);
+        }
+        Ok(())
+    }
+}

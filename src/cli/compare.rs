@@ -6,9 +6,9 @@ use super::progress::Counter;
 use super::{interrupt, wrote, Outcome};
 use anyhow::{bail, Result};
 use clap::{ArgMatches, Args};
-use cvxnn::compare::{self, Case, CompareProblem, CompareReport, Entry};
+use cvxnn::compare::{self, CompareProblem, CompareReport, Entry};
 use cvxnn::methods::{self, Method};
-use cvxnn::net::{Activation, Architecture};
+use cvxnn::net::Activation;
 use cvxnn::request::{self, CompareRequest};
 use cvxnn::train::{InitScheme, Limits};
 use serde_json::{Map, Value};
@@ -247,16 +247,18 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         );
     }
     print_certificates(&rows);
+    let done = compare::Finished {
+        arch: &c.arch,
+        cases: &c.cases,
+        names: &names,
+        rows: &rows,
+    };
     let global = match &c.optimum {
-        Some(t) if !interrupted => Some(print_global(
-            &c.arch, &c.cases, &names, &rows, t, &interrupt,
-        )?),
+        Some(t) if !interrupted => Some(print_global(&done, t, &interrupt)?),
         _ => None,
     };
     let convex = match (&c.convex, interrupted) {
-        (Some(t), false) => Some(print_convex(
-            &c.arch, &c.cases, &names, &rows, t, &interrupt,
-        )?),
+        (Some(t), false) => Some(print_convex(&done, t, &interrupt)?),
         _ => None,
     };
     let report = CompareReport::new(
@@ -320,10 +322,7 @@ fn print_certificates(rows: &[compare::CompareRow]) {
 
 /// `--weight-decay`: each problem's convex optimum, then each method against it.
 fn print_convex(
-    arch: &Architecture,
-    cases: &[Case],
-    names: &[&str],
-    rows: &[compare::CompareRow],
+    done: &compare::Finished,
     trainer: &methods::Convex,
     interrupt: &cvxnn::train::Interrupt,
 ) -> Result<compare::ConvexOptimum> {
@@ -340,7 +339,7 @@ fn print_convex(
         time_limit: None,
         interrupt: Some(interrupt.clone()),
     };
-    let g = compare::convex_optimum(arch, cases, names, rows, trainer, &limits, &mut |o| {
+    let g = compare::convex_optimum(done, trainer, &limits, &mut |o| {
         println!(
             "{:<22} {:<11} {:>14.8e} {:>14.8e} {:>9.1e} {:>6} {:>9.2}",
             o.problem,
@@ -390,10 +389,7 @@ fn print_convex(
 
 /// `--global-optimum`: each problem's certified optimum, then each method against it.
 fn print_global(
-    arch: &Architecture,
-    cases: &[Case],
-    names: &[&str],
-    rows: &[compare::CompareRow],
+    done: &compare::Finished,
     trainer: &methods::Milp,
     interrupt: &cvxnn::train::Interrupt,
 ) -> Result<compare::GlobalOptimum> {
@@ -409,7 +405,7 @@ fn print_global(
         time_limit: Some(trainer.group.time_limit),
         interrupt: Some(interrupt.clone()),
     };
-    let g = compare::global_optimum(arch, cases, names, rows, trainer, &limits, &mut |o| {
+    let g = compare::global_optimum(done, trainer, &limits, &mut |o| {
         println!(
             "{:<22} {:<27} {:>13.6e} {:>13.6e} {:>9.2}",
             o.problem,

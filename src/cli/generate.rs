@@ -5,7 +5,7 @@ use anyhow::Result;
 use clap::{ArgMatches, Subcommand};
 use cvxnn::data::blum_rivest::{parity, InstanceFile, SetSplitting, BRUTE_FORCE_MAX};
 use cvxnn::data::{self, save_csv};
-use cvxnn::model::{Columns, Model};
+use cvxnn::model::Model;
 use cvxnn::net::{Activation, Architecture, Network};
 use std::path::PathBuf;
 
@@ -81,11 +81,7 @@ pub fn run(g: GenerateCmd, _matches: &ArgMatches) -> Result<Outcome> {
             save_csv(&t.data, &out)?;
             wrote(&format!("{n} samples of {arch}"), &out);
             if let Some(p) = model_out {
-                let columns = Columns {
-                    inputs: t.data.input_names.clone(),
-                    targets: t.data.target_names.clone(),
-                };
-                Model::new(Network::Mlp(t.model), columns, None)?.save(&p)?;
+                Model::new(Network::Mlp(t.model), t.data.columns(), None)?.save(&p)?;
                 wrote("teacher", &p);
             }
         }

@@ -2,12 +2,12 @@
 //! the linear methods (ridge, lasso, elastic-net, logistic, svm; docs/requests.md), printed as a
 //! model's coefficients and its train and test figures.
 
+use super::args::FitOutputArgs;
 use super::progress::Progress;
-use super::{interrupt, wrote, Outcome};
+use super::{interrupt, Outcome};
 use anyhow::{bail, Result};
 use clap::{ArgMatches, Args};
 use cvxnn::methods::{GlmCertificate, GlmKind, GlmSolver};
-use cvxnn::report::Report;
 use cvxnn::request::{Prepared, RunRequest, Trained};
 use cvxnn::train::Stop;
 use serde_json::{json, Value};
@@ -59,18 +59,8 @@ pub struct GlmArgs {
     /// Seed of the train/test split.
     #[arg(long, default_value_t = 1)]
     split_seed: u64,
-    /// Stop the fit after this many seconds, keeping the point it has.
-    #[arg(long)]
-    time_limit: Option<f64>,
-    /// Where to write the JSON report (with the request that reruns it).
-    #[arg(long)]
-    report: Option<PathBuf>,
-    /// Where to write the model (JSON: a linear network, its columns and standardisation).
-    #[arg(long)]
-    model_out: Option<PathBuf>,
-    /// Print the result as JSON (coefficients included).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: FitOutputArgs,
 }
 
 /// `glm`'s own flags for the keys whose `train` flags differ.
@@ -125,7 +115,7 @@ fn request(a: &GlmArgs) -> Result<RunRequest> {
             "max_iter": a.max_iter,
         },
     });
-    if let Some(t) = a.time_limit {
+    if let Some(t) = a.out.time_limit {
         r["time_limit"] = number("time-limit", t)?;
     }
     Ok(RunRequest::from_value(r)?)
@@ -162,16 +152,10 @@ pub fn run(a: GlmArgs, _matches: &ArgMatches) -> Result<Outcome> {
     let Some(cert) = trained.run.certificate_as::<GlmCertificate>().cloned() else {
         bail!("the {} fit gave no certificate", a.model);
     };
-    if let (Some(path), Some(model)) = (&a.model_out, &trained.model) {
-        model.save(path)?;
-        wrote("model", path);
-    }
+    a.out.save_model(&trained)?;
     let outcome = trained.run.outcome.stop_reason;
     let out = show(&a, &prepared, &trained, &cert)?;
-    if let Some(path) = &a.report {
-        Report::new(&prepared, vec![trained]).save(path)?;
-        wrote("report", path);
-    }
+    a.out.save_report(&prepared, trained)?;
     if outcome == Stop::Interrupted {
         return Ok(Outcome::Interrupted);
     }
@@ -207,7 +191,7 @@ fn show(a: &GlmArgs, p: &Prepared, t: &Trained, cert: &GlmCertificate) -> Result
             .collect::<serde_json::Map<_, _>>()
             .into()
     };
-    if a.json {
+    if a.out.json {
         let mut v = json!({
             "data": a.data.display().to_string(),
             "model": model_json,

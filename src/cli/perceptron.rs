@@ -2,13 +2,13 @@
 //! request of the `perceptron` method, one node per class against the rest (docs/requests.md),
 //! printed as each node's separator or Farkas certificate and its robust unit.
 
+use super::args::FitOutputArgs;
 use super::progress::Progress;
-use super::{interrupt, wrote, Outcome};
+use super::{interrupt, Outcome};
 use anyhow::{bail, Result};
 use clap::{ArgMatches, Args};
 use cvxnn::methods::{PerceptronCertificate, PerceptronNode};
 use cvxnn::perceptron::Separation;
-use cvxnn::report::Report;
 use cvxnn::request::RunRequest;
 use serde_json::json;
 use std::path::PathBuf;
@@ -29,18 +29,8 @@ pub struct PerceptronArgs {
     /// Keep only the samples whose target is one of these values, e.g. 1,2.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     classes: Option<Vec<f64>>,
-    /// Stop after this many seconds.
-    #[arg(long)]
-    time_limit: Option<f64>,
-    /// Where to write the JSON report (with the request that reruns it).
-    #[arg(long)]
-    report: Option<PathBuf>,
-    /// Where to write the model (JSON: one linear score per node).
-    #[arg(long)]
-    model_out: Option<PathBuf>,
-    /// Print the result as JSON (hyperplanes or certificates included).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: FitOutputArgs,
 }
 
 /// `perceptron`'s own flags for the keys whose `train` flags differ.
@@ -65,7 +55,7 @@ fn request(a: &PerceptronArgs) -> Result<RunRequest> {
         data["keep_classes"] = json!(keep);
     }
     let mut r = json!({ "method": "perceptron", "data": data });
-    if let Some(t) = a.time_limit {
+    if let Some(t) = a.out.time_limit {
         r["time_limit"] = t.into();
     }
     Ok(RunRequest::from_value(r)?)
@@ -95,14 +85,11 @@ pub fn run(a: PerceptronArgs, _matches: &ArgMatches) -> Result<Outcome> {
             trained.run.outcome.stop_reason
         );
     }
-    if let (Some(path), Some(model)) = (&a.model_out, &trained.model) {
-        model.save(path)?;
-        wrote("model", path);
-    }
+    a.out.save_model(&trained)?;
     let classes = prepared.classes.clone().unwrap_or_default();
     let n = prepared.data.n_samples();
     let layer = trained.metrics.train.get("accuracy").unwrap_or(f64::NAN);
-    if a.json {
+    if a.out.json {
         let node_json = |(node, class): (&PerceptronNode, &f64)| {
             let r = &node.robust_lp;
             json!({
@@ -126,10 +113,7 @@ pub fn run(a: PerceptronArgs, _matches: &ArgMatches) -> Result<Outcome> {
     } else {
         print(&a, &cert, &classes, n, prepared.data.n_inputs(), layer);
     }
-    if let Some(path) = &a.report {
-        Report::new(&prepared, vec![trained]).save(path)?;
-        wrote("report", path);
-    }
+    a.out.save_report(&prepared, trained)?;
     Ok(if interrupt.is_triggered() {
         Outcome::Interrupted
     } else {

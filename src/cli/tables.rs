@@ -219,55 +219,43 @@ fn print_milp(c: &MilpCertificate) {
                 c.seconds
             );
         }
-        "relu" => {
-            println!(
-                "{:<27} {:>13} {:>13} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9}",
-                "status",
-                format!("{} loss", c.loss),
-                "lower bound",
-                "gap",
-                "nodes",
-                "binaries",
-                "mean M",
-                "fixed",
-                "LP (s)",
-                "MILP (s)"
-            );
-            println!(
-                "{:<27} {:>13.6e} {:>13.6e} {:>10.2e} {:>9} {:>9} {:>9.3} {:>7} {:>8.2} {:>9.2}",
-                c.describe(),
-                num(c.incumbent),
-                num(c.lower_bound),
-                num(c.abs_gap),
-                c.nodes,
-                c.binaries,
-                c.mean_big_m.unwrap_or(f64::NAN),
-                c.fixed_phases.unwrap_or(0),
-                c.tighten_seconds.unwrap_or(0.0),
-                c.seconds
-            );
-        }
         _ => {
-            println!(
-                "{:<27} {:>13} {:>13} {:>10} {:>9} {:>9} {:>9}",
+            // the ReLU class also shows its big-Ms and the LP tightening's time
+            let mut header = format!(
+                "{:<27} {:>13} {:>13} {:>10} {:>9} {:>9}",
                 "status",
                 format!("{} loss", c.loss),
                 "lower bound",
                 "gap",
                 "nodes",
-                "binaries",
-                "seconds"
+                "binaries"
             );
-            println!(
-                "{:<27} {:>13.6e} {:>13.6e} {:>10.2e} {:>9} {:>9} {:>9.2}",
+            let mut line = format!(
+                "{:<27} {:>13.6e} {:>13.6e} {:>10.2e} {:>9} {:>9}",
                 c.describe(),
                 num(c.incumbent),
                 num(c.lower_bound),
                 num(c.abs_gap),
                 c.nodes,
-                c.binaries,
-                c.seconds
+                c.binaries
             );
+            if c.formulation == "relu" {
+                let (mean_m, fixed) = (
+                    c.mean_big_m.unwrap_or(f64::NAN),
+                    c.fixed_phases.unwrap_or(0),
+                );
+                let lp = c.tighten_seconds.unwrap_or(0.0);
+                header += &format!(
+                    " {:>9} {:>7} {:>8} {:>9}",
+                    "mean M", "fixed", "LP (s)", "MILP (s)"
+                );
+                line += &format!(" {mean_m:>9.3} {fixed:>7} {lp:>8.2} {:>9.2}", c.seconds);
+            } else {
+                header += &format!(" {:>9}", "seconds");
+                line += &format!(" {:>9.2}", c.seconds);
+            }
+            println!("{header}");
+            println!("{line}");
         }
     }
     if let Some(l) = c.start_loss {

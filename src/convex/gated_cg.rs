@@ -26,7 +26,9 @@
 //! 4. blocks whose step passes their origin leave as in [`super::gated_newton`], and the step is
 //!    searched along its line ([`Line`]) with the curvature `‖AΔ‖²/N` that CG's products give.
 
-use super::gated_newton::{block_minimiser, BlockEigen, Ended, GapTerms, Line, Solve};
+use super::gated_newton::{
+    block_minimiser, support, BlockEigen, Ended, GapTerms, Line, NewtonSteps, Solve,
+};
 use super::program::{group_norms, Program, BLOCK, PARALLEL_WORK};
 use crate::linalg::{dot, norm};
 use crate::train::Budget;
@@ -51,15 +53,6 @@ const MAX_CG: usize = 500;
 const FORCING_MIN: f64 = 1e-4;
 const FORCING_MAX: f64 = 1e-1;
 const FORCING_LOOSEST: f64 = 0.5;
-
-/// The Levenberg–Marquardt damping, relative to the mean diagonal, as in
-/// [`super::gated_newton`]: CG needs it where `G` is singular (more columns than samples, equal
-/// patterns).
-const MIN_DAMPING: f64 = 1e-12;
-const MAX_DAMPING: f64 = 1.0;
-
-/// Cut steps in a row after which the solve gives up (as in [`super::gated_newton`]).
-const MAX_CUT_STEPS: usize = 5;
 
 /// Groups per pass of a product's block of samples: the block's `Z = X̃_b U` (512 samples × 256
 /// groups, 512 KB in f32) stays in the core's 2 MB L2 cache between its GEMM and its masked
@@ -95,105 +88,89 @@ pub fn solve(prog: &Program, warm: &[f64], tol: f64, budget: &Budget) -> Solve {
         .collect();
     let mut d = warm.to_vec();
     let mut at = State::at(prog, &d);
-    let mut rel_gap = f64::INFINITY;
-    let mut damping = MIN_DAMPING;
-    let mut cut_in_a_row = 0;
-    let ended = 'steps: {
-        for _ in 0..MAX_STEPS {
-            if let Some(stop) = budget.exhausted() {
-                break 'steps Ended::Stopped(stop);
-            }
-            // 1. blocks at zero that the certificate wants
-            let entering: Vec<usize> = (0..blocks)
-                .filter(|&b| {
-                    norm(&d[b * dim..(b + 1) * dim]) == 0.0
-                        && norm(&at.grad[b * dim..(b + 1) * dim]) > prog.beta
-                })
-                .collect();
-            if !entering.is_empty()
-                && enter(
-                    prog,
-                    &products,
-                    &entering,
-                    &sigma_eigen,
-                    &share,
-                    &mut d,
-                    &at,
-                )
-            {
-                at = State::at(prog, &d);
-            }
-            // 2. done?
-            rel_gap = at.gap_terms(prog, &d).relative(prog.beta);
-            if rel_gap <= tol {
-                break 'steps Ended::Converged;
-            }
-            if cut_in_a_row >= MAX_CUT_STEPS {
-                break;
-            }
-            // 3. Newton on the support
-            let support: Vec<usize> = (0..blocks)
-                .filter(|&b| norm(&d[b * dim..(b + 1) * dim]) > 0.0)
-                .collect();
-            let forcing = (0.1 * rel_gap.sqrt())
-                .clamp(FORCING_MIN, FORCING_MAX)
-                .max((tol / (4.0 * rel_gap)).sqrt().min(FORCING_LOOSEST));
-            let newton = |support: Vec<usize>, d: &[f64], at: &State, damping: f64| {
-                newton_line(
-                    prog, &products, &kron, &share, &sigma, support, d, at, damping, forcing,
-                    budget,
-                )
-            };
-            let Some(line) = newton(support, &d, &at, damping) else {
-                break;
-            };
-            // 4. blocks heading through their origin leave, if that decreases F
-            let leaving = line.leaving(&d);
-            if !leaving.is_empty() {
-                let mut d2 = d.clone();
-                for &b in &leaving {
-                    d2[b * dim..(b + 1) * dim].iter_mut().for_each(|v| *v = 0.0);
-                }
-                let at2 = State::at(prog, &d2);
-                let jump = at2.objective(prog, &d2) - at.objective(prog, &d);
-                let rest: Vec<usize> = line
-                    .support
-                    .iter()
-                    .copied()
-                    .filter(|b| !leaving.contains(b))
-                    .collect();
-                let taken = if rest.is_empty() {
-                    (jump < 0.0).then_some(0.0)
-                } else {
-                    newton(rest, &d2, &at2, damping).and_then(|l2| {
-                        let a = l2.search(&d2, jump)?;
-                        l2.apply(a, &mut d2);
-                        Some(a)
-                    })
-                };
-                if taken.is_some() {
-                    d = d2;
-                    at = State::at(prog, &d);
-                    cut_in_a_row = 0;
-                    continue;
-                }
-            }
-            let Some(a) = line.search(&d, 0.0) else {
-                break;
-            };
-            line.apply(a, &mut d);
+    // the Levenberg–Marquardt damping as in the direct solve: CG needs it where `G` is singular
+    // (more columns than samples, equal patterns)
+    let mut steps = NewtonSteps::new(MAX_STEPS, budget);
+    let ended = loop {
+        if let Some(ended) = steps.next() {
+            break ended;
+        }
+        // 1. blocks at zero that the certificate wants
+        let entering: Vec<usize> = (0..blocks)
+            .filter(|&b| {
+                norm(&d[b * dim..(b + 1) * dim]) == 0.0
+                    && norm(&at.grad[b * dim..(b + 1) * dim]) > prog.beta
+            })
+            .collect();
+        if !entering.is_empty()
+            && enter(
+                prog,
+                &products,
+                &entering,
+                &sigma_eigen,
+                &share,
+                &mut d,
+                &at,
+            )
+        {
             at = State::at(prog, &d);
-            if a < 1.0 {
-                damping = (damping * 10.0).min(MAX_DAMPING);
-                cut_in_a_row += 1;
+        }
+        // 2. done?
+        steps.rel_gap = at.gap_terms(prog, &d).relative(prog.beta);
+        if let Some(ended) = steps.ended(tol) {
+            break ended;
+        }
+        // 3. Newton on the support
+        let support = support(&d, dim);
+        let forcing = (0.1 * steps.rel_gap.sqrt())
+            .clamp(FORCING_MIN, FORCING_MAX)
+            .max((tol / (4.0 * steps.rel_gap)).sqrt().min(FORCING_LOOSEST));
+        let newton = |support: Vec<usize>, d: &[f64], at: &State, damping: f64| {
+            newton_line(
+                prog, &products, &kron, &share, &sigma, support, d, at, damping, forcing, budget,
+            )
+        };
+        let Some(line) = newton(support, &d, &at, steps.damping) else {
+            break Ended::Stalled;
+        };
+        // 4. blocks heading through their origin leave, if that decreases F
+        let leaving = line.leaving(&d);
+        if !leaving.is_empty() {
+            let mut d2 = d.clone();
+            for &b in &leaving {
+                d2[b * dim..(b + 1) * dim].iter_mut().for_each(|v| *v = 0.0);
+            }
+            let at2 = State::at(prog, &d2);
+            let jump = at2.objective(prog, &d2) - at.objective(prog, &d);
+            let rest = line.staying(&leaving);
+            let taken = if rest.is_empty() {
+                (jump < 0.0).then_some(0.0)
             } else {
-                damping = (damping * 0.1).max(MIN_DAMPING);
-                cut_in_a_row = 0;
+                newton(rest, &d2, &at2, steps.damping).and_then(|l2| {
+                    let a = l2.search(&d2, jump)?;
+                    l2.apply(a, &mut d2);
+                    Some(a)
+                })
+            };
+            if taken.is_some() {
+                d = d2;
+                at = State::at(prog, &d);
+                steps.after_jump();
+                continue;
             }
         }
-        Ended::Stalled
+        let Some(a) = line.search(&d, 0.0) else {
+            break Ended::Stalled;
+        };
+        line.apply(a, &mut d);
+        at = State::at(prog, &d);
+        steps.after_step(a);
     };
-    Solve { d, rel_gap, ended }
+    Solve {
+        d,
+        rel_gap: steps.rel_gap,
+        ended,
+    }
 }
 
 /// The loss's gradient and residual at a point.

@@ -35,9 +35,7 @@ const MAX_STEPS: usize = 20;
 /// Halvings of the step before the line search gives up.
 const MAX_HALVINGS: usize = 40;
 
-/// The Levenberg–Marquardt damping of the Newton system, relative to its mean diagonal: it
-/// starts at the least, grows 10× after a step the line search cut and shrinks 10× after a
-/// full step, so that well-conditioned supports get pure Newton steps.
+/// The Levenberg–Marquardt damping's range, relative to the Newton system's mean diagonal.
 const MIN_DAMPING: f64 = 1e-12;
 const MAX_DAMPING: f64 = 1.0;
 
@@ -72,6 +70,77 @@ pub struct Solve {
     pub ended: Ended,
 }
 
+/// The Newton steps of a solve: at most `max_steps`, each first asking the budget; the relative
+/// gap reached; and the Levenberg–Marquardt damping (relative to the system's mean diagonal),
+/// which starts at the least, grows 10× after a step the line search cut and shrinks 10× after a
+/// full step, so that well-conditioned supports get pure Newton steps. [`MAX_CUT_STEPS`] cut
+/// steps in a row give up.
+pub(crate) struct NewtonSteps<'a> {
+    budget: &'a Budget,
+    left: usize,
+    pub damping: f64,
+    cut_in_a_row: usize,
+    pub rel_gap: f64,
+}
+
+impl<'a> NewtonSteps<'a> {
+    pub fn new(max_steps: usize, budget: &'a Budget) -> Self {
+        Self {
+            budget,
+            left: max_steps,
+            damping: MIN_DAMPING,
+            cut_in_a_row: 0,
+            rel_gap: f64::INFINITY,
+        }
+    }
+
+    /// Before a step: how the solve ends if it cannot take one (the budget ran out, or the
+    /// steps).
+    pub fn next(&mut self) -> Option<Ended> {
+        if self.left == 0 {
+            return Some(Ended::Stalled);
+        }
+        self.left -= 1;
+        self.budget.exhausted().map(Ended::Stopped)
+    }
+
+    /// After the gap was measured: how the solve ends here, if it does (converged at the
+    /// tolerance `tol`, or stalled with its steps cut too often in a row).
+    pub fn ended(&self, tol: f64) -> Option<Ended> {
+        if self.rel_gap <= tol {
+            Some(Ended::Converged)
+        } else if self.cut_in_a_row >= MAX_CUT_STEPS {
+            Some(Ended::Stalled)
+        } else {
+            None
+        }
+    }
+
+    /// After a line search took the fraction `a` of the Newton step: a cut step means the model
+    /// was trusted too far.
+    pub fn after_step(&mut self, a: f64) {
+        if a < 1.0 {
+            self.damping = (self.damping * 10.0).min(MAX_DAMPING);
+            self.cut_in_a_row += 1;
+        } else {
+            self.damping = (self.damping * 0.1).max(MIN_DAMPING);
+            self.cut_in_a_row = 0;
+        }
+    }
+
+    /// After a step that decreased the objective without a line search's cut.
+    pub fn after_jump(&mut self) {
+        self.cut_in_a_row = 0;
+    }
+}
+
+/// The blocks (of `dim` entries) of `d` that are not zero.
+pub(crate) fn support(d: &[f64], dim: usize) -> Vec<usize> {
+    (0..d.len() / dim)
+        .filter(|&b| norm(&d[b * dim..(b + 1) * dim]) > 0.0)
+        .collect()
+}
+
 /// Solves the group lasso of `gram` (blocks of `dim`, one per pattern) with penalty `beta` from
 /// `warm` to relative gap `tol`.
 pub fn solve(gram: &Gram, dim: usize, beta: f64, warm: &[f64], tol: f64, budget: &Budget) -> Solve {
@@ -85,72 +154,59 @@ pub fn solve(gram: &Gram, dim: usize, beta: f64, warm: &[f64], tol: f64, budget:
         add_block_column(gram, dim, b, &d[b * dim..(b + 1) * dim], &mut q);
     }
     let eigen: Vec<BlockEigen> = (0..blocks).map(|b| BlockEigen::of(gram, dim, b)).collect();
-    let mut rel_gap = f64::INFINITY;
-    let mut damping = MIN_DAMPING;
-    let mut cut_in_a_row = 0;
-    let ended = 'steps: {
-        for _ in 0..MAX_STEPS {
-            if let Some(stop) = budget.exhausted() {
-                break 'steps Ended::Stopped(stop);
-            }
-            // blocks off the support whose dual constraint fails join by exact minimisation
-            for b in 0..blocks {
-                if norm(&d[b * dim..(b + 1) * dim]) == 0.0
-                    && block_gradient_norm(gram, &q, b, dim) > beta
-                {
-                    minimise_block(gram, &eigen[b], dim, b, beta, &mut d, &mut q);
-                }
-            }
-            rel_gap = relative_gap(gram, dim, beta, &d, &q);
-            if rel_gap <= tol {
-                break 'steps Ended::Converged;
-            }
-            if cut_in_a_row >= MAX_CUT_STEPS {
-                break;
-            }
-            let support: Vec<usize> = (0..blocks)
-                .filter(|&b| norm(&d[b * dim..(b + 1) * dim]) > 0.0)
-                .collect();
-            let Some(dir) = Direction::newton(gram, dim, beta, support, &d, &q, &mut damping)
-            else {
-                break;
-            };
-            // blocks whose step passes their origin (dᵀ(d + Δ) ≤ 0) head for the kink, which
-            // the Newton model, smooth through zero, overshoots: first try the step without
-            // them, from zero. Cutting the whole step short instead made the steps halve round
-            // after round (the seeded 12-pattern group lasso of the tests: 5 cut steps, gap 0.15).
-            let leaving = dir.line.leaving(&d);
-            if !leaving.is_empty()
-                && without(
-                    gram,
-                    dim,
-                    beta,
-                    &dir,
-                    &leaving,
-                    &mut d,
-                    &mut q,
-                    &mut damping,
-                )
+    let mut steps = NewtonSteps::new(MAX_STEPS, budget);
+    let ended = loop {
+        if let Some(ended) = steps.next() {
+            break ended;
+        }
+        // blocks off the support whose dual constraint fails join by exact minimisation
+        for b in 0..blocks {
+            if norm(&d[b * dim..(b + 1) * dim]) == 0.0
+                && block_gradient_norm(gram, &q, b, dim) > beta
             {
-                cut_in_a_row = 0;
-                continue;
-            }
-            let Some(a) = dir.line.search(&d, 0.0) else {
-                break;
-            };
-            dir.apply(a, &mut d, &mut q);
-            // Levenberg–Marquardt: a cut step means the model was trusted too far
-            if a < 1.0 {
-                damping = (damping * 10.0).min(MAX_DAMPING);
-                cut_in_a_row += 1;
-            } else {
-                damping = (damping * 0.1).max(MIN_DAMPING);
-                cut_in_a_row = 0;
+                minimise_block(gram, &eigen[b], dim, b, beta, &mut d, &mut q);
             }
         }
-        Ended::Stalled
+        steps.rel_gap = relative_gap(gram, dim, beta, &d, &q);
+        if let Some(ended) = steps.ended(tol) {
+            break ended;
+        }
+        let support = support(&d, dim);
+        let Some(dir) = Direction::newton(gram, dim, beta, support, &d, &q, &mut steps.damping)
+        else {
+            break Ended::Stalled;
+        };
+        // blocks whose step passes their origin (dᵀ(d + Δ) ≤ 0) head for the kink, which
+        // the Newton model, smooth through zero, overshoots: first try the step without
+        // them, from zero. Cutting the whole step short instead made the steps halve round
+        // after round (the seeded 12-pattern group lasso of the tests: 5 cut steps, gap 0.15).
+        let leaving = dir.line.leaving(&d);
+        if !leaving.is_empty()
+            && without(
+                gram,
+                dim,
+                beta,
+                &dir,
+                &leaving,
+                &mut d,
+                &mut q,
+                &mut steps.damping,
+            )
+        {
+            steps.after_jump();
+            continue;
+        }
+        let Some(a) = dir.line.search(&d, 0.0) else {
+            break Ended::Stalled;
+        };
+        dir.apply(a, &mut d, &mut q);
+        steps.after_step(a);
     };
-    Solve { d, rel_gap, ended }
+    Solve {
+        d,
+        rel_gap: steps.rel_gap,
+        ended,
+    }
 }
 
 /// Takes the `leaving` blocks of `dir`'s support to zero and a Newton step on the rest from
@@ -190,13 +246,7 @@ fn without(
             .sum();
         jump += -grad + 0.5 * own - beta * norm(&e);
     }
-    let rest: Vec<usize> = dir
-        .line
-        .support
-        .iter()
-        .copied()
-        .filter(|b| !leaving.contains(b))
-        .collect();
+    let rest = dir.line.staying(leaving);
     let taken = if rest.is_empty() {
         jump < 0.0
     } else {
@@ -246,6 +296,12 @@ impl Line {
             })
             .map(|(_, &b)| b)
             .collect()
+    }
+
+    /// The support without the `leaving` blocks.
+    pub fn staying(&self, leaving: &[usize]) -> Vec<usize> {
+        let support = self.support.iter().copied();
+        support.filter(|b| !leaving.contains(b)).collect()
     }
 
     /// `F(d + aΔ) − F(d)`, written so that nothing large cancels: the penalty's change per block

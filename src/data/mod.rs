@@ -19,6 +19,7 @@ pub use teacher::{planted_teacher, with_label_noise, Teacher};
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
+use crate::model::Columns;
 use std::path::{Path, PathBuf};
 
 /// Inputs and targets, samples as columns.
@@ -97,6 +98,14 @@ impl Dataset {
 
     pub fn n_outputs(&self) -> usize {
         self.y.rows()
+    }
+
+    /// The input and target columns, by name.
+    pub fn columns(&self) -> Columns {
+        Columns {
+            inputs: self.input_names.clone(),
+            targets: self.target_names.clone(),
+        }
     }
 
     /// Loads a CSV or `.npy` file (see [`Table::load`]) and splits it into inputs and targets.

@@ -252,7 +252,7 @@ fn fista(
     let mut fx = loss.eval(&x, &mut gx) + l1(&x);
     let threshold = settings.tol * inf_norm(&gx).max(f64::MIN_POSITIVE);
     let mut y = x.clone();
-    let mut t: f64 = 1.0;
+    let mut momentum = Momentum::new();
     let mut lip = 1.0;
     let mut trial = vec![0.0; np];
     let mut gt = vec![0.0; np];
@@ -293,22 +293,19 @@ fn fista(
                 })
             });
         let f_new = ft + l1(&trial);
-        if f_new > fx && t > 1.0 {
-            // not a descent: restart the momentum from x (a plain proximal step from x, taken
-            // when t = 1, descends up to rounding and is always accepted)
-            t = 1.0;
+        if momentum.restarted(fx, f_new) {
+            // not a descent: restart from x (a plain proximal step from x descends up to
+            // rounding and is always accepted)
             y.copy_from_slice(&x);
             continue;
         }
-        let t_new = 0.5 * (1.0 + (1.0 + 4.0 * t * t).sqrt());
-        let beta = (t - 1.0) / t_new;
+        let beta = momentum.weight();
         for k in 0..np {
             let step = trial[k] - x[k];
             y[k] = trial[k] + beta * step;
         }
         x.copy_from_slice(&trial);
         fx = f_new;
-        t = t_new;
         lip *= 0.9;
         if subgradient <= threshold {
             return (x, "converged", it + 1);
@@ -381,6 +378,38 @@ pub fn logistic(
     let (coef, intercept) = (theta[..d].to_vec(), theta[d]);
     let objective = model.objective(x, y, &coef, intercept);
     Ok(LinearFit::new((coef, intercept), objective, status, it, t0))
+}
+
+/// FISTA's momentum (Beck & Teboulle): `t_{k+1} = (1 + √(1 + 4t_k²))/2` and the next point
+/// extrapolated by `(t_k − 1)/t_{k+1}` of the step; restarted when a step does not descend
+/// (O'Donoghue & Candès).
+pub(crate) struct Momentum {
+    t: f64,
+}
+
+impl Momentum {
+    pub fn new() -> Self {
+        Self { t: 1.0 }
+    }
+
+    /// Whether the step from objective `before` to `after` must be taken again from the last
+    /// point without momentum (it did not descend), restarting the momentum if so. A step
+    /// without momentum is always kept.
+    pub fn restarted(&mut self, before: f64, after: f64) -> bool {
+        let restart = after > before && self.t > 1.0;
+        if restart {
+            self.t = 1.0;
+        }
+        restart
+    }
+
+    /// The extrapolation weight after a kept step, advancing `t`.
+    pub fn weight(&mut self) -> f64 {
+        let next = 0.5 * (1.0 + (1.0 + 4.0 * self.t * self.t).sqrt());
+        let weight = (self.t - 1.0) / next;
+        self.t = next;
+        weight
+    }
 }
 
 #[cfg(test)]

@@ -195,6 +195,25 @@ pub(crate) struct IpmAnswer {
     pub iterations: u32,
 }
 
+impl IpmAnswer {
+    /// The fit `(coef, intercept)` read from this answer, scored by `objective`, timed from `t0`.
+    pub fn fit(
+        &self,
+        (coef, intercept): (Vec<f64>, f64),
+        objective: impl FnOnce(&[f64], f64) -> f64,
+        t0: Instant,
+    ) -> LinearFit {
+        let objective = objective(&coef, intercept);
+        LinearFit::new(
+            (coef, intercept),
+            objective,
+            &self.status,
+            self.iterations as usize,
+            t0,
+        )
+    }
+}
+
 /// Solves `min ½xᵀPx + qᵀx` s.t. `b − Ax ∈ cones` with Clarabel at tight tolerances under
 /// `watch`; an error names `what` when Clarabel cannot solve it.
 pub(crate) fn solve_conic(program: Conic, what: &str, watch: &mut Watch) -> Result<IpmAnswer> {
@@ -265,12 +284,7 @@ pub fn fit_least_squares(
     // Xw + b + r = y (zero cone); then t − w ≥ 0, t + w ≥ 0
     let mut rows = Rows::default();
     for (j, &yj) in y.iter().enumerate() {
-        for i in 0..d {
-            let v = x.get(i, j);
-            if v != 0.0 {
-                rows.entry(j, i, v);
-            }
-        }
+        rows.sample(j, x, j, 1.0);
         rows.entry(j, ob, 1.0);
         rows.entry(j, or + j, 1.0);
         rows.b.push(yj);
@@ -286,18 +300,10 @@ pub fn fit_least_squares(
         rows.b.extend(std::iter::repeat_n(0.0, 2 * d));
         rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
-    let program = rows.program(p, q);
-    let ipm = solve_conic(program, &format!("{model:?}"), watch)?;
+    let ipm = solve_conic(rows.program(p, q), &format!("{model:?}"), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
-    let objective = model.objective(x, y, &coef, intercept);
-    Ok(LinearFit::new(
-        (coef, intercept),
-        objective,
-        &ipm.status,
-        ipm.iterations as usize,
-        t0,
-    ))
+    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
 }
 
 /// The Gram form for more samples than features: on centred data the problem is
@@ -354,28 +360,12 @@ fn least_squares_gram(
     let mut rows = Rows::default();
     if with_t {
         q[d..].iter_mut().for_each(|v| *v = l1);
-        for i in 0..d {
-            rows.entries(
-                [2 * i, 2 * i, 2 * i + 1, 2 * i + 1],
-                [i, d + i, i, d + i],
-                [1.0, -1.0, -1.0, -1.0],
-            );
-        }
-        rows.b = vec![0.0; 2 * d];
-        rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
+        rows.abs_epigraph(0, d, d);
     }
-    let program = rows.program(p, q);
-    let ipm = solve_conic(program, &format!("{model:?}"), watch)?;
+    let ipm = solve_conic(rows.program(p, q), &format!("{model:?}"), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ym - xm.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
-    let objective = model.objective(x, y, &coef, intercept);
-    Ok(LinearFit::new(
-        (coef, intercept),
-        objective,
-        &ipm.status,
-        ipm.iterations as usize,
-        t0,
-    ))
+    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
 }
 
 /// ℓ₂- or ℓ₁-penalised binary logistic regression, scikit-learn's `LogisticRegression(C)`:
@@ -402,6 +392,30 @@ impl Logistic {
     }
 }
 
+/// The objective `½xᵀPx + qᵀx` of a penalised likelihood over `nvar` variables, the weights
+/// first: `C Σ t + ½‖w‖²` with `t` the loss epigraphs at `losses`, or with `l1` `C Σ t + Σ s`,
+/// `s` the ℓ₁ epigraph of the `weights` weights in the last variables.
+pub(crate) fn likelihood_objective(
+    nvar: usize,
+    weights: usize,
+    losses: std::ops::Range<usize>,
+    c: f64,
+    l1: bool,
+) -> (CscMatrix<f64>, Vec<f64>) {
+    let p = if l1 {
+        CscMatrix::zeros((nvar, nvar))
+    } else {
+        let diagonal = (0..weights).collect::<Vec<_>>();
+        CscMatrix::new_from_triplets(nvar, nvar, diagonal.clone(), diagonal, vec![1.0; weights])
+    };
+    let mut q = vec![0.0; nvar];
+    q[losses].iter_mut().for_each(|v| *v = c);
+    if l1 {
+        q[nvar - weights..].iter_mut().for_each(|v| *v = 1.0);
+    }
+    (p, q)
+}
+
 /// Fits [`Logistic`] by interior point with exponential cones: per sample `t_i ≥ log(1 + e^{z_i})`
 /// as `u + v ≤ 1`, `(−t_i, 1, u) ∈ K_exp`, `(z_i − t_i, 1, v) ∈ K_exp`. `y` must hold ±1.
 pub fn fit_logistic(
@@ -417,16 +431,7 @@ pub fn fit_logistic(
     let (ob, ot, ou, ov) = (d, d + 1, d + 1 + n, d + 1 + 2 * n);
     let os = d + 1 + 3 * n;
     let nvar = os + if model.l1 { d } else { 0 };
-    let p = if model.l1 {
-        CscMatrix::zeros((nvar, nvar))
-    } else {
-        CscMatrix::new_from_triplets(nvar, nvar, (0..d).collect(), (0..d).collect(), vec![1.0; d])
-    };
-    let mut q = vec![0.0; nvar];
-    q[ot..ou].iter_mut().for_each(|v| *v = model.c);
-    if model.l1 {
-        q[os..].iter_mut().for_each(|v| *v = 1.0);
-    }
+    let (p, q) = likelihood_objective(nvar, d, ot..ou, model.c, model.l1);
     let mut rows = Rows::default();
     let mut row = 0;
     // u_i + v_i ≤ 1
@@ -437,16 +442,7 @@ pub fn fit_logistic(
     }
     rows.cones.push(SupportedConeT::NonnegativeConeT(n));
     if model.l1 {
-        for i in 0..d {
-            rows.entries(
-                [row, row, row + 1, row + 1],
-                [i, os + i, i, os + i],
-                [1.0, -1.0, -1.0, -1.0],
-            );
-            rows.b.extend([0.0, 0.0]);
-            row += 2;
-        }
-        rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
+        row = rows.abs_epigraph(row, d, os);
     }
     for (j, &yj) in y.iter().enumerate() {
         // (−t, 1, u) ∈ K_exp
@@ -455,29 +451,16 @@ pub fn fit_logistic(
         rows.cones.push(SupportedConeT::ExponentialConeT());
         row += 3;
         // (z − t, 1, v) ∈ K_exp with z = −y (wᵀx + b): s₁ = −(y xᵀw + y b + t)
-        for i in 0..d {
-            let v = x.get(i, j);
-            if v != 0.0 {
-                rows.entry(row, i, yj * v);
-            }
-        }
+        rows.sample(row, x, j, yj);
         rows.entries([row, row, row + 2], [ob, ot + j, ov + j], [yj, 1.0, -1.0]);
         rows.b.extend([0.0, 1.0, 0.0]);
         rows.cones.push(SupportedConeT::ExponentialConeT());
         row += 3;
     }
-    let program = rows.program(p, q);
-    let ipm = solve_conic(program, "logistic", watch)?;
+    let ipm = solve_conic(rows.program(p, q), "logistic", watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
-    let objective = model.objective(x, y, &coef, intercept);
-    Ok(LinearFit::new(
-        (coef, intercept),
-        objective,
-        &ipm.status,
-        ipm.iterations as usize,
-        t0,
-    ))
+    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
 }
 
 /// The data and C of a binary model with labels ±1 (logistic regression, the SVM).

@@ -9,11 +9,10 @@
 //! or FISTA (ℓ₁), as for the binary model.
 
 use super::first_order::{data_times, minimise, FirstOrderSettings, SmoothLoss};
-use super::{check_c, check_inputs, solve_conic, Watch};
+use super::{check_c, check_inputs, likelihood_objective, solve_conic, Watch};
 use crate::conic::Rows;
 use crate::error::{Error, Result};
 use crate::linalg::{dot4 as dot, Matrix};
-use clarabel::algebra::CscMatrix;
 use clarabel::solver::SupportedConeT;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -148,22 +147,7 @@ pub fn fit(
     let ou = ot + n;
     let os = ou + n * k;
     let nvar = os + if model.l1 { d * k } else { 0 };
-    let p = if model.l1 {
-        CscMatrix::zeros((nvar, nvar))
-    } else {
-        CscMatrix::new_from_triplets(
-            nvar,
-            nvar,
-            (0..d * k).collect(),
-            (0..d * k).collect(),
-            vec![1.0; d * k],
-        )
-    };
-    let mut q = vec![0.0; nvar];
-    q[ot..ou].iter_mut().for_each(|v| *v = model.c);
-    if model.l1 {
-        q[os..].iter_mut().for_each(|v| *v = 1.0);
-    }
+    let (p, q) = likelihood_objective(nvar, d * k, ot..ou, model.c, model.l1);
     let mut rows = Rows::default();
     let mut row = 0;
     // Σ_k u_jk ≤ 1
@@ -176,16 +160,7 @@ pub fn fit(
     }
     rows.cones.push(SupportedConeT::NonnegativeConeT(n));
     if model.l1 {
-        for i in 0..d * k {
-            rows.entries(
-                [row, row, row + 1, row + 1],
-                [i, os + i, i, os + i],
-                [1.0, -1.0, -1.0, -1.0],
-            );
-            rows.b.extend([0.0, 0.0]);
-            row += 2;
-        }
-        rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d * k));
+        row = rows.abs_epigraph(row, d * k, os);
     }
     for (j, &yj) in y.iter().enumerate() {
         let xj = x.col(j);

@@ -8,7 +8,7 @@
 //! `w = X(y∘α)` and the best intercept for that `w` exactly, and stops when the duality gap is at
 //! most `tol` times the primal objective: the answer carries its certificate.
 
-use super::first_order::{data_times, FirstOrderSettings};
+use super::first_order::{data_times, FirstOrderSettings, Momentum};
 use super::{check_binary, solve_conic, LinearFit, Watch};
 use crate::conic::Rows;
 use crate::error::Result;
@@ -50,11 +50,7 @@ pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result
     let mut rows = Rows::default();
     // s = y(wᵀx + b) + ξ − 1 ≥ 0, i.e. b = −1, A = −(y x, y, e_j)
     for (j, &yj) in y.iter().enumerate() {
-        for (i, &v) in x.col(j).iter().enumerate() {
-            if v != 0.0 {
-                rows.entry(j, i, -yj * v);
-            }
-        }
+        rows.sample(j, x, j, -yj);
         rows.entries([j, j], [ob, ox + j], [-yj, -1.0]);
         rows.b.push(-1.0);
     }
@@ -64,18 +60,10 @@ pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result
         rows.b.push(0.0);
     }
     rows.cones.push(SupportedConeT::NonnegativeConeT(2 * n));
-    let program = rows.program(p, q);
-    let ipm = solve_conic(program, "SVM", watch)?;
+    let ipm = solve_conic(rows.program(p, q), "SVM", watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = best_intercept(x, y, &coef);
-    let objective = model.objective(x, y, &coef, intercept);
-    Ok(LinearFit::new(
-        (coef, intercept),
-        objective,
-        &ipm.status,
-        ipm.iterations as usize,
-        t0,
-    ))
+    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
 }
 
 /// The intercept minimising `Σ_i max(0, 1 − y_i(f_i + b))` for fixed `w` (`f_i = wᵀx_i`): the
@@ -216,7 +204,7 @@ pub fn fit_first_order(
     };
     let mut alpha = vec![0.0; n];
     let mut beta = alpha.clone();
-    let mut t: f64 = 1.0;
+    let mut momentum = Momentum::new();
     let mut f_alpha = 0.0;
     let mut status: &str = "iteration_limit";
     let mut best = (f64::INFINITY, vec![0.0; x.rows()], 0.0);
@@ -226,20 +214,16 @@ pub fn fit_first_order(
         let mut next: Vec<f64> = beta.iter().zip(&g).map(|(b, g)| b - step * g).collect();
         project(&mut next, y, model.c);
         let (f_next, _, w) = dual(&next);
-        if f_next > f_alpha && t > 1.0 {
-            // restart the momentum
-            t = 1.0;
+        if momentum.restarted(f_alpha, f_next) {
             beta.copy_from_slice(&alpha);
             continue;
         }
-        let t_new = 0.5 * (1.0 + (1.0 + 4.0 * t * t).sqrt());
-        let mom = (t - 1.0) / t_new;
+        let mom = momentum.weight();
         for j in 0..n {
             beta[j] = next[j] + mom * (next[j] - alpha[j]);
         }
         alpha = next;
         f_alpha = f_next;
-        t = t_new;
         if let Some(stop) = watch(it + 1, -f_alpha) {
             status = stop.name();
             iterations = it + 1;

@@ -153,23 +153,7 @@ pub struct Evaluator<'a> {
 impl<'a> Evaluator<'a> {
     /// Checks that the data fit the architecture.
     pub fn new(arch: &Architecture, x: &'a Matrix, y: &'a Matrix) -> Result<Self> {
-        if x.rows() != arch.n_inputs() || y.rows() != arch.n_outputs() {
-            return Err(Error::Shape(format!(
-                "the architecture {} takes {} inputs and gives {} outputs; the data have {} and {}",
-                arch.spec(),
-                arch.n_inputs(),
-                arch.n_outputs(),
-                x.rows(),
-                y.rows()
-            )));
-        }
-        if x.cols() != y.cols() || x.cols() == 0 {
-            return Err(Error::Shape(format!(
-                "{} input and {} target samples (need the same, at least one)",
-                x.cols(),
-                y.cols()
-            )));
-        }
+        arch.check_data(x, y)?;
         Ok(Self {
             layout: ParamLayout::new(arch),
             x,

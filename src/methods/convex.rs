@@ -2,7 +2,7 @@
 //! one scalar convex model per output (one-vs-rest for one-hot targets), read off as one d-m-n_y
 //! ReLU network, with a certificate that says whether its optimum is global.
 
-use super::{Certificate, Context, Line, Run, Settings, Stage, Trace, Trainer};
+use super::{Certificate, Context, Line, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::convex::patterns::general_position_count;
 use crate::convex::{
     self, ConvexFit, ConvexSettings, Formulation, Loss, PathPoint, PatternChoice, Progress,
@@ -178,7 +178,7 @@ pub struct ConvexTrace {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub path: Vec<PathRow>,
     #[serde(rename = "final")]
-    pub summary: ConvexSummary,
+    pub summary: StageSummary,
 }
 
 /// One β of the path for one output.
@@ -187,14 +187,6 @@ pub struct PathRow {
     pub output: usize,
     #[serde(flatten)]
     pub point: PathPoint,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ConvexSummary {
-    /// Solver iterations (all outputs together).
-    pub iterations: usize,
-    pub stop_reason: Stop,
-    pub seconds: f64,
 }
 
 /// What the convex model proves: a primal value (the returned network's objective), a dual
@@ -272,22 +264,17 @@ impl ConvexCertificate {
 }
 
 impl Trace for ConvexTrace {
-    fn stop(&self) -> Stop {
-        self.summary.stop_reason
-    }
-
-    fn iterations(&self) -> usize {
-        self.summary.iterations
+    fn summary(&self) -> StageSummary {
+        self.summary
     }
 
     fn lines(&self, offset: f64) -> Vec<Line> {
-        vec![Line::new(
+        vec![Line::through(
             "relative gap",
             "",
-            self.progress
-                .iter()
-                .map(|r| (offset + r.iteration as f64, r.rel_gap))
-                .collect(),
+            &self.progress,
+            offset,
+            |r| (r.iteration, r.rel_gap),
         )]
     }
 }
@@ -374,16 +361,13 @@ impl Trainer for Convex {
         "convex"
     }
 
-    fn settings(&self) -> Settings {
-        let mut s = Settings::new();
-        s.insert("convex", &self.group)
-            .expect("the convex group is a table");
-        s
-    }
-
     fn check(&self, problem: &Problem) -> Result<()> {
         check_shape(problem.arch)?;
         self.settings.validate()
+    }
+
+    fn settings(&self) -> Settings {
+        Settings::of("convex", &self.group)
     }
 
     /// The classification losses take labels (0/1 or ±1), which standardisation leaves alone.
@@ -446,7 +430,7 @@ impl Trainer for Convex {
                         })
                     })
                     .collect(),
-                summary: ConvexSummary {
+                summary: StageSummary {
                     iterations: fits.iter().map(|f| f.iterations).sum(),
                     stop_reason: stop,
                     seconds: budget.elapsed(),

@@ -6,7 +6,7 @@
 //! `data.classes` (logistic regression with more than two classes). Its settings group is
 //! `glm`; it trains on standardised inputs only, so its objective is in the targets' own units.
 
-use super::{Certificate, Line, Metrics, Run, Settings, Stage, Trace, Trainer};
+use super::{Certificate, Line, Metrics, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::data::{Dataset, TargetScaling};
 use crate::error::{Error, Result};
 use crate::glm::softmax::{self, Softmax, SoftmaxFit};
@@ -186,32 +186,22 @@ pub struct GlmTrace {
     pub fits: Vec<GlmFit>,
     pub progress: Vec<GlmProgress>,
     #[serde(rename = "final")]
-    pub summary: GlmSummary,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct GlmSummary {
-    pub iterations: usize,
-    pub stop_reason: Stop,
-    pub seconds: f64,
+    pub summary: StageSummary,
 }
 
 impl Trace for GlmTrace {
-    fn stop(&self) -> Stop {
-        self.summary.stop_reason
-    }
-
-    fn iterations(&self) -> usize {
-        self.summary.iterations
+    fn summary(&self) -> StageSummary {
+        self.summary
     }
 
     fn lines(&self, offset: f64) -> Vec<Line> {
-        let points = self
-            .progress
-            .iter()
-            .map(|p| (offset + p.iteration as f64, p.objective))
-            .collect();
-        vec![Line::new("objective", "", points)]
+        vec![Line::through(
+            "objective",
+            "",
+            &self.progress,
+            offset,
+            |p| (p.iteration, p.objective),
+        )]
     }
 }
 
@@ -468,13 +458,6 @@ impl Trainer for Glm {
         self.kind.name()
     }
 
-    fn settings(&self) -> Settings {
-        let mut s = Settings::new();
-        s.insert("glm", &self.group)
-            .expect("the glm group is a table");
-        s
-    }
-
     fn architecture(&self, data: &Dataset, output: Activation) -> Option<Architecture> {
         Architecture::new(vec![data.n_inputs(), data.n_outputs()], output).ok()
     }
@@ -526,6 +509,10 @@ impl Trainer for Glm {
             }
         }
         Ok(())
+    }
+
+    fn settings(&self) -> Settings {
+        Settings::of("glm", &self.group)
     }
 
     fn predicts_labels(&self) -> bool {
@@ -640,7 +627,7 @@ impl Trainer for Glm {
         };
         let seconds = monitor.budget().elapsed();
         let trace = GlmTrace {
-            summary: GlmSummary {
+            summary: StageSummary {
                 iterations: fits.iter().map(|f| f.iterations as usize).sum(),
                 stop_reason: stop,
                 seconds,

@@ -2,7 +2,7 @@
 //! `gradient` (one group for the five, each reading its own keys, with its own defaults), their
 //! trace, and the warning of a run that stopped far from a stationary point.
 
-use super::{Line, Run, Settings, Stage, Trace, Trainer};
+use super::{Line, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::error::Result;
 use crate::gradient::{self, GradRecord, GradSettings, GradSummary, Optimizer, OptimizerKind};
 use crate::net::Network;
@@ -128,24 +128,18 @@ pub struct GradTrace {
 const FAR_FROM_STATIONARY: f64 = 1e-2;
 
 impl Trace for GradTrace {
-    fn stop(&self) -> Stop {
-        self.summary.stop_reason
-    }
-
-    fn iterations(&self) -> usize {
-        self.summary.iterations
+    fn summary(&self) -> StageSummary {
+        let s = &self.summary;
+        StageSummary::new(s.iterations, s.stop_reason, s.seconds)
     }
 
     fn lines(&self, offset: f64) -> Vec<Line> {
-        let at = |f: fn(&GradRecord) -> f64| {
-            self.iterations
-                .iter()
-                .map(|r| (offset + r.iteration as f64, f(r)))
-                .collect()
-        };
+        let records = &self.iterations;
         vec![
-            Line::new("loss (MSE)", "", at(|r| r.loss)),
-            Line::new("output error", "1 3", at(|r| r.output_error)),
+            Line::through("loss (MSE)", "", records, offset, |r| (r.iteration, r.loss)),
+            Line::through("output error", "1 3", records, offset, |r| {
+                (r.iteration, r.output_error)
+            }),
         ]
     }
 
@@ -198,16 +192,13 @@ impl Trainer for Gradient {
         self.settings.optimizer.name()
     }
 
-    fn settings(&self) -> Settings {
-        let mut s = Settings::new();
-        s.insert("gradient", &self.group)
-            .expect("the gradient group is a table");
-        s
-    }
-
     fn check(&self, problem: &Problem) -> Result<()> {
         self.settings.validate()?;
         gradient::check_size(&self.settings, problem.arch, problem.data.n_samples())
+    }
+
+    fn settings(&self) -> Settings {
+        Settings::of("gradient", &self.group)
     }
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {

@@ -1,7 +1,7 @@
 //! Exact training by MILP as a [`Trainer`]: the ReLU class with ±1 output weights, integer
 //! weights, or threshold units under an AND; the run carries the certificate.
 
-use super::{Axes, Certificate, Line, Run, Settings, Stage, Trace, Trainer};
+use super::{Axes, Certificate, Line, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::error::{Error, Result};
 use crate::gradient::{self, GradSettings, Optimizer};
 use crate::linalg::Matrix;
@@ -300,14 +300,10 @@ impl Milp {
         })?;
         let mut cert = fit.certificate(&spec, x.rows(), o.gap_tol());
         cert.start_loss = first.as_ref().map(|(_, l)| *l);
-        let trace = trace(
-            progress,
-            fit.nodes,
-            fit.status,
-            told,
-            fit.seconds + fit.tighten_seconds,
-        );
-        Ok((fit.model.map(Network::Mlp), cert, trace))
+        let network = fit.network;
+        let seconds = network.seconds + fit.tighten_seconds;
+        let trace = trace(progress, network.nodes, network.status, told, seconds);
+        Ok((network.model.map(Network::Mlp), cert, trace))
     }
 
     fn train_integer(
@@ -339,7 +335,7 @@ impl Milp {
         let (fit, progress, told) = watched(monitor, |on| {
             integer::train(x, y, &spec, &settings, first.as_ref().map(|(m, _)| m), on)
         })?;
-        let mut cert = fit.certificate(&spec, o.gap_tol());
+        let mut cert = spec.certificate(&fit, o.gap_tol());
         cert.start_loss = first.as_ref().map(|(_, l)| *l);
         let trace = trace(progress, fit.nodes, fit.status, told, fit.seconds);
         Ok((fit.model.map(Network::Mlp), cert, trace))
@@ -434,12 +430,9 @@ fn best_by(
 }
 
 impl Trace for MilpTrace {
-    fn stop(&self) -> Stop {
-        self.summary.stop_reason
-    }
-
-    fn iterations(&self) -> usize {
-        self.summary.nodes as usize
+    fn summary(&self) -> StageSummary {
+        let s = &self.summary;
+        StageSummary::new(s.nodes as usize, s.stop_reason, s.seconds)
     }
 
     /// The incumbent and the bound per node (nodes are the x axis, whatever the offset).
@@ -501,13 +494,6 @@ impl Trainer for Milp {
         "milp"
     }
 
-    fn settings(&self) -> Settings {
-        let mut s = Settings::new();
-        s.insert("milp", &self.group)
-            .expect("the milp group is a table");
-        s
-    }
-
     fn check(&self, problem: &Problem) -> Result<()> {
         let o = &self.group;
         o.validate()?;
@@ -534,6 +520,10 @@ impl Trainer for Milp {
             return Err(crate::milp::unavailable());
         }
         Ok(())
+    }
+
+    fn settings(&self) -> Settings {
+        Settings::of("milp", &self.group)
     }
 
     fn predicts_labels(&self) -> bool {

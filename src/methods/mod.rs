@@ -38,8 +38,8 @@ mod settings;
 mod table;
 
 pub use convex::{
-    Convex, ConvexCertificate, ConvexGroup, ConvexSummary, ConvexTrace, PathRow, PatternName,
-    PatternSpec, AUTO_ENUMERATE, AUTO_SAMPLED,
+    Convex, ConvexCertificate, ConvexGroup, ConvexTrace, PathRow, PatternName, PatternSpec,
+    AUTO_ENUMERATE, AUTO_SAMPLED,
 };
 pub use glm::{Glm, GlmCertificate, GlmFit, GlmGroup, GlmKind, GlmSolver, GlmTrace, Penalty};
 pub use gradient::{GradTrace, Gradient, GradientGroup};
@@ -57,6 +57,7 @@ use crate::data::{Dataset, TargetScaling};
 use crate::error::Result;
 use crate::net::{Activation, Architecture, Network};
 use crate::train::{Limits, Monitor, Observer, Problem, Start, Stop};
+use serde::{Deserialize, Serialize};
 use std::any::Any;
 use std::fmt;
 
@@ -112,11 +113,8 @@ pub trait Trainer: Send + Sync {
 /// One stage's per-iteration history and final figures, in its method's own terms (serialised
 /// into the report's stage entry).
 pub trait Trace: erased_serde::Serialize + fmt::Debug + Send + Sync + Any {
-    /// Why the stage ended.
-    fn stop(&self) -> Stop;
-
-    /// Its iterations (branch-and-bound nodes for the MILP).
-    fn iterations(&self) -> usize;
+    /// How the stage ended: why, after how many iterations, in how many seconds.
+    fn summary(&self) -> StageSummary;
 
     /// Its lines on the report's plot; `offset` is where the stage starts on the x axis.
     fn lines(&self, offset: f64) -> Vec<Line>;
@@ -196,6 +194,43 @@ impl Line {
             label: label.into(),
             dash,
             points,
+        }
+    }
+
+    /// The line through `(offset + i, v)` for each record's `(i, v) = point(record)`.
+    pub fn through<R>(
+        label: &str,
+        dash: &'static str,
+        records: &[R],
+        offset: f64,
+        point: impl Fn(&R) -> (usize, f64),
+    ) -> Self {
+        let points = records
+            .iter()
+            .map(|r| {
+                let (i, v) = point(r);
+                (offset + i as f64, v)
+            })
+            .collect();
+        Self::new(label, dash, points)
+    }
+}
+
+/// How a stage ended: its iterations (branch-and-bound nodes for the MILP), why it stopped, and
+/// its seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageSummary {
+    pub iterations: usize,
+    pub stop_reason: Stop,
+    pub seconds: f64,
+}
+
+impl StageSummary {
+    pub fn new(iterations: usize, stop_reason: Stop, seconds: f64) -> Self {
+        Self {
+            iterations,
+            stop_reason,
+            seconds,
         }
     }
 }

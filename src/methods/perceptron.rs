@@ -5,7 +5,7 @@
 //! gives every node the unit of least mean violation per class. The network is linear, d
 //! inputs to one score per node: the separator where there is one, else the robust unit.
 
-use super::{Certificate, Line, Metrics, Run, Settings, Stage, Trace, Trainer};
+use super::{Certificate, Line, Metrics, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::data::{Dataset, TargetScaling};
 use crate::error::{Error, Result};
 use crate::glm::Watch;
@@ -103,7 +103,7 @@ impl Certificate for PerceptronCertificate {
 pub struct PerceptronTrace {
     pub lps: Vec<LpRecord>,
     #[serde(rename = "final")]
-    pub summary: PerceptronSummary,
+    pub summary: StageSummary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -114,20 +114,9 @@ pub struct LpRecord {
     pub iterations: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct PerceptronSummary {
-    pub iterations: usize,
-    pub stop_reason: Stop,
-    pub seconds: f64,
-}
-
 impl Trace for PerceptronTrace {
-    fn stop(&self) -> Stop {
-        self.summary.stop_reason
-    }
-
-    fn iterations(&self) -> usize {
-        self.summary.iterations
+    fn summary(&self) -> StageSummary {
+        self.summary
     }
 
     fn lines(&self, _offset: f64) -> Vec<Line> {
@@ -314,7 +303,7 @@ impl Trainer for Perceptron {
             });
         let seconds = monitor.budget().elapsed();
         let trace = PerceptronTrace {
-            summary: PerceptronSummary {
+            summary: StageSummary {
                 iterations: lps.iter().map(|l| l.iterations).sum(),
                 stop_reason: stop,
                 seconds,

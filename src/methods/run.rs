@@ -65,11 +65,11 @@ impl Stage {
     }
 
     pub fn stop(&self) -> Stop {
-        self.trace.stop()
+        self.trace.summary().stop_reason
     }
 
     pub fn iterations(&self) -> usize {
-        self.trace.iterations()
+        self.trace.summary().iterations
     }
 
     /// The trace as the method's own type, if it is `T`.

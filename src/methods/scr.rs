@@ -1,13 +1,13 @@
 //! SCR (either subproblem solver) as a [`Trainer`]: its settings group `scr`, its trace.
 
-use super::{Line, Run, Settings, Stage, Trace, Trainer};
+use super::{Line, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::error::{Error, Result};
 use crate::net::Network;
 use crate::scr::{
     self, AdmmBackend, Backend, ClarabelBackend, IterationRecord, RunSummary, ScrProblem,
     ScrSettings,
 };
-use crate::train::{Monitor, Problem, Start, Stop};
+use crate::train::{Monitor, Problem, Start};
 use serde::{Deserialize, Serialize};
 
 /// The settings group `scr`: the outer loop's weights and stopping rules, and the subproblem
@@ -159,29 +159,36 @@ pub struct ScrTrace {
 }
 
 impl Trace for ScrTrace {
-    fn stop(&self) -> Stop {
-        self.summary.stop_reason
-    }
-
-    fn iterations(&self) -> usize {
-        self.summary.iterations
+    fn summary(&self) -> StageSummary {
+        let s = &self.summary;
+        StageSummary::new(s.iterations, s.stop_reason, s.seconds)
     }
 
     fn lines(&self, offset: f64) -> Vec<Line> {
-        let at = |f: fn(&IterationRecord) -> f64| {
-            self.iterations
-                .iter()
-                .map(|r| (offset + r.iteration as f64, f(r)))
-                .collect()
-        };
+        let at = |f: fn(&IterationRecord) -> f64| move |r: &IterationRecord| (r.iteration, f(r));
+        let records = &self.iterations;
         vec![
-            Line::new("product ‖WH − C‖", "", at(|r| r.product_violation)),
-            Line::new(
+            Line::through(
+                "product ‖WH − C‖",
+                "",
+                records,
+                offset,
+                at(|r| r.product_violation),
+            ),
+            Line::through(
                 "complementarity ‖H∘S‖",
                 "6 3",
+                records,
+                offset,
                 at(|r| r.complementarity_violation),
             ),
-            Line::new("output error", "1 3", at(|r| r.output_error)),
+            Line::through(
+                "output error",
+                "1 3",
+                records,
+                offset,
+                at(|r| r.output_error),
+            ),
         ]
     }
 }
@@ -221,19 +228,16 @@ impl Trainer for Scr {
         "scr"
     }
 
-    fn settings(&self) -> Settings {
-        let mut s = Settings::new();
-        s.insert("scr", &self.group)
-            .expect("the scr group is a table");
-        s
-    }
-
     fn check(&self, problem: &Problem) -> Result<()> {
         self.settings.validate()?;
         self.settings
             .layer_weights(problem.arch.n_hidden_layers())?;
         self.backend.make()?;
         Self::problem(problem).map(|_| ())
+    }
+
+    fn settings(&self) -> Settings {
+        Settings::of("scr", &self.group)
     }
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {

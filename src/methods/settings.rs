@@ -27,6 +27,14 @@ impl Settings {
         read_group(name, Value::Object(table))
     }
 
+    /// The settings of a method with one group, `name`, set to `group`'s keys.
+    pub fn of<G: Serialize>(name: &str, group: &G) -> Self {
+        let mut s = Self::new();
+        s.insert(name, group)
+            .expect("a settings group is a struct of keys, which serialises as a table");
+        s
+    }
+
     /// Sets group `name` to `value`'s keys (a struct serialised as a table).
     pub fn insert<G: Serialize>(&mut self, name: &str, value: &G) -> Result<()> {
         match serde_json::to_value(value) {

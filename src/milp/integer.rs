@@ -13,7 +13,7 @@
 //! absolute errors over outputs and samples (L1), the largest one (L∞), or exact fit to a tolerance.
 
 use super::errors::ErrorMeasure;
-use super::model::{LinearModel, MilpCertificate, MilpSettings, MilpStatus, OnProgress};
+use super::model::{LinearModel, MilpCertificate, MilpSettings, NetworkFit, OnProgress};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
@@ -28,47 +28,19 @@ pub struct IntegerMilp {
     pub loss: ErrorMeasure,
 }
 
-/// An exactly trained integer network and its certificate.
-#[derive(Clone, Debug)]
-pub struct IntegerFit {
-    pub model: Option<Mlp>,
-    pub status: MilpStatus,
-    /// The incumbent's loss by a forward pass (`+∞` without one).
-    pub loss: f64,
-    pub objective: f64,
-    /// Proven lower bound on the loss of every network of the class.
-    pub bound: f64,
-    pub nodes: u64,
-    pub seconds: f64,
-    pub n_cols: usize,
-    pub n_rows: usize,
-    pub n_binaries: usize,
-}
-
-impl IntegerFit {
-    /// `loss − bound` (`+∞` without an incumbent).
-    pub fn abs_gap(&self) -> f64 {
-        super::model::gap(self.loss, self.bound)
-    }
-
-    /// The certificate of this fit for `spec` (certified when the gap is at most `gap_tol`).
-    pub fn certificate(&self, spec: &IntegerMilp, gap_tol: f64) -> MilpCertificate {
-        let p = spec.weight_bound;
-        MilpCertificate::new(
+impl IntegerMilp {
+    /// The certificate of `fit` over this class (certified when the gap is at most `gap_tol`).
+    pub fn certificate(&self, fit: &NetworkFit, gap_tol: f64) -> MilpCertificate {
+        let p = self.weight_bound;
+        fit.certificate(
             "integer",
             format!(
                 "{} ReLU networks (linear output) with every weight and bias an integer in [−{p}, {p}]",
-                spec.arch.spec()
+                self.arch.spec()
             ),
-            spec.loss.name(),
-            self.status,
-            self.loss,
-            self.bound,
-            gap_tol,
+            self.loss.name(),
             p as f64,
-            self.nodes,
-            self.n_binaries,
-            self.seconds,
+            gap_tol,
         )
     }
 }
@@ -381,7 +353,7 @@ pub fn train(
     settings: &MilpSettings,
     start: Option<&Mlp>,
     progress: OnProgress,
-) -> Result<IntegerFit> {
+) -> Result<NetworkFit> {
     validate(x, y, spec)?;
     settings.validate()?;
     if let Some(s) = start {
@@ -404,23 +376,14 @@ pub fn train(
         Some(net) => loss_of(spec.loss, &net.forward(x)?, y),
         None => f64::INFINITY,
     };
-    Ok(IntegerFit {
-        model,
-        status: out.status,
-        loss,
-        objective: out.objective,
-        bound: out.bound,
-        nodes: out.nodes,
-        seconds: out.seconds,
-        n_cols: m.n_cols(),
-        n_rows: m.n_rows(),
-        n_binaries: m.n_integer(),
-    })
+    Ok(NetworkFit::new(model, loss, &out, &m))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "milp")]
+    use crate::milp::model::MilpStatus;
     use rand::{Rng, SeedableRng};
 
     fn data(arch: &Architecture, n: usize, seed: u64) -> (Matrix, Matrix) {

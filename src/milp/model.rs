@@ -2,6 +2,7 @@
 //! row by row, plus the solver-independent pieces of a solve: settings, status and outcome.
 
 use crate::error::{Error, Result};
+use crate::net::Mlp;
 use crate::train::Interrupt;
 use serde::Serialize;
 
@@ -48,6 +49,21 @@ impl LinearModel {
         self.col_upper.push(upper);
         self.integer.push(false);
         self.cost.len() - 1
+    }
+
+    /// The weights (`units` rows of `inputs` columns) and biases of a layer, every one a column
+    /// in `[−bound, bound]` without cost.
+    pub fn layer(
+        &mut self,
+        units: usize,
+        inputs: usize,
+        bound: f64,
+    ) -> (Vec<Vec<usize>>, Vec<usize>) {
+        let w = (0..units)
+            .map(|_| (0..inputs).map(|_| self.col(-bound, bound, 0.0)).collect())
+            .collect();
+        let b = (0..units).map(|_| self.col(-bound, bound, 0.0)).collect();
+        (w, b)
     }
 
     /// A 0/1 column.
@@ -330,6 +346,80 @@ pub struct MilpOutcome {
     /// Branch-and-bound nodes.
     pub nodes: u64,
     pub seconds: f64,
+}
+
+/// A network trained by branch and bound over a class: the incumbent, its loss, how the search
+/// ended and the size of the program it searched.
+#[derive(Clone, Debug)]
+pub struct NetworkFit {
+    /// `None` when no network was found (infeasible, or the time limit).
+    pub model: Option<Mlp>,
+    pub status: MilpStatus,
+    /// The incumbent's loss recomputed by a forward pass (`+∞` without one).
+    pub loss: f64,
+    /// The solver's objective for the incumbent (equals `loss` up to the solver's tolerances).
+    pub objective: f64,
+    /// Proven lower bound on the loss of every network in the class.
+    pub bound: f64,
+    pub nodes: u64,
+    /// Branch and bound only.
+    pub seconds: f64,
+    pub n_cols: usize,
+    pub n_rows: usize,
+    pub n_binaries: usize,
+}
+
+impl NetworkFit {
+    /// The incumbent `model` of loss `loss` found by the search `out` of the program `program`.
+    pub(crate) fn new(
+        model: Option<Mlp>,
+        loss: f64,
+        out: &MilpOutcome,
+        program: &LinearModel,
+    ) -> Self {
+        Self {
+            model,
+            status: out.status,
+            loss,
+            objective: out.objective,
+            bound: out.bound,
+            nodes: out.nodes,
+            seconds: out.seconds,
+            n_cols: program.n_cols(),
+            n_rows: program.n_rows(),
+            n_binaries: program.n_integer(),
+        }
+    }
+
+    /// `loss − bound` (`+∞` without an incumbent).
+    pub fn abs_gap(&self) -> f64 {
+        gap(self.loss, self.bound)
+    }
+
+    /// The certificate of this fit over `class` (of `formulation`, with weights bounded by
+    /// `weight_bound`), certified when the gap is at most `gap_tol`.
+    pub fn certificate(
+        &self,
+        formulation: &str,
+        class: String,
+        loss: &str,
+        weight_bound: f64,
+        gap_tol: f64,
+    ) -> MilpCertificate {
+        MilpCertificate::new(
+            formulation,
+            class,
+            loss,
+            self.status,
+            self.loss,
+            self.bound,
+            gap_tol,
+            weight_bound,
+            self.nodes,
+            self.n_binaries,
+            self.seconds,
+        )
+    }
 }
 
 /// `loss − bound` for an incumbent of loss `loss` (`+∞` without one, which has loss `+∞`).

@@ -24,7 +24,7 @@
 
 use super::errors::ErrorMeasure;
 use super::model::{
-    LinearModel, MilpCertificate, MilpOutcome, MilpSettings, MilpStatus, OnProgress,
+    LinearModel, MilpCertificate, MilpOutcome, MilpSettings, MilpStatus, NetworkFit, OnProgress,
 };
 #[cfg(feature = "milp")]
 use super::tightening::tighten;
@@ -43,41 +43,23 @@ pub struct ReluMilp {
     pub tightening: Tightening,
 }
 
-/// An exactly trained network and its certificate.
+/// An exactly trained network (a d-K-1 network with output weights ±1), its certificate, and
+/// how the big-Ms were set.
 #[derive(Clone, Debug)]
 pub struct ExactFit {
-    /// The incumbent as a d-K-1 network (output weights ±1); `None` if none was found.
-    pub model: Option<Mlp>,
-    pub status: MilpStatus,
-    /// The incumbent's loss recomputed by a forward pass (`+∞` without one).
-    pub loss: f64,
-    /// The solver's objective for the incumbent (equals `loss` up to the solver's tolerances).
-    pub objective: f64,
-    /// Proven lower bound on the loss of every network in the class.
-    pub bound: f64,
-    pub nodes: u64,
-    /// Branch and bound only.
-    pub seconds: f64,
+    pub network: NetworkFit,
     /// Bound tightening (LP) only.
     pub tighten_seconds: f64,
     /// Mean width `U − L` of the big-M intervals, over units and samples.
     pub mean_interval: f64,
     /// Units × samples whose phase the bounds fixed.
     pub fixed_phases: usize,
-    pub n_cols: usize,
-    pub n_rows: usize,
-    pub n_binaries: usize,
 }
 
 impl ExactFit {
-    /// `loss − bound` (`+∞` without an incumbent).
-    pub fn abs_gap(&self) -> f64 {
-        super::model::gap(self.loss, self.bound)
-    }
-
     /// The certificate of this fit for `spec` (certified when the gap is at most `gap_tol`).
     pub fn certificate(&self, spec: &ReluMilp, inputs: usize, gap_tol: f64) -> MilpCertificate {
-        let mut c = MilpCertificate::new(
+        let mut c = self.network.certificate(
             "relu",
             format!(
                 "{inputs}-{}-1 ReLU networks with output weights ±1 and every first-layer weight \
@@ -86,29 +68,14 @@ impl ExactFit {
                 b = spec.weight_bound
             ),
             spec.loss.name(),
-            self.status,
-            self.loss,
-            self.bound,
-            gap_tol,
             spec.weight_bound,
-            self.nodes,
-            self.n_binaries,
-            self.seconds,
+            gap_tol,
         );
         c.big_m = Some(spec.tightening.name().into());
         c.mean_big_m = Some(self.mean_interval / 2.0);
         c.fixed_phases = Some(self.fixed_phases);
         c.tighten_seconds = Some(self.tighten_seconds);
         c
-    }
-
-    pub fn rel_gap(&self) -> f64 {
-        let g = self.abs_gap();
-        if g == 0.0 {
-            0.0
-        } else {
-            g / self.loss.abs().max(1e-12)
-        }
     }
 }
 
@@ -212,10 +179,7 @@ pub(crate) fn build(
     let (d, n, kk, bw) = (x.rows(), x.cols(), spec.hidden, spec.weight_bound);
     let inf = f64::INFINITY;
     let mut m = LinearModel::new();
-    let w: Vec<Vec<usize>> = (0..kk)
-        .map(|_| (0..d).map(|_| m.col(-bw, bw, 0.0)).collect())
-        .collect();
-    let b: Vec<usize> = (0..kk).map(|_| m.col(-bw, bw, 0.0)).collect();
+    let (w, b) = m.layer(kk, d, bw);
     let sigma: Vec<usize> = (0..kk).map(|_| m.binary(0.0)).collect();
     let c = m.col(-inf, inf, 0.0);
     let err = spec.loss.error_cols(&mut m, n);
@@ -405,10 +369,7 @@ fn polish(
     let z0 = net.forward_layers(x)?.swap_remove(0).0;
     let signs: Vec<f64> = (0..kk).map(|k| net.weights[1].get(0, k)).collect();
     let mut m = LinearModel::new();
-    let w: Vec<Vec<usize>> = (0..kk)
-        .map(|_| (0..d).map(|_| m.col(-bw, bw, 0.0)).collect())
-        .collect();
-    let b: Vec<usize> = (0..kk).map(|_| m.col(-bw, bw, 0.0)).collect();
+    let (w, b) = m.layer(kk, d, bw);
     let c = m.col(-inf, inf, 0.0);
     let err = spec.loss.error_cols(&mut m, n);
     for (j, &yj) in y.iter().enumerate() {
@@ -533,26 +494,16 @@ pub fn train(
         .zip(&lower)
         .flat_map(|(u, l)| u.iter().zip(l).filter(|(u, l)| **u <= 0.0 || **l >= 0.0))
         .count();
+    let mut network = NetworkFit::new(model, loss, &out, &m);
+    if matches!(spec.loss, ErrorMeasure::Exact { .. }) && out.status == MilpStatus::Optimal {
+        // a feasible exact fit has loss zero, whatever the solver's bound says
+        network.bound = 0.0;
+    }
     Ok(ExactFit {
-        model,
-        status: out.status,
-        loss,
-        objective: out.objective,
-        bound: if matches!(spec.loss, ErrorMeasure::Exact { .. })
-            && out.status == MilpStatus::Optimal
-        {
-            0.0
-        } else {
-            out.bound
-        },
-        nodes: out.nodes,
-        seconds: out.seconds,
+        network,
         tighten_seconds,
         mean_interval: widths.iter().sum::<f64>() / widths.len() as f64,
         fixed_phases,
-        n_cols: m.n_cols(),
-        n_rows: m.n_rows(),
-        n_binaries: m.n_integer(),
     })
 }
 
@@ -771,7 +722,8 @@ mod tests {
                     Some(&nets[0]),
                     None,
                 )
-                .unwrap();
+                .unwrap()
+                .network;
                 assert_eq!(fit.status, MilpStatus::Optimal, "{tightening:?}");
                 let model = fit.model.as_ref().unwrap();
                 assert!(class_bound(model).unwrap() <= b * (1.0 + 1e-9));
@@ -802,58 +754,28 @@ mod tests {
         #[test]
         fn exact_fit_is_found_for_the_teacher_and_refuted_for_a_too_small_box() {
             let (x, y, t) = teacher(2, 12, 0.0, 5);
-            let b = class_bound(&t).unwrap() * 1.01;
-            let st = MilpSettings::default();
-            let fit = train(
-                &x,
-                &y,
-                &spec(
-                    2,
-                    b,
-                    ErrorMeasure::Exact { tol: 1e-6 },
-                    Tightening::Interval,
-                ),
-                &st,
-                None,
-                None,
-            )
-            .unwrap();
-            assert_eq!(fit.status, MilpStatus::Optimal);
+            let fit = |hidden, b, loss| {
+                let spec = spec(hidden, b, loss, Tightening::Interval);
+                let settings = MilpSettings::default();
+                train(&x, &y, &spec, &settings, None, None).unwrap().network
+            };
+            let exact = ErrorMeasure::Exact { tol: 1e-6 };
+            let found = fit(2, class_bound(&t).unwrap() * 1.01, exact);
+            assert_eq!(found.status, MilpStatus::Optimal);
             assert!(
-                fit.loss <= 1e-6 * (1.0 + 1e-6),
+                found.loss <= 1e-6 * (1.0 + 1e-6),
                 "largest error {}",
-                fit.loss
+                found.loss
             );
             // with one unit of weight 1e-3 the outputs cannot span the targets' range
-            let fit = train(
-                &x,
-                &y,
-                &spec(
-                    1,
-                    1e-3,
-                    ErrorMeasure::Exact { tol: 1e-6 },
-                    Tightening::Interval,
-                ),
-                &st,
-                None,
-                None,
-            )
-            .unwrap();
-            assert_eq!(fit.status, MilpStatus::Infeasible);
-            assert!(fit.model.is_none());
+            let refuted = fit(1, 1e-3, exact);
+            assert_eq!(refuted.status, MilpStatus::Infeasible);
+            assert!(refuted.model.is_none());
             // L∞ on the same data: the optimum is reproduced and bounded
-            let fit = train(
-                &x,
-                &y,
-                &spec(1, 1.0, ErrorMeasure::Linf, Tightening::Interval),
-                &st,
-                None,
-                None,
-            )
-            .unwrap();
-            assert_eq!(fit.status, MilpStatus::Optimal);
-            assert!((fit.loss - fit.objective).abs() <= 1e-6 * (1.0 + fit.loss));
-            assert!(fit.loss > 0.0 && fit.bound <= fit.loss + 1e-9);
+            let linf = fit(1, 1.0, ErrorMeasure::Linf);
+            assert_eq!(linf.status, MilpStatus::Optimal);
+            assert!((linf.loss - linf.objective).abs() <= 1e-6 * (1.0 + linf.loss));
+            assert!(linf.loss > 0.0 && linf.bound <= linf.loss + 1e-9);
         }
     }
 }

@@ -117,10 +117,7 @@ pub fn train(
     let (d, kk) = (ds.n_inputs(), spec.units);
     let inf = f64::INFINITY;
     let mut m = LinearModel::new();
-    let w: Vec<Vec<usize>> = (0..kk)
-        .map(|_| (0..d).map(|_| m.col(-bw, bw, 0.0)).collect())
-        .collect();
-    let b: Vec<usize> = (0..kk).map(|_| m.col(-bw, bw, 0.0)).collect();
+    let (w, b) = m.layer(kk, d, bw);
     for k in 1..kk {
         m.row(0.0, inf, &[(b[k - 1], 1.0), (b[k], -1.0)]);
     }

@@ -118,6 +118,37 @@ impl Architecture {
         self.widths.windows(2).map(|w| w[1] * (w[0] + 1)).sum()
     }
 
+    /// Refuses data with `inputs` input and `targets` target columns unless they are this
+    /// architecture's input and output widths.
+    pub fn check_widths(&self, inputs: usize, targets: usize) -> Result<()> {
+        if inputs != self.n_inputs() || targets != self.n_outputs() {
+            return Err(Error::Shape(format!(
+                "the architecture {} takes {} input(s) and gives {} output(s); the data have {} \
+                 input and {} target column(s)",
+                self.spec(),
+                self.n_inputs(),
+                self.n_outputs(),
+                inputs,
+                targets
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses inputs `x` (d × N) and targets `y` (k × N) this architecture cannot be trained
+    /// on: other widths, other sample counts, no samples.
+    pub fn check_data(&self, x: &Matrix, y: &Matrix) -> Result<()> {
+        self.check_widths(x.rows(), y.rows())?;
+        if x.cols() != y.cols() || x.cols() == 0 {
+            return Err(Error::Shape(format!(
+                "{} input and {} target samples (need the same, at least one)",
+                x.cols(),
+                y.cols()
+            )));
+        }
+        Ok(())
+    }
+
     /// `"3-3-2"`.
     pub fn spec(&self) -> String {
         self.widths

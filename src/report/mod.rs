@@ -3,7 +3,7 @@
 
 pub mod svg;
 
-use crate::data::{Dataset, Scaling};
+use crate::data::Scaling;
 use crate::error::{Error, Result};
 use crate::methods::{Axes, Run, Settings};
 use crate::net::Architecture;
@@ -17,33 +17,42 @@ use svg::{Divider, Series, PALETTE};
 pub const REPORT_FORMAT: &str = "cvxnn-report";
 pub const REPORT_VERSION: u32 = 4;
 
-/// What was trained on.
+/// What every report begins with: its format, the format's version and the cvxnn that wrote
+/// it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stamp {
+    pub format: String,
+    pub version: u32,
+    pub cvxnn_version: String,
+}
+
+impl Stamp {
+    pub fn new(format: &str, version: u32) -> Self {
+        Self {
+            format: format.into(),
+            version,
+            cvxnn_version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// The network trained and the units it was trained in (the data themselves: [`DataInfo`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct ProblemInfo {
     /// `"3-3-2"`.
     pub architecture: String,
     /// `"linear"` or `"relu"`.
     pub output_activation: String,
-    pub n_samples: usize,
-    /// File path or generator description.
-    pub data: String,
-    /// The input and target columns, by name.
-    pub inputs: Vec<String>,
-    pub targets: Vec<String>,
     /// The standardisation the networks were trained under (their figures are in its units).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaling: Option<Scaling>,
 }
 
 impl ProblemInfo {
-    pub fn new(arch: &Architecture, data: &Dataset, scaling: Option<&Scaling>) -> Self {
+    pub fn new(arch: &Architecture, scaling: Option<&Scaling>) -> Self {
         Self {
             architecture: arch.spec(),
             output_activation: arch.output.to_string(),
-            n_samples: data.n_samples(),
-            data: data.source.clone(),
-            inputs: data.input_names.clone(),
-            targets: data.target_names.clone(),
             scaling: scaling.cloned(),
         }
     }
@@ -54,9 +63,8 @@ impl ProblemInfo {
 /// problem, each with the request that reruns it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
-    pub format: String,
-    pub version: u32,
-    pub cvxnn_version: String,
+    #[serde(flatten)]
+    pub stamp: Stamp,
     pub method: String,
     pub problem: ProblemInfo,
     /// The data's shape, columns and content hash.
@@ -94,11 +102,9 @@ impl Report {
     pub fn new(prepared: &Prepared, runs: Vec<Trained>) -> Self {
         let request = &prepared.request;
         Self {
-            format: REPORT_FORMAT.into(),
-            version: REPORT_VERSION,
-            cvxnn_version: env!("CARGO_PKG_VERSION").into(),
+            stamp: Stamp::new(REPORT_FORMAT, REPORT_VERSION),
             method: request.method.clone(),
-            problem: ProblemInfo::new(&prepared.arch, &prepared.data, prepared.scaling.as_ref()),
+            problem: ProblemInfo::new(&prepared.arch, prepared.scaling.as_ref()),
             data: prepared.info.clone(),
             settings: request.settings.clone(),
             time_limit: request.time_limit,
@@ -164,7 +170,7 @@ impl Report {
         svg::log_plot_svg(
             &format!(
                 "{} {} ({} output), N = {}: {}",
-                self.method, p.architecture, p.output_activation, p.n_samples, axes.what
+                self.method, p.architecture, p.output_activation, self.data.n_samples, axes.what
             ),
             axes.x,
             axes.y,

@@ -2,7 +2,7 @@
 //! data's shape, columns and a SHA-256 of their numbers, and a SHA-256 of the model's file.
 
 use crate::data::Dataset;
-use crate::model::Model;
+use crate::model::{Columns, Model};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -12,8 +12,9 @@ pub struct DataInfo {
     /// The file, the teacher, or what a program handed over.
     pub source: String,
     pub n_samples: usize,
-    pub inputs: Vec<String>,
-    pub targets: Vec<String>,
+    /// The input and target columns, by name.
+    #[serde(flatten)]
+    pub columns: Columns,
     /// SHA-256 of the shape, the column names and every number's bits (inputs, then targets):
     /// the same for the same numbers whatever the file's format.
     pub sha256: String,
@@ -35,8 +36,7 @@ impl DataInfo {
         Self {
             source: data.source.clone(),
             n_samples: data.n_samples(),
-            inputs: data.input_names.clone(),
-            targets: data.target_names.clone(),
+            columns: data.columns(),
             sha256: hex(&h.finalize()),
         }
     }

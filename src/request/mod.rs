@@ -41,7 +41,7 @@ pub use start::{perturbed, Init, StartSpec};
 use crate::data::{Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::methods::{self, read_group, Context, Method, Metrics, Run, Settings, Trainer};
-use crate::model::{Columns, Model};
+use crate::model::Model;
 use crate::net::{Activation, Architecture};
 use crate::train::{Interrupt, Limits, Observer, Problem, Quiet, Start};
 use serde::Serialize;
@@ -379,13 +379,7 @@ impl Prepared {
         let model = run
             .model
             .as_ref()
-            .map(|net| {
-                let columns = Columns {
-                    inputs: self.data.input_names.clone(),
-                    targets: self.data.target_names.clone(),
-                };
-                Model::new(net.clone(), columns, self.scaling.clone())
-            })
+            .map(|net| Model::new(net.clone(), self.data.columns(), self.scaling.clone()))
             .transpose()?;
         Ok(Trained {
             request: self.request.clone(),

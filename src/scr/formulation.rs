@@ -91,23 +91,7 @@ impl ScrProblem {
                 arch.spec()
             )));
         }
-        if x.rows() != arch.n_inputs() || y.rows() != arch.n_outputs() {
-            return Err(Error::Shape(format!(
-                "architecture {} needs {} inputs and {} outputs, the data have {} and {}",
-                arch.spec(),
-                arch.n_inputs(),
-                arch.n_outputs(),
-                x.rows(),
-                y.rows()
-            )));
-        }
-        if x.cols() != y.cols() || x.cols() == 0 {
-            return Err(Error::Shape(format!(
-                "X has {} samples, Y has {}",
-                x.cols(),
-                y.cols()
-            )));
-        }
+        arch.check_data(x, y)?;
         if !x.is_finite() || !y.is_finite() {
             return Err(Error::NonFinite("SCR data contain NaN or Inf".into()));
         }

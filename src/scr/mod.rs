@@ -257,6 +257,33 @@ pub struct IterationRecord {
     pub seconds: f64,
 }
 
+impl IterationRecord {
+    /// Iteration `iteration`, whose subproblem answer `sol` took the time since `t0`, with its
+    /// `(product, complementarity)` violations, output error and objective (NaN when the
+    /// subproblem failed).
+    fn new(
+        iteration: usize,
+        (product_violation, complementarity_violation): (f64, f64),
+        (output_error, objective): (f64, f64),
+        sol: &SubSolution,
+        t0: Instant,
+    ) -> Self {
+        Self {
+            iteration,
+            product_violation,
+            complementarity_violation,
+            output_error,
+            objective,
+            status: sol.status.label(),
+            solver_iterations: sol.solver_iterations,
+            primal_residual: sol.residuals.map(|r| r.0),
+            dual_residual: sol.residuals.map(|r| r.1),
+            tolerance: sol.tolerance,
+            seconds: t0.elapsed().as_secs_f64(),
+        }
+    }
+}
+
 /// Final figures of a run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -320,19 +347,8 @@ pub fn run(
                 )));
             }
             SolveStatus::Failed(_) => {
-                history.push(IterationRecord {
-                    iteration,
-                    product_violation: f64::NAN,
-                    complementarity_violation: f64::NAN,
-                    output_error: f64::NAN,
-                    objective: f64::NAN,
-                    status: sol.status.label(),
-                    solver_iterations: sol.solver_iterations,
-                    primal_residual: sol.residuals.map(|r| r.0),
-                    dual_residual: sol.residuals.map(|r| r.1),
-                    tolerance: sol.tolerance,
-                    seconds: t0.elapsed().as_secs_f64(),
-                });
+                let nan = (f64::NAN, f64::NAN);
+                history.push(IterationRecord::new(iteration, nan, nan, &sol, t0));
                 stop = Stop::SolverFailed;
                 break;
             }
@@ -344,21 +360,20 @@ pub fn run(
             SolveStatus::Stopped(why) => Some(why),
             _ => None,
         };
-        let it = sol.iterate;
-        let model = it.model(problem)?;
-        let rec = IterationRecord {
+        let model = sol.iterate.model(problem)?;
+        let violations = (
+            sol.iterate.product_violation()?,
+            sol.iterate.complementarity_violation(problem)?,
+        );
+        let output_error = model.relative_error(&problem.x, &problem.y)?;
+        let rec = IterationRecord::new(
             iteration,
-            product_violation: it.product_violation()?,
-            complementarity_violation: it.complementarity_violation(problem)?,
-            output_error: model.relative_error(&problem.x, &problem.y)?,
-            objective: sol.objective,
-            status: sol.status.label(),
-            solver_iterations: sol.solver_iterations,
-            primal_residual: sol.residuals.map(|r| r.0),
-            dual_residual: sol.residuals.map(|r| r.1),
-            tolerance: sol.tolerance,
-            seconds: t0.elapsed().as_secs_f64(),
-        };
+            violations,
+            (output_error, sol.objective),
+            &sol,
+            t0,
+        );
+        let it = sol.iterate;
         params = match (&last, settings.extrapolation) {
             (Some((prev, _)), beta) if beta > 0.0 => {
                 it.extrapolated(prev, beta)?.next_params(problem)?

@@ -12,7 +12,7 @@ pub use start::{random_network, InitScheme, Start};
 pub use stop::Stop;
 
 use crate::data::Dataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::net::Architecture;
 
 /// A training problem: a dataset and the architecture to fit to it, checked to agree.
@@ -25,17 +25,7 @@ pub struct Problem<'a> {
 impl<'a> Problem<'a> {
     /// Refuses an architecture whose input or output width differs from the data's columns.
     pub fn new(data: &'a Dataset, arch: &'a Architecture) -> Result<Self> {
-        if data.n_inputs() != arch.n_inputs() || data.n_outputs() != arch.n_outputs() {
-            return Err(Error::Shape(format!(
-                "the architecture {} takes {} input(s) and gives {} output(s); the data have {} \
-                 input and {} target column(s)",
-                arch.spec(),
-                arch.n_inputs(),
-                arch.n_outputs(),
-                data.n_inputs(),
-                data.n_outputs()
-            )));
-        }
+        arch.check_widths(data.n_inputs(), data.n_outputs())?;
         Ok(Self { data, arch })
     }
 }
