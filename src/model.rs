@@ -3,6 +3,7 @@
 //! earlier versions (`cvxnn-mlp` 1, `cvxnn-threshold-network` 1) still load, without column
 //! names.
 
+pub use crate::data::Columns;
 use crate::data::{Dataset, Scaling, Table, Targets};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
@@ -13,13 +14,6 @@ use std::path::Path;
 /// The model file's format tag and version.
 pub const MODEL_FORMAT: &str = "cvxnn-model";
 pub const MODEL_VERSION: u32 = 2;
-
-/// The columns a model was trained on, by name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Columns {
-    pub inputs: Vec<String>,
-    pub targets: Vec<String>,
-}
 
 /// A network with the data conventions it was trained under. [`Model::predict`] takes inputs in
 /// the data's own units and returns outputs in the targets' units.

@@ -2,7 +2,7 @@
 
 mod binary;
 
-use binary::{assert_clean_failure, cvxnn, succeed, tmp};
+use binary::{assert_clean_failure, cvxnn, succeed, teacher_file, tmp};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -1073,19 +1073,8 @@ fn sigint_after_the_first_iteration_keeps_report_and_model() {
             .unwrap()
             .is_empty());
         // the model is the run's network: eval reproduces the reported output error
-        let data = tmp(&format!("int-{tag}.csv"), "");
-        succeed(&[
-            "generate",
-            "teacher",
-            "--arch",
-            "3-3-2",
-            "--n",
-            if tag == "scr" { "1000" } else { "2000" },
-            "--seed",
-            "1",
-            "--out",
-            data.to_str().unwrap(),
-        ]);
+        let n = if tag == "scr" { 1000 } else { 2000 };
+        let data = teacher_file(&format!("int-{tag}.csv"), "3-3-2", n, 1);
         let v = eval_json(&model, &data);
         let want = run["final"]["output_error"].as_f64().unwrap();
         assert!(
@@ -1507,19 +1496,7 @@ fn the_convex_model_states_what_it_needs() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     // sampled patterns: the model says it is restricted; eval reproduces its fit
-    let data = tmp("convex_teacher.csv", "");
-    succeed(&[
-        "generate",
-        "teacher",
-        "--arch",
-        "2-3-1",
-        "--n",
-        "20",
-        "--seed",
-        "3",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
+    let data = teacher_file("convex_teacher.csv", "2-3-1", 20, 3);
     let r = tmp("convex_report.json", "");
     let out = succeed(&[
         "train",

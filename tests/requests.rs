@@ -4,7 +4,7 @@
 
 mod binary;
 
-use binary::{cvxnn, succeed, tmp};
+use binary::{cvxnn, succeed, teacher_file, tmp};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -213,19 +213,7 @@ fn train_and_rerun(tag: &str, args: &[&str]) -> String {
 
 #[test]
 fn reports_of_every_method_rerun_bit_for_bit() {
-    let data = dir().join("rerun.csv");
-    succeed(&[
-        "generate",
-        "teacher",
-        "--arch",
-        "2-3-1",
-        "--n",
-        "20",
-        "--seed",
-        "6",
-        "--out",
-        s(&data),
-    ]);
+    let data = teacher_file("rerun.csv", "2-3-1", 20, 6);
     let file = ["--data", s(&data), "--arch", "2-3-1"];
     let runs: Vec<(&str, Vec<&str>)> = vec![
         ("scr", vec!["--method", "scr", "--max-iter", "5"]),

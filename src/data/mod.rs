@@ -19,8 +19,15 @@ pub use teacher::{planted_teacher, with_label_noise, Teacher};
 
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
-use crate::model::Columns;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// The columns of a data set, or of the data a model was trained on, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Columns {
+    pub inputs: Vec<String>,
+    pub targets: Vec<String>,
+}
 
 /// Inputs and targets, samples as columns.
 #[derive(Clone, Debug, PartialEq)]

@@ -673,21 +673,11 @@ pub(crate) mod tests {
                 );
             }
         }
-        let bad = vec![0.0; n];
-        assert!(fit_logistic(
-            &x,
-            &bad,
-            Logistic { c: 1.0, l1: false },
-            &mut crate::glm::unwatched
-        )
-        .is_err());
-        assert!(fit_logistic(
-            &x,
-            &y,
-            Logistic { c: 0.0, l1: false },
-            &mut crate::glm::unwatched
-        )
-        .is_err());
+        let logistic = |y: &[f64], c| {
+            fit_logistic(&x, y, Logistic { c, l1: false }, &mut crate::glm::unwatched)
+        };
+        assert!(logistic(&vec![0.0; n], 1.0).is_err());
+        assert!(logistic(&y, 0.0).is_err());
     }
 
     #[test]

@@ -336,30 +336,15 @@ mod tests {
         let x = ds.standardized().unwrap().0.x;
         let y: Vec<usize> = ds.y.as_slice().iter().map(|&v| v as usize).collect();
         let pm: Vec<f64> = y.iter().map(|&k| if k == 1 { 1.0 } else { -1.0 }).collect();
-        let two = fit(
-            &x,
-            &y,
-            2,
-            Softmax { c: 0.5, l1: false },
-            &mut crate::glm::unwatched,
-        )
-        .unwrap();
-        let bin = fit_logistic(
-            &x,
-            &pm,
-            Logistic { c: 1.0, l1: false },
-            &mut crate::glm::unwatched,
-        )
-        .unwrap();
+        let softmax = |l1| {
+            let model = Softmax { c: 0.5, l1 };
+            fit(&x, &y, 2, model, &mut crate::glm::unwatched).unwrap()
+        };
+        let two = softmax(false);
+        let model = Logistic { c: 1.0, l1: false };
+        let bin = fit_logistic(&x, &pm, model, &mut crate::glm::unwatched).unwrap();
         assert!((two.objective - 0.5 * bin.objective).abs() <= 1e-7 * bin.objective);
-        let two = fit(
-            &x,
-            &y,
-            2,
-            Softmax { c: 0.5, l1: true },
-            &mut crate::glm::unwatched,
-        )
-        .unwrap();
+        let two = softmax(true);
         let bin = first_order::logistic(
             &x,
             &pm,

@@ -140,25 +140,13 @@ impl Perceptron {
         watch: &mut Watch,
     ) -> Result<Answer<(PerceptronNode, usize, usize)>> {
         let mut iterations = [0, 0];
-        let separation = {
-            let w = &mut |it: usize, v: f64| {
-                iterations[0] = it;
-                watch(it, v)
-            };
-            match separate(x, y, w)? {
-                Ok(s) => s,
-                Err(stop) => return Ok(Err(stop)),
-            }
+        let separation = match separate(x, y, &mut counted(watch, &mut iterations[0]))? {
+            Ok(s) => s,
+            Err(stop) => return Ok(Err(stop)),
         };
-        let (w, b, objective) = {
-            let w = &mut |it: usize, v: f64| {
-                iterations[1] = it;
-                watch(it, v)
-            };
-            match robust_lp(x, y, w)? {
-                Ok(r) => r,
-                Err(stop) => return Ok(Err(stop)),
-            }
+        let (w, b, objective) = match robust_lp(x, y, &mut counted(watch, &mut iterations[1]))? {
+            Ok(r) => r,
+            Err(stop) => return Ok(Err(stop)),
         };
         let node = PerceptronNode {
             target: target.into(),
@@ -321,5 +309,16 @@ impl Trainer for Perceptron {
         )?;
         run.certificate = Some(Arc::new(PerceptronCertificate { nodes, certified }));
         Ok(run)
+    }
+}
+
+/// `watch`, keeping the last iteration it saw in `last`.
+fn counted<'a, 'w>(
+    watch: &'a mut Watch<'w>,
+    last: &'a mut usize,
+) -> impl FnMut(usize, f64) -> Option<Stop> + use<'a, 'w> {
+    move |it, v| {
+        *last = it;
+        watch(it, v)
     }
 }

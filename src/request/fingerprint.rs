@@ -1,8 +1,8 @@
 //! What a report records to tell whether a rerun saw the same data and made the same model: the
 //! data's shape, columns and a SHA-256 of their numbers, and a SHA-256 of the model's file.
 
-use crate::data::Dataset;
-use crate::model::{Columns, Model};
+use crate::data::{Columns, Dataset};
+use crate::model::Model;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -33,6 +33,18 @@ pub fn succeed(args: &[&str]) -> Output {
     out
 }
 
+/// A CSV of `n` samples of a planted teacher of architecture `arch` (seed `seed`), in the scratch
+/// folder as `name`.
+pub fn teacher_file(name: &str, arch: &str, n: usize, seed: u64) -> PathBuf {
+    let path = tmp(name, "");
+    let (n, seed) = (n.to_string(), seed.to_string());
+    let out = path.to_str().unwrap();
+    succeed(&[
+        "generate", "teacher", "--arch", arch, "--n", &n, "--seed", &seed, "--out", out,
+    ]);
+    path
+}
+
 /// A failure with a message containing `want`, and no panic.
 pub fn assert_clean_failure(out: &Output, want: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
