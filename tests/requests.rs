@@ -163,17 +163,7 @@ fn flags_override_a_request_file() {
     assert_eq!(r["gradient"]["max_iter"], 10);
     assert_eq!(r["seed"], 4);
     // a data file on the command line replaces the request file's teacher
-    let data = dir().join("base.csv");
-    succeed(&[
-        "generate",
-        "teacher",
-        "--arch",
-        "3-3-2",
-        "--n",
-        "12",
-        "--out",
-        s(&data),
-    ]);
+    let data = teacher_file("base.csv", "3-3-2", 12, 1);
     let r = printed(&["--config", s(&file), "--data", s(&data), "--arch", "3-3-2"]);
     assert_eq!(r["data"], serde_json::json!({ "file": s(&data) }));
     // a bad key of the file is named with its flag
