@@ -614,7 +614,7 @@ fn perceptron_separates_or_certifies() {
     );
     assert_clean_failure(
         &cvxnn(&["perceptron", "--data", "iris", "--classes", "7"]),
-        "keeps no sample",
+        "--classes 7 does not occur in the targets (their values: 0, 1, 2)",
     );
 }
 

@@ -249,6 +249,17 @@ fn label_column(data: &Dataset) -> Result<&[f64]> {
 /// Only the samples whose label is one of `keep`.
 fn keep_classes(data: &Dataset, keep: &[f64]) -> Result<Dataset> {
     let y = label_column(data)?;
+    let values = distinct(y);
+    if let Some(v) = keep.iter().find(|v| !values.contains(v)) {
+        let list: Vec<String> = values.iter().map(f64::to_string).collect();
+        return Err(Error::setting(
+            "data.keep_classes",
+            format!(
+                "{v} does not occur in the targets (their values: {})",
+                list.join(", ")
+            ),
+        ));
+    }
     let kept: Vec<usize> = (0..y.len()).filter(|&j| keep.contains(&y[j])).collect();
     if kept.is_empty() {
         return Err(Error::setting("data.keep_classes", "keeps no sample"));
@@ -343,6 +354,12 @@ mod tests {
         let k = keep_classes(&d, &[2.0, 1.0]).unwrap();
         assert_eq!(k.y.row(0), [2.0, 1.0, 2.0]);
         assert_eq!(k.x.row(0), [0.0, 2.0, 3.0]);
-        assert!(keep_classes(&d, &[9.0]).is_err());
+        assert!(keep_classes(&d, &[]).is_err());
+        // a class the targets do not have is named, with the ones they have
+        let e = keep_classes(&d, &[2.0, 9.0]).unwrap_err().to_string();
+        assert!(
+            e.contains("9 does not occur") && e.contains("0, 1, 2"),
+            "{e}"
+        );
     }
 }
