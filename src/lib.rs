@@ -27,6 +27,7 @@ pub mod convex;
 pub mod data;
 pub mod error;
 pub mod glm;
+pub mod global;
 pub mod gradient;
 pub mod lbfgs;
 pub mod linalg;

@@ -30,6 +30,9 @@ enum Command {
     /// Rerun every run of a training report from the request it embeds, and say whether the
     /// model and the figures are bit-identical (and why they may not be).
     Rerun(cli::rerun::RerunArgs),
+    /// How far a saved two-layer ReLU network is from the best two-layer network of any width:
+    /// its weight-decay objective against a proven global lower bound.
+    Certify(cli::certify::CertifyArgs),
     /// Evaluate a saved model on a data file (columns matched by name).
     Eval(cli::eval::EvalArgs),
     /// Predict with a saved model on a file of inputs; write the predictions as CSV.
@@ -60,6 +63,7 @@ fn main() {
         Command::Train(a) => cli::train::run(a, sub),
         Command::Compare(a) => cli::compare::run(a, sub),
         Command::Rerun(a) => cli::rerun::run(a, sub),
+        Command::Certify(a) => cli::certify::run(a, sub),
         Command::Eval(a) => cli::eval::run(a, sub),
         Command::Predict(a) => cli::predict::run(a, sub),
         Command::Export(a) => cli::export::run(a, sub),

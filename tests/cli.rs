@@ -1524,3 +1524,98 @@ fn the_convex_model_states_what_it_needs() {
     let mse = report["runs"][0]["final"]["loss"].as_f64().unwrap();
     assert!((e["mse"].as_f64().unwrap() - mse).abs() <= 1e-12 * mse);
 }
+
+/// `certify` on a gradient-trained network: a bound below its objective, in the summary and in
+/// the JSON report; bad input fails cleanly.
+#[test]
+fn certify_bounds_a_trained_network_and_refuses_bad_input() {
+    let data = teacher_file("cert.csv", "2-4-1", 40, 2);
+    let d = data.to_str().unwrap();
+    let model = tmp("cert-model.json", "");
+    let m = model.to_str().unwrap();
+    let report = tmp("cert-report.json", "");
+    succeed(&[
+        "train",
+        "--method",
+        "lbfgs",
+        "--data",
+        d,
+        "--arch",
+        "2-6-1",
+        "--weight-decay",
+        "1e-2",
+        "--model-out",
+        m,
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let out = succeed(&[
+        "certify",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--weight-decay",
+        "1e-2",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let objective = v["objective"].as_f64().unwrap();
+    let bound = v["bound"]["lower_bound"].as_f64().unwrap();
+    assert!(bound > 0.0 && bound <= objective, "{v}");
+    assert_eq!(v["bound"]["status"], "proved", "{v}");
+    assert_eq!(v["format"], "cvxnn-certificate");
+    let text = succeed(&[
+        "certify",
+        "--model",
+        m,
+        "--data",
+        d,
+        "--weight-decay",
+        "1e-2",
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("above the best such network"), "{text}");
+
+    let bad = cvxnn(&["certify", "--model", m, "--data", d, "--weight-decay", "0"]);
+    assert_clean_failure(&bad, "--weight-decay");
+    // the data lack the model's column x2
+    let narrow = teacher_file("cert-narrow.csv", "1-3-1", 20, 1);
+    let out = cvxnn(&[
+        "certify",
+        "--model",
+        m,
+        "--data",
+        narrow.to_str().unwrap(),
+        "--weight-decay",
+        "1e-2",
+    ]);
+    assert_clean_failure(&out, "x2");
+    let three = teacher_file("cert-deep.csv", "2-3-3-1", 20, 1);
+    let deep_model = tmp("cert-deep.json", "");
+    succeed(&[
+        "train",
+        "--method",
+        "adam",
+        "--data",
+        three.to_str().unwrap(),
+        "--arch",
+        "2-3-3-1",
+        "--steps",
+        "10",
+        "--model-out",
+        deep_model.to_str().unwrap(),
+        "--report",
+        tmp("cert-deep-report.json", "").to_str().unwrap(),
+    ]);
+    let out = cvxnn(&[
+        "certify",
+        "--model",
+        deep_model.to_str().unwrap(),
+        "--data",
+        three.to_str().unwrap(),
+        "--weight-decay",
+        "1e-2",
+    ]);
+    assert_clean_failure(&out, "two-layer");
+}

@@ -415,6 +415,9 @@ const OWN_FLAGS: &[(&str, &str)] = &[
     ("data.targets", "--targets"),
     ("data.teacher", "--teacher"),
     ("data.teachers", "--teachers"),
+    // `certify`'s own settings (global::BoundSettings)
+    ("bound.output_bias", "--output-bias"),
+    ("bound.rel_tol", "--tol"),
     ("data.n", "--n"),
     ("data.noise", "--noise"),
     ("starts", "--starts"),
@@ -646,5 +649,30 @@ impl FitOutputArgs {
             super::wrote("report", path);
         }
         Ok(())
+    }
+}
+
+/// A saved model and a data file with its columns (`eval`, `certify`).
+#[derive(Args, Clone)]
+pub struct ModelDataArgs {
+    /// Model written by `cvxnn train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Data file (CSV or .npy) with the model's input and target columns: matched by name when
+    /// the file has a header, else inputs then targets by position.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Target columns by header name (must be the model's).
+    #[arg(long, value_delimiter = ',')]
+    pub targets: Option<Vec<String>>,
+}
+
+impl ModelDataArgs {
+    /// The model, and the data as its columns say.
+    pub fn load(&self) -> Result<(cvxnn::model::Model, cvxnn::data::Dataset)> {
+        let model = cvxnn::model::Model::load(&self.model)?;
+        let table = cvxnn::data::Table::load(&self.data)?;
+        let ds = model.data_of(&table, self.targets.as_deref())?;
+        Ok((model, ds))
     }
 }

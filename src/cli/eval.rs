@@ -1,25 +1,15 @@
 //! `cvxnn eval`: a saved model on a data file, its columns matched by name.
 
-use super::Outcome;
+use super::{args::ModelDataArgs, Outcome};
 use anyhow::Result;
 use clap::{ArgMatches, Args};
-use cvxnn::data::Table;
-use cvxnn::model::{Evaluation, Model};
+use cvxnn::model::Evaluation;
 use serde::Serialize;
-use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Model written by `cvxnn train`.
-    #[arg(long)]
-    model: PathBuf,
-    /// Data file (CSV or .npy) with the model's input and target columns: matched by name when
-    /// the file has a header, else inputs then targets by position.
-    #[arg(long)]
-    data: PathBuf,
-    /// Target columns by header name (must be the model's).
-    #[arg(long, value_delimiter = ',')]
-    targets: Option<Vec<String>>,
+    #[command(flatten)]
+    files: ModelDataArgs,
     /// Print the metrics as JSON.
     #[arg(long)]
     json: bool,
@@ -35,26 +25,24 @@ struct EvalReport {
 }
 
 pub fn run(a: EvalArgs, _matches: &ArgMatches) -> Result<Outcome> {
-    let model = Model::load(&a.model)?;
-    let table = Table::load(&a.data)?;
-    let ds = model.data_of(&table, a.targets.as_deref())?;
+    let (model, ds) = a.files.load()?;
     let fit = model.evaluate(&ds)?;
     if a.json {
         let r = EvalReport {
-            model: a.model.display().to_string(),
-            data: a.data.display().to_string(),
+            model: a.files.model.display().to_string(),
+            data: a.files.data.display().to_string(),
             fit,
         };
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
             "model        {} ({})",
-            a.model.display(),
+            a.files.model.display(),
             model.network.describe()
         );
         println!(
             "data         {} ({} samples; targets {})",
-            a.data.display(),
+            a.files.data.display(),
             fit.n_samples,
             ds.target_names.join(", ")
         );

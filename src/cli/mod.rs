@@ -3,6 +3,7 @@
 //! ([`interrupt`]). They parse, call the library, and print; the work is in the library.
 
 pub mod args;
+pub mod certify;
 pub mod compare;
 pub mod demo;
 pub mod eval;

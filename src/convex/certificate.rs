@@ -60,7 +60,7 @@ pub fn dual_value(prog: &Program, r: &[f64], grad: &[f64]) -> f64 {
         .into_iter()
         .fold(0.0, f64::max);
     prog.loss
-        .dual_along(r, prog.y, prog.weights, worst, prog.beta)
+        .dual_along(r, prog.y, r.len(), prog.weights, worst, prog.beta)
 }
 
 /// The certified bound at a point `u` of `prog`, evaluated as `e` with the certificate's

@@ -138,30 +138,66 @@ impl Loss {
     /// The best dual value `−(1/N) Σ ℓ*(t N r_i, y_i)` over `t ∈ [0, β / worst]`, where `r` is in
     /// the conjugate's domain ([`Loss::into_domain`]) and `worst` is the largest group norm of
     /// the certificate's gradient at `r` (which scales with `t`). `weights` are those of the
-    /// squared loss `½ w_i (p − y_i)²`, whose conjugate is `q²/(2w_i) + q y_i`.
+    /// squared loss `½ w_i (p − y_i)²`, whose conjugate is `q²/(2w_i) + q y_i`. `r` and `y` may
+    /// hold several outputs one after the other; `samples` is N, the count the loss averages over.
     pub fn dual_along(
         self,
         r: &[f64],
         y: &[f64],
+        samples: usize,
         weights: Option<&[f64]>,
         worst: f64,
         beta: f64,
     ) -> f64 {
-        let n = r.len() as f64;
-        let mut t_max = if worst > 0.0 { beta / worst } else { f64::MAX };
+        let t_max = if worst > 0.0 { beta / worst } else { f64::MAX };
+        let t = self.best_scale(r, y, samples, weights, t_max);
+        self.dual_at(r, y, samples, weights, t)
+    }
+
+    /// The dual value `−(1/N) Σ ℓ*(t N r_i, y_i)` at the scale `t` (as [`Loss::dual_along`]).
+    pub fn dual_at(
+        self,
+        r: &[f64],
+        y: &[f64],
+        samples: usize,
+        weights: Option<&[f64]>,
+        t: f64,
+    ) -> f64 {
+        let n = samples.max(1) as f64;
         match self {
             Loss::Squared => {
                 // −t rᵀy − t² N Σ r_i²/w_i / 2
-                let a = -r.iter().zip(y).map(|(r, y)| r * y).sum::<f64>();
-                let b = n * match weights {
-                    None => r.iter().map(|v| v * v).sum::<f64>(),
-                    Some(w) => r.iter().zip(w).map(|(v, w)| v * v / w).sum::<f64>(),
-                };
+                let (a, b) = squared_ray(r, y, n, weights);
+                t * a - 0.5 * t * t * b
+            }
+            Loss::Logistic | Loss::Hinge => {
+                -r.iter()
+                    .zip(y)
+                    .map(|(r, y)| self.conjugate(-y * n * r * t))
+                    .sum::<f64>()
+                    / n
+            }
+        }
+    }
+
+    /// The `t ∈ [0, t_max]` maximising [`Loss::dual_at`] (concave in `t`); for the
+    /// classification losses `t` also stays where every `a_i = −y_i N t r_i` is at most 1.
+    pub fn best_scale(
+        self,
+        r: &[f64],
+        y: &[f64],
+        samples: usize,
+        weights: Option<&[f64]>,
+        t_max: f64,
+    ) -> f64 {
+        let n = samples.max(1) as f64;
+        match self {
+            Loss::Squared => {
+                let (a, b) = squared_ray(r, y, n, weights);
                 if b <= 0.0 {
                     return 0.0;
                 }
-                let t = (a / b).max(0.0).min(t_max);
-                t * a - 0.5 * t * t * b
+                (a / b).max(0.0).min(t_max)
             }
             Loss::Logistic | Loss::Hinge => {
                 // ℓ*(−y a) is a log a + (1 − a) log(1 − a) (logistic), −a (hinge), a ∈ [0, 1]
@@ -170,10 +206,9 @@ impl Loss {
                 if top <= 0.0 {
                     return 0.0;
                 }
-                t_max = t_max.min(1.0 / top);
-                let value = |t: f64| -a.iter().map(|&ai| self.conjugate(t * ai)).sum::<f64>() / n;
+                let t_max = t_max.min(1.0 / top);
                 if self == Loss::Hinge {
-                    return value(t_max);
+                    return t_max;
                 }
                 // concave in t, slope −(1/N) Σ a_i logit(t a_i): +∞ at 0
                 let slope = |t: f64| {
@@ -185,7 +220,7 @@ impl Loss {
                 // still rising at the end of the ray (−∞ where t a_i reaches 1: the maximum is
                 // then inside)
                 if slope(t_max) >= 0.0 {
-                    return value(t_max);
+                    return t_max;
                 }
                 let (mut lo, mut hi) = (0.0, t_max);
                 for _ in 0..BISECTION_STEPS {
@@ -196,7 +231,12 @@ impl Loss {
                         hi = mid;
                     }
                 }
-                value(lo).max(value(hi))
+                let value = |t| self.dual_at(r, y, samples, weights, t);
+                if value(lo) >= value(hi) {
+                    lo
+                } else {
+                    hi
+                }
             }
         }
     }
@@ -210,6 +250,16 @@ impl Loss {
             Loss::Hinge => -a,
         }
     }
+}
+
+/// `(a, b)` of the squared loss's dual `t a − t² b/2` along the ray `t r`.
+fn squared_ray(r: &[f64], y: &[f64], n: f64, weights: Option<&[f64]>) -> (f64, f64) {
+    let a = -r.iter().zip(y).map(|(r, y)| r * y).sum::<f64>();
+    let b = n * match weights {
+        None => r.iter().map(|v| v * v).sum::<f64>(),
+        Some(w) => r.iter().zip(w).map(|(v, w)| v * v / w).sum::<f64>(),
+    };
+    (a, b)
 }
 
 /// `a log a` with `0 log 0 = 0`.
@@ -274,7 +324,7 @@ mod tests {
             .collect();
         for worst in [0.01, 0.1, 1.0, 10.0] {
             let beta = 0.1;
-            let best = Loss::Logistic.dual_along(&r, &y, None, worst, beta);
+            let best = Loss::Logistic.dual_along(&r, &y, r.len(), None, worst, beta);
             let t_max = (beta / worst).min(
                 1.0 / r
                     .iter()
