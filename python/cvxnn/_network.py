@@ -297,7 +297,9 @@ _CONVEX_DOC = """
     certificate_ : dict
         ``objective`` (the network's), ``dual_bound`` (below every value of the program),
         ``rel_gap``, ``certified``, ``scope`` (``global``: below every two-layer network;
-        ``restricted``), ``units``, ….
+        ``global-per-output``: several outputs, below every network whose hidden units each
+        feed one output, with ``shared_bound`` below every network; ``restricted``),
+        ``units``, ….
     objective_ : float
         The fitted network's objective.
     n_hidden_ : int

@@ -184,7 +184,14 @@ fn print_convex(c: &ConvexCertificate) {
             String::new()
         }
     );
-    if !c.global() {
+    if let Some(b) = c.shared_bound {
+        println!(
+            "per-output bound: with {} outputs each has its own units, so the dual bound covers \
+             only networks whose hidden units each feed one output; every two-layer network \
+             (shared units) is above {b:.6e}",
+            c.outputs
+        );
+    } else if !c.global() {
         println!(
             "not a global bound: {}",
             if c.formulation == cvxnn::convex::Formulation::Relu {

@@ -10,9 +10,10 @@ use crate::convex::{
 };
 use crate::data::Table;
 use crate::error::{Error, Result};
+use crate::global::{certify, BoundSettings};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp, Network};
-use crate::train::{Monitor, Problem, Start, Stop};
+use crate::train::{Budget, Monitor, Problem, Start, Stop};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
@@ -201,9 +202,13 @@ pub struct ConvexCertificate {
     pub loss: Loss,
     /// β of that objective.
     pub beta: f64,
-    /// `global`: every activation pattern was enumerated (ReLU model), so `dual_bound` is a
-    /// lower bound on every two-layer ReLU network's objective. `restricted`: sampled patterns,
-    /// or the gated model; the bound holds for that restricted program only.
+    /// `global`: every activation pattern was enumerated (ReLU model, one output), so
+    /// `dual_bound` is a lower bound on every two-layer ReLU network's objective.
+    /// `global-per-output`: the same with several outputs, where the program gives each output
+    /// its own units: `dual_bound` bounds only networks whose hidden units each feed one output
+    /// (a network whose outputs share units can go below it; `shared_bound` covers those).
+    /// `restricted`: sampled patterns, or the gated model; the bound holds for that restricted
+    /// program only.
     pub scope: &'static str,
     /// Patterns used (summed over outputs).
     pub patterns: usize,
@@ -215,6 +220,10 @@ pub struct ConvexCertificate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gated_objective: Option<f64>,
     pub dual_bound: f64,
+    /// With scope `global-per-output`: a lower bound on every two-layer network, shared hidden
+    /// units included, certified by the returned network's residual (docs/global.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_bound: Option<f64>,
     /// `(objective − dual_bound) / objective` for the ReLU model; for the gated model the gap of
     /// its own program.
     pub rel_gap: f64,
@@ -242,9 +251,18 @@ impl ConvexCertificate {
         self.scope == "global"
     }
 
+    /// Whether `dual_bound` bounds every network whose hidden units each feed one output (every
+    /// network, with one output).
+    pub fn global_per_output(&self) -> bool {
+        self.scope == "global" || self.scope == "global-per-output"
+    }
+
     pub fn describe(&self) -> String {
         let what = match (self.global(), self.formulation) {
             (true, _) => "global optimum".to_string(),
+            (false, Formulation::Relu) if self.global_per_output() => {
+                "global optimum over networks whose hidden units each feed one output".to_string()
+            }
             (false, Formulation::Relu) => {
                 format!("optimum restricted to {} sampled patterns", self.patterns)
             }
@@ -413,7 +431,7 @@ impl Trainer for Convex {
         let exact_network = fits.iter().all(|f| f.exact_network);
         let width = network.as_ref().map(|n| n.arch.widths[1]);
         let certificate = complete
-            .then(|| self.certificate(&fits, network.as_ref(), x, y))
+            .then(|| self.certificate(&fits, network.as_ref(), x, y, &budget))
             .transpose()?;
         let detail = "no start (a convex program: the optimum does not depend on one)".to_string();
         let stage = Stage::new(
@@ -482,6 +500,7 @@ impl Convex {
         network: Option<&Mlp>,
         x: &Matrix,
         y: &Matrix,
+        budget: &Budget,
     ) -> Result<ConvexCertificate> {
         let s = &self.settings;
         let relu = s.formulation == Formulation::Relu;
@@ -499,20 +518,31 @@ impl Convex {
         };
         // the ReLU model's gap is the network's own objective against the bound
         let bound = convex::Bound::new(if relu { objective } else { primal }, dual);
+        let enumerated = relu && complete && matches!(s.patterns, PatternChoice::All { .. });
+        // several outputs: the per-output optimum bounds only networks that share no unit, so
+        // the network's residual certifies a bound for the others (docs/global.md)
+        let shared_bound = match network {
+            Some(net) if enumerated && fits.len() > 1 => {
+                let settings = BoundSettings::new(s.loss, s.beta);
+                Some(certify(net, x, y, &settings, budget)?.bound.lower_bound)
+            }
+            _ => None,
+        };
         Ok(ConvexCertificate {
             formulation: s.formulation,
             solver: fits[0].solver.name(),
             loss: s.loss,
             beta: s.beta,
-            scope: if relu && complete && matches!(s.patterns, PatternChoice::All { .. }) {
-                "global"
-            } else {
-                "restricted"
+            scope: match (enumerated, fits.len()) {
+                (true, 1) => "global",
+                (true, _) => "global-per-output",
+                (false, _) => "restricted",
             },
             patterns: fits.iter().map(|f| f.n_patterns).sum(),
             objective,
             gated_objective: (!relu).then_some(primal),
             dual_bound: dual,
+            shared_bound,
             rel_gap: bound.rel_gap,
             certified: feasible && bound.rel_gap.abs() <= s.tol,
             feasible,
