@@ -278,12 +278,14 @@ _CONVEX_DOC = """
     ----------
     weight_decay : float, default=1e-3
         β of ``(1/N) Σ ℓ(f(x_i), y_i) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²)``.
-    patterns : "auto", "all" or int, default="auto"
+    patterns : "auto", "all", "generate" or int, default="auto"
         The activation patterns of the convex program: ``all`` enumerates them (the optimum is
         then global over every two-layer ReLU network of any width; refused when there may be
         more than 20 000), an int samples that many gates (the optimum of a restricted model),
-        ``auto`` enumerates up to 1 000 patterns (about a second) and samples 100 gates
-        otherwise.
+        ``generate`` adds patterns by column generation until a branch-and-bound pricer proves
+        no unit direction violates the dual constraint (a global bound in any dimension, whose
+        proof grows with it), ``auto`` enumerates up to 1 000 patterns (about a second) and
+        samples 100 gates otherwise.
     max_iter, tol : the solver's iteration cap and the relative duality gap to reach.
     standardize : bool, default=False
         Standardise the inputs (and a regressor's targets); the certificate is then about the

@@ -175,8 +175,9 @@ pub struct ConvexArgs {
     #[arg(long, default_value = "relu", value_parser = choices(Formulation::CHOICES))]
     pub formulation: String,
     /// Activation patterns: `all` (enumerated: the optimum is global), K (K gates drawn from
-    /// N(0, I) with --pattern-seed: the optimum of a restricted model), or `auto` (all up to
-    /// 1 000 patterns, else 100 gates).
+    /// N(0, I) with --pattern-seed: the optimum of a restricted model), `generate` (column
+    /// generation: patterns added where the dual constraint is violated, the bound global in any
+    /// dimension; docs/global.md), or `auto` (all up to 1 000 patterns, else 100 gates).
     #[arg(long, default_value = "all")]
     pub patterns: String,
     /// Refuse to enumerate when the data may have more patterns than this.

@@ -39,6 +39,10 @@ pub struct Solved {
     pub violation: f64,
     pub iterations: usize,
     pub stop: Stop,
+    /// The scaled residual behind `bound.dual` (recorded through [`Kept::record`]): scaled, a
+    /// dual point of the program. A near-optimal primal point's own residual is only about
+    /// `√gap` from the dual optimum, so pricing over other patterns needs this one.
+    pub dual_residual: Option<Vec<f64>>,
 }
 
 /// A ReLU-model point counts as feasible when its largest relative cone violation is at most
@@ -156,6 +160,8 @@ pub struct Kept {
     pub best: Option<Point>,
     pub last: Option<Point>,
     pub dual: f64,
+    /// The residual of the best dual value recorded (not of values set from outside).
+    pub dual_residual: Option<Vec<f64>>,
 }
 
 impl Default for Kept {
@@ -164,6 +170,7 @@ impl Default for Kept {
             best: None,
             last: None,
             dual: f64::NEG_INFINITY,
+            dual_residual: None,
         }
     }
 }
@@ -174,7 +181,10 @@ impl Kept {
     pub fn record(&mut self, prog: &Program, u: &[f64], e: &Eval, grad: &[f64]) -> Bound {
         let here = bound_at(prog, u, e, grad);
         let primal = here.primal;
-        self.dual = self.dual.max(here.dual);
+        if here.dual > self.dual {
+            self.dual = here.dual;
+            self.dual_residual = Some(e.residual.clone());
+        }
         if admissible(prog, e.violation) && self.best.as_ref().is_none_or(|b| primal < b.0) {
             self.best = Some((primal, u.to_vec(), e.violation));
         }
@@ -193,6 +203,7 @@ impl Kept {
             violation,
             iterations,
             stop,
+            dual_residual: self.dual_residual,
         }
     }
 }

@@ -267,6 +267,8 @@ pub struct ConvexFit {
     pub solver: SolverKind,
     /// The optima of the path's β's before `beta` (empty without a path).
     pub path: Vec<PathPoint>,
+    /// The scaled residual behind `bound.dual` ([`certificate::Solved::dual_residual`]).
+    pub dual_residual: Option<Vec<f64>>,
 }
 
 /// One β of a warm-started path: its certificate and how it ended.
@@ -377,6 +379,7 @@ pub fn fit(
         exact_network,
         solver,
         path,
+        dual_residual: solved.dual_residual,
     })
 }
 
@@ -391,7 +394,15 @@ fn solve(
 ) -> Result<certificate::Solved> {
     Ok(match solver {
         SolverKind::Auto => unreachable!("resolved by the caller"),
-        SolverKind::Ipm => ipm::solve(prog, &IpmSettings::default(), budget, on_iteration)?,
+        SolverKind::Ipm => {
+            // Clarabel's own default (1e-9) unless a tighter gap is asked for, down to the
+            // 1e-12 its factorisations still reach
+            let ipm = IpmSettings {
+                tol: settings.tol.clamp(1e-12, IpmSettings::default().tol),
+                ..IpmSettings::default()
+            };
+            ipm::solve(prog, &ipm, budget, on_iteration)?
+        }
         SolverKind::FirstOrder => {
             let fo = FirstOrderSettings {
                 tol: settings.tol,

@@ -42,13 +42,14 @@ impl Default for AscentStarts {
     }
 }
 
-/// The best `(|f(u)|, u, sign)` found (`u` of unit norm), or none when every start is zero.
-pub fn ascend(
+/// Every start's climb `(|f(u)|, u, sign)` (`u` of unit norm) that ends above zero, largest first
+/// (ties in start order).
+pub fn climbs(
     w: &Weighted,
     starts: &AscentStarts,
     budget: &Budget,
     threads: usize,
-) -> Option<(f64, Vec<f64>, f64)> {
+) -> Vec<(f64, Vec<f64>, f64)> {
     let k = w.dim();
     let mut points: Vec<Vec<f64>> = starts.given.clone();
     let mut order: Vec<usize> = (0..w.n()).collect();
@@ -80,13 +81,20 @@ pub fn ascend(
         let (value, u) = climb(w, u, sigma);
         (value, u, sigma)
     });
-    results
-        .into_iter()
-        .filter(|r| r.0 > 0.0)
-        .fold(None, |best: Option<(f64, Vec<f64>, f64)>, r| match best {
-            Some(b) if b.0 >= r.0 => Some(b),
-            _ => Some(r),
-        })
+    let mut found: Vec<_> = results.into_iter().filter(|r| r.0 > 0.0).collect();
+    // stable: equal values keep their start order
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    found
+}
+
+/// The best `(|f(u)|, u, sign)` found (`u` of unit norm), or none when every start is zero.
+pub fn ascend(
+    w: &Weighted,
+    starts: &AscentStarts,
+    budget: &Budget,
+    threads: usize,
+) -> Option<(f64, Vec<f64>, f64)> {
+    climbs(w, starts, budget, threads).into_iter().next()
 }
 
 /// One start's climb: the final `σ f(u)` and `u` (unit norm).

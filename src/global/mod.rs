@@ -12,9 +12,12 @@
 //! - [`dual`]: the lower bound from a residual, for one or several outputs, with or without a
 //!   free output bias, and the cheap spectral `M̄`.
 //! - [`certify`]: a given network's objective against that bound.
+//! - [`columns`]: column generation to the global optimum, the convex model's `generate`
+//!   patterns.
 
 pub mod ascent;
 pub mod certify;
+pub mod columns;
 pub mod dual;
 pub mod pricer;
 

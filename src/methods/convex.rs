@@ -10,6 +10,7 @@ use crate::convex::{
 };
 use crate::data::Table;
 use crate::error::{Error, Result};
+use crate::global::columns::{self, Generation, Round};
 use crate::global::{certify, BoundSettings};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp, Network};
@@ -30,8 +31,10 @@ pub struct ConvexGroup {
     pub weight_decay: Option<f64>,
     /// β's solved first, in this order, each from the solution of the one before.
     pub weight_decay_path: Vec<f64>,
-    /// `all` (enumerated: the optimum is global), a count K (K gates drawn from N(0, I)), or
-    /// `auto`: all up to [`AUTO_ENUMERATE`] patterns, else [`AUTO_SAMPLED`] gates.
+    /// `all` (enumerated: the optimum is global), a count K (K gates drawn from N(0, I)),
+    /// `generate` (column generation: patterns added where the residual violates the dual
+    /// constraint, the bound global at any dimension; docs/global.md), or `auto`: all up to
+    /// [`AUTO_ENUMERATE`] patterns, else [`AUTO_SAMPLED`] gates.
     pub patterns: PatternSpec,
     /// `all` refuses data that may have more patterns than this.
     pub max_patterns: usize,
@@ -58,12 +61,14 @@ pub enum PatternSpec {
 
 impl<'de> Deserialize<'de> for PatternSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let bad =
-            |got: &str| serde::de::Error::custom(format!("takes all, auto or a count, got {got}"));
+        let bad = |got: &str| {
+            serde::de::Error::custom(format!("takes all, auto, generate or a count, got {got}"))
+        };
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) => match s.as_str() {
                 "all" => Ok(PatternSpec::Named(PatternName::All)),
                 "auto" => Ok(PatternSpec::Named(PatternName::Auto)),
+                "generate" => Ok(PatternSpec::Named(PatternName::Generate)),
                 other => Err(bad(other)),
             },
             serde_json::Value::Number(n) => match n.as_u64() {
@@ -80,6 +85,7 @@ impl<'de> Deserialize<'de> for PatternSpec {
 pub enum PatternName {
     All,
     Auto,
+    Generate,
 }
 
 /// `auto` enumerates up to this general-position count. The interior-point solve of the
@@ -114,9 +120,9 @@ impl Default for ConvexGroup {
 }
 
 impl ConvexGroup {
-    /// The group with `auto` and the seeds resolved for data of `ctx`'s shape, and the model's
-    /// settings (the gates read from their file).
-    pub fn resolve(&self, ctx: &Context) -> Result<(Self, ConvexSettings)> {
+    /// The group with `auto` and the seeds resolved for data of `ctx`'s shape, the model's
+    /// settings (the gates read from their file), and column generation's if asked for.
+    pub fn resolve(&self, ctx: &Context) -> Result<(Self, ConvexSettings, Option<Generation>)> {
         let mut g = self.clone();
         let beta = g.weight_decay.ok_or_else(|| {
             Error::setting(
@@ -132,6 +138,7 @@ impl ConvexGroup {
                 PatternSpec::Count(AUTO_SAMPLED)
             };
         }
+        let mut generation = None;
         let patterns = match (&g.gates, g.patterns) {
             (Some(path), _) => {
                 g.pattern_seed = None;
@@ -147,6 +154,21 @@ impl ConvexGroup {
                 let seed = g.pattern_seed.unwrap_or(ctx.seed);
                 g.pattern_seed = Some(seed);
                 PatternChoice::Sample { count, seed }
+            }
+            (None, PatternSpec::Named(PatternName::Generate)) => {
+                let seed = g.pattern_seed.unwrap_or(ctx.seed);
+                g.pattern_seed = Some(seed);
+                if g.formulation != Formulation::Relu {
+                    return Err(Error::setting(
+                        "convex.patterns",
+                        "generate prices ReLU units: it needs `convex.formulation` relu",
+                    ));
+                }
+                generation = Some(Generation::new(seed));
+                PatternChoice::Sample {
+                    count: Generation::new(seed).start,
+                    seed,
+                }
             }
             (None, PatternSpec::Named(_)) => {
                 g.pattern_seed = None;
@@ -165,7 +187,7 @@ impl ConvexGroup {
             tol: g.gap_tol,
             max_iter: g.max_iter,
         };
-        Ok((g, settings))
+        Ok((g, settings, generation))
     }
 }
 
@@ -178,8 +200,19 @@ pub struct ConvexTrace {
     /// The optima of `--weight-decay-path` before the run's β, per output.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub path: Vec<PathRow>,
+    /// Column generation's rounds, per output.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnRow>,
     #[serde(rename = "final")]
     pub summary: StageSummary,
+}
+
+/// One round of column generation for one output.
+#[derive(Clone, Debug, Serialize)]
+pub struct ColumnRow {
+    pub output: usize,
+    #[serde(flatten)]
+    pub round: Round,
 }
 
 /// One β of the path for one output.
@@ -326,14 +359,20 @@ impl Certificate for ConvexCertificate {
 pub struct Convex {
     group: ConvexGroup,
     pub settings: ConvexSettings,
+    /// Column generation instead of the fixed patterns of `settings`.
+    pub generation: Option<Generation>,
 }
 
 impl Convex {
     /// The convex model with the group `convex` of `settings`, resolved for `ctx`'s data.
     pub fn new(settings: &Settings, ctx: &Context) -> Result<Self> {
         let group: ConvexGroup = settings.group("convex")?;
-        let (group, settings) = group.resolve(ctx)?;
-        Ok(Self { group, settings })
+        let (group, settings, generation) = group.resolve(ctx)?;
+        Ok(Self {
+            group,
+            settings,
+            generation,
+        })
     }
 
     /// The convex model with the model's own settings (its group, for reports, read off them).
@@ -356,7 +395,11 @@ impl Convex {
             }
             PatternChoice::Given { source, .. } => group.gates = Some(source.clone()),
         }
-        Self { group, settings }
+        Self {
+            group,
+            settings,
+            generation: None,
+        }
     }
 }
 
@@ -397,6 +440,7 @@ impl Trainer for Convex {
         let (x, y) = (&problem.data.x, &problem.data.y);
         let budget = monitor.budget().clone();
         let mut fits: Vec<ConvexFit> = Vec::new();
+        let mut rounds = Vec::new();
         let mut progress = Vec::new();
         let mut base = 0;
         for k in 0..y.rows() {
@@ -410,7 +454,18 @@ impl Trainer for Convex {
                 }
                 monitor.iteration("convex", base + p.iteration, None, f64::NAN, p)
             };
-            let fit = convex::fit(x, &yk, &self.settings, &budget, &mut on)?;
+            let fit = match &self.generation {
+                Some(g) => {
+                    let out = columns::generate(x, &yk, &self.settings, g, &budget, &mut on)?;
+                    rounds.extend(
+                        out.rounds
+                            .into_iter()
+                            .map(|round| ColumnRow { output: k, round }),
+                    );
+                    out.fit
+                }
+                None => convex::fit(x, &yk, &self.settings, &budget, &mut on)?,
+            };
             base += fit.iterations;
             let stopped = matches!(
                 fit.stop,
@@ -448,6 +503,7 @@ impl Trainer for Convex {
                         })
                     })
                     .collect(),
+                columns: rounds,
                 summary: StageSummary {
                     iterations: fits.iter().map(|f| f.iterations).sum(),
                     stop_reason: stop,
@@ -518,7 +574,10 @@ impl Convex {
         };
         // the ReLU model's gap is the network's own objective against the bound
         let bound = convex::Bound::new(if relu { objective } else { primal }, dual);
-        let enumerated = relu && complete && matches!(s.patterns, PatternChoice::All { .. });
+        // every pattern enumerated, or priced by column generation: the bound is global
+        let enumerated = relu
+            && complete
+            && (matches!(s.patterns, PatternChoice::All { .. }) || self.generation.is_some());
         // several outputs: the per-output optimum bounds only networks that share no unit, so
         // the network's residual certifies a bound for the others (docs/global.md)
         let shared_bound = match network {
