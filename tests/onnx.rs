@@ -282,3 +282,160 @@ fn export_command_writes_the_models_predictions() {
         );
     }
 }
+
+/// Import (for `certify`): cvxnn's own export of a two-layer model reads back as the same network
+/// (bit for bit in float64, to float32's rounding in float32); a PyTorch-style graph (`Gemm`
+/// with `transB`, float32 weights in `raw_data`, or `MatMul`/`Add` with the weights in the typed
+/// fields) reads with the right orientation; other graphs are refused by name.
+#[test]
+fn two_layer_graphs_import_and_others_are_refused() {
+    use cvxnn::onnx::import::two_layer;
+    let (model, data) = mlp_model("3-5-2", Activation::Linear, false, 4);
+    let Network::Mlp(net) = &model.network else {
+        panic!()
+    };
+    let back = two_layer(&model.to_onnx(Precision::F64).unwrap()).unwrap();
+    assert_eq!(&back, net);
+    let back32 = two_layer(&model.to_onnx(Precision::F32).unwrap()).unwrap();
+    let f = net.forward(&data.x).unwrap();
+    let rel = max_diff(&back32.forward(&data.x).unwrap(), &f) / f.frobenius();
+    assert!(rel < 1e-6, "float32 import off by {rel}");
+
+    // PyTorch's exporter: Gemm(x, W, b, transB = 1), Relu, Gemm
+    let (w1, b1) = (
+        Matrix::from_rows(&[vec![1.0, -2.0], vec![0.5, 3.0]]).unwrap(),
+        [0.25, -1.0],
+    );
+    let (w2, b2) = (Matrix::from_rows(&[vec![2.0, -1.5]]).unwrap(), [0.5]);
+    let f32_tensor = |name: &str, m: &Matrix| proto::Tensor {
+        dims: vec![m.rows() as i64, m.cols() as i64],
+        data_type: 1,
+        name: name.into(),
+        raw_data: (0..m.rows())
+            .flat_map(|i| (0..m.cols()).map(move |j| (i, j)))
+            .flat_map(|(i, j)| (m.get(i, j) as f32).to_le_bytes())
+            .collect(),
+        ..Default::default()
+    };
+    let vector = |name: &str, v: &[f64]| proto::Tensor {
+        dims: vec![v.len() as i64],
+        data_type: 1,
+        name: name.into(),
+        float_data: v.iter().map(|&x| x as f32).collect(),
+        ..Default::default()
+    };
+    let node =
+        |op: &str, inputs: &[&str], output: &str, attrs: Vec<proto::Attribute>| proto::Node {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: output.into(),
+            op_type: op.into(),
+            attribute: attrs,
+        };
+    let value = |name: &str| proto::ValueInfo {
+        name: name.into(),
+        ..Default::default()
+    };
+    let graph = |nodes: Vec<proto::Node>, init: Vec<proto::Tensor>| {
+        proto::ModelProto {
+            ir_version: 7,
+            graph: Some(proto::GraphProto {
+                node: nodes,
+                initializer: init,
+                input: vec![value("input")],
+                output: vec![value("out")],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
+    let gemm = graph(
+        vec![
+            node(
+                "Gemm",
+                &["input", "0.weight", "0.bias"],
+                "h",
+                vec![proto::Attribute::int("transB", 1)],
+            ),
+            node("Relu", &["h"], "r", vec![]),
+            node(
+                "Gemm",
+                &["r", "2.weight", "2.bias"],
+                "out",
+                vec![proto::Attribute::int("transB", 1)],
+            ),
+        ],
+        vec![
+            f32_tensor("0.weight", &w1),
+            vector("0.bias", &b1),
+            f32_tensor("2.weight", &w2),
+            vector("2.bias", &b2),
+        ],
+    );
+    let net = two_layer(&gemm).unwrap();
+    assert_eq!(net.weights[0], w1);
+    assert_eq!(net.weights[1], w2);
+    assert_eq!(
+        (net.biases[0].as_slice(), net.biases[1].as_slice()),
+        (&b1[..], &b2[..])
+    );
+    // MatMul with the transposed weight, then Add
+    let matmul = graph(
+        vec![
+            node("MatMul", &["input", "w1t"], "h0", vec![]),
+            node("Add", &["h0", "b1"], "h", vec![]),
+            node("Relu", &["h"], "r", vec![]),
+            node("MatMul", &["r", "w2t"], "o0", vec![]),
+            node("Add", &["b2", "o0"], "out", vec![]),
+        ],
+        vec![
+            f32_tensor("w1t", &w1.transpose()),
+            vector("b1", &b1),
+            f32_tensor("w2t", &w2.transpose()),
+            vector("b2", &b2),
+        ],
+    );
+    assert_eq!(two_layer(&matmul).unwrap(), net);
+
+    // refused, by name
+    let sigmoid = graph(
+        vec![
+            node(
+                "Gemm",
+                &["input", "0.weight", "0.bias"],
+                "h",
+                vec![proto::Attribute::int("transB", 1)],
+            ),
+            node("Sigmoid", &["h"], "r", vec![]),
+            node(
+                "Gemm",
+                &["r", "2.weight", "2.bias"],
+                "out",
+                vec![proto::Attribute::int("transB", 1)],
+            ),
+        ],
+        vec![
+            f32_tensor("0.weight", &w1),
+            vector("0.bias", &b1),
+            f32_tensor("2.weight", &w2),
+            vector("2.bias", &b2),
+        ],
+    );
+    let err = two_layer(&sigmoid).unwrap_err().to_string();
+    assert!(
+        err.contains("Sigmoid") && err.contains("Linear–ReLU–Linear"),
+        "{err}"
+    );
+    let (deep, _) = mlp_model("3-4-4-1", Activation::Linear, false, 2);
+    let err = two_layer(&deep.to_onnx(Precision::F64).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not one hidden ReLU layer"), "{err}");
+    let (scaled, _) = mlp_model("3-5-2", Activation::Linear, true, 4);
+    let err = two_layer(&scaled.to_onnx(Precision::F64).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Sub"), "{err}");
+    assert!(two_layer(b"not a model").is_err());
+}

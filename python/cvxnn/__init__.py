@@ -11,12 +11,15 @@ Estimators with scikit-learn's conventions over cvxnn's Rust library:
 - ``PerceptronLP``: a separating unit by linear programming, or a Farkas certificate that none
   exists;
 - ``compare``: several methods on the same problems, locally or on any executor (Dask, Ray);
-- ``run``: any run request (the schema of ``cvxnn train --config``), as the command line runs it.
+- ``run``: any run request (the schema of ``cvxnn train --config``), as the command line runs it;
+- ``certify``: how far a two-layer ReLU network trained anywhere (cvxnn, scikit-learn, PyTorch
+  weights or ONNX) is from the best one: a proven lower bound on every network's objective.
 
 Every fitted network exports to ONNX (``estimator.to_onnx(path)``).
 """
 
 from . import _core
+from ._certify import certify
 from ._common import TrainingWarning
 from ._compare import compare
 from ._linear import SVC, ElasticNet, Lasso, LogisticRegression, PerceptronLP, Ridge
@@ -38,6 +41,7 @@ __all__ = [
     "PerceptronLP",
     "compare",
     "run",
+    "certify",
     "Trained",
     "Model",
     "method_names",

@@ -6,6 +6,7 @@
 //! Arrays cross as scikit-learn holds them, one sample per row (N × d); the library holds samples
 //! as columns (d × N), the same numbers in the same memory order, so the conversion is one copy.
 
+mod certify;
 mod compare;
 mod model;
 mod record;
@@ -115,6 +116,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train::method_groups, m)?)?;
     m.add_function(wrap_pyfunction!(train::load_request, m)?)?;
     m.add_function(wrap_pyfunction!(train::planted_teacher, m)?)?;
+    m.add_function(wrap_pyfunction!(certify::certify, m)?)?;
+    m.add_function(wrap_pyfunction!(certify::load_onnx, m)?)?;
     m.add_function(wrap_pyfunction!(compare::compare_task, m)?)?;
     m.add_function(wrap_pyfunction!(compare::compare_all, m)?)?;
     m.add_function(wrap_pyfunction!(compare::compare_check, m)?)?;

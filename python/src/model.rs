@@ -5,10 +5,18 @@ use crate::{py_err, samples_as_columns, samples_as_rows};
 use cvxnn::model::Model;
 use cvxnn::net::Network;
 use cvxnn::onnx::Precision;
-use numpy::{PyArray2, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
+
+/// A two-layer network's `(W₁, b₁, W₂, b₂)`.
+type Weights<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Vec<f64>,
+    Bound<'py, PyArray2<f64>>,
+    Vec<f64>,
+);
 
 #[pyclass(name = "Model", module = "cvxnn._core", frozen)]
 pub struct PyModel {
@@ -84,6 +92,40 @@ impl PyModel {
         let xm = self.checked_inputs(&x)?;
         let ym = samples_as_columns(&y);
         net.weight_decay_objective(&xm, &ym, beta).map_err(py_err)
+    }
+
+    /// The weights of a two-layer network, `(W₁, b₁, W₂, b₂)` in PyTorch's orientation (`W₁` is
+    /// hidden × inputs), as `certify` takes them; refused for a standardised model (its network
+    /// works on other numbers than the data's) and for other networks.
+    fn weights<'py>(&self, py: Python<'py>) -> PyResult<Weights<'py>> {
+        if self.inner.scaling.is_some() {
+            return Err(PyValueError::new_err(
+                "this model was trained on standardised data, so its weights act on other \
+                 numbers than the data's (fit with standardize=False to certify it)",
+            ));
+        }
+        let Network::Mlp(net) = &self.inner.network else {
+            return Err(PyValueError::new_err(
+                "a threshold network has no ReLU weights",
+            ));
+        };
+        if net.weights.len() != 2 {
+            return Err(PyValueError::new_err(format!(
+                "the network is {}, not a two-layer network",
+                net.arch.spec()
+            )));
+        }
+        // a k × n matrix as a k × n array
+        let array = |m: &cvxnn::linalg::Matrix| {
+            let (k, n) = m.shape();
+            numpy::ndarray::Array2::from_shape_fn((k, n), |(i, j)| m.get(i, j)).into_pyarray(py)
+        };
+        Ok((
+            array(&net.weights[0]),
+            net.biases[0].clone(),
+            array(&net.weights[1]),
+            net.biases[1].clone(),
+        ))
     }
 
     /// Writes the model as ONNX (opset 13; input `x`, output `y`, standardisation included),

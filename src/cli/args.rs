@@ -656,7 +656,9 @@ impl FitOutputArgs {
 /// A saved model and a data file with its columns (`eval`, `certify`).
 #[derive(Args, Clone)]
 pub struct ModelDataArgs {
-    /// Model written by `cvxnn train`.
+    /// Model written by `cvxnn train`, or an ONNX file of a two-layer ReLU network
+    /// (`.onnx`: Linear–ReLU–Linear, as `torch.onnx.export` writes it; its columns are taken by
+    /// position).
     #[arg(long)]
     pub model: PathBuf,
     /// Data file (CSV or .npy) with the model's input and target columns: matched by name when
@@ -671,7 +673,20 @@ pub struct ModelDataArgs {
 impl ModelDataArgs {
     /// The model, and the data as its columns say.
     pub fn load(&self) -> Result<(cvxnn::model::Model, cvxnn::data::Dataset)> {
-        let model = cvxnn::model::Model::load(&self.model)?;
+        let onnx = self
+            .model
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+        let model = if onnx {
+            let net = cvxnn::onnx::import::load_two_layer(&self.model)?;
+            cvxnn::model::Model {
+                network: cvxnn::net::Network::Mlp(net),
+                columns: None,
+                scaling: None,
+            }
+        } else {
+            cvxnn::model::Model::load(&self.model)?
+        };
         let table = cvxnn::data::Table::load(&self.data)?;
         let ds = model.data_of(&table, self.targets.as_deref())?;
         Ok((model, ds))

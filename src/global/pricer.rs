@@ -446,7 +446,8 @@ fn bound_cell(w: &Weighted, mut cell: Cell) -> Bounded {
     if let Some(b) = sides {
         bound = bound.min(b);
     }
-    cell.bound = bound * (1.0 + ROUNDING);
+    // a child is inside its parent, so the parent's bound holds for it too
+    cell.bound = (bound * (1.0 + ROUNDING)).min(cell.bound);
     // split where crossing samples loosen the bound most; without any, the widest side
     let free = (0..k).filter(|&j| j != cell.face);
     cell.split = if loose.iter().any(|&v| v > 0.0) {
