@@ -328,7 +328,8 @@ fn print_convex(
 ) -> Result<compare::ConvexOptimum> {
     println!(
         "convex optimum of ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²), β = {:e} (global: over \
-         two-layer ReLU networks of any width; restricted: over the sampled patterns)",
+         two-layer ReLU networks of any width; global-per-output: over those whose hidden units \
+         each feed one output; restricted: over the sampled patterns)",
         trainer.settings.beta
     );
     println!(
