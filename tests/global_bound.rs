@@ -426,3 +426,34 @@ fn column_generation_reaches_the_enumerated_optimum() {
         assert!(c.patterns < all / 4, "{} of {all}", c.patterns);
     }
 }
+
+/// `improve`: column generation from a poor network's units certifies a higher bound than the
+/// network's own residual, still below the optimum, and finds a network no better than it.
+#[test]
+fn improve_raises_a_poor_networks_bound_and_stays_below_the_optimum() {
+    let data = noisy("2-4-1", 40, 3);
+    let beta = 1e-2;
+    let (optimum, best) = optimum(&data, beta, Loss::Squared);
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut poor = best.perturbed(0.2, &mut rng);
+    poor.biases[1][0] = 0.0;
+    let mut settings = BoundSettings::new(Loss::Squared, beta);
+    settings.improve = true;
+    let c = certify(&poor, &data.x, &data.y, &settings, &budget()).unwrap();
+    let i = c.improved.as_ref().expect("what generation found");
+    assert!(i.generated_bound > i.own_bound, "{i:?}");
+    assert_eq!(c.bound.lower_bound, i.generated_bound);
+    assert!(
+        c.bound.lower_bound <= optimum * (1.0 + 1e-9),
+        "{i:?}, optimum {optimum}"
+    );
+    assert!(
+        i.objective >= optimum * (1.0 - 1e-9),
+        "{i:?}, optimum {optimum}"
+    );
+    // the generation reaches the optimum here: the bound is tight again
+    assert!(
+        c.bound.lower_bound >= optimum * (1.0 - 1e-4),
+        "{i:?}, optimum {optimum}"
+    );
+}

@@ -65,6 +65,7 @@ def certify(
     tol=1e-6,
     random_state=0,
     cheap=False,
+    improve=False,
 ):
     """A proven lower bound on every two-layer ReLU network's objective, next to ``network``'s.
 
@@ -95,6 +96,10 @@ def certify(
         Seed of the pricer's random starts.
     cheap : bool
         Only the spectral bound (no search).
+    improve : bool
+        Also run column generation from the network's units and keep the higher bound (with a
+        ``time_limit``, a third of it goes to the generation); ``improved`` in the result says
+        what it found.
 
     Returns
     -------
@@ -140,6 +145,7 @@ def certify(
         tol=float(tol),
         seed=int(random_state),
         cheap=bool(cheap),
+        improve=bool(improve),
     )
     if raised is not None:
         raise raised

@@ -35,7 +35,7 @@ fn matrix(a: &PyReadonlyArray2<'_, f64>) -> Matrix {
 #[pyfunction]
 #[pyo3(signature = (
     w1, b1, w2, b2, x, y, weight_decay, loss = "squared", output_bias = None,
-    units = "shared", time_limit = None, tol = 1e-6, seed = 0, cheap = false
+    units = "shared", time_limit = None, tol = 1e-6, seed = 0, cheap = false, improve = false
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn certify(
@@ -54,6 +54,7 @@ pub fn certify(
     tol: f64,
     seed: u64,
     cheap: bool,
+    improve: bool,
 ) -> PyResult<(Py<PyAny>, Option<Py<PyAny>>)> {
     let (w1, w2) = (matrix(&w1), matrix(&w2));
     let arch = Architecture::new(vec![w1.cols(), w1.rows(), w2.rows()], Activation::Linear)
@@ -71,6 +72,7 @@ pub fn certify(
     settings.rel_tol = tol;
     settings.seed = seed;
     settings.prove = !cheap;
+    settings.improve = improve;
     let interrupt = Interrupt::new();
     let limits = Limits {
         time_limit,

@@ -41,6 +41,16 @@ def test_the_bound_is_below_the_networks_objective(trained):
     )
 
 
+def test_improve_certifies_at_least_as_much(trained):
+    est, X, y = trained
+    own = cvxnn.certify(est, X, y, weight_decay=BETA)
+    better = cvxnn.certify(est, X, y, weight_decay=BETA, improve=True)
+    i = better["improved"]
+    assert i["own_bound"] == own["bound"]["lower_bound"]
+    assert better["bound"]["lower_bound"] == max(i["own_bound"], i["generated_bound"])
+    assert better["bound"]["lower_bound"] <= i["objective"] <= better["objective"] * (1 + 1e-9)
+
+
 def test_every_way_of_giving_the_network_gives_the_same_certificate(trained, tmp_path):
     est, X, y = trained
     reference = cvxnn.certify(est, X, y, weight_decay=BETA)["bound"]["lower_bound"]

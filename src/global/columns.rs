@@ -32,6 +32,11 @@ const ROUND_STARTS: usize = 64;
 pub struct Generation {
     /// Gates drawn from N(0, I) to start from.
     pub start: usize,
+    /// Gates to start from besides them (a network's units, for `certify`).
+    #[serde(skip)]
+    pub given: Vec<Vec<f64>>,
+    /// End with branch and bound's proof once the ascent finds no violation (else stop there).
+    pub prove: bool,
     pub seed: u64,
     /// Violating patterns added per round at the most (the largest violations first).
     pub per_round: usize,
@@ -46,6 +51,8 @@ impl Generation {
     pub fn new(seed: u64) -> Self {
         Self {
             start: 10,
+            given: Vec::new(),
+            prove: true,
             seed,
             per_round: 16,
             max_rounds: 200,
@@ -103,6 +110,7 @@ pub fn generate(
     let mut gates: Vec<Vec<f64>> = (0..generation.start.max(1))
         .map(|_| (0..k).map(|_| StandardNormal.sample(&mut rng)).collect())
         .collect();
+    gates.extend(generation.given.iter().filter(|g| g.len() == k).cloned());
     let mut seen: HashSet<Vec<bool>> = gates.iter().map(|g| pattern(&data, g)).collect();
     let mut rounds = Vec::new();
     let mut best_bound = f64::NEG_INFINITY;
@@ -188,7 +196,7 @@ pub fn generate(
             fit.stop,
             Stop::Interrupted | Stop::TimeLimit | Stop::StoppedByObserver
         ) || budget.exhausted().is_some();
-        if added == 0 && !stopped && !retighten {
+        if added == 0 && !stopped && !retighten && generation.prove {
             // the ascent finds no violation: prove there is none, or find one
             let goal = PricingGoal {
                 target: limit,
@@ -224,7 +232,15 @@ pub fn generate(
             lower_bound: best_bound,
             seconds: budget.elapsed(),
         });
-        last = Some((fit, r));
+        // a solve cut short by the time limit or Ctrl-C is no restricted optimum: keep the
+        // round before it, whose network and dual point are
+        let cut_short = matches!(
+            fit.stop,
+            Stop::Interrupted | Stop::TimeLimit | Stop::StoppedByObserver
+        );
+        if !cut_short || last.is_none() {
+            last = Some((fit, r));
+        }
         if (added == 0 && !retighten) || stopped {
             break;
         }

@@ -61,6 +61,10 @@ pub struct BoundSettings {
     pub output_bias: OutputBias,
     /// Run branch and bound; without it `M̄` is the spectral bound (no search, often 10× loose).
     pub prove: bool,
+    /// `certify` also prices the dual point of column generation started from the network's
+    /// units, and keeps the higher bound: for a network far from optimal its own residual
+    /// certifies little.
+    pub improve: bool,
     /// The pricer's relative accuracy on `M`.
     pub rel_tol: f64,
     pub max_cells: usize,
@@ -78,6 +82,7 @@ impl BoundSettings {
             units: Units::default(),
             output_bias: OutputBias::default(),
             prove: true,
+            improve: false,
             rel_tol: 1e-6,
             max_cells: PricingGoal::default().max_cells,
             seed: 0,
@@ -180,16 +185,53 @@ pub fn global_lower_bound(
     if !x.is_finite() || !y.is_finite() || !p.is_finite() {
         return Err(Error::NonFinite("the data or the network's outputs".into()));
     }
+    let loss = settings.loss;
+    let mut residuals = Vec::with_capacity(k_out);
+    for k in 0..k_out {
+        let labels = loss.targets(&y.row(k))?;
+        residuals.push(
+            (0..n)
+                .map(|i| loss.derivative(p.get(k, i), labels[i]) / n as f64)
+                .collect(),
+        );
+    }
+    bound_of_residuals(x, y, &residuals, starts, settings, budget)
+}
+
+/// The global lower bound certified by scaled residuals `r_k` (one per output, each of length
+/// N: a network's `ℓ'(p)/N`, or a solver's dual point), under `budget`.
+pub fn bound_of_residuals(
+    x: &Matrix,
+    y: &Matrix,
+    given: &[Vec<f64>],
+    starts: &[Vec<f64>],
+    settings: &BoundSettings,
+    budget: &Budget,
+) -> Result<GlobalBound> {
+    settings.validate()?;
+    let (k_out, n) = y.shape();
+    if given.len() != k_out || given.iter().any(|r| r.len() != n) || x.cols() != n {
+        return Err(Error::Shape(format!(
+            "{} residuals for targets {:?} and {} input samples",
+            given.len(),
+            y.shape(),
+            x.cols()
+        )));
+    }
     let data = Lifted::new(x);
     let loss = settings.loss;
     let mut residuals = Vec::with_capacity(k_out * n);
     let mut labels_all = Vec::with_capacity(k_out * n);
     let mut outputs = Vec::with_capacity(k_out);
-    for k in 0..k_out {
+    for (k, r) in given.iter().enumerate() {
         let labels = loss.targets(&y.row(k))?;
-        let mut r: Vec<f64> = (0..n)
-            .map(|i| loss.derivative(p.get(k, i), labels[i]) / n as f64)
-            .collect();
+        let mut r = r.clone();
+        if r.iter().any(|v| !v.is_finite()) {
+            return Err(Error::NonFinite(format!(
+                "the residual of output {}",
+                k + 1
+            )));
+        }
         loss.into_domain(&mut r, &labels);
         if settings.output_bias == OutputBias::Free {
             balance(&mut r, &labels, loss);
