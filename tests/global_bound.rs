@@ -126,8 +126,9 @@ fn noisy(spec: &str, n: usize, seed: u64) -> Dataset {
     with_label_noise(&t.data, 0.1, seed).unwrap()
 }
 
-/// The certified global optimum (every pattern enumerated) and its network.
-fn optimum(data: &Dataset, beta: f64, loss: Loss) -> (f64, Mlp) {
+/// The convex model with every pattern enumerated (interior point) on `data`, its outputs
+/// each with up to 64 units: its certificate and network.
+fn enumerated(data: &Dataset, beta: f64, loss: Loss) -> (methods::ConvexCertificate, Mlp) {
     let s = ConvexSettings {
         formulation: Formulation::Relu,
         beta,
@@ -136,22 +137,35 @@ fn optimum(data: &Dataset, beta: f64, loss: Loss) -> (f64, Mlp) {
         solver: SolverKind::Ipm,
         ..Default::default()
     };
-    let d = data.x.rows();
-    let arch = Architecture::parse(&format!("{d}-64-1"), Activation::Linear).unwrap();
-    let problem = Problem::new(data, &arch).unwrap();
-    let run = methods::run(
+    let (d, k) = (data.x.rows(), data.y.rows());
+    convex_run(
         &methods::Convex::with_settings(s),
-        &problem,
-        &Start::Zero,
-        &mut Quiet,
-        &Limits::none(),
+        data,
+        &format!("{d}-64-{k}"),
     )
-    .unwrap();
+}
+
+/// A convex trainer's run on `data` with the architecture `spec`: its certificate and network.
+fn convex_run(
+    trainer: &dyn methods::Trainer,
+    data: &Dataset,
+    spec: &str,
+) -> (methods::ConvexCertificate, Mlp) {
+    let arch = Architecture::parse(spec, Activation::Linear).unwrap();
+    let problem = Problem::new(data, &arch).unwrap();
+    let run = methods::run(trainer, &problem, &Start::Zero, &mut Quiet, &Limits::none()).unwrap();
     let c = run
         .certificate_as::<methods::ConvexCertificate>()
-        .expect("a convex certificate");
+        .expect("a convex certificate")
+        .clone();
+    (c, run.mlp().unwrap().clone())
+}
+
+/// The certified global optimum (every pattern enumerated, one output) and its network.
+fn optimum(data: &Dataset, beta: f64, loss: Loss) -> (f64, Mlp) {
+    let (c, net) = enumerated(data, beta, loss);
     assert!(c.global() && c.certified, "{}", c.describe());
-    (c.dual_bound, run.mlp().unwrap().clone())
+    (c.dual_bound, net)
 }
 
 /// Networks of `spec` trained by `methods` on the weight-decay objective from `seeds` He starts
@@ -335,26 +349,7 @@ fn several_outputs_name_their_scope_and_bound_shared_networks() {
     let mut two = data.clone();
     two.y = Matrix::from_fn(2, data.x.cols(), |_, i| data.y.get(0, i));
     two.target_names = vec!["y1".into(), "y2".into()];
-    let s = ConvexSettings {
-        formulation: Formulation::Relu,
-        beta,
-        patterns: PatternChoice::All { max: 100_000 },
-        solver: SolverKind::Ipm,
-        ..Default::default()
-    };
-    let arch = Architecture::parse("2-64-2", Activation::Linear).unwrap();
-    let problem = Problem::new(&two, &arch).unwrap();
-    let run = methods::run(
-        &methods::Convex::with_settings(s),
-        &problem,
-        &Start::Zero,
-        &mut Quiet,
-        &Limits::none(),
-    )
-    .unwrap();
-    let c = run
-        .certificate_as::<methods::ConvexCertificate>()
-        .expect("a convex certificate");
+    let (c, _) = enumerated(&two, beta, Loss::Squared);
     assert_eq!(c.scope, "global-per-output", "{}", c.describe());
     assert!(!c.global() && c.global_per_output() && c.certified);
     let shared = c.shared_bound.expect("a bound for shared units");
@@ -393,23 +388,11 @@ fn column_generation_reaches_the_enumerated_optimum() {
         o.set("convex.weight_decay", beta.into()).unwrap();
         o.set("convex.patterns", "generate".into()).unwrap();
         let d = data.x.rows();
-        let arch = Architecture::parse(&format!("{d}-8-1"), Activation::Linear).unwrap();
         let trainer = methods::method("convex")
             .unwrap()
             .trainer(&o, &Context::new(seed, &data))
             .unwrap();
-        let problem = Problem::new(&data, &arch).unwrap();
-        let run = methods::run(
-            trainer.as_ref(),
-            &problem,
-            &Start::Zero,
-            &mut Quiet,
-            &Limits::none(),
-        )
-        .unwrap();
-        let c = run
-            .certificate_as::<methods::ConvexCertificate>()
-            .expect("a convex certificate");
+        let (c, _) = convex_run(trainer.as_ref(), &data, &format!("{d}-8-1"));
         assert!(c.global() && c.certified, "{spec}: {}", c.describe());
         assert!(
             (c.objective - enumerated).abs() <= 1e-8 * enumerated,

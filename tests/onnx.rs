@@ -350,29 +350,31 @@ fn two_layer_graphs_import_and_others_are_refused() {
         }
         .encode_to_vec()
     };
-    let gemm = graph(
-        vec![
+    // Gemm(x, W, b, transB = 1), the activation `act`, Gemm
+    let gemm_graph = |act: &str| {
+        let gemm = |inputs: &[&str], out: &str| {
             node(
                 "Gemm",
-                &["input", "0.weight", "0.bias"],
-                "h",
+                inputs,
+                out,
                 vec![proto::Attribute::int("transB", 1)],
-            ),
-            node("Relu", &["h"], "r", vec![]),
-            node(
-                "Gemm",
-                &["r", "2.weight", "2.bias"],
-                "out",
-                vec![proto::Attribute::int("transB", 1)],
-            ),
-        ],
-        vec![
-            f32_tensor("0.weight", &w1),
-            vector("0.bias", &b1),
-            f32_tensor("2.weight", &w2),
-            vector("2.bias", &b2),
-        ],
-    );
+            )
+        };
+        graph(
+            vec![
+                gemm(&["input", "0.weight", "0.bias"], "h"),
+                node(act, &["h"], "r", vec![]),
+                gemm(&["r", "2.weight", "2.bias"], "out"),
+            ],
+            vec![
+                f32_tensor("0.weight", &w1),
+                vector("0.bias", &b1),
+                f32_tensor("2.weight", &w2),
+                vector("2.bias", &b2),
+            ],
+        )
+    };
+    let gemm = gemm_graph("Relu");
     let net = two_layer(&gemm).unwrap();
     assert_eq!(net.weights[0], w1);
     assert_eq!(net.weights[1], w2);
@@ -399,29 +401,7 @@ fn two_layer_graphs_import_and_others_are_refused() {
     assert_eq!(two_layer(&matmul).unwrap(), net);
 
     // refused, by name
-    let sigmoid = graph(
-        vec![
-            node(
-                "Gemm",
-                &["input", "0.weight", "0.bias"],
-                "h",
-                vec![proto::Attribute::int("transB", 1)],
-            ),
-            node("Sigmoid", &["h"], "r", vec![]),
-            node(
-                "Gemm",
-                &["r", "2.weight", "2.bias"],
-                "out",
-                vec![proto::Attribute::int("transB", 1)],
-            ),
-        ],
-        vec![
-            f32_tensor("0.weight", &w1),
-            vector("0.bias", &b1),
-            f32_tensor("2.weight", &w2),
-            vector("2.bias", &b2),
-        ],
-    );
+    let sigmoid = gemm_graph("Sigmoid");
     let err = two_layer(&sigmoid).unwrap_err().to_string();
     assert!(
         err.contains("Sigmoid") && err.contains("Linear–ReLU–Linear"),

@@ -104,14 +104,12 @@ pub fn generate(
     let data = Lifted::new(x);
     let (n, k) = (data.n(), data.dim());
     let beta = settings.beta;
-    // the violation the final proof must rule out (set per round from the network's terms)
-    let mut limit = beta * (1.0 + settings.tol);
     let mut rng = ChaCha8Rng::seed_from_u64(generation.seed);
     let mut gates: Vec<Vec<f64>> = (0..generation.start.max(1))
         .map(|_| (0..k).map(|_| StandardNormal.sample(&mut rng)).collect())
         .collect();
     gates.extend(generation.given.iter().filter(|g| g.len() == k).cloned());
-    let mut seen: HashSet<Vec<bool>> = gates.iter().map(|g| pattern(&data, g)).collect();
+    let mut set = WorkingSet::new(&data, gates);
     let mut rounds = Vec::new();
     let mut best_bound = f64::NEG_INFINITY;
     let mut base = 0;
@@ -125,44 +123,23 @@ pub fn generate(
     for round in 0..generation.max_rounds {
         let restricted = ConvexSettings {
             patterns: PatternChoice::Given {
-                gates: gates.clone(),
+                gates: set.gates.clone(),
                 source: "column generation".into(),
             },
             path: Vec::new(),
             tol: restricted_tol,
-            solver: restricted_solver(settings.solver, n, k, gates.len()),
+            solver: restricted_solver(settings.solver, n, k, set.gates.len()),
             ..settings.clone()
         };
         let fit = convex::fit(x, y, &restricted, budget, &mut |p| {
             on_iteration(&p.shifted(base, 0.0))
         })?;
         base += fit.iterations + 1;
-        // price the dual point the restricted solve certified, not the network's residual: a
-        // primal point within 1e-10 of the optimum left violations of 3e-5 on patterns already
-        // in the program (its residual is about √gap from the dual optimum)
-        let r = match &fit.dual_residual {
-            Some(d) => {
-                let mut d = d.clone();
-                settings.loss.into_domain(&mut d, &labels);
-                d
-            }
-            None => residual(&data, &fit.units, &labels, settings.loss),
-        };
+        let r = dual_point(&fit, &data, &labels, settings.loss);
         let w = Weighted { data: &data, z: &r };
         let spectral = spectral_bound(&data, &r);
         let bound_at = |m: f64| settings.loss.dual_along(&r, &labels, n, None, m, beta);
-        // scaling the dual point by 1/(1 + ε) costs about ε times the penalty term
-        // (`zᵀp = β Σ |α_j| ‖u_j‖` at the optimum): so a violation ε = tol · objective / penalty
-        // still leaves the gap within tol (0.9 of it, for the approximation)
-        let penalty: f64 = fit
-            .units
-            .iter()
-            .map(|u| beta * u.output.abs() * crate::linalg::norm(&u.input))
-            .sum();
-        if penalty > 0.0 && fit.bound.primal > 0.0 {
-            let eps = 0.9 * settings.tol * fit.bound.primal / penalty;
-            limit = beta * (1.0 + eps.clamp(settings.tol, 1e-2));
-        }
+        let limit = proof_limit(&fit, settings);
         best_bound = best_bound.max(bound_at(spectral));
         // fewer starts than a one-off certificate: every round prices again
         let starts = AscentStarts {
@@ -178,24 +155,19 @@ pub fn generate(
             if *value <= limit || added >= generation.per_round {
                 break;
             }
-            // a maximiser often sits on a sample's hyperplane, where the pattern of `u` may be
-            // one the program has while the violated one is across: add the neighbours too
-            for gate in std::iter::once(u.clone()).chain(neighbours(&data, u)) {
-                if seen.insert(pattern(&data, &gate)) {
-                    gates.push(gate);
-                    added += 1;
-                }
-            }
+            added += set.add(u);
         }
         // violations left only on patterns already in: solve the same program more exactly
         let retighten = added == 0 && top > limit && restricted_tol > RESTRICTED_TOL_FLOOR;
         if retighten {
             restricted_tol = (restricted_tol * 1e-2).max(RESTRICTED_TOL_FLOOR);
         }
-        let stopped = matches!(
+        // a solve cut short by the time limit or Ctrl-C is no restricted optimum
+        let cut_short = matches!(
             fit.stop,
             Stop::Interrupted | Stop::TimeLimit | Stop::StoppedByObserver
-        ) || budget.exhausted().is_some();
+        );
+        let stopped = cut_short || budget.exhausted().is_some();
         if added == 0 && !stopped && !retighten && generation.prove {
             // the ascent finds no violation: prove there is none, or find one
             let goal = PricingGoal {
@@ -207,14 +179,7 @@ pub fn generate(
             let priced = price(&w, &goal, incumbent, budget, generation.threads);
             best_bound = best_bound.max(bound_at(priced.upper.min(spectral)));
             if priced.lower > limit {
-                for gate in
-                    std::iter::once(priced.best.clone()).chain(neighbours(&data, &priced.best))
-                {
-                    if seen.insert(pattern(&data, &gate)) {
-                        gates.push(gate);
-                        added += 1;
-                    }
-                }
+                added += set.add(&priced.best);
             }
             if added == 0 {
                 proof = Some((
@@ -232,12 +197,7 @@ pub fn generate(
             lower_bound: best_bound,
             seconds: budget.elapsed(),
         });
-        // a solve cut short by the time limit or Ctrl-C is no restricted optimum: keep the
-        // round before it, whose network and dual point are
-        let cut_short = matches!(
-            fit.stop,
-            Stop::Interrupted | Stop::TimeLimit | Stop::StoppedByObserver
-        );
+        // keep the round before a solve cut short: its network and dual point are the optimum's
         if !cut_short || last.is_none() {
             last = Some((fit, r));
         }
@@ -259,6 +219,67 @@ pub fn generate(
         proved,
         pricing,
     })
+}
+
+/// The program's gates, and the patterns they give, each once.
+struct WorkingSet<'a> {
+    data: &'a Lifted,
+    gates: Vec<Vec<f64>>,
+    seen: HashSet<Vec<bool>>,
+}
+
+impl<'a> WorkingSet<'a> {
+    fn new(data: &'a Lifted, gates: Vec<Vec<f64>>) -> Self {
+        let seen = gates.iter().map(|g| pattern(data, g)).collect();
+        Self { data, gates, seen }
+    }
+
+    /// Adds the pattern of the violating direction `u` and of the regions around it (a maximiser
+    /// often sits on samples' hyperplanes, where the pattern of `u` may be one the program has
+    /// while the violated one is across); returns how many were new.
+    fn add(&mut self, u: &[f64]) -> usize {
+        let mut added = 0;
+        for gate in std::iter::once(u.to_vec()).chain(neighbours(self.data, u)) {
+            if self.seen.insert(pattern(self.data, &gate)) {
+                self.gates.push(gate);
+                added += 1;
+            }
+        }
+        added
+    }
+}
+
+/// The restricted solve's certified dual point, in the loss's domain. Not the network's
+/// residual: a primal point within 1e-10 of the restricted optimum left violations of 3e-5 on
+/// patterns already in the program (a residual is about √gap from the dual optimum).
+fn dual_point(fit: &ConvexFit, data: &Lifted, labels: &[f64], loss: convex::Loss) -> Vec<f64> {
+    match &fit.dual_residual {
+        Some(d) => {
+            let mut d = d.clone();
+            loss.into_domain(&mut d, labels);
+            d
+        }
+        None => residual(data, &fit.units, labels, loss),
+    }
+}
+
+/// The violation `β(1 + ε)` the final proof must rule out. Scaling the dual point by
+/// `1/(1 + ε)` costs about ε times the penalty term (`zᵀp = β Σ |α_j| ‖u_j‖` at the optimum), so
+/// `ε = tol · objective / penalty` still leaves the gap within tol (0.9 of it, for the
+/// approximation), and never below tol.
+fn proof_limit(fit: &ConvexFit, settings: &ConvexSettings) -> f64 {
+    let beta = settings.beta;
+    let penalty: f64 = fit
+        .units
+        .iter()
+        .map(|u| beta * u.output.abs() * crate::linalg::norm(&u.input))
+        .sum();
+    let eps = if penalty > 0.0 && fit.bound.primal > 0.0 {
+        (0.9 * settings.tol * fit.bound.primal / penalty).clamp(settings.tol, 1e-2)
+    } else {
+        settings.tol
+    };
+    beta * (1.0 + eps)
 }
 
 /// A sample counts as on the hyperplane of `u` when `|x̃ᵀu| ≤ NEAR ‖x̃‖ ‖u‖`.
