@@ -263,12 +263,17 @@ pub fn solve(
                     (ROUND_TOL_PER_CLARABEL_TOL * tol).max(ROUND_GAP_FRACTION * full_gap);
                 loose_round = round_tol > ROUND_TOL_PER_CLARABEL_TOL * tol;
                 let solved = gated_cg::solve(&prog.subset(&groups), &warm, round_tol, budget);
-                let stop = match solved.ended {
-                    gated_newton::Ended::Converged => Stop::Optimal,
-                    gated_newton::Ended::Stopped(s) => s,
-                    gated_newton::Ended::Stalled => Stop::Stalled,
-                };
-                (solved.d, stop)
+                match solved.ended {
+                    gated_newton::Ended::Converged => (solved.d, Stop::Optimal),
+                    gated_newton::Ended::Stopped(s) => (solved.d, s),
+                    // CG's Newton steps can stall where the set has far more columns than
+                    // samples (d = 60, N = 1 000: 3 904 columns in the second round, the run
+                    // ended "stalled" at a gap of 0.63): Clarabel on the sample rows solves it
+                    gated_newton::Ended::Stalled => {
+                        let fit = Fit::Samples(&patterns);
+                        restricted(prog, &groups, fit, &position, &mut rows, tol, budget)?
+                    }
+                }
             }
             Loss::Squared => {
                 // the set's columns only grow: once in sample rows, it never needs G again

@@ -73,21 +73,23 @@ pub struct Solve {
 /// The Newton steps of a solve: at most `max_steps`, each first asking the budget; the relative
 /// gap reached; and the Levenberg–Marquardt damping (relative to the system's mean diagonal),
 /// which starts at the least, grows 10× after a step the line search cut and shrinks 10× after a
-/// full step, so that well-conditioned supports get pure Newton steps. [`MAX_CUT_STEPS`] cut
-/// steps in a row give up.
+/// full step, so that well-conditioned supports get pure Newton steps. `max_cut` cut steps in a
+/// row give up ([`MAX_CUT_STEPS`] for the direct solve).
 pub(crate) struct NewtonSteps<'a> {
     budget: &'a Budget,
     left: usize,
+    max_cut: usize,
     pub damping: f64,
     cut_in_a_row: usize,
     pub rel_gap: f64,
 }
 
 impl<'a> NewtonSteps<'a> {
-    pub fn new(max_steps: usize, budget: &'a Budget) -> Self {
+    pub fn new(max_steps: usize, max_cut: usize, budget: &'a Budget) -> Self {
         Self {
             budget,
             left: max_steps,
+            max_cut,
             damping: MIN_DAMPING,
             cut_in_a_row: 0,
             rel_gap: f64::INFINITY,
@@ -109,7 +111,7 @@ impl<'a> NewtonSteps<'a> {
     pub fn ended(&self, tol: f64) -> Option<Ended> {
         if self.rel_gap <= tol {
             Some(Ended::Converged)
-        } else if self.cut_in_a_row >= MAX_CUT_STEPS {
+        } else if self.cut_in_a_row >= self.max_cut {
             Some(Ended::Stalled)
         } else {
             None
@@ -154,7 +156,7 @@ pub fn solve(gram: &Gram, dim: usize, beta: f64, warm: &[f64], tol: f64, budget:
         add_block_column(gram, dim, b, &d[b * dim..(b + 1) * dim], &mut q);
     }
     let eigen: Vec<BlockEigen> = (0..blocks).map(|b| BlockEigen::of(gram, dim, b)).collect();
-    let mut steps = NewtonSteps::new(MAX_STEPS, budget);
+    let mut steps = NewtonSteps::new(MAX_STEPS, MAX_CUT_STEPS, budget);
     let ended = loop {
         if let Some(ended) = steps.next() {
             break ended;
