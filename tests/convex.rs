@@ -306,20 +306,20 @@ fn a_warm_started_path_reaches_each_betas_optimum() {
     }
 }
 
-/// A sampled-pattern optimum is restricted: its certificate says so. `auto` solves sampled gates
-/// by working sets and enumerated patterns (of this size) by interior point.
+/// A sampled-pattern optimum is restricted: its certificate says so. `auto` solves the ReLU
+/// model's sampled gates by working sets where there are at least 30 samples per dimension
+/// (N = 120, d̃ = 3), by interior point below that (N = 40) and on enumerated patterns (of
+/// this size).
 #[test]
 fn sampled_patterns_give_a_restricted_certificate() {
-    let data = noisy_2d(40, 4);
     let arch = Architecture::parse("2-8-1", Activation::Linear).unwrap();
-    for (patterns, global, solver) in [
-        (
-            PatternChoice::Sample { count: 30, seed: 2 },
-            false,
-            "active-set",
-        ),
-        (ALL, true, "ipm"),
+    let sampled = PatternChoice::Sample { count: 30, seed: 2 };
+    for (n, patterns, global, solver) in [
+        (120, sampled.clone(), false, "active-set"),
+        (40, sampled, false, "ipm"),
+        (40, ALL, true, "ipm"),
     ] {
+        let data = noisy_2d(n, 4);
         let s = settings(Formulation::Relu, SolverKind::Auto, patterns);
         let run = train_convex(&data, &arch, &s).unwrap();
         let Some(c) = run.certificate_as::<ConvexCertificate>() else {

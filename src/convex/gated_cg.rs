@@ -40,13 +40,14 @@ use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 const MAX_STEPS: usize = 50;
 
 /// Cut steps in a row after which a solve gives up: none short of [`MAX_STEPS`]. With far more
-/// columns than samples `G` is singular, the damping starts at 1e-12 of the diagonal and only
-/// grows 10× per cut step, so a dozen cut steps, each still decreasing the objective, come
-/// before the full ones. Measured on a planted teacher with d = 60, N = 1 000, 200 gates
-/// (gated, β = 1e-3; 2 cores, one run each): giving up after 5 (the direct solve's rule) ended
+/// columns than samples `G` is singular and the damping starts at 1e-12 of the diagonal, so
+/// cut steps, each still decreasing the objective, come before the full ones. Measured on a
+/// planted teacher with d = 60, N = 1 000, 200 gates (gated, β = 1e-3; 2 cores, one run each),
+/// with the damping then growing 10× per cut: giving up after 5 (the direct solve's rule) ended
 /// the run "stalled" at a gap of 0.63, or, with Clarabel's sample rows taking over, certified
 /// it in 69 s; without the rule the four rounds took 16, 29, 39 and 7 steps and certified it
-/// in 16 s (the interior point on the whole program: 33 s).
+/// in 16 s (14 s with the damping growing 100× per cut; the interior point on the whole
+/// program: 33 s).
 const MAX_CUT_STEPS: usize = MAX_STEPS;
 
 /// CG iterations at most per Newton system: the iterate is used as it is then (every CG iterate
@@ -727,8 +728,8 @@ mod tests {
     }
 
     /// With four times more columns than samples (a planted teacher in d = 30, N = 150, 20
-    /// sampled gates, β = 1e-3) `G` is singular and the first Newton steps are cut for a dozen
-    /// steps while the damping grows: the solve still converges from zero, to the interior
+    /// sampled gates, β = 1e-3) `G` is singular and the first Newton steps are cut while the
+    /// damping grows: the solve still converges from zero, to the interior
     /// point's optimum on the same program (1e-7 relative). Giving up after five cut steps in a
     /// row, as the direct solve does, ended this one "stalled".
     #[test]

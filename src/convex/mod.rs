@@ -75,9 +75,9 @@ pub enum PatternChoice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SolverKind {
-    /// Every pattern enumerated: the interior point when its constraint matrix has at most
-    /// [`AUTO_IPM_NONZEROS`] non-zeros, else the working sets. Sampled or given gates: the working
-    /// sets.
+    /// The interior point when its constraint matrix has at most [`AUTO_IPM_NONZEROS`]
+    /// non-zeros and either every pattern is enumerated or the ReLU model has fewer than
+    /// [`AUTO_IPM_SAMPLES_PER_DIM`] samples per dimension; else the working sets.
     Auto,
     Ipm,
     FirstOrder,
@@ -98,6 +98,17 @@ pub enum SolverKind {
 /// 13 s), with no size measure that separated the two (docs/convex.md §5).
 pub const AUTO_IPM_NONZEROS: usize = 4_000_000;
 
+/// On sampled or given gates `auto` picks the interior point for the ReLU model (within
+/// [`AUTO_IPM_NONZEROS`]) when there are fewer than this many samples per dimension, N < 30 d̃:
+/// the working sets take each group's cone rows d̃ at a time, so where a group has few multiples
+/// of d̃ samples they end up holding most rows after many rounds, each a fresh Clarabel solve.
+/// Measured (2 cores, one run each; bench/README.md), working sets against interior point, by
+/// N / d̃: 5-D teacher N = 5 000 (833) 7.4 s against 103 s; 2-D teacher N = 1 000 (333) 0.4 s
+/// against 2.4 s; d = 10 teacher N = 1 000 (91) 26.8 s against 40.3 s; diabetes (40) 6.0 s
+/// against 5.2 s; breast_cancer (18) 20.4 s against 13.2 s; d = 60 teacher N = 300, 40 gates
+/// (4.9) 25 s against 8.2 s.
+pub const AUTO_IPM_SAMPLES_PER_DIM: usize = 30;
+
 impl Formulation {
     /// Every value with a line of help.
     pub const CHOICES: &[(&str, &str)] = &[
@@ -117,8 +128,9 @@ impl SolverKind {
     pub const CHOICES: &[(&str, &str)] = &[
         (
             "auto",
-            "Enumerated patterns: interior point up to 4 million non-zeros in its constraint \
-             matrix, else active-set. Sampled or given gates: active-set",
+            "Interior point up to 4 million non-zeros in its constraint matrix when every \
+             pattern is enumerated or the ReLU model has fewer than 30 samples per dimension \
+             (N < 30(d + 1)); else active-set",
         ),
         ("ipm", "Interior point (Clarabel): the certified reference"),
         (
@@ -325,7 +337,11 @@ pub fn fit(
     };
     let prog = program(settings.beta);
     let solver = match settings.solver {
-        SolverKind::Auto if pats.complete && ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS => {
+        SolverKind::Auto
+            if (pats.complete
+                || (prog.constrained && prog.n() < AUTO_IPM_SAMPLES_PER_DIM * prog.dim()))
+                && ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS =>
+        {
             SolverKind::Ipm
         }
         SolverKind::Auto => SolverKind::ActiveSet,
