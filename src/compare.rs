@@ -5,6 +5,7 @@
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::global::{dual::BoundStatus, BoundSettings, OutputBias, Units};
 use crate::methods::{
     self, Certificate, ConvexCertificate, Method, MilpFormulation, MilpGroup, MilpLoss, Settings,
     Trainer,
@@ -166,6 +167,9 @@ pub struct CompareRow {
     pub certificate: Option<Arc<dyn Certificate>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The best attempt's ReLU network: what a global bound is certified from.
+    #[serde(skip)]
+    pub network: Option<Arc<Mlp>>,
 }
 
 /// A certificate as `{"kind": …, its fields}`, as in a run's record.
@@ -284,6 +288,7 @@ pub fn run_task(
         objective: None,
         certificate: None,
         warnings: Vec::new(),
+        network: None,
     };
     if let Some((run, r)) = best {
         let l1 = run.mlp().ok().and_then(|m| l1_and_class(m, &case.data));
@@ -301,6 +306,7 @@ pub fn run_task(
                     .ok()
             })
         });
+        row.network = run.mlp().ok().map(|m| Arc::new(m.clone()));
         row.certificate = run.certificate;
         row.warnings = run.warnings;
     }
@@ -589,6 +595,26 @@ pub struct ProblemConvexOptimum {
     pub rel_gap: f64,
     pub units: usize,
     pub seconds: f64,
+    /// Where the optimum is not global: a proven lower bound over every two-layer ReLU network
+    /// of any width, certified from the comparison's best network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_bound: Option<ComparedBound>,
+}
+
+/// A global lower bound on the weight-decay objective of every two-layer ReLU network of any
+/// width (outputs sharing hidden units; an unpenalised output bias when `output_bias` is
+/// `free`), certified by dual scaling of the residual of the comparison's best network on the
+/// problem (docs/global.md). It holds whenever its search stopped; `status` says how far the
+/// search went, and a looser search gives a lower bound.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComparedBound {
+    pub lower_bound: f64,
+    pub status: BoundStatus,
+    pub output_bias: OutputBias,
+    /// The row whose network certified it.
+    pub method: String,
+    pub start: usize,
+    pub seconds: f64,
 }
 
 /// One method's runs against the convex optima, on the weight-decay objective.
@@ -603,6 +629,10 @@ pub struct AgainstConvex {
     pub below: usize,
     /// Median of `(objective − optimum) / optimum`.
     pub median_excess: Option<f64>,
+    /// Median of `(objective − bound) / bound` over the runs on problems with a global bound:
+    /// each run is at most this far above the best two-layer network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_above_bound: Option<f64>,
 }
 
 /// `compare --weight-decay β`: every problem's convex optimum and every method against it.
@@ -617,12 +647,14 @@ pub struct ConvexOptimum {
 pub const AT_OPTIMUM: f64 = 1e-6;
 
 /// Each case's convex optimum (from the convex model's row of start 0 when `convex` is among
-/// the methods, else by solving it with `trainer`) and each method's runs against it. `report`
-/// sees each problem's optimum as it is known.
+/// the methods, else by solving it with `trainer`), where it is not global a global lower bound
+/// certified in at most `bound_seconds` (0: none), and each method's runs against both.
+/// `report` sees each problem's optimum as it is known.
 pub fn convex_optimum(
     done: &Finished,
     trainer: &methods::Convex,
     limits: &Limits,
+    bound_seconds: f64,
     report: &mut dyn FnMut(&ProblemConvexOptimum),
 ) -> Result<ConvexOptimum> {
     let (arch, names, rows) = (done.arch, done.names, done.rows);
@@ -657,6 +689,15 @@ pub fn convex_optimum(
             rel_gap: c.rel_gap,
             units: c.units,
             seconds: seconds.unwrap_or_else(|| t0.elapsed().as_secs_f64()),
+            global_bound: None,
+        };
+        let o = ProblemConvexOptimum {
+            global_bound: if o.scope != "global" && bound_seconds > 0.0 {
+                global_bound(case, rows, beta, bound_seconds, limits)?
+            } else {
+                None
+            },
+            ..o
         };
         report(&o);
         optima.push(o);
@@ -664,7 +705,7 @@ pub fn convex_optimum(
     let mut per_method = Vec::new();
     for &m in names {
         let mine: Vec<&CompareRow> = rows.iter().filter(|r| r.method == m).collect();
-        let (mut at, mut below, mut excess) = (0, 0, Vec::new());
+        let (mut at, mut below, mut excess, mut above) = (0, 0, Vec::new(), Vec::new());
         for r in &mine {
             let (Some(obj), Some(o)) =
                 (r.objective, optima.iter().find(|o| o.problem == r.problem))
@@ -678,6 +719,18 @@ pub fn convex_optimum(
                     r.problem, o.dual_bound
                 )));
             }
+            if let Some(b) = &o.global_bound {
+                if obj < b.lower_bound * (1.0 - AT_OPTIMUM) {
+                    return Err(Error::Numerical(format!(
+                        "{m} on {} has objective {obj} below the global lower bound {}: a bug, \
+                         please report it",
+                        r.problem, b.lower_bound
+                    )));
+                }
+                if b.lower_bound > 0.0 {
+                    above.push((obj - b.lower_bound) / b.lower_bound);
+                }
+            }
             let rel = (obj - o.objective) / o.objective.abs().max(f64::MIN_POSITIVE);
             if rel.abs() <= AT_OPTIMUM {
                 at += 1;
@@ -687,12 +740,14 @@ pub fn convex_optimum(
             excess.push(rel);
         }
         let med = median(excess);
+        let above = median(above);
         per_method.push(AgainstConvex {
             method: m.to_string(),
             runs: mine.len(),
             at_optimum: at,
             below,
             median_excess: med.is_finite().then_some(med),
+            median_above_bound: above.is_finite().then_some(above),
         });
     }
     Ok(ConvexOptimum {
@@ -700,6 +755,53 @@ pub fn convex_optimum(
         problems: optima,
         methods: per_method,
     })
+}
+
+/// The global lower bound certified by the residual of the best network among `rows` on
+/// `case` (the lowest weight-decay objective), searched for at most `seconds`; `None` when no
+/// row has a network. The bound covers networks with an output bias when any row's network has
+/// one, so that it covers every row.
+fn global_bound(
+    case: &Case,
+    rows: &[CompareRow],
+    beta: f64,
+    seconds: f64,
+    limits: &Limits,
+) -> Result<Option<ComparedBound>> {
+    let mine: Vec<(&CompareRow, &Mlp, f64)> = rows
+        .iter()
+        .filter(|r| r.problem == case.name)
+        .filter_map(|r| Some((r, r.network.as_deref()?, r.objective?)))
+        .collect();
+    let Some(&(best, net, _)) = mine.iter().min_by(|a, b| a.2.total_cmp(&b.2)) else {
+        return Ok(None);
+    };
+    let biased = mine
+        .iter()
+        .any(|(_, m, _)| m.biases.last().is_some_and(|b| b.iter().any(|&v| v != 0.0)));
+    let settings = BoundSettings {
+        output_bias: if biased {
+            OutputBias::Free
+        } else {
+            OutputBias::None
+        },
+        units: Units::Shared,
+        improve: true,
+        ..BoundSettings::new(crate::convex::Loss::Squared, beta)
+    };
+    let budget = crate::train::Budget::start(&Limits {
+        time_limit: Some(seconds),
+        interrupt: limits.interrupt.clone(),
+    });
+    let c = crate::global::certify(net, &case.data.x, &case.data.y, &settings, &budget)?;
+    Ok(Some(ComparedBound {
+        lower_bound: c.bound.lower_bound,
+        status: c.bound.status,
+        output_bias: settings.output_bias,
+        method: best.method.clone(),
+        start: best.start,
+        seconds: c.seconds,
+    }))
 }
 
 /// One method of a comparison as the report lists it.

@@ -1418,6 +1418,87 @@ fn compare_sets_gradient_runs_against_the_convex_optimum() {
     assert_eq!(convex["at_optimum"], 3);
 }
 
+/// `compare --weight-decay` with sampled patterns: the restricted optimum is no bound, so each
+/// problem gets a global lower bound certified from its best run's network. It is checked
+/// against the global optimum the enumerated program certifies on the same teachers (the bound
+/// may not exceed it) and against every run (none below it).
+#[test]
+fn compare_sets_runs_against_a_global_bound_where_patterns_are_sampled() {
+    let run = |name: &str, extra: &[&str]| {
+        let json = tmp(name, "");
+        let svg = tmp(&format!("{name}.svg"), "");
+        let mut args = vec![
+            "compare",
+            "--teachers",
+            "3",
+            "--arch",
+            "2-8-1",
+            "--n",
+            "30",
+            "--noise",
+            "0.1",
+            "--weight-decay",
+            "1e-2",
+            "--json",
+            json.to_str().unwrap(),
+            "--plot",
+            svg.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = succeed(&args);
+        (
+            json_file(&json),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (sampled, stdout) = run(
+        "cmp_bound.json",
+        &[
+            "--methods",
+            "convex,adam,lbfgs",
+            "--patterns",
+            "6",
+            "--bound-time",
+            "5",
+        ],
+    );
+    assert!(stdout.contains("global bound") && stdout.contains("median above bound"));
+    let (enumerated, _) = run("cmp_bound_all.json", &["--methods", "convex"]);
+    let optima = enumerated["convex_optimum"]["problems"].as_array().unwrap();
+    let problems = sampled["convex_optimum"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3);
+    for (p, global) in problems.iter().zip(optima) {
+        assert_eq!(p["scope"], "restricted");
+        assert_eq!(global["scope"], "global");
+        assert_eq!(global["certified"], true);
+        let bound = p["global_bound"]["lower_bound"].as_f64().unwrap();
+        let optimum = global["objective"].as_f64().unwrap();
+        assert!(
+            bound <= optimum * (1.0 + 1e-9),
+            "{}: bound {bound} above the global optimum {optimum}",
+            p["problem"]
+        );
+        // in 2-D the pricer proves its bound in a fraction of a second and column generation
+        // from the best network reaches the optimum (measured: 6e-7 relative below it)
+        assert!(
+            bound >= optimum * (1.0 - 1e-3),
+            "{}: bound {bound} far below the global optimum {optimum}",
+            p["problem"]
+        );
+        for r in sampled["rows"].as_array().unwrap() {
+            if r["problem"] != p["problem"] {
+                continue;
+            }
+            let obj = r["objective"].as_f64().unwrap();
+            assert!(obj >= bound, "{} {obj} < {bound}", r["method"]);
+        }
+    }
+    let methods = sampled["convex_optimum"]["methods"].as_array().unwrap();
+    assert!(methods
+        .iter()
+        .all(|m| m["median_above_bound"].as_f64().unwrap() >= 0.0));
+}
+
 #[test]
 fn the_convex_model_states_what_it_needs() {
     let m = tmp("convex_model.json", "");

@@ -88,6 +88,11 @@ pub struct CompareArgs {
     /// reads, with --time-limit).
     #[arg(long)]
     global_optimum: bool,
+    /// With --weight-decay, where the convex optimum is not global (sampled patterns, several
+    /// outputs): seconds per problem for the global lower bound certified from the best run's
+    /// network, which every run is then set against (0: none).
+    #[arg(long, default_value_t = 10.0)]
+    bound_time: f64,
     #[command(flatten)]
     family: MethodArgs,
 }
@@ -139,6 +144,7 @@ fn request(a: &CompareArgs, m: &ArgMatches) -> Result<(CompareRequest, Vec<&'sta
         ("seed", Value::from(a.seed)),
         ("starts", a.starts.into()),
         ("restarts", a.restarts.into()),
+        ("bound_time", a.bound_time.into()),
     ] {
         if given(id) {
             set(id, v);
@@ -258,7 +264,7 @@ pub fn run(a: CompareArgs, matches: &ArgMatches) -> Result<Outcome> {
         _ => None,
     };
     let convex = match (&c.convex, interrupted) {
-        (Some(t), false) => Some(print_convex(&done, t, &interrupt)?),
+        (Some(t), false) => Some(print_convex(&done, t, c.request.bound_time, &interrupt)?),
         _ => None,
     };
     let report = CompareReport::new(
@@ -324,6 +330,7 @@ fn print_certificates(rows: &[compare::CompareRow]) {
 fn print_convex(
     done: &compare::Finished,
     trainer: &methods::Convex,
+    bound_seconds: f64,
     interrupt: &cvxnn::train::Interrupt,
 ) -> Result<compare::ConvexOptimum> {
     println!(
@@ -340,7 +347,7 @@ fn print_convex(
         time_limit: None,
         interrupt: Some(interrupt.clone()),
     };
-    let g = compare::convex_optimum(done, trainer, &limits, &mut |o| {
+    let g = compare::convex_optimum(done, trainer, &limits, bound_seconds, &mut |o| {
         println!(
             "{:<22} {:<11} {:>14.8e} {:>14.8e} {:>9.1e} {:>6} {:>9.2}",
             o.problem,
@@ -354,20 +361,43 @@ fn print_convex(
             o.rel_gap,
             o.units,
             o.seconds
-        )
+        );
+        if let Some(b) = &o.global_bound {
+            println!(
+                "{:<22} {:<11} {:>14} {:>14.8e} {:>9} {:>6} {:>9.2}  from {}'s network (start \
+                 {}), search {}{}",
+                "",
+                "global bound",
+                "",
+                b.lower_bound,
+                "",
+                "",
+                b.seconds,
+                b.method,
+                b.start,
+                b.status.describe(),
+                if b.output_bias == cvxnn::global::OutputBias::Free {
+                    ", output bias free"
+                } else {
+                    ""
+                }
+            );
+        }
     })?;
     let restricted = g.problems.iter().any(|p| p.scope != "global");
+    let bounded = g.problems.iter().any(|p| p.global_bound.is_some());
     println!(
-        "{:<10} {:>5} {:>14} {:>12} {:>22}",
+        "{:<10} {:>5} {:>14} {:>12} {:>22} {:>22}",
         "method",
         "runs",
         "at optimum",
         if restricted { "below it" } else { "" },
-        "median excess (rel)"
+        "median excess (rel)",
+        if bounded { "median above bound" } else { "" }
     );
     for m in &g.methods {
         println!(
-            "{:<10} {:>5} {:>14} {:>12} {:>22.3e}",
+            "{:<10} {:>5} {:>14} {:>12} {:>22.3e} {:>22}",
             m.method,
             m.runs,
             format!("{}/{}", m.at_optimum, m.runs),
@@ -376,7 +406,15 @@ fn print_convex(
             } else {
                 String::new()
             },
-            m.median_excess.unwrap_or(f64::NAN)
+            m.median_excess.unwrap_or(f64::NAN),
+            m.median_above_bound
+                .map_or(String::new(), |v| format!("{:.1} %", 100.0 * v))
+        );
+    }
+    if bounded {
+        println!(
+            "global bound: no two-layer ReLU network of any width (outputs sharing units) has a \
+             lower objective; \"median above bound\": each run is at most this far above the best one"
         );
     }
     if restricted {

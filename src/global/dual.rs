@@ -144,6 +144,19 @@ pub enum BoundStatus {
     CheapOnly,
 }
 
+impl BoundStatus {
+    /// In a few words, for a table.
+    pub fn describe(self) -> &'static str {
+        match self {
+            BoundStatus::Proved => "proved",
+            BoundStatus::TimeLimit => "cut by its time limit (the bound holds, looser)",
+            BoundStatus::Interrupted => "interrupted (the bound holds, looser)",
+            BoundStatus::CellLimit => "cut by its cell limit (the bound holds, looser)",
+            BoundStatus::CheapOnly => "spectral bound only",
+        }
+    }
+}
+
 /// A lower bound on the objective of every network in its scope.
 #[derive(Clone, Debug, Serialize)]
 pub struct GlobalBound {
