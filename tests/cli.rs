@@ -1360,14 +1360,12 @@ fn flags_of_other_methods_are_refused() {
     }
 }
 
-/// `compare --weight-decay`: every problem's certified global optimum of the convex model, every
-/// gradient run on the same objective above it, and the excess per method.
-#[test]
-fn compare_sets_gradient_runs_against_the_convex_optimum() {
-    let json = tmp("cmp_convex.json", "");
-    let svg = tmp("cmp_convex.svg", "");
-    let (j, s) = (json.to_str().unwrap(), svg.to_str().unwrap());
-    let out = succeed(&[
+/// `compare` on three noisy 2-8-1 teachers (N = 30) scored with weight decay 1e-2, with `extra`
+/// flags: the compare file and the printed summary.
+fn compare_weight_decay(name: &str, extra: &[&str]) -> (serde_json::Value, String) {
+    let json = tmp(name, "");
+    let svg = tmp(&format!("{name}.svg"), "");
+    let mut args = vec![
         "compare",
         "--teachers",
         "3",
@@ -1379,16 +1377,26 @@ fn compare_sets_gradient_runs_against_the_convex_optimum() {
         "0.1",
         "--weight-decay",
         "1e-2",
-        "--methods",
-        "convex,adam,lbfgs",
         "--json",
-        j,
+        json.to_str().unwrap(),
         "--plot",
-        s,
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+        svg.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = succeed(&args);
+    (
+        json_file(&json),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+/// `compare --weight-decay`: every problem's certified global optimum of the convex model, every
+/// gradient run on the same objective above it, and the excess per method.
+#[test]
+fn compare_sets_gradient_runs_against_the_convex_optimum() {
+    let (doc, stdout) =
+        compare_weight_decay("cmp_convex.json", &["--methods", "convex,adam,lbfgs"]);
     assert!(stdout.contains("convex optimum") && stdout.contains("median excess"));
-    let doc = json_file(&json);
     let opt = &doc["convex_optimum"];
     assert_eq!(opt["beta"], 1e-2);
     let problems = opt["problems"].as_array().unwrap();
@@ -1396,6 +1404,10 @@ fn compare_sets_gradient_runs_against_the_convex_optimum() {
     for p in problems {
         assert_eq!(p["scope"], "global");
         assert_eq!(p["certified"], true);
+        assert!(
+            p.get("global_bound").is_none(),
+            "a global optimum needs no other bound"
+        );
         let bound = p["dual_bound"].as_f64().unwrap();
         for r in doc["rows"].as_array().unwrap() {
             if r["problem"] != p["problem"] {
@@ -1424,34 +1436,7 @@ fn compare_sets_gradient_runs_against_the_convex_optimum() {
 /// may not exceed it) and against every run (none below it).
 #[test]
 fn compare_sets_runs_against_a_global_bound_where_patterns_are_sampled() {
-    let run = |name: &str, extra: &[&str]| {
-        let json = tmp(name, "");
-        let svg = tmp(&format!("{name}.svg"), "");
-        let mut args = vec![
-            "compare",
-            "--teachers",
-            "3",
-            "--arch",
-            "2-8-1",
-            "--n",
-            "30",
-            "--noise",
-            "0.1",
-            "--weight-decay",
-            "1e-2",
-            "--json",
-            json.to_str().unwrap(),
-            "--plot",
-            svg.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let out = succeed(&args);
-        (
-            json_file(&json),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-        )
-    };
-    let (sampled, stdout) = run(
+    let (sampled, stdout) = compare_weight_decay(
         "cmp_bound.json",
         &[
             "--methods",
@@ -1463,7 +1448,7 @@ fn compare_sets_runs_against_a_global_bound_where_patterns_are_sampled() {
         ],
     );
     assert!(stdout.contains("global bound") && stdout.contains("median above bound"));
-    let (enumerated, _) = run("cmp_bound_all.json", &["--methods", "convex"]);
+    let (enumerated, _) = compare_weight_decay("cmp_bound_all.json", &["--methods", "convex"]);
     let optima = enumerated["convex_optimum"]["problems"].as_array().unwrap();
     let problems = sampled["convex_optimum"]["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 3);
