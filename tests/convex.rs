@@ -2,13 +2,15 @@
 //! no gradient method goes below, its network has the convex objective, its two solvers agree,
 //! and its certificates are consistent with each other.
 
+mod common;
+
 use cvxnn::convex::{
     self, ConvexSettings, Formulation, Lifted, PatternChoice, Program, SolverKind,
 };
 use cvxnn::data::{planted_teacher, with_label_noise, Dataset};
-use cvxnn::methods::{self, Context, ConvexCertificate, GradTrace, Settings};
+use cvxnn::methods::{self, ConvexCertificate, GradTrace};
 use cvxnn::net::{Activation, Architecture, Mlp};
-use cvxnn::train::{Budget, InitScheme, Limits, Problem, Quiet, Start};
+use cvxnn::train::{Budget, Limits, Problem, Quiet, Start};
 
 /// The case: a noisy 2-D teacher, N = 40, every pattern enumerated.
 fn noisy_2d(n: usize, seed: u64) -> Dataset {
@@ -115,43 +117,24 @@ fn gradient_methods_never_go_below_the_global_bound() {
     let bound = fit.bound.dual;
     let mut best = f64::INFINITY;
     for width in [2, 8, 20] {
-        let arch = Architecture::parse(&format!("2-{width}-1"), Activation::Linear).unwrap();
-        let problem = Problem::new(&data, &arch).unwrap();
-        for name in ["lbfgs", "adam"] {
-            let mut o = Settings::new();
-            o.set("gradient.weight_decay", beta.into()).unwrap();
-            let trainer = methods::method(name)
-                .unwrap()
-                .trainer(&o, &Context::new(1, &data))
-                .unwrap();
-            for seed in 0..20 {
-                let start = Start::Random {
-                    scheme: InitScheme::He,
-                    seed,
+        let spec = format!("2-{width}-1");
+        for (name, seed, run) in
+            common::weight_decay_runs(&data, beta, &spec, &["lbfgs", "adam"], 20)
+        {
+            let net: &Mlp = run.mlp().unwrap();
+            assert_eq!(net.biases[1][0], 0.0, "the output bias stays at zero");
+            let objective = net.weight_decay_objective(&data.x, &data.y, beta).unwrap();
+            assert!(
+                objective >= bound * (1.0 - 1e-9),
+                "{name} width {width} seed {seed}: {objective} below the bound {bound}"
+            );
+            if name == "lbfgs" {
+                let Some(t) = run.stages[0].trace_as::<GradTrace>() else {
+                    panic!("a gradient trace")
                 };
-                let run = methods::run(
-                    trainer.as_ref(),
-                    &problem,
-                    &start,
-                    &mut Quiet,
-                    &Limits::none(),
-                )
-                .unwrap();
-                let net: &Mlp = run.mlp().unwrap();
-                assert_eq!(net.biases[1][0], 0.0, "the output bias stays at zero");
-                let objective = net.weight_decay_objective(&data.x, &data.y, beta).unwrap();
-                assert!(
-                    objective >= bound * (1.0 - 1e-9),
-                    "{name} width {width} seed {seed}: {objective} below the bound {bound}"
-                );
-                if name == "lbfgs" {
-                    let Some(t) = run.stages[0].trace_as::<GradTrace>() else {
-                        panic!("a gradient trace")
-                    };
-                    assert!((t.summary.loss - objective).abs() <= 1e-12 * objective);
-                }
-                best = best.min(objective);
+                assert!((t.summary.loss - objective).abs() <= 1e-12 * objective);
             }
+            best = best.min(objective);
         }
     }
     // and the bound is not vacuous: the best run comes within 5 % of it

@@ -2,6 +2,8 @@
 //! exact maximum over every enumerated pattern, and the global bound against the certified
 //! optimum and against networks trained by other methods.
 
+mod common;
+
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::SupportedConeT;
 use cvxnn::conic::{self, Rows};
@@ -12,7 +14,7 @@ use cvxnn::global::{certify, BoundSettings, OutputBias, Units, Weighted};
 use cvxnn::linalg::Matrix;
 use cvxnn::methods::{self, Context, Settings};
 use cvxnn::net::{Activation, Architecture, Mlp};
-use cvxnn::train::{Budget, InitScheme, Limits, Problem, Quiet, Start};
+use cvxnn::train::{Budget, Limits, Problem, Quiet, Start};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -171,33 +173,10 @@ fn optimum(data: &Dataset, beta: f64, loss: Loss) -> (f64, Mlp) {
 /// Networks of `spec` trained by `methods` on the weight-decay objective from `seeds` He starts
 /// (output bias held at zero).
 fn trained(data: &Dataset, beta: f64, spec: &str, methods: &[&str], seeds: u64) -> Vec<Mlp> {
-    let arch = Architecture::parse(spec, Activation::Linear).unwrap();
-    let problem = Problem::new(data, &arch).unwrap();
-    let mut out = Vec::new();
-    for &name in methods {
-        let mut o = Settings::new();
-        o.set("gradient.weight_decay", beta.into()).unwrap();
-        let trainer = methods::method(name)
-            .unwrap()
-            .trainer(&o, &Context::new(1, data))
-            .unwrap();
-        for seed in 0..seeds {
-            let start = Start::Random {
-                scheme: InitScheme::He,
-                seed,
-            };
-            let run = methods::run(
-                trainer.as_ref(),
-                &problem,
-                &start,
-                &mut Quiet,
-                &Limits::none(),
-            )
-            .unwrap();
-            out.push(run.mlp().unwrap().clone());
-        }
-    }
-    out
+    common::weight_decay_runs(data, beta, spec, methods, seeds)
+        .into_iter()
+        .map(|(_, _, run)| run.mlp().unwrap().clone())
+        .collect()
 }
 
 /// On 2-D and 3-D teachers with every pattern enumerable: the bound certified by the optimum's

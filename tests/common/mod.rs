@@ -1,4 +1,4 @@
-//! Shared helpers of the SCR integration tests.
+//! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
 use cvxnn::data::{planted_teacher, Teacher};
@@ -52,4 +52,42 @@ pub fn perturbed_run_on(
     };
     let run = scr::run(&p, &init, &settings, backend, &mut quiet(&mut Quiet)).unwrap();
     (t, run)
+}
+
+/// Every run of the gradient `methods` with weight decay `beta` on `data`, architecture `spec`,
+/// from He starts seeded `0..seeds`: (method, seed, run), in that order.
+pub fn weight_decay_runs(
+    data: &cvxnn::data::Dataset,
+    beta: f64,
+    spec: &str,
+    methods: &[&str],
+    seeds: u64,
+) -> Vec<(String, u64, cvxnn::methods::Run)> {
+    let arch = Architecture::parse(spec, Activation::Linear).unwrap();
+    let problem = cvxnn::train::Problem::new(data, &arch).unwrap();
+    let mut out = Vec::new();
+    for &name in methods {
+        let mut o = cvxnn::methods::Settings::new();
+        o.set("gradient.weight_decay", beta.into()).unwrap();
+        let trainer = cvxnn::methods::method(name)
+            .unwrap()
+            .trainer(&o, &cvxnn::methods::Context::new(1, data))
+            .unwrap();
+        for seed in 0..seeds {
+            let start = Start::Random {
+                scheme: cvxnn::train::InitScheme::He,
+                seed,
+            };
+            let run = cvxnn::methods::run(
+                trainer.as_ref(),
+                &problem,
+                &start,
+                &mut Quiet,
+                &cvxnn::train::Limits::none(),
+            )
+            .unwrap();
+            out.push((name.to_string(), seed, run));
+        }
+    }
+    out
 }
