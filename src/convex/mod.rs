@@ -76,8 +76,8 @@ pub enum PatternChoice {
 #[serde(rename_all = "kebab-case")]
 pub enum SolverKind {
     /// The interior point when its constraint matrix has at most [`AUTO_IPM_NONZEROS`]
-    /// non-zeros and either every pattern is enumerated or the ReLU model has fewer than
-    /// [`AUTO_IPM_SAMPLES_PER_DIM`] samples per dimension; else the working sets.
+    /// non-zeros and either every pattern is enumerated or the ReLU model with the squared loss
+    /// has fewer than [`AUTO_IPM_SAMPLES_PER_DIM`] samples per dimension; else the working sets.
     Auto,
     Ipm,
     FirstOrder,
@@ -98,15 +98,17 @@ pub enum SolverKind {
 /// 13 s), with no size measure that separated the two (docs/convex.md §5).
 pub const AUTO_IPM_NONZEROS: usize = 4_000_000;
 
-/// On sampled or given gates `auto` picks the interior point for the ReLU model (within
-/// [`AUTO_IPM_NONZEROS`]) when there are fewer than this many samples per dimension, N < 30 d̃:
+/// On sampled or given gates `auto` picks the interior point for the ReLU model with the squared
+/// loss (within [`AUTO_IPM_NONZEROS`]) when there are fewer than this many samples per
+/// dimension, N < 30 d̃:
 /// the working sets take each group's cone rows d̃ at a time, so where a group has few multiples
 /// of d̃ samples they end up holding most rows after many rounds, each a fresh Clarabel solve.
 /// Measured (2 cores, one run each; bench/README.md), working sets against interior point, by
 /// N / d̃: 5-D teacher N = 5 000 (833) 7.4 s against 103 s; 2-D teacher N = 1 000 (333) 0.4 s
 /// against 2.4 s; d = 10 teacher N = 1 000 (91) 26.8 s against 40.3 s; diabetes (40) 6.0 s
 /// against 5.2 s; breast_cancer (18) 20.4 s against 13.2 s; d = 60 teacher N = 300, 40 gates
-/// (4.9) 25 s against 8.2 s.
+/// (4.9) 25 s against 8.2 s. Not for the logistic loss, whose interior point takes exponential
+/// cones: breast_cancer (18), 10 gates, β = 0.1, took 8.2 s against 3.0 s.
 pub const AUTO_IPM_SAMPLES_PER_DIM: usize = 30;
 
 impl Formulation {
@@ -129,8 +131,8 @@ impl SolverKind {
         (
             "auto",
             "Interior point up to 4 million non-zeros in its constraint matrix when every \
-             pattern is enumerated or the ReLU model has fewer than 30 samples per dimension \
-             (N < 30(d + 1)); else active-set",
+             pattern is enumerated or the squared-loss ReLU model has fewer than 30 samples per \
+             dimension (N < 30(d + 1)); else active-set",
         ),
         ("ipm", "Interior point (Clarabel): the certified reference"),
         (
@@ -339,7 +341,9 @@ pub fn fit(
     let solver = match settings.solver {
         SolverKind::Auto
             if (pats.complete
-                || (prog.constrained && prog.n() < AUTO_IPM_SAMPLES_PER_DIM * prog.dim()))
+                || (prog.constrained
+                    && prog.loss == Loss::Squared
+                    && prog.n() < AUTO_IPM_SAMPLES_PER_DIM * prog.dim()))
                 && ipm::nonzeros(&prog) <= AUTO_IPM_NONZEROS =>
         {
             SolverKind::Ipm
