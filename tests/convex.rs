@@ -576,3 +576,30 @@ fn classification_losses_on_the_relu_model() {
         );
     }
 }
+
+/// The ReLU model's working sets grow past the Gram matrix's column cap once their restricted
+/// programs take the loss as sample rows: a noisy 60-D teacher with N = 40 and 150 sampled gates
+/// (9 150 columns against a cap of 98 patterns) certifies, where the cap stopped the sets with
+/// violated groups outside them and the run ended "stalled" (gap 2.5e-2 on this instance).
+#[test]
+fn the_working_sets_grow_past_the_gram_cap_in_sample_rows() {
+    let arch = Architecture::parse("60-4-1", Activation::Linear).unwrap();
+    let t = planted_teacher(&arch, 40, 9).unwrap();
+    let data = with_label_noise(&t.data, 0.1, 9).unwrap();
+    let s = ConvexSettings {
+        beta: 1e-3,
+        ..settings(
+            Formulation::Relu,
+            SolverKind::ActiveSet,
+            PatternChoice::Sample {
+                count: 150,
+                seed: 9,
+            },
+        )
+    };
+    let run = train_convex(&data, &arch, &s).unwrap();
+    let Some(c) = run.certificate_as::<ConvexCertificate>() else {
+        panic!("no certificate")
+    };
+    assert!(c.certified, "{}", c.describe());
+}

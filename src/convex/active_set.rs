@@ -203,7 +203,14 @@ pub fn solve(
             .filter(|&j| !in_set[j] && scores[j] > prog.beta)
             .collect();
         outside.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-        let cap = if gram_free_possible {
+        // the cap is G's: none without it (the gated model's CG solves; the ReLU model once
+        // every size above the cap is solved with sample rows, [`in_samples`]). With the cap on
+        // the ReLU model, breast_cancer with 500 gates (N = 569, d̃ = 31) filled it at 384
+        // groups and stopped "stalled" at a gap of 0.82 with groups outside violating their
+        // dual constraint 8.6×.
+        let cap = if gram_free_possible
+            || (prog.constrained && COLUMNS_PER_SAMPLE * prog.n() < MAX_COLUMNS)
+        {
             n_groups
         } else {
             MAX_COLUMNS / dim
