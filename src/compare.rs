@@ -689,15 +689,11 @@ pub fn convex_optimum(
             rel_gap: c.rel_gap,
             units: c.units,
             seconds: seconds.unwrap_or_else(|| t0.elapsed().as_secs_f64()),
-            global_bound: None,
-        };
-        let o = ProblemConvexOptimum {
-            global_bound: if o.scope != "global" && bound_seconds > 0.0 {
+            global_bound: if !c.global() && bound_seconds > 0.0 {
                 global_bound(case, rows, beta, bound_seconds, limits)?
             } else {
                 None
             },
-            ..o
         };
         report(&o);
         optima.push(o);
