@@ -35,6 +35,7 @@ import tempfile
 import time
 
 import cvxpy as cp
+import master
 import numpy as np
 from scnn.metrics import Metrics
 from scnn.models import ConvexGatedReLU, ConvexReLU
@@ -65,14 +66,8 @@ CASES = [
 
 
 def teacher(n, d, seed):
-    """A noisy 4-unit ReLU teacher on standard normal inputs."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    w = rng.standard_normal((d, 4))
-    b = rng.standard_normal(4)
-    a = rng.standard_normal(4)
-    y = np.maximum(x @ w + b, 0) @ a + 0.1 * rng.standard_normal(n)
-    return x, y
+    """A noisy 4-unit ReLU teacher on standard normal inputs (bench/master.py's)."""
+    return master.teacher(np.random.default_rng(seed), n, d)
 
 
 def bundled(name):

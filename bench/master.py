@@ -48,13 +48,21 @@ CASES = [
 ]
 
 
-def case_data(n, d, p, seed):
-    rng = np.random.default_rng(seed)
+def teacher(rng, n, d):
+    """A noisy 4-unit ReLU teacher on standard normal inputs, drawn from `rng` (bench/convex.py's
+    too)."""
     x = rng.standard_normal((n, d))
     w = rng.standard_normal((d, 4))
     b = rng.standard_normal(4)
     a = rng.standard_normal(4)
     y = np.maximum(x @ w + b, 0) @ a + 0.1 * rng.standard_normal(n)
+    return x, y
+
+
+def case_data(n, d, p, seed):
+    """The teacher's data and, from the same generator after it, the gates."""
+    rng = np.random.default_rng(seed)
+    x, y = teacher(rng, n, d)
     gates = rng.standard_normal((d + 1, p))
     return x, y, gates
 
