@@ -193,6 +193,30 @@ pub fn solve(
     Ok(Solved { solution, told })
 }
 
+/// The error of a program Clarabel could not solve (`what`: "the ridge program"), in words and
+/// with what to try: the statuses a user meets come from badly scaled data (entries of 1e300)
+/// or a regularisation too weak for the data's conditioning.
+pub fn failure(status: SolverStatus, what: &str) -> Error {
+    let (why, hint) = match status {
+        SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
+            ("it is infeasible", "")
+        }
+        SolverStatus::DualInfeasible | SolverStatus::AlmostDualInfeasible => {
+            ("it is unbounded", "")
+        }
+        SolverStatus::MaxIterations => ("it reached the interior point's iteration limit", HINT),
+        SolverStatus::MaxTime => ("it reached the solver's time limit", ""),
+        SolverStatus::NumericalError => ("the factorisation failed numerically", HINT),
+        SolverStatus::InsufficientProgress => ("the interior point stopped progressing", HINT),
+        _ => ("the solver gave up", HINT),
+    };
+    Error::Solver(format!("Clarabel could not solve {what}: {why}{hint}"))
+}
+
+/// What to try when the interior point fails on numbers.
+const HINT: &str = "; rescale the data (standardise the inputs; values far from 1, such as \
+                    1e300, defeat the factorisation) or raise the regularisation";
+
 /// A watcher that never stops a solve.
 pub fn unwatched(_: &Iteration) -> Option<Stop> {
     None

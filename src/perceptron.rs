@@ -114,9 +114,10 @@ pub fn separate(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<Separ
             Separation::NotSeparable { lambda, residual }
         }
         other => {
-            return Err(Error::Solver(format!(
-                "Clarabel could not decide the perceptron LP: {other:?}"
-            )))
+            return Err(crate::conic::failure(
+                other,
+                "the perceptron's feasibility LP",
+            ))
         }
     }))
 }
@@ -162,9 +163,7 @@ pub fn robust_lp(x: &Matrix, y: &[f64], watch: &mut Watch) -> Result<Answer<(Vec
         SolverStatus::Solved | SolverStatus::AlmostSolved => {
             Ok(Ok((sol.x[..d].to_vec(), sol.x[d], sol.obj_val)))
         }
-        other => Err(Error::Solver(format!(
-            "Clarabel could not solve the robust LP: {other:?}"
-        ))),
+        other => Err(crate::conic::failure(other, "the robust LP")),
     }
 }
 

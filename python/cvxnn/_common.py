@@ -74,6 +74,7 @@ def inputs_and_targets(estimator, X, y, multi_output, y_numeric=True):
     """X and y checked together; y as given (1-D or N × k)."""
     if (
         _plain(y, (1, 2) if multi_output else (1,))
+        and _plain(X, (2,))
         and len(y) == len(X)
         and _plain_inputs(estimator, X, reset=True)
     ):

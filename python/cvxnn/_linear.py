@@ -3,7 +3,8 @@ cvxnn's interior point (Clarabel): ``Ridge``, ``Lasso``, ``ElasticNet``, ``Logis
 and ``SVC(kernel="linear")``; and the perceptron LP with its Farkas certificate. Each fit is a run
 request of one of cvxnn's linear methods (``ridge``, ``lasso``, ``elastic-net``, ``logistic``,
 ``svm``, ``perceptron``), the same as ``cvxnn glm`` and ``cvxnn perceptron`` make. Each fitted
-model keeps ``objective_``, scikit-learn's objective at the solution."""
+model keeps ``objective_``, scikit-learn's objective at the solution. Each takes ``time_limit``
+(seconds: the fit keeps its last iterate and warns), and Ctrl-C stops it within a second."""
 
 import itertools
 
@@ -12,20 +13,23 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _request
-from ._common import Labels, inputs, inputs_and_targets
+from ._common import Labels, inputs, inputs_and_targets, warn_run
 
 # The linear models' request keys as the estimators spell them.
 _SPELLING = {"glm.alpha": "alpha", "glm.l1_ratio": "l1_ratio", "glm.c": "C"}
 
 
-def _fit(method, X, Y, glm=None):
-    """Runs linear method ``method`` on X (N × d) and Y (N × k); returns the layer's weights (k × d),
-    its biases (k), the certificate and the run's record."""
+def _fit(method, X, Y, glm=None, time_limit=None):
+    """Runs linear method ``method`` on X (N × d) and Y (N × k) for at most ``time_limit`` seconds;
+    returns the layer's weights (k × d), its biases (k), the certificate and the run's record. A
+    fit stopped by the time limit keeps its last iterate and warns."""
     request = {
         "method": method,
         "data": {"arrays": "numpy arrays"},
         "arch": f"{X.shape[1]}-{Y.shape[1]}",
     }
+    if time_limit is not None:
+        request["time_limit"] = _request._plain("time_limit", time_limit)
     if glm:
         request["glm"] = {k: _request._plain(_SPELLING.get(f"glm.{k}", k), v)
                           for k, v in glm.items()}
@@ -37,6 +41,7 @@ def _fit(method, X, Y, glm=None):
         raise raised
     if model is None:
         raise RuntimeError(f"the {method} fit ended {record.stop_reason} without a model")
+    warn_run([_request.respell_text(w, _SPELLING) for w in record.warnings])
     W, b = model.layers[0]
     return np.array(W), np.array(b), record.certificate(), record
 
@@ -48,7 +53,7 @@ class _LeastSquares(RegressorMixin, BaseEstimator):
         X, y = inputs_and_targets(self, X, y, multi_output=True)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         coef, intercept, certificate, record = _fit(
-            method, X, Y, {"alpha": self.alpha, "l1_ratio": l1_ratio}
+            method, X, Y, {"alpha": self.alpha, "l1_ratio": l1_ratio}, self.time_limit
         )
         objective = np.array(certificate["objectives"])
         one = y.ndim == 1
@@ -72,8 +77,9 @@ class _LeastSquares(RegressorMixin, BaseEstimator):
 class Ridge(_LeastSquares):
     """``‖y − Xw − b‖² + α‖w‖²`` (scikit-learn's ``Ridge``)."""
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, time_limit=None):
         self.alpha = alpha
+        self.time_limit = time_limit
 
     def fit(self, X, y):
         return self._fit(X, y, "ridge")
@@ -82,8 +88,9 @@ class Ridge(_LeastSquares):
 class Lasso(_LeastSquares):
     """``‖y − Xw − b‖²/(2N) + α‖w‖₁`` (scikit-learn's ``Lasso``)."""
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, time_limit=None):
         self.alpha = alpha
+        self.time_limit = time_limit
 
     def fit(self, X, y):
         return self._fit(X, y, "lasso")
@@ -93,9 +100,10 @@ class ElasticNet(_LeastSquares):
     """``‖y − Xw − b‖²/(2N) + αρ‖w‖₁ + α(1 − ρ)‖w‖²/2``, ρ = ``l1_ratio`` (scikit-learn's
     ``ElasticNet``)."""
 
-    def __init__(self, alpha=1.0, l1_ratio=0.5):
+    def __init__(self, alpha=1.0, l1_ratio=0.5, time_limit=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.time_limit = time_limit
 
     def fit(self, X, y):
         return self._fit(X, y, "elastic-net", self.l1_ratio)
@@ -130,9 +138,10 @@ class LogisticRegression(_Classifier):
     (``l1_ratio=0``) or ``+ ‖w‖₁`` (``l1_ratio=1``), intercept unpenalised; the multinomial
     (softmax) model for more than two classes. Mixtures (0 < ``l1_ratio`` < 1) are not offered."""
 
-    def __init__(self, C=1.0, l1_ratio=0.0):
+    def __init__(self, C=1.0, l1_ratio=0.0, time_limit=None):
         self.C = C
         self.l1_ratio = l1_ratio
+        self.time_limit = time_limit
 
     def fit(self, X, y):
         if self.l1_ratio not in (0, 1):
@@ -144,7 +153,7 @@ class LogisticRegression(_Classifier):
         Y = _signs(codes, 1) if k == 2 else _one_vs_rest(codes, k)
         penalty = "l1" if self.l1_ratio == 1 else "l2"
         coef, intercept, certificate, record = _fit(
-            "logistic", X, Y, {"c": self.C, "penalty": penalty}
+            "logistic", X, Y, {"c": self.C, "penalty": penalty}, self.time_limit
         )
         self.coef_, self.intercept_ = coef, intercept
         self.objective_ = certificate["objective"]
@@ -169,9 +178,10 @@ class SVC(_Classifier):
     unpenalised; for more than two classes one machine per pair of classes, combined by votes as
     scikit-learn's ``SVC`` combines them (``decision_function`` is its ``ovr`` shape)."""
 
-    def __init__(self, kernel="linear", C=1.0):
+    def __init__(self, kernel="linear", C=1.0, time_limit=None):
         self.kernel = kernel
         self.C = C
+        self.time_limit = time_limit
 
     def fit(self, X, y):
         if self.kernel != "linear":
@@ -185,7 +195,8 @@ class SVC(_Classifier):
         for a, b in pairs:
             on = (codes == a) | (codes == b)
             w, c, certificate, _ = _fit(
-                "svm", np.ascontiguousarray(X[on]), _signs(codes[on], b), {"c": self.C}
+                "svm", np.ascontiguousarray(X[on]), _signs(codes[on], b), {"c": self.C},
+                self.time_limit,
             )
             coef.append(w[0])
             intercept.append(c[0])
@@ -222,11 +233,14 @@ class PerceptronLP(_Classifier):
     coef_, intercept_ : the unit(s).
     """
 
+    def __init__(self, time_limit=None):
+        self.time_limit = time_limit
+
     def fit(self, X, y):
         X, codes = self._classes(X, y)
         k = len(self.classes_)
         Y = _signs(codes, 1) if k == 2 else _one_vs_rest(codes, k)
-        coef, intercept, certificate, _ = _fit("perceptron", X, Y)
+        coef, intercept, certificate, _ = _fit("perceptron", X, Y, time_limit=self.time_limit)
         separable, certificates = [], []
         for node in certificate["nodes"]:
             s = node["separation"]

@@ -51,6 +51,10 @@ class _Network(BaseEstimator):
             )
         except ValueError as e:
             raise _request.respell(e, _SPELLING) from None
+        if record is None:
+            # Ctrl-C, and the run did not stop within the grace to hand back a partial result
+            raised.estimator = self
+            raise raised
         self._run_record = record
         self.model_ = model
         self.n_iter_ = record.iterations

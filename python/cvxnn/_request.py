@@ -145,7 +145,8 @@ def run(request, X=None, y=None):
     request file. Its data are a file or bundled set (``{"file": "iris"}``), a planted teacher
     (``{"teacher": "3-3-2", "n": 30}``), or arrays: ``{"arrays": "…"}`` with ``X`` (N × d) and
     ``y`` (N or N × k) given here. Ctrl-C stops the run at its next iteration and raises
-    ``KeyboardInterrupt`` with the partial result in its ``trained`` attribute.
+    ``KeyboardInterrupt`` with the partial result in its ``trained`` attribute (``None`` when the
+    run did not stop within half a second: an interior point's step on a large program).
 
     >>> import cvxnn
     >>> t = cvxnn.run({"method": "lbfgs", "data": {"teacher": "3-3-2"}, "seed": 1})
@@ -161,6 +162,10 @@ def run(request, X=None, y=None):
         y = np.asarray(y, dtype=np.float64)
         y = np.ascontiguousarray(y.reshape(len(y), -1))
     model, record, raised = _core.run(dumps(request), X, y)
+    if record is None:
+        # Ctrl-C, and the run did not stop within the grace to hand back a partial result
+        raised.trained = None
+        raise raised
     trained = Trained(model, record.to_dict(), record.request())
     if raised is not None:
         raised.trained = trained

@@ -4,7 +4,7 @@
 //! networks from an ONNX file as the command line does.
 
 use crate::model::PyModel;
-use crate::train::interruptible;
+use crate::train::{interruptible, GRACE};
 use crate::{py_err, samples_as_columns, to_py};
 use cvxnn::global::{certify as certify_network, BoundSettings};
 use cvxnn::linalg::Matrix;
@@ -79,10 +79,13 @@ pub fn certify(
         interrupt: Some(interrupt.clone()),
     };
     limits.validate().map_err(py_err)?;
-    let (certified, raised) = interruptible(py, &interrupt, || {
+    let (certified, raised) = interruptible(py, &interrupt, Some(GRACE), move || {
         let budget = Budget::start(&limits);
         certify_network(&net, &xm, &ym, &settings, &budget)
     });
+    let Some(certified) = certified else {
+        return Ok((py.None(), raised));
+    };
     let certified = certified.map_err(py_err)?;
     Ok((to_py(py, &certified)?, raised))
 }

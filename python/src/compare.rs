@@ -48,10 +48,13 @@ pub fn compare_all(
 ) -> PyResult<(Py<PyAny>, Option<Py<PyAny>>)> {
     let c = prepare(request, &problems)?;
     let interrupt = Interrupt::new();
-    let (rows, raised) = interruptible(py, &interrupt, || {
-        c.run_all(jobs, Some(interrupt.clone()), &|_, _| {})
+    let stop = interrupt.clone();
+    // waits for the runs in flight to stop: their rows are what Ctrl-C keeps
+    let (rows, raised) = interruptible(py, &interrupt, None, move || {
+        c.run_all(jobs, Some(stop), &|_, _| {})
     });
-    Ok((to_py(py, &rows.map_err(py_err)?)?, raised))
+    let rows = rows.expect("waited for").map_err(py_err)?;
+    Ok((to_py(py, &rows)?, raised))
 }
 
 /// One row: method number `method` of the resolved request on `problem` (number `index` among

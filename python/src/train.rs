@@ -21,7 +21,7 @@ use numpy::{PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the waiting thread checks for Python signals. Ctrl-C is seen within this; a fit
 /// that ends sooner returns at once (the wait ends when the result arrives).
@@ -62,11 +62,22 @@ type Samples<'py> = Bound<'py, PyArray2<f64>>;
 pub fn planted_teacher<'py>(
     py: Python<'py>,
     arch: &str,
-    n_samples: usize,
-    seed: u64,
+    n_samples: i64,
+    seed: i64,
     output: &str,
     noise: f64,
 ) -> PyResult<(Samples<'py>, Samples<'py>)> {
+    // Python ints, checked here so that a negative one gets a message rather than pyo3's
+    // "can't convert negative int to unsigned"
+    let n_samples = usize::try_from(n_samples)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("n_samples must be a positive int, got {n_samples}"))
+        })?;
+    let seed = u64::try_from(seed).map_err(|_| {
+        PyValueError::new_err(format!("seed must be a non-negative int, got {seed}"))
+    })?;
     let output: Activation = output.parse().map_err(py_err)?;
     let arch = Architecture::parse(arch, output).map_err(py_err)?;
     let t = cvxnn::data::planted_teacher(&arch, n_samples, seed).map_err(py_err)?;
@@ -111,45 +122,65 @@ pub(crate) fn parse<T>(
     read(value).map_err(py_err)
 }
 
+/// After Ctrl-C, how long the waiting thread still waits for the run to stop at its next check
+/// and hand back its partial result. The network methods check every iteration and stop within
+/// it; an interior point checks between its iterations, and one factorisation of a large linear
+/// model's program can take seconds (measured: 0.8 s CPU per iteration for a linear SVM on
+/// N = 20 000, d = 200). A run that has not stopped by then is left to stop on its own thread,
+/// and Python gets its `KeyboardInterrupt` without a result, within a second of the signal.
+pub(crate) const GRACE: Duration = Duration::from_millis(500);
+
 /// Runs `work` on a worker thread without the GIL, letting Python handle signals every
-/// [`SIGNAL_POLL`]; a handler's exception triggers `interrupt` and is returned beside the result.
-pub(crate) fn interruptible<T: Send>(
+/// [`SIGNAL_POLL`]; a handler's exception triggers `interrupt` and is returned beside the
+/// result. The result is `None` only when the run did not stop within `grace` of the exception
+/// (`None`: wait for it): the worker then finishes its current step, stops and drops its result
+/// unseen.
+pub(crate) fn interruptible<T: Send + 'static>(
     py: Python<'_>,
     interrupt: &Interrupt,
-    work: impl FnOnce() -> T + Send,
-) -> (T, Option<Py<PyAny>>) {
+    grace: Option<Duration>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> (Option<T>, Option<Py<PyAny>>) {
     py.detach(|| {
-        std::thread::scope(|scope| {
-            let (done, finished) = mpsc::channel();
-            scope.spawn(move || {
-                // the receiver outlives the scope's threads, so this send cannot fail
-                let _ = done.send(work());
-            });
-            let mut raised = None;
-            loop {
-                match finished.recv_timeout(SIGNAL_POLL) {
-                    Ok(result) => return (result, raised),
-                    Err(mpsc::RecvTimeoutError::Timeout) if raised.is_none() => {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            // the receiver is gone only when the caller stopped waiting after an interrupt
+            let _ = done.send(work());
+        });
+        let mut raised: Option<(Py<PyAny>, Instant)> = None;
+        loop {
+            match finished.recv_timeout(SIGNAL_POLL) {
+                Ok(result) => return (Some(result), raised.map(|(e, _)| e)),
+                Err(mpsc::RecvTimeoutError::Timeout) => match &raised {
+                    None => {
                         if let Err(e) = Python::attach(|py| py.check_signals()) {
                             interrupt.trigger();
-                            raised = Some(Python::attach(|py| e.into_value(py).into_any()));
+                            let e = Python::attach(|py| e.into_value(py).into_any());
+                            raised = Some((e, Instant::now()));
                         }
                     }
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        panic!("the training thread ended without a result")
+                    Some((_, at)) if grace.is_some_and(|g| at.elapsed() >= g) => {
+                        return (None, raised.map(|(e, _)| e))
                     }
+                    Some(_) => {}
+                },
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the training thread ended without a result")
                 }
             }
-        })
+        }
     })
 }
+
+/// What [`run`] gives Python: the model, the run's record, the exception a signal handler raised.
+type RunResult = (Option<PyModel>, Option<PyRun>, Option<Py<PyAny>>);
 
 /// Runs the request `request` (JSON text of the request schema), on `(x, y)` (N × d, N × k)
 /// when its data are `{"arrays": …}`; returns the model (`None` when the method found no
 /// network), the run's record with its resolved request, and the exception a signal handler
 /// raised during the run (`None` if none), which the caller re-raises after keeping the partial
-/// result.
+/// result. Model and record are both `None` when the run did not stop within [`GRACE`] of the
+/// exception.
 #[pyfunction]
 #[pyo3(signature = (request, x = None, y = None, input_names = None, target_names = None))]
 pub fn run(
@@ -159,7 +190,7 @@ pub fn run(
     y: Option<PyReadonlyArray2<'_, f64>>,
     input_names: Option<Vec<String>>,
     target_names: Option<Vec<String>>,
-) -> PyResult<(Option<PyModel>, PyRun, Option<Py<PyAny>>)> {
+) -> PyResult<RunResult> {
     let request = parse(request, RunRequest::from_value)?;
     let arrays = match (&x, &y) {
         (Some(x), Some(y)) => Some(dataset(x, y, input_names, target_names)?),
@@ -168,10 +199,14 @@ pub fn run(
     };
     let prepared = request.prepare(arrays).map_err(py_err)?;
     let interrupt = Interrupt::new();
-    let (trained, raised) = interruptible(py, &interrupt, || {
-        prepared.run(&mut Quiet, Some(interrupt.clone()))
+    let stop = interrupt.clone();
+    let (trained, raised) = interruptible(py, &interrupt, Some(GRACE), move || {
+        prepared.run(&mut Quiet, Some(stop))
     });
+    let Some(trained) = trained else {
+        return Ok((None, None, raised));
+    };
     let trained = trained.map_err(py_err)?;
     let model = trained.model.clone().map(|inner| PyModel { inner });
-    Ok((model, PyRun::new(trained), raised))
+    Ok((model, Some(PyRun::new(trained)), raised))
 }

@@ -1,8 +1,14 @@
 """The convex linear models against scikit-learn's own solvers: the same objective, written
 out here, at both solutions; and the perceptron LP's answers checked by arithmetic."""
 
+import _thread
+import signal
+import threading
+import time
+
 import numpy as np
 import pytest
+import scipy.sparse
 import sklearn.linear_model as sk
 import sklearn.svm as sksvm
 from sklearn.datasets import load_diabetes, load_iris, make_classification
@@ -21,7 +27,7 @@ def rss(X, y, w, b):
     return float(np.sum((y - X @ w - b) ** 2))
 
 
-def least_squares_objective(kind, X, y, w, b, alpha, l1_ratio=0.5):
+def least_squares_objective(kind, X, y, w, b, alpha, l1_ratio=0.5, time_limit=None):
     n = len(y)
     if kind == "ridge":
         return rss(X, y, w, b) + alpha * w @ w
@@ -154,3 +160,83 @@ def test_perceptron_lp_separates_or_proves_it_cannot():
 def test_bad_input_is_a_value_error(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def _large_classification(n, d):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d))
+    return X, (X @ rng.standard_normal(d) + rng.standard_normal(n) > 0).astype(int)
+
+
+@pytest.mark.parametrize(
+    "make, n, d",
+    [
+        # each fit takes many seconds by interior point (bench/README.md: logistic regression at
+        # 10⁴ × 100 takes 16 s; the SVM here about 30 s); an iteration of the SVM's takes about a
+        # second, longer than the wait Ctrl-C allows
+        (lambda: cvxnn.LogisticRegression(), 8_000, 120),
+        (lambda: cvxnn.SVC(), 20_000, 200),
+        (lambda: cvxnn.PerceptronLP(), 20_000, 200),
+    ],
+    ids=["LogisticRegression", "SVC", "PerceptronLP"],
+)
+def test_ctrl_c_stops_a_large_linear_fit_within_a_second(make, n, d):
+    X, y = _large_classification(n, d)
+    est = make()
+    fired = []
+
+    def interrupt():
+        fired.append(time.perf_counter())
+        _thread.interrupt_main()
+
+    # Python's own Ctrl-C handler: a process started in the background (as CI may start it)
+    # inherits SIGINT ignored, and then interrupt_main does nothing
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(1.0, interrupt)
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(X, y)
+        raised_at = time.perf_counter()
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    assert raised_at - fired[0] < 1.0
+
+
+def test_a_time_limit_stops_a_linear_fit_with_its_last_iterate_and_a_warning():
+    X, y = _large_classification(8_000, 120)
+    t0 = time.perf_counter()
+    with pytest.warns(cvxnn.TrainingWarning, match="time limit"):
+        est = cvxnn.LogisticRegression(time_limit=0.5).fit(X, y)
+    assert time.perf_counter() - t0 < 10.0
+    assert np.isfinite(est.coef_).all() and np.isfinite(est.objective_)
+    # a point the solver reached, not the optimum: scikit-learn's is lower
+    theirs = sk.LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X, y)
+    assert logistic_objective(X, y, theirs.coef_, theirs.intercept_, 1.0) < est.objective_
+    with pytest.raises(ValueError, match="time_limit"):
+        cvxnn.Ridge(time_limit=-1.0).fit(Xd, yd)
+
+
+@pytest.mark.parametrize(
+    "est, X, y",
+    [
+        (cvxnn.Ridge(), Xd, yd),
+        (cvxnn.Lasso(), Xd, yd),
+        (cvxnn.LogisticRegression(), Xc, yc),
+        (cvxnn.MLPRegressor(), Xd, yd),
+        (cvxnn.ConvexReLURegressor(weight_decay=1e-3), Xd, yd),
+    ],
+)
+def test_sparse_inputs_get_scikit_learns_message(est, X, y):
+    with pytest.raises(TypeError, match="dense data is required"):
+        est.fit(scipy.sparse.csr_matrix(X), y)
+
+
+def test_a_numerical_failure_says_what_to_try_in_words():
+    with pytest.raises(RuntimeError) as raised:
+        cvxnn.Ridge().fit(Xd * 1e300, yd)
+    message = str(raised.value)
+    assert "the ridge program" in message and "rescale the data" in message
+    # no Rust debug format (`Ridge { alpha: 1.0 }`, `NumericalError`) and no command-line flag
+    assert "{" not in message and "Error" not in message and "--" not in message

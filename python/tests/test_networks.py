@@ -175,6 +175,8 @@ def test_training_releases_the_gil():
         (lambda: cvxnn.ConvexReLURegressor(weight_decay=0.0).fit(X, Y[:, 0]), "weight decay"),
         (lambda: cvxnn.ConvexReLURegressor(patterns="some").fit(X, Y[:, 0]), "patterns"),
         (lambda: cvxnn.Model.from_json('{"format": "x"}'), "not a cvxnn model"),
+        (lambda: cvxnn.planted_teacher("2-3-1", -5), "n_samples must be a positive int, got -5"),
+        (lambda: cvxnn.planted_teacher("2-3-1", 10, seed=-1), "seed must be a non-negative"),
     ],
 )
 def test_bad_input_is_a_value_error(make, message):

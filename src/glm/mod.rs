@@ -37,6 +37,15 @@ pub enum LeastSquares {
 }
 
 impl LeastSquares {
+    /// The model's name, as the methods table spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LeastSquares::Ridge { .. } => "ridge",
+            LeastSquares::Lasso { .. } => "lasso",
+            LeastSquares::ElasticNet { .. } => "elastic-net",
+        }
+    }
+
     /// `(c, l1, l2)` of the objective `c‖r‖² + l1‖w‖₁ + (l2/2)‖w‖²` for N samples.
     fn weights(self, n: usize) -> (f64, f64, f64) {
         let half_mean = 1.0 / (2.0 * n as f64);
@@ -225,11 +234,7 @@ pub(crate) fn solve_conic(program: Conic, what: &str, watch: &mut Watch) -> Resu
         SolverStatus::Solved => "solved".to_string(),
         SolverStatus::AlmostSolved => "almost_solved".to_string(),
         SolverStatus::CallbackTerminated => solved.stop().name().to_string(),
-        other => {
-            return Err(Error::Solver(format!(
-                "Clarabel could not solve the {what} program: {other:?}"
-            )))
-        }
+        other => return Err(conic::failure(other, &format!("the {what} program"))),
     };
     if sol.x.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solver("Clarabel returned non-finite values".into()));
@@ -300,7 +305,7 @@ pub fn fit_least_squares(
         rows.b.extend(std::iter::repeat_n(0.0, 2 * d));
         rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
-    let ipm = solve_conic(rows.program(p, q), &format!("{model:?}"), watch)?;
+    let ipm = solve_conic(rows.program(p, q), model.name(), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
     Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
@@ -362,7 +367,7 @@ fn least_squares_gram(
         q[d..].iter_mut().for_each(|v| *v = l1);
         rows.abs_epigraph(0, d, d);
     }
-    let ipm = solve_conic(rows.program(p, q), &format!("{model:?}"), watch)?;
+    let ipm = solve_conic(rows.program(p, q), model.name(), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ym - xm.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
     Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
@@ -457,7 +462,7 @@ pub fn fit_logistic(
         rows.cones.push(SupportedConeT::ExponentialConeT());
         row += 3;
     }
-    let ipm = solve_conic(rows.program(p, q), "logistic", watch)?;
+    let ipm = solve_conic(rows.program(p, q), "logistic regression", watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
     Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))

@@ -181,7 +181,7 @@ pub fn fit(
         }
     }
     let program = rows.program(p, q);
-    let ipm = solve_conic(program, "softmax", watch)?;
+    let ipm = solve_conic(program, "softmax regression", watch)?;
     Ok(model.fit_from(
         (x, y, k),
         &ipm.x,

@@ -60,7 +60,7 @@ pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result
         rows.b.push(0.0);
     }
     rows.cones.push(SupportedConeT::NonnegativeConeT(2 * n));
-    let ipm = solve_conic(rows.program(p, q), "SVM", watch)?;
+    let ipm = solve_conic(rows.program(p, q), "linear SVM", watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = best_intercept(x, y, &coef);
     Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))

@@ -250,6 +250,15 @@ impl Certificate for GlmCertificate {
                                       is optimal to rounding, the gradient is not below the \
                                       tolerance"
                     .to_string(),
+                "time_limit" | "interrupted" | "stopped_by_observer" => format!(
+                    "the {} stopped the solver (status {s}): the coefficients are its last \
+                     iterate, not the optimum, and the objective is above the optimal one",
+                    if s == "time_limit" {
+                        "time limit"
+                    } else {
+                        "interruption"
+                    }
+                ),
                 s => format!(
                     "the solver stopped with status {s}: the objective may not be optimal \
                      (raise `glm.max_iter` or `glm.tol` for the first-order path)"
