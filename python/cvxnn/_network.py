@@ -113,17 +113,17 @@ class _Network(BaseEstimator):
 
 
 class _Regression:
-    """1-D targets give 1-D predictions, N × k targets N × k."""
+    """One output gives 1-D predictions (for y of shape N or N × 1, as scikit-learn's
+    ``MLPRegressor``), k outputs N × k."""
 
     def _regression_targets(self, X, y):
         X, y = inputs_and_targets(self, X, y, multi_output=True)
-        self._targets_1d = y.ndim == 1
         return X, np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float64)
 
     def predict(self, X):
         """The network's outputs for each row of X, in the targets' units."""
         Y = self._outputs(X)
-        return Y[:, 0] if self._targets_1d else Y
+        return Y[:, 0] if Y.shape[1] == 1 else Y
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -157,6 +157,8 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         Stop when the relative output error ``‖f(X) − Y‖/‖Y‖`` reaches it (SCR, gradient methods).
     weight_bound : float, optional
         The MILP's bound B on the first-layer weights.
+    patterns, max_patterns : the convex method's activation patterns (as for
+        ``ConvexReLURegressor``; None: ``auto``) and enumeration cap (None: 20 000).
     init : {"random", "zero"}, default="random"
     init_scheme : {"gaussian", "he", "glorot"}, optional
         The random start's scheme (None: the method's own).
@@ -203,6 +205,8 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         extrapolation=None,
         output_tol=None,
         weight_bound=None,
+        patterns=None,
+        max_patterns=None,
         init="random",
         init_scheme=None,
         standardize=False,
@@ -227,6 +231,8 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         self.extrapolation = extrapolation
         self.output_tol = output_tol
         self.weight_bound = weight_bound
+        self.patterns = patterns
+        self.max_patterns = max_patterns
         self.init = init
         self.init_scheme = init_scheme
         self.standardize = standardize
@@ -264,7 +270,10 @@ class _Convex(_Network):
     """The convex reformulation of two-layer ReLU training with weight decay β."""
 
     def _fit_convex(self, X, Y, loss):
-        keyword = {n: getattr(self, n) for n in ("max_iter", "tol", "weight_decay", "patterns")}
+        keyword = {
+            n: getattr(self, n)
+            for n in ("max_iter", "tol", "weight_decay", "patterns", "max_patterns")
+        }
         keyword["loss"] = loss
         # The hidden width is the solution's: the program decides how many units it needs. The
         # training interface takes an architecture, so a width of 1 stands in, and its warning
@@ -290,6 +299,8 @@ _CONVEX_DOC = """
         no unit direction violates the dual constraint (a global bound in any dimension, whose
         proof grows with it), ``auto`` enumerates up to 1 000 patterns (about a second) and
         samples 100 gates otherwise.
+    max_patterns : int, optional
+        ``all`` refuses data that may have more patterns than this (None: 20 000).
     max_iter, tol : the solver's iteration cap and the relative duality gap to reach.
     standardize : bool, default=False
         Standardise the inputs (and a regressor's targets); the certificate is then about the
@@ -324,6 +335,7 @@ class ConvexReLURegressor(_Regression, RegressorMixin, _Convex):
         self,
         weight_decay=1e-3,
         patterns="auto",
+        max_patterns=None,
         max_iter=None,
         tol=None,
         standardize=False,
@@ -332,6 +344,7 @@ class ConvexReLURegressor(_Regression, RegressorMixin, _Convex):
     ):
         self.weight_decay = weight_decay
         self.patterns = patterns
+        self.max_patterns = max_patterns
         self.max_iter = max_iter
         self.tol = tol
         self.standardize = standardize
@@ -358,6 +371,7 @@ class ConvexReLUClassifier(Labels, ClassifierMixin, _Convex):
         loss="logistic",
         weight_decay=1e-3,
         patterns="auto",
+        max_patterns=None,
         max_iter=None,
         tol=None,
         standardize=False,
@@ -367,6 +381,7 @@ class ConvexReLUClassifier(Labels, ClassifierMixin, _Convex):
         self.loss = loss
         self.weight_decay = weight_decay
         self.patterns = patterns
+        self.max_patterns = max_patterns
         self.max_iter = max_iter
         self.tol = tol
         self.standardize = standardize

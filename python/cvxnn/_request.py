@@ -35,6 +35,7 @@ NETWORK_KEYS = {
     "weight_bound": ("milp.weight_bound",),
     "loss": ("convex.loss",),
     "patterns": ("convex.patterns",),
+    "max_patterns": ("convex.max_patterns",),
 }
 
 # The request's own keys as the estimators spell them.
@@ -92,6 +93,10 @@ def settings(method, params):
         )
     if "convex" in groups and "weight_decay" not in given:
         given["weight_decay"] = CONVEX_WEIGHT_DECAY
+    if "convex" in groups and "patterns" not in given:
+        # the convex estimators' default, so that MLPRegressor(method="convex") solves the
+        # same program as ConvexReLURegressor (the command line's default is `all`)
+        given["patterns"] = "auto"
     out = collections.defaultdict(dict)
     for name, value in given.items():
         keys = keys_of[name]

@@ -184,10 +184,36 @@ def test_bad_input_is_a_value_error(make, message):
         make()
 
 
-def test_too_many_patterns_to_enumerate_is_refused():
+def test_too_many_patterns_to_enumerate_is_refused_in_the_estimators_words():
     Xbig = np.random.RandomState(0).normal(size=(200, 8))
-    with pytest.raises(ValueError, match="patterns"):
+    with pytest.raises(ValueError, match="raise max_patterns, or sample K gates with patterns K"):
         cvxnn.ConvexReLURegressor(patterns="all").fit(Xbig, Xbig[:, 0])
+    # the cap is a parameter: 30 samples in 2-D have at most 2 Σ_{k<3} C(29, k) = 872 patterns
+    Xs = Xbig[:30, :2]
+    with pytest.raises(ValueError, match="more than max_patterns 100"):
+        cvxnn.ConvexReLURegressor(patterns="all", max_patterns=100).fit(Xs, Xs[:, 0])
+    est = cvxnn.ConvexReLURegressor(patterns="all", max_patterns=1000).fit(Xs, Xs[:, 0])
+    assert est.certificate_["scope"] == "global"
+
+
+def test_mlp_regressor_with_the_convex_method_is_the_convex_estimator():
+    # the same program (patterns `auto`, β = 1e-3 by default), hence the same network
+    theirs = cvxnn.ConvexReLURegressor().fit(X, Y[:, 0])
+    ours = cvxnn.MLPRegressor(method="convex").fit(X, Y[:, 0])
+    assert ours.run_["request"]["convex"] == theirs.run_["request"]["convex"]
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    sampled = cvxnn.MLPRegressor(method="convex", patterns=7, max_patterns=50).fit(X, Y[:, 0])
+    assert sampled.run_["request"]["convex"]["patterns"] == 7
+    with pytest.raises(ValueError, match="patterns is not read by method adam"):
+        cvxnn.MLPRegressor(method="adam", patterns=7).fit(X, Y[:, 0])
+
+
+def test_one_target_column_gives_one_dimensional_predictions_as_scikit_learn():
+    est = cvxnn.MLPRegressor(method="lbfgs", max_iter=20, random_state=1)
+    one = est.fit(X, Y[:, :1]).predict(X)
+    assert one.shape == (len(X),)
+    np.testing.assert_array_equal(one, est.fit(X, Y[:, 0]).predict(X))
+    assert est.fit(X, Y).predict(X).shape == Y.shape
 
 
 @pytest.mark.skipif("milp" in cvxnn.features(), reason="cvxnn built with HiGHS")

@@ -35,7 +35,8 @@ def test_float32_export_is_single_precision(tmp_path):
     X, Y = cvxnn.planted_teacher("3-4-1", 40, seed=5)
     est = cvxnn.MLPRegressor(method="lbfgs", hidden_layer_sizes=(4,), standardize=True,
                              random_state=1).fit(X, Y)
-    want = est.predict(X)
+    # the graph's output is N × outputs; predict gives one output as a 1-D array
+    want = est.predict(X).reshape(-1, 1)
     f32 = run_onnx(est.to_onnx(tmp_path / "f.onnx", float32=True), X, np.float32)
     f64 = run_onnx(est.to_onnx(tmp_path / "d.onnx"), X, np.float64)
     assert f32.dtype == np.float32
