@@ -8,6 +8,7 @@ of every two-layer ReLU network of any width (with an unpenalised output bias wh
 ``output_bias="free"``), certified by the network's own residual.
 """
 
+import numbers
 import os
 
 import numpy as np
@@ -130,6 +131,11 @@ def certify(
         raise ValueError(f"weight_decay must be a number above 0, got {weight_decay!r}") from None
     if not np.isfinite(weight_decay) or weight_decay <= 0:
         raise ValueError(f"weight_decay must be a finite number above 0, got {weight_decay}")
+    for name, value in (("time_limit", time_limit), ("tol", tol)):
+        if value is None and name == "time_limit":
+            continue
+        if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
     certificate, raised = _core.certify(
         np.ascontiguousarray(w1),
         b1.tolist(),

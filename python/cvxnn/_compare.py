@@ -6,6 +6,7 @@ on where it ran, so both give the same rows (but for ``seconds``)."""
 import os
 
 import numpy as np
+from sklearn.utils.validation import check_X_y
 
 from . import _core, _request
 from ._common import seed_of
@@ -19,12 +20,14 @@ def _problems(problems):
     for i, p in enumerate(problems):
         if len(p) not in (2, 3):
             raise ValueError("each problem is (X, y) or (X, y, name)")
-        X = np.ascontiguousarray(np.asarray(p[0], dtype=np.float64))
-        y = np.asarray(p[1], dtype=np.float64)
-        Y = np.ascontiguousarray(y.reshape(len(y), -1))
-        if X.ndim != 2:
-            raise ValueError(f"problem {i}: X must be 2-D (samples × features), got {X.ndim}-D")
         name = str(p[2]) if len(p) == 3 else f"problem {i}"
+        # scikit-learn's checks and messages (empty, non-finite, sparse, 1-D X, lengths)
+        try:
+            X, y = check_X_y(p[0], p[1], dtype=np.float64, order="C", multi_output=True,
+                             y_numeric=True)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{name}: {e}") from None
+        Y = np.ascontiguousarray(y.reshape(len(y), -1))
         out.append((X, Y, name))
     if not out:
         raise ValueError("compare needs at least one problem")
@@ -129,8 +132,11 @@ def compare(
         "time_limit": None if time_limit is None else float(time_limit),
         "weight_decay": None if weight_decay is None else float(weight_decay),
     }
-    if plan["starts"] < 1 or plan["restarts"] < 1 or not methods:
-        raise ValueError("compare needs at least one method, one start and one attempt")
+    for name, value in (("n_starts", plan["starts"]), ("restarts", plan["restarts"])):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    if not methods:
+        raise ValueError("methods must name at least one method (cvxnn.method_names())")
     settings = {k: v for k, v in settings.items() if v is not None}
     arrays = [(p[0], p[1]) for p in problems]
     try:

@@ -50,7 +50,7 @@ class _Network(BaseEstimator):
                 _request.dumps(request), X, Y, input_names=input_names
             )
         except ValueError as e:
-            raise _request.respell(e, _SPELLING) from None
+            raise _request.respell(e, _request.spelling_of(keyword, _SPELLING)) from None
         if record is None:
             # Ctrl-C, and the run did not stop within the grace to hand back a partial result
             raised.estimator = self

@@ -116,6 +116,18 @@ def spelling(params=NETWORK_KEYS):
     return out
 
 
+def spelling_of(params, spelled):
+    """``spelled`` with each request key written as the parameter in ``params`` (name → value,
+    None unset) that sets it: where two parameters set one key (``max_iter`` and
+    ``lbfgs_max_iter`` both set ``gradient.max_iter``), the message names the one given."""
+    out = dict(spelled)
+    for name, value in params.items():
+        if value is not None:
+            for key in NETWORK_KEYS.get(name, ()):
+                out[key] = name
+    return out
+
+
 def respell_text(message, spelled):
     """``message`` with every request key in backticks that ``spelled`` knows written as the
     estimator's parameter."""

@@ -8,6 +8,7 @@ use cvxnn::onnx::Precision;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::IntoPyDict;
 use std::path::PathBuf;
 
 /// A two-layer network's `(W₁, b₁, W₂, b₂)`.
@@ -62,8 +63,9 @@ impl PyModel {
     fn predict<'py>(
         &self,
         py: Python<'py>,
-        x: PyReadonlyArray2<'py, f64>,
+        x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = as_samples(py, x)?;
         let x = self.checked_inputs(&x)?;
         let y = py.detach(|| self.inner.predict(&x)).map_err(py_err)?;
         Ok(samples_as_rows(py, &y))
@@ -179,4 +181,22 @@ impl PyModel {
     fn __repr__(&self) -> String {
         format!("<cvxnn Model: {}>", self.inner.network.describe())
     }
+}
+
+/// `x` (an array, a list, ints or float32) as an N × d float64 array, converted as numpy
+/// converts it; any other number of dimensions is refused with scikit-learn's advice.
+fn as_samples<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray2<'py, f64>> {
+    let kwargs = [("dtype", "float64")].into_py_dict(py)?;
+    let a = py
+        .import("numpy")?
+        .getattr("ascontiguousarray")?
+        .call((x,), Some(&kwargs))?;
+    let ndim: usize = a.getattr("ndim")?.extract()?;
+    if ndim != 2 {
+        return Err(PyValueError::new_err(format!(
+            "X must be a 2-D array (samples × features), got {ndim}-D: reshape one sample with \
+             X.reshape(1, -1), one feature with X.reshape(-1, 1)"
+        )));
+    }
+    a.extract()
 }

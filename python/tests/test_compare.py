@@ -85,7 +85,7 @@ def test_as_frame_gives_a_dataframe():
         (dict(methods=["nope"]), "unknown method"),
         (dict(methods=["scr"], learning_rate_init=0.1), "not read by method scr"),
         (dict(methods=["lbfgs"], time_limit=-1.0), "time limit"),
-        (dict(methods=["lbfgs"], n_starts=0), "at least one"),
+        (dict(methods=["lbfgs"], n_starts=0), "n_starts must be at least 1"),
     ],
 )
 def test_bad_comparisons_are_value_errors_before_any_run(kwargs, message):
