@@ -46,7 +46,23 @@ def _fit(method, X, Y, glm=None, time_limit=None):
     return np.array(W), np.array(b), record.certificate(), record
 
 
-class _LeastSquares(RegressorMixin, BaseEstimator):
+class _Export:
+    """ONNX export of the fitted layer ``coef_``, ``intercept_``."""
+
+    def to_onnx(self, path, float32=False):
+        """Writes the fitted model as an ONNX file (opset 13): input ``x`` (N × features),
+        output ``y`` = ``x coef_ᵀ + intercept_`` (N × outputs), float64 unless ``float32``. For a
+        regressor ``y`` is ``predict``'s values; for a classifier its scores: one column for two
+        classes (positive: ``classes_[1]``), else one per class, or for ``SVC`` one per pair of
+        classes (``pairs_``, positive: the pair's second class)."""
+        check_is_fitted(self, "coef_")
+        W = np.atleast_2d(np.asarray(self.coef_, dtype=np.float64))
+        b = np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
+        _core.Model.linear(np.ascontiguousarray(W), b.tolist()).save_onnx(str(path), float32)
+        return path
+
+
+class _LeastSquares(_Export, RegressorMixin, BaseEstimator):
     """One convex QP per target column, with an unpenalised intercept."""
 
     def _fit(self, X, y, method, l1_ratio=0.5):
@@ -109,7 +125,7 @@ class ElasticNet(_LeastSquares):
         return self._fit(X, y, "elastic-net", self.l1_ratio)
 
 
-class _Classifier(Labels, ClassifierMixin, BaseEstimator):
+class _Classifier(_Export, Labels, ClassifierMixin, BaseEstimator):
     """A linear classifier: scores ``Xwᵀ + b``."""
 
     def _scores(self, X):

@@ -24,7 +24,7 @@ fn named<T: serde::de::DeserializeOwned>(parameter: &str, value: &str) -> PyResu
 }
 
 /// A weight matrix as given (rows × columns).
-fn matrix(a: &PyReadonlyArray2<'_, f64>) -> Matrix {
+pub(crate) fn matrix(a: &PyReadonlyArray2<'_, f64>) -> Matrix {
     let v = a.as_array();
     Matrix::from_fn(v.nrows(), v.ncols(), |i, j| v[[i, j]])
 }

@@ -3,7 +3,7 @@
 
 use crate::{py_err, samples_as_columns, samples_as_rows};
 use cvxnn::model::Model;
-use cvxnn::net::Network;
+use cvxnn::net::{Activation, Architecture, Mlp, Network};
 use cvxnn::onnx::Precision;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
@@ -39,6 +39,23 @@ impl PyModel {
 
 #[pymethods]
 impl PyModel {
+    /// The linear model `y = W x + b` (`w`: outputs × inputs), the layer the linear estimators
+    /// fit, as a model (to write as ONNX); its columns are taken by position.
+    #[staticmethod]
+    fn linear(w: PyReadonlyArray2<'_, f64>, b: Vec<f64>) -> PyResult<Self> {
+        let w = crate::certify::matrix(&w);
+        let arch = Architecture::new(vec![w.cols(), w.rows()], Activation::Linear)
+            .map_err(py_err)?;
+        let net = Mlp::new(arch, vec![w], vec![b]).map_err(py_err)?;
+        Ok(Self {
+            inner: Model {
+                network: Network::Mlp(net),
+                columns: None,
+                scaling: None,
+            },
+        })
+    }
+
     /// The model written as a cvxnn model file (JSON), as `cvxnn train` writes it.
     fn to_json(&self) -> PyResult<String> {
         self.inner.to_json().map_err(py_err)

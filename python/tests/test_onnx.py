@@ -65,3 +65,42 @@ def test_export_before_fit_and_to_a_bad_path_fail_cleanly(tmp_path):
     est = cvxnn.MLPRegressor(max_iter=10).fit(X, Y)
     with pytest.raises(OSError):
         est.to_onnx(tmp_path / "no" / "such" / "dir" / "m.onnx")
+
+
+def _linear_cases():
+    from sklearn.datasets import load_iris
+
+    Xi, yi = load_iris(return_X_y=True)
+    X, Y = cvxnn.planted_teacher("4-3-2", 60, seed=3)
+    binary = (Y[:, 0] > np.median(Y[:, 0])).astype(int)
+    return [
+        (cvxnn.Ridge(alpha=0.3), X, Y[:, 0]),
+        (cvxnn.Ridge(alpha=0.3), X, Y),
+        (cvxnn.Lasso(alpha=0.01), X, Y[:, 0]),
+        (cvxnn.LogisticRegression(C=0.5), X, binary),
+        (cvxnn.LogisticRegression(C=0.5), Xi, yi),
+        (cvxnn.SVC(C=0.5), Xi, yi),
+        (cvxnn.PerceptronLP(), X, binary),
+    ]
+
+
+@pytest.mark.parametrize("est, X, y", _linear_cases(),
+                         ids=["ridge", "ridge-2", "lasso", "logistic", "softmax", "svc-pairs",
+                              "perceptron"])
+def test_linear_models_export_their_scores(tmp_path, est, X, y):
+    est.fit(X, y)
+    scores = X @ np.atleast_2d(est.coef_).T + est.intercept_
+    if hasattr(est, "classes_"):
+        # the graph's columns are the layer's scores; decision_function gives them for two
+        # classes and one-vs-rest models (SVC's votes are computed from them)
+        if len(est.classes_) == 2 or not isinstance(est, cvxnn.SVC):
+            np.testing.assert_allclose(scores.reshape(est.decision_function(X).shape),
+                                       est.decision_function(X), rtol=1e-12, atol=1e-12)
+    else:
+        np.testing.assert_allclose(scores.reshape(est.predict(X).shape), est.predict(X),
+                                   rtol=1e-12, atol=1e-12)
+    got = run_onnx(est.to_onnx(tmp_path / "m.onnx"), X, np.float64)
+    assert got.shape == scores.shape
+    np.testing.assert_allclose(got, scores, rtol=1e-12, atol=1e-12 * np.abs(scores).max())
+    f32 = run_onnx(est.to_onnx(tmp_path / "f.onnx", float32=True), X, np.float32)
+    np.testing.assert_allclose(f32, scores, rtol=1e-4, atol=1e-5 * np.abs(scores).max())
