@@ -34,6 +34,29 @@ def _problems(problems):
     return out
 
 
+def _set_against_optimum(rows, optimum):
+    """Each row's problem's convex optimum and proven global lower bound, and how far above
+    that bound the row's network is."""
+    by_problem = {p["problem"]: p for p in optimum["problems"]}
+    for row in rows:
+        p = by_problem.get(row["problem"])
+        if p is None:
+            continue
+        if p["scope"] == "global" and p["certified"]:
+            bound = p["dual_bound"]
+        else:
+            bound = (p.get("global_bound") or {}).get("lower_bound")
+        row["optimum"] = p["objective"]
+        row["optimum_scope"] = p["scope"]
+        row["lower_bound"] = bound
+        objective = row.get("objective")
+        row["above_bound"] = (
+            (objective - bound) / bound
+            if objective is not None and bound is not None and bound > 0
+            else None
+        )
+
+
 def _task(request, problem, index, start, method):
     """One row (runs wherever the executor sends it: only cvxnn must be installed there)."""
     return _core.compare_task(request, problem, index, start, method)
@@ -76,6 +99,7 @@ def compare(
     init_scheme=None,
     time_limit=None,
     weight_decay=None,
+    bound_time=None,
     n_jobs=None,
     executor=None,
     as_frame=False,
@@ -99,7 +123,11 @@ def compare(
         Seconds per attempt.
     weight_decay : float, optional
         β: the methods that take a weight decay train with it, and every row reports its
-        network's weight-decay objective (``objective``).
+        network's weight-decay objective (``objective``). Run locally, each problem's convex
+        optimum is also solved (``patterns`` as for ``ConvexReLURegressor``, ``auto`` when not
+        given), and where it is not global a global lower bound is certified from the best
+        row's network within ``bound_time`` seconds (default 10; 0: none), as ``cvxnn compare
+        --weight-decay`` does.
     n_jobs : int, optional
         Threads on this machine (None: one per core); ignored with ``executor``.
     executor : concurrent.futures.Executor, optional
@@ -116,7 +144,13 @@ def compare(
     One dict per (problem, start, method), in that order: ``method``, ``problem``, ``start``,
     ``init_seed``, ``loss`` (MSE), ``output_error``, ``seconds``, ``iterations``, ``stop``,
     ``objective`` (with ``weight_decay``), ``certificate`` (exact and convex methods),
-    ``warnings``, ``error`` (when every attempt failed).
+    ``warnings``, ``error`` (when every attempt failed). With ``weight_decay``, run locally:
+    ``optimum`` and ``optimum_scope`` (the problem's convex optimum: ``global`` over every
+    two-layer ReLU network of any width, else ``restricted`` to its patterns), ``lower_bound``
+    (a proven lower bound on every two-layer ReLU network's objective: the global optimum's
+    dual bound, or the certified global bound; None when there is neither) and ``above_bound``
+    (``(objective − lower_bound) / lower_bound``: the row's network is at most this far above
+    the best two-layer network).
 
     Ctrl-C stops the runs in flight (locally) and raises ``KeyboardInterrupt`` whose ``rows``
     holds the rows of the runs started before it.
@@ -131,6 +165,7 @@ def compare(
         "init_scheme": init_scheme,
         "time_limit": None if time_limit is None else float(time_limit),
         "weight_decay": None if weight_decay is None else float(weight_decay),
+        "bound_time": None if bound_time is None else float(bound_time),
     }
     for name, value in (("n_starts", plan["starts"]), ("restarts", plan["restarts"])):
         if value < 1:
@@ -154,9 +189,11 @@ def compare(
         if jobs < 1:
             raise ValueError(f"n_jobs must be at least 1, got {jobs}")
         try:
-            rows, raised = _core.compare_all(request, arrays, jobs)
+            rows, optimum, raised = _core.compare_all(request, arrays, jobs)
         except ValueError as e:
             raise _request.respell(e, _request.spelling()) from None
+        if optimum is not None:
+            _set_against_optimum(rows, optimum)
         if raised is not None:
             raised.rows = rows
             raise raised

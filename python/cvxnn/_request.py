@@ -53,6 +53,7 @@ OWN_KEYS = {
     "restarts": "restarts",
     "init_scheme": "init_scheme",
     "weight_decay": "weight_decay",
+    "bound_time": "bound_time",
 }
 
 # The convex estimators' ``weight_decay`` default, also ``MLPRegressor(method="convex")``'s.

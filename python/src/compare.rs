@@ -6,9 +6,10 @@
 
 use crate::train::{dataset, interruptible, parse};
 use crate::{py_err, to_py};
+use cvxnn::compare::{convex_optimum, Finished};
 use cvxnn::data::Dataset;
 use cvxnn::request::{CompareRequest, Comparison};
-use cvxnn::train::Interrupt;
+use cvxnn::train::{Interrupt, Limits};
 use numpy::PyReadonlyArray2;
 use pyo3::prelude::*;
 
@@ -37,7 +38,13 @@ pub fn compare_check(request: &str, problems: Vec<Problem<'_>>) -> PyResult<Stri
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("cannot convert: {e}")))
 }
 
-/// Every (problem, start, method) row, on `jobs` threads; with the exception a signal handler
+/// What [`compare_all`] gives Python: the rows, the convex optima, a signal handler's exception.
+type Compared = (Py<PyAny>, Option<Py<PyAny>>, Option<Py<PyAny>>);
+
+/// Every (problem, start, method) row, on `jobs` threads; with the request's weight decay, each
+/// problem's convex optimum and, where it is not global, the global lower bound certified from
+/// the best row's network within the request's `bound_time` (the command line's `compare
+/// --weight-decay`; `None` otherwise, or after Ctrl-C); and the exception a signal handler
 /// raised (the rows of the runs started before it are kept).
 #[pyfunction]
 pub fn compare_all(
@@ -45,16 +52,42 @@ pub fn compare_all(
     request: &str,
     problems: Vec<Problem<'_>>,
     jobs: usize,
-) -> PyResult<(Py<PyAny>, Option<Py<PyAny>>)> {
+) -> PyResult<Compared> {
     let c = prepare(request, &problems)?;
     let interrupt = Interrupt::new();
     let stop = interrupt.clone();
     // waits for the runs in flight to stop: their rows are what Ctrl-C keeps
-    let (rows, raised) = interruptible(py, &interrupt, None, move || {
-        c.run_all(jobs, Some(stop), &|_, _| {})
+    let (done, raised) = interruptible(py, &interrupt, None, move || {
+        let rows = c.run_all(jobs, Some(stop.clone()), &|_, _| {})?;
+        let optimum = match &c.convex {
+            Some(trainer) if !stop.is_triggered() => {
+                let names: Vec<&str> = c.entries.iter().map(|e| e.name()).collect();
+                let done = Finished {
+                    arch: &c.arch,
+                    cases: &c.cases,
+                    names: &names,
+                    rows: &rows,
+                };
+                let limits = Limits {
+                    time_limit: None,
+                    interrupt: Some(stop),
+                };
+                let bound_time = c.request.bound_time;
+                Some(convex_optimum(
+                    &done,
+                    trainer,
+                    &limits,
+                    bound_time,
+                    &mut |_| {},
+                )?)
+            }
+            _ => None,
+        };
+        cvxnn::Result::Ok((rows, optimum))
     });
-    let rows = rows.expect("waited for").map_err(py_err)?;
-    Ok((to_py(py, &rows)?, raised))
+    let (rows, optimum) = done.expect("waited for").map_err(py_err)?;
+    let optimum = optimum.map(|o| to_py(py, &o)).transpose()?;
+    Ok((to_py(py, &rows)?, optimum, raised))
 }
 
 /// One row: method number `method` of the resolved request on `problem` (number `index` among

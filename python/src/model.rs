@@ -44,8 +44,8 @@ impl PyModel {
     #[staticmethod]
     fn linear(w: PyReadonlyArray2<'_, f64>, b: Vec<f64>) -> PyResult<Self> {
         let w = crate::certify::matrix(&w);
-        let arch = Architecture::new(vec![w.cols(), w.rows()], Activation::Linear)
-            .map_err(py_err)?;
+        let arch =
+            Architecture::new(vec![w.cols(), w.rows()], Activation::Linear).map_err(py_err)?;
         let net = Mlp::new(arch, vec![w], vec![b]).map_err(py_err)?;
         Ok(Self {
             inner: Model {

@@ -8,12 +8,17 @@ import cvxnn
 
 PROBLEMS = [cvxnn.planted_teacher("3-3-1", 30, seed=s) + (f"teacher {s}",) for s in (1, 2)]
 METHODS = ["lbfgs", "adam", "scr"]
+# no global bound (bound_time 0): these tests are about the rows
 SETTINGS = dict(hidden_layer_sizes=(3,), n_starts=2, random_state=7, weight_decay=1e-3,
-                max_iter=40)
+                max_iter=40, bound_time=0)
+# what a local run adds to each row with a weight decay (an executor's rows have no networks
+# to certify a bound from)
+AGAINST_OPTIMUM = {"optimum", "optimum_scope", "lower_bound", "above_bound"}
 
 
 def without_seconds(rows):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    return [{k: v for k, v in r.items() if k != "seconds" and k not in AGAINST_OPTIMUM}
+            for r in rows]
 
 
 def test_local_rows_are_ordered_and_scored():
@@ -54,7 +59,7 @@ def test_auto_patterns_decide_alike_in_every_task():
     from concurrent.futures import ThreadPoolExecutor
 
     problems = [cvxnn.planted_teacher("2-3-1", n, seed=1) + (f"N = {n}",) for n in (12, 60)]
-    kwargs = dict(hidden_layer_sizes=(3,), weight_decay=1e-3, patterns="auto")
+    kwargs = dict(hidden_layer_sizes=(3,), weight_decay=1e-3, patterns="auto", bound_time=0)
     local = cvxnn.compare(problems, ["convex"], **kwargs)
     assert [r["certificate"]["scope"] for r in local] == ["restricted", "restricted"]
     with ThreadPoolExecutor(2) as pool:
@@ -95,3 +100,24 @@ def test_bad_comparisons_are_value_errors_before_any_run(kwargs, message):
         cvxnn.compare(PROBLEMS, **kwargs)
     with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match=message):
         cvxnn.compare(PROBLEMS, executor=pool, **kwargs)
+
+
+def test_with_a_weight_decay_rows_stand_against_the_convex_optimum_and_a_global_bound():
+    X, Y = cvxnn.planted_teacher("3-4-1", 60, seed=2, noise=0.1)
+    rows = cvxnn.compare([(X, Y, "sampled")], ["lbfgs", "adam"], hidden_layer_sizes=(8,),
+                         n_starts=2, weight_decay=1e-2, patterns=20, bound_time=5, max_iter=300)
+    rows += cvxnn.compare([(X[:20, :1], Y[:20], "enumerated")], ["lbfgs", "adam"],
+                          hidden_layer_sizes=(8,), n_starts=2, weight_decay=1e-2, max_iter=300)
+    assert len(rows) == 8
+    for r in rows:
+        # a lower bound on every two-layer network: below each row's network and below the
+        # convex optimum (a network itself), and the excess is measured against it
+        bound = r["lower_bound"]
+        assert bound is not None and 0 < bound <= r["optimum"] * (1 + 1e-9)
+        assert r["objective"] >= bound * (1 - 1e-9)
+        assert r["above_bound"] == pytest.approx((r["objective"] - bound) / bound, rel=1e-12)
+    scopes = {r["problem"]: r["optimum_scope"] for r in rows}
+    # 20 patterns of 3-D data are a sample; 20 samples in 1-D are enumerated (the global optimum)
+    assert scopes == {"sampled": "restricted", "enumerated": "global"}
+    without = cvxnn.compare((X, Y), ["lbfgs"], hidden_layer_sizes=(8,), max_iter=300)
+    assert "lower_bound" not in without[0]

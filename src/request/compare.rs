@@ -203,7 +203,12 @@ impl CompareRequest {
         }
         let names: Vec<&str> = chosen.iter().map(|m| m.name).collect();
         request.settings.refuse_unread(
-            |g| chosen.iter().any(|m| m.reads(g)) || (g == "milp" && request.global_optimum),
+            // the optima read their groups too: the MILP's, and with a weight decay the convex
+            |g| {
+                chosen.iter().any(|m| m.reads(g))
+                    || (g == "milp" && request.global_optimum)
+                    || (g == "convex" && request.weight_decay.is_some())
+            },
             &names.join(", "),
         )?;
         Limits {
