@@ -6,6 +6,7 @@ result."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _request
@@ -403,3 +404,22 @@ class ConvexReLUClassifier(Labels, ClassifierMixin, _Convex):
         """The scores: N values for two classes (positive: ``classes_[1]``), else N × classes."""
         S = self._outputs(X)
         return S[:, 0] if len(self.classes_) == 2 else S
+
+    def _logistic(self):
+        return self.loss == "logistic"
+
+    @available_if(_logistic)
+    def predict_proba(self, X):
+        """Class probabilities by the logistic link of the scores the logistic loss was fitted
+        on: ``σ(s)`` for two classes; for more, each class's ``σ(s_k)`` against the rest,
+        normalised to sum to 1 (scikit-learn's one-vs-rest ``LogisticRegression`` does the
+        same). Only with ``loss="logistic"``: the hinge loss's scores are no log-odds."""
+        S = np.atleast_1d(self._outputs(X))
+        P = 1.0 / (1.0 + np.exp(-S))
+        if len(self.classes_) == 2:
+            return np.column_stack([1.0 - P[:, 0], P[:, 0]])
+        return P / P.sum(axis=1, keepdims=True)
+
+    @available_if(_logistic)
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))

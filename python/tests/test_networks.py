@@ -233,3 +233,22 @@ def test_exact_training_through_python_is_certified():
     l1 = np.abs(est.predict(Xm) - Ym[:, 0]).sum()
     assert l1 == pytest.approx(c["incumbent"], rel=1e-6, abs=1e-6)
     assert c["lower_bound"] <= l1 + 1e-6
+
+
+def test_the_logistic_convex_classifier_gives_probabilities_by_the_logistic_link():
+    from sklearn.datasets import load_iris
+
+    Xi, yi = load_iris(return_X_y=True)
+    for X_, y_ in [(Xi[yi < 2], yi[yi < 2]), (Xi, yi)]:
+        clf = cvxnn.ConvexReLUClassifier(patterns=10, standardize=True).fit(X_, y_)
+        P = clf.predict_proba(X_)
+        assert P.shape == (len(X_), len(clf.classes_))
+        np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-12)
+        # the most probable class is the predicted one, and the log-odds are the scores
+        np.testing.assert_array_equal(clf.classes_[P.argmax(axis=1)], clf.predict(X_))
+        if len(clf.classes_) == 2:
+            np.testing.assert_allclose(np.log(P[:, 1] / P[:, 0]), clf.decision_function(X_),
+                                       rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(clf.predict_log_proba(X_), np.log(P))
+    hinge = cvxnn.ConvexReLUClassifier(loss="hinge", patterns=10).fit(Xi[yi < 2], yi[yi < 2])
+    assert not hasattr(hinge, "predict_proba")
