@@ -131,9 +131,8 @@ def certify(
         raise ValueError(f"weight_decay must be a number above 0, got {weight_decay!r}") from None
     if not np.isfinite(weight_decay) or weight_decay <= 0:
         raise ValueError(f"weight_decay must be a finite number above 0, got {weight_decay}")
-    for name, value in (("time_limit", time_limit), ("tol", tol)):
-        if value is None and name == "time_limit":
-            continue
+    given = {"tol": tol} if time_limit is None else {"tol": tol, "time_limit": time_limit}
+    for name, value in given.items():
         if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
             raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
     certificate, raised = _core.certify(
