@@ -1,6 +1,7 @@
-//! L-BFGS (Nocedal & Wright 2006, Algorithm 7.5) with the strong-Wolfe line search of their
-//! Algorithms 3.5 and 3.6 (cubic interpolation in the zoom), for any smooth [`Objective`]: network
-//! training ([`crate::gradient`]) and the first-order path of [`crate::glm`].
+//! L-BFGS (Nocedal & Wright 2006, Algorithm 7.5) with a weak-Wolfe line search: their Algorithm
+//! 3.5's expansion and a zoom by cubic interpolation, bracketing as Lewis & Overton's nonsmooth
+//! BFGS (2013) does, so that ReLU kinks do not stop it; for any piecewise-smooth [`Objective`]:
+//! network training ([`crate::gradient`]) and the first-order path of [`crate::glm`].
 
 use crate::linalg::{dot, norm};
 use std::collections::VecDeque;
@@ -82,11 +83,21 @@ fn cubic(lo: &Point, hi: &Point) -> f64 {
     }
 }
 
-/// A step satisfying the strong Wolfe conditions, or the best sufficient-decrease point found,
-/// or None.
+/// A step satisfying the weak Wolfe conditions (sufficient decrease, and a slope no steeper than
+/// `C2` times the first), or the last sufficient-decrease point found, or None.
+///
+/// Weak, not strong, Wolfe: along a line through a ReLU kink the slope jumps from steeply
+/// negative to positive, so no step meets the strong condition `|slope| ≤ C2·|slope₀|` and the
+/// bracket closes on the kink itself; the next iteration then starts on it, where the gradient
+/// is one-sided and no step decreases the loss. A step past the kink meets the weak condition
+/// (Lewis & Overton 2013, nonsmooth BFGS). Measured on scikit-learn's `MLPClassifier` problem
+/// (10 hidden units, α = 1e-2, iris, wine and breast_cancer, 5 starts each, run to the end): the
+/// strong conditions ended higher than scipy's L-BFGS-B from the same start in 5 of 15 runs,
+/// the weak ones in 3 with Nocedal & Wright's zoom (which keeps the lowest point as `lo`) and in 1
+/// with Lewis & Overton's bracket below (that one a different minimum: 4 dead units).
 fn line_search<P: Objective>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64) -> Option<Point> {
     let armijo = |p: &Point| p.f <= f0 + C1 * p.alpha * df0;
-    let curvature = |p: &Point| p.df.abs() <= -C2 * df0;
+    let curvature = |p: &Point| p.df >= C2 * df0;
     let mut prev = Point {
         alpha: 0.0,
         f: f0,
@@ -104,14 +115,11 @@ fn line_search<P: Objective>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64)
             }
             continue;
         }
-        if !armijo(&p) || (prev.alpha > 0.0 && p.f >= prev.f) {
+        if !armijo(&p) {
             break (prev, p);
         }
         if curvature(&p) {
             return Some(p);
-        }
-        if p.df >= 0.0 {
-            break (p, prev);
         }
         if line.evals >= MAX_EVALS {
             return Some(p);
@@ -122,6 +130,8 @@ fn line_search<P: Objective>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64)
     zoom(line, f0, df0, lo, hi)
 }
 
+/// Narrows `[lo, hi]` — `lo` with sufficient decrease and a steep slope, `hi` without
+/// sufficient decrease — to a weak-Wolfe step.
 fn zoom<P: Objective>(
     line: &mut Line<P>,
     f0: f64,
@@ -134,19 +144,15 @@ fn zoom<P: Objective>(
             break;
         }
         let p = line.at(cubic(&lo, &hi));
-        if !p.f.is_finite() || p.f > f0 + C1 * p.alpha * df0 || p.f >= lo.f {
+        if !p.f.is_finite() || p.f > f0 + C1 * p.alpha * df0 {
             hi = p;
-            continue;
-        }
-        if p.df.abs() <= -C2 * df0 {
+        } else if p.df >= C2 * df0 {
             return Some(p);
+        } else {
+            lo = p;
         }
-        if p.df * (hi.alpha - lo.alpha) >= 0.0 {
-            hi = lo;
-        }
-        lo = p;
     }
-    // the best point with sufficient decrease, if any (lo always has it once it moved)
+    // the last point with sufficient decrease, if any (lo always has it once it moved)
     (lo.alpha > 0.0 && lo.f < f0).then_some(lo)
 }
 
