@@ -1,19 +1,19 @@
 //! A trained model as a user keeps it: the network, the columns it reads and writes, and the
-//! standardisation it was trained with. One file format, `cvxnn-model` version 2; the files of
-//! earlier versions (`cvxnn-mlp` 1, `cvxnn-threshold-network` 1) still load, without column
-//! names.
+//! standardisation it was trained with, and what its outputs mean. One file format,
+//! `cvxnn-model` version 3; the files of earlier versions still load (`cvxnn-model` 2, whose
+//! outputs are values; `cvxnn-mlp` 1 and `cvxnn-threshold-network` 1, without column names).
 
 pub use crate::data::Columns;
 use crate::data::{Dataset, Scaling, Table, Targets};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
-use crate::net::{Mlp, Network, ThresholdNetwork};
+use crate::net::{Link, Mlp, Network, ThresholdNetwork};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The model file's format tag and version.
 pub const MODEL_FORMAT: &str = "cvxnn-model";
-pub const MODEL_VERSION: u32 = 2;
+pub const MODEL_VERSION: u32 = 3;
 
 /// A network with the data conventions it was trained under. [`Model::predict`] takes inputs in
 /// the data's own units and returns outputs in the targets' units.
@@ -23,8 +23,12 @@ pub struct Model {
     /// `None` for a file of an earlier version: its columns are then matched by position.
     pub columns: Option<Columns>,
     pub scaling: Option<Scaling>,
+    /// The outputs' link: identity, or the class probabilities of a network trained on the
+    /// cross-entropy (sigmoid of one logit, softmax of several), which `predict` gives.
+    pub link: Link,
 }
 
+/// `cvxnn-model` version 3 (and 2, which has no `link`).
 #[derive(Serialize, Deserialize)]
 struct ModelFile {
     format: String,
@@ -35,6 +39,8 @@ struct ModelFile {
     targets: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scaling: Option<Scaling>,
+    #[serde(default, skip_serializing_if = "Link::is_identity")]
+    link: Link,
 }
 
 /// `cvxnn-mlp` version 1.
@@ -59,6 +65,12 @@ pub struct Evaluation {
     /// `‖Y − f(X)‖_F / ‖Y‖_F` (absolute when Y = 0).
     pub output_error: f64,
     pub max_abs_error: f64,
+    /// A model of class probabilities: the mean cross-entropy and the accuracy (its errors above
+    /// are those of the probabilities against the labels as 0/1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_entropy: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
 }
 
 impl Model {
@@ -68,9 +80,30 @@ impl Model {
             network,
             columns: Some(columns),
             scaling,
+            link: Link::Identity,
         };
         m.validate()?;
         Ok(m)
+    }
+
+    /// A bare network as a model: columns by position, no scaling, outputs as they are (an
+    /// imported network, a linear layer).
+    pub fn of_network(network: Network) -> Result<Self> {
+        let m = Self {
+            network,
+            columns: None,
+            scaling: None,
+            link: Link::Identity,
+        };
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// The model predicting `link` of its network's outputs.
+    pub fn with_link(mut self, link: Link) -> Result<Self> {
+        self.link = link;
+        self.validate()?;
+        Ok(self)
     }
 
     pub fn n_inputs(&self) -> usize {
@@ -98,15 +131,49 @@ impl Model {
         if let Some(s) = &self.scaling {
             s.validate(self.n_inputs(), self.n_outputs())?;
         }
+        if !self.link.is_identity() {
+            let fits = match self.link {
+                Link::Sigmoid => self.n_outputs() == 1,
+                _ => self.n_outputs() >= 2,
+            };
+            if !fits || self.scaling.as_ref().is_some_and(|s| s.targets.is_some()) {
+                return Err(Error::Shape(format!(
+                    "a {:?} link takes {} unscaled logits, the network gives {} output(s){}",
+                    self.link,
+                    if self.link == Link::Sigmoid {
+                        "one"
+                    } else {
+                        "two or more"
+                    },
+                    self.n_outputs(),
+                    if self.scaling.as_ref().is_some_and(|s| s.targets.is_some()) {
+                        " with a target scaling"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
         Ok(())
     }
 
-    /// Outputs (targets' units) for inputs with samples as columns (the data's units).
+    /// Outputs (targets' units; class probabilities under a link) for inputs with samples as
+    /// columns (the data's units).
     pub fn predict(&self, x: &Matrix) -> Result<Matrix> {
-        match &self.scaling {
-            Some(s) => s.outputs(self.network.forward(&s.inputs.transform(x)?)?),
-            None => self.network.forward(x),
+        let mut out = self.network.forward(&*self.network_inputs(x)?)?;
+        if let Some(t) = self.scaling.as_ref().and_then(|s| s.targets.as_ref()) {
+            out = t.inverse(&out)?;
         }
+        self.link.apply(&mut out);
+        Ok(out)
+    }
+
+    /// The inputs as the network reads them (standardised if it was trained so).
+    fn network_inputs<'x>(&self, x: &'x Matrix) -> Result<std::borrow::Cow<'x, Matrix>> {
+        Ok(match &self.scaling {
+            Some(s) => std::borrow::Cow::Owned(s.inputs.transform(x)?),
+            None => std::borrow::Cow::Borrowed(x),
+        })
     }
 
     /// The target names: the trained ones, or `y1, y2, …` for a file of an earlier version.
@@ -198,14 +265,29 @@ impl Model {
 
     /// The fit on `ds` (data's units).
     pub fn evaluate(&self, ds: &Dataset) -> Result<Evaluation> {
-        let resid = self.predict(&ds.x)?.sub(&ds.y)?;
+        let (y, classes) = if self.link.is_identity() {
+            (std::borrow::Cow::Borrowed(&ds.y), None)
+        } else {
+            let x = self.network_inputs(&ds.x)?;
+            let (ce, acc) = crate::methods::classification(&self.network, &x, &ds.y)?;
+            let t: Vec<f64> =
+                ds.y.as_slice()
+                    .iter()
+                    .map(|&v| f64::from(v == 1.0))
+                    .collect();
+            let t = Matrix::from_col_major(ds.y.rows(), ds.y.cols(), t)?;
+            (std::borrow::Cow::Owned(t), Some((ce, acc)))
+        };
+        let resid = self.predict(&ds.x)?.sub(&y)?;
         let r = resid.frobenius();
-        let ny = ds.y.frobenius();
+        let ny = y.frobenius();
         Ok(Evaluation {
             n_samples: ds.n_samples(),
             mse: r * r / (resid.rows() * resid.cols()).max(1) as f64,
             output_error: if ny > 0.0 { r / ny } else { r },
             max_abs_error: resid.as_slice().iter().fold(0.0_f64, |m, v| m.max(v.abs())),
+            cross_entropy: classes.map(|c| c.0),
+            accuracy: classes.map(|c| c.1),
         })
     }
 
@@ -222,6 +304,7 @@ impl Model {
             inputs: columns.inputs,
             targets: columns.targets,
             scaling: self.scaling.clone(),
+            link: self.link,
         };
         serde_json::to_string_pretty(&file)
             .map_err(|e| Error::InvalidArgument(format!("cannot serialise model: {e}")))
@@ -251,8 +334,11 @@ impl Model {
         let format = value["format"].as_str().unwrap_or_default();
         let version = value["version"].as_u64();
         let model = match (format, version) {
-            (MODEL_FORMAT, Some(2)) => {
+            (MODEL_FORMAT, Some(v @ (2 | 3))) => {
                 let f: ModelFile = serde_json::from_value(value).map_err(bad)?;
+                if v == 2 && !f.link.is_identity() {
+                    return Err(Error::parse(path, "a link needs cvxnn-model version 3"));
+                }
                 Self {
                     network: f.network,
                     columns: Some(Columns {
@@ -260,6 +346,7 @@ impl Model {
                         targets: f.targets,
                     }),
                     scaling: f.scaling,
+                    link: f.link,
                 }
             }
             ("cvxnn-mlp", Some(1)) => {
@@ -268,6 +355,7 @@ impl Model {
                     network: Network::Mlp(f.mlp),
                     columns: None,
                     scaling: None,
+                    link: Link::Identity,
                 }
             }
             ("cvxnn-threshold-network", Some(1)) => {
@@ -276,6 +364,7 @@ impl Model {
                     network: Network::Threshold(ThresholdNetwork { units: f.units }),
                     columns: None,
                     scaling: None,
+                    link: Link::Identity,
                 }
             }
             (MODEL_FORMAT | "cvxnn-mlp" | "cvxnn-threshold-network", v) => {
@@ -283,7 +372,7 @@ impl Model {
                     path,
                     format!(
                         "{format} version {} is not supported (this cvxnn reads {MODEL_FORMAT} \
-                         {MODEL_VERSION} and the version-1 files)",
+                         2 and {MODEL_VERSION} and the version-1 files)",
                         v.map_or("?".into(), |v| v.to_string())
                     ),
                 ))

@@ -419,3 +419,33 @@ fn two_layer_graphs_import_and_others_are_refused() {
     assert!(err.contains("Sub"), "{err}");
     assert!(two_layer(b"not a model").is_err());
 }
+
+/// A model of class probabilities ends in `Sigmoid` (one logit) or `Softmax` (several): tract's
+/// values are the model's probabilities, which sum to one per sample.
+#[test]
+fn class_probability_export_ends_in_sigmoid_or_softmax() {
+    use cvxnn::net::Link;
+    for (spec, link) in [("3-4-1", Link::Sigmoid), ("3-4-3", Link::Softmax)] {
+        let (model, data) = mlp_model(spec, Activation::Linear, false, 8);
+        let model = model.with_link(link).unwrap();
+        let ours = model.predict(&data.x).unwrap();
+        let logits = model.network.forward(&data.x).unwrap();
+        assert_ne!(ours, logits, "{spec}: the link is applied");
+        for (precision, tol) in [(Precision::F64, 1e-14), (Precision::F32, 1e-5)] {
+            // tract 0.22 has no float64 Sigmoid (onnxruntime has: python/tests check that file)
+            if link == Link::Sigmoid && precision == Precision::F64 {
+                continue;
+            }
+            let theirs = run_tract(&model.to_onnx(precision).unwrap(), &data.x, precision);
+            let diff = max_diff(&theirs, &ours);
+            assert!(diff < tol, "{spec} {precision:?}: {diff:e}");
+        }
+        for j in 0..data.n_samples() {
+            let col = ours.col(j);
+            assert!(col.iter().all(|p| (0.0..=1.0).contains(p)));
+            if link == Link::Softmax {
+                assert!((col.iter().sum::<f64>() - 1.0).abs() < 1e-14);
+            }
+        }
+    }
+}

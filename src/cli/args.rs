@@ -9,6 +9,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args};
 use cvxnn::compare::ScrStart;
 use cvxnn::convex::{Formulation, Loss, SolverKind};
+use cvxnn::gradient::DataLoss;
 use cvxnn::methods::{self, BackendName, GlmSolver, Method, MilpLoss, TIGHTENINGS};
 use cvxnn::request::Init;
 use cvxnn::train::InitScheme;
@@ -29,12 +30,19 @@ pub fn choices(values: &[(&'static str, &'static str)]) -> PossibleValuesParser 
     PossibleValuesParser::new(values.iter().map(|(v, h)| PossibleValue::new(*v).help(*h)))
 }
 
+/// Every loss of the MILP, the convex model and the gradient methods (`squared` once: the
+/// convex model's and the gradient methods' are the same values).
 fn losses() -> PossibleValuesParser {
-    let all: Vec<_> = MilpLoss::CHOICES
+    let mut all: Vec<(&'static str, &'static str)> = Vec::new();
+    for &(name, help) in MilpLoss::CHOICES
         .iter()
         .chain(Loss::CHOICES)
-        .copied()
-        .collect();
+        .chain(DataLoss::CHOICES)
+    {
+        if !all.iter().any(|(n, _)| *n == name) {
+            all.push((name, help));
+        }
+    }
     choices(&all)
 }
 
@@ -126,9 +134,10 @@ pub struct GradArgs {
 }
 
 #[derive(Args, Clone)]
-#[command(next_help_heading = "Loss (--method milp and convex)")]
+#[command(next_help_heading = "Loss (--method milp, convex and the gradient methods)")]
 pub struct LossArgs {
-    /// Training loss [default: milp l1, convex squared].
+    /// Training loss [default: milp l1, otherwise squared]; cross-entropy trains class
+    /// probabilities (gd, sgd, adam, lbfgs).
     #[arg(long, value_parser = losses())]
     pub loss: Option<String>,
 }
@@ -240,7 +249,8 @@ pub struct GlmArgs {
 pub struct DecayArgs {
     /// β of the objective ‖f(X) − Y‖²/(2N) + (β/2)(‖W₁‖² + ‖b₁‖² + ‖W₂‖²) (the output bias is
     /// held at zero; the convex model's --loss replaces the first term). Required by --method
-    /// convex; gradient methods train the plain MSE without it.
+    /// convex; gradient methods train the plain loss without it. With --loss cross-entropy:
+    /// CE + (β/2) Σ‖W_l‖², biases free (scikit-learn's MLPClassifier alpha is β·N).
     #[arg(long)]
     pub weight_decay: Option<f64>,
 }
@@ -361,6 +371,7 @@ pub const FLAGS: &[Flag] = &[
     flag("weight_decay", "convex.weight_decay", Kind::Float),
     flag("loss", "milp.loss", Kind::Str),
     flag("loss", "convex.loss", Kind::Str),
+    flag("loss", "gradient.loss", Kind::Str),
     flag("weight_bound", "milp.weight_bound", Kind::Float),
     flag("exact_tol", "milp.exact_tol", Kind::Float),
     flag("tighten", "milp.tighten", Kind::Str),
@@ -548,8 +559,8 @@ const FAMILIES: [Family; 8] = [
     ),
     (
         "LossArgs",
-        |m| m.reads("milp") || m.reads("convex"),
-        "an option of the MILP and the convex model",
+        |m| m.reads("milp") || m.reads("convex") || m.reads("gradient"),
+        "an option of the MILP, the convex model and the gradient methods",
     ),
     (
         "IterArgs",
@@ -679,11 +690,7 @@ impl ModelDataArgs {
             .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
         let model = if onnx {
             let net = cvxnn::onnx::import::load_two_layer(&self.model)?;
-            cvxnn::model::Model {
-                network: cvxnn::net::Network::Mlp(net),
-                columns: None,
-                scaling: None,
-            }
+            cvxnn::model::Model::of_network(cvxnn::net::Network::Mlp(net))?
         } else {
             cvxnn::model::Model::load(&self.model)?
         };

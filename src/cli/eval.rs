@@ -52,6 +52,10 @@ pub fn run(a: EvalArgs, _matches: &ArgMatches) -> Result<Outcome> {
             fit.output_error
         );
         println!("max |error|  {:.6e}", fit.max_abs_error);
+        if let (Some(ce), Some(acc)) = (fit.cross_entropy, fit.accuracy) {
+            println!("cross-entropy {ce:.6e}  (errors above: probabilities against 0/1 labels)");
+            println!("accuracy     {acc:.4}");
+        }
     }
     Ok(Outcome::Done)
 }

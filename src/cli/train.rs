@@ -191,7 +191,14 @@ pub fn run(a: TrainArgs, matches: &ArgMatches) -> Result<Outcome> {
     if let Some(model) = &trained.model {
         model.save(&a.model_out)?;
         wrote("model", &a.model_out);
-        if model.scaling.is_some() {
+        if !model.link.is_identity() {
+            let e = model.evaluate(&prepared.data)?;
+            eprintln!(
+                "class probabilities: cross-entropy {:.6e}, accuracy {:.4}",
+                e.cross_entropy.unwrap_or(f64::NAN),
+                e.accuracy.unwrap_or(f64::NAN)
+            );
+        } else if model.scaling.is_some() {
             let e = model.evaluate(&prepared.data)?;
             eprintln!(
                 "in the data's units: mse {:.6e}, output error {:.6e}, max |error| {:.6e}",

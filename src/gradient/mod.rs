@@ -1,5 +1,6 @@
-//! Gradient-based training of an [`Mlp`] on the squared loss `L(θ) = ‖f_θ(X) − Y‖_F² / (n_y N)`:
-//! full-batch gradient descent, mini-batch SGD with momentum, Adam, L-BFGS with a strong-Wolfe
+//! Gradient-based training of an [`Mlp`] on the squared loss `L(θ) = ‖f_θ(X) − Y‖_F² / (n_y N)`
+//! or the cross-entropy of class probabilities ([`DataLoss`]), with optional weight decay:
+//! full-batch gradient descent, mini-batch SGD with momentum, Adam, L-BFGS with a weak-Wolfe
 //! line search, and Levenberg–Marquardt (training as nonlinear least squares).
 //!
 //! Every method starts from a given network (seeded He/Glorot initialisation, a perturbed teacher,
@@ -9,7 +10,7 @@
 mod lm;
 pub mod model;
 
-pub use model::{Evaluator, ParamLayout, Workspace};
+pub use model::{DataLoss, Evaluator, ParamLayout, Workspace};
 
 use crate::error::{Error, Result};
 use crate::linalg::norm;
@@ -42,7 +43,7 @@ pub enum Optimizer {
         eps: f64,
         batch: Option<usize>,
     },
-    /// L-BFGS with `memory` correction pairs and a strong-Wolfe line search (c₁ = 1e-4, c₂ = 0.9).
+    /// L-BFGS with `memory` correction pairs and a weak-Wolfe line search (c₁ = 1e-4, c₂ = 0.9).
     Lbfgs { memory: usize },
     /// Levenberg–Marquardt on the residuals `(f(X) − Y)/√(n_y N)`, damping updated as in
     /// Madsen, Nielsen & Tingleff (2004). Forms the Jacobian: for small networks.
@@ -153,9 +154,13 @@ pub struct GradSettings {
     /// records per run.
     pub record_every: usize,
     /// β > 0: train the weight-decay objective `‖f(X) − Y‖²/(2N) + (β/2)‖θ‖²` (every weight and
-    /// hidden bias; the output bias starts at zero and stays there) instead of the MSE.
+    /// hidden bias; the output bias starts at zero and stays there) instead of the MSE; with the
+    /// cross-entropy, `CE + (β/2) Σ weights²` (biases free). See [`Evaluator`].
     #[serde(default)]
     pub weight_decay: f64,
+    /// The data term: squared loss or cross-entropy.
+    #[serde(default)]
+    pub loss: DataLoss,
 }
 
 impl GradSettings {
@@ -168,6 +173,7 @@ impl GradSettings {
             seed: 1,
             record_every: 0,
             weight_decay: 0.0,
+            loss: DataLoss::Squared,
         }
     }
 
@@ -184,6 +190,13 @@ impl GradSettings {
                 "gradient.weight_decay",
                 "does not apply to Levenberg–Marquardt, which fits least squares only (gd, sgd, \
                  adam and lbfgs take it)",
+            ));
+        }
+        if self.loss == DataLoss::CrossEntropy && matches!(self.optimizer, Optimizer::Lm) {
+            return Err(Error::setting(
+                "gradient.loss",
+                "Levenberg–Marquardt fits least squares only; the cross-entropy is trained by gd, \
+                 sgd, adam and lbfgs",
             ));
         }
         if self.max_iter == 0 {
@@ -239,8 +252,11 @@ pub struct GradRecord {
 /// Final figures of a run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GradSummary {
-    /// The MSE, or with weight decay the weight-decay objective.
+    /// The data term (MSE or mean cross-entropy), or with weight decay the whole objective.
     pub loss: f64,
+    /// Which data term.
+    #[serde(default)]
+    pub data_loss: DataLoss,
     /// β of that objective (0: the loss is the MSE).
     #[serde(default)]
     pub weight_decay: f64,
@@ -372,12 +388,12 @@ pub fn train(
     monitor: &mut Monitor,
 ) -> Result<GradRun> {
     settings.validate()?;
-    let loss = Evaluator::new(&start.arch, x, y)?.with_weight_decay(settings.weight_decay);
+    let loss = Evaluator::for_loss(&start.arch, x, y, settings.loss)?
+        .with_weight_decay(settings.weight_decay);
     let mut theta = loss.layout.pack(start)?;
-    if settings.weight_decay > 0.0 {
-        // the weight-decay objective's networks have no output bias
-        theta[loss.undecayed()].iter_mut().for_each(|v| *v = 0.0);
-    }
+    // the squared loss's weight-decay objective has no output bias (`undecayed` is empty
+    // otherwise)
+    theta[loss.undecayed()].iter_mut().for_each(|v| *v = 0.0);
     let mut tr = Tracker {
         loss: &loss,
         settings,
@@ -412,6 +428,7 @@ pub fn train(
         method: settings.optimizer.name().into(),
         summary: GradSummary {
             loss: l,
+            data_loss: settings.loss,
             weight_decay: settings.weight_decay,
             output_error: loss.output_error(l),
             grad_norm: g,
@@ -491,9 +508,17 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
                 }
                 pos += b;
                 tr.evaluations += 1;
-                let mse =
-                    model::eval_batch(&loss.layout, theta, &xb, &yb, b, Some(&mut grad), &mut ws);
-                loss.regularize(theta, mse, Some(&mut grad));
+                let data = model::eval_batch(
+                    &loss.layout,
+                    loss.loss,
+                    theta,
+                    &xb,
+                    &yb,
+                    b,
+                    Some(&mut grad),
+                    &mut ws,
+                );
+                loss.regularize(theta, data, Some(&mut grad));
             }
         }
         if !grad.iter().all(|g| g.is_finite()) {

@@ -1,4 +1,5 @@
-//! The squared loss of an [`Mlp`] as a function of its flattened parameters, with a hand-written
+//! The training objective of an [`Mlp`] (squared loss or cross-entropy, with or without weight
+//! decay) as a function of its flattened parameters, with a hand-written
 //! backward pass (dense GEMMs through `faer`, one thread, no allocation per evaluation).
 
 use crate::error::{Error, Result};
@@ -6,6 +7,8 @@ use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Where each layer's weights (column-major, `n_{l+1} × n_l`) and biases sit in the flat
 /// parameter vector: `W_1, b_1, W_2, b_2, …` — the same order as the SCR layout's weights.
@@ -133,72 +136,194 @@ fn mat_mut(s: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
     MatMut::from_column_major_slice_mut(&mut s[..rows * cols], rows, cols)
 }
 
-/// The mean squared error `L(θ) = ‖f_θ(X) − Y‖_F² / (n_y N)` of a network on a data set, and its
+/// The data term a network is trained on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataLoss {
+    /// The mean squared error `‖f(X) − Y‖_F² / (n_y N)`.
+    #[default]
+    #[serde(rename = "squared")]
+    Squared,
+    /// The mean cross-entropy of class probabilities, `−(1/N) Σ_i Σ_k t_ik log p_k(x_i)`: one
+    /// output is the positive class's logit (`p = σ(f)`, the logistic loss), several outputs the
+    /// classes' logits (`p = softmax(f)`). Targets are class labels, 0/1 or −1/1 (`t = 1` where
+    /// the target is 1); with several outputs each sample has exactly one 1.
+    #[serde(rename = "cross-entropy")]
+    CrossEntropy,
+}
+
+impl DataLoss {
+    /// Every value with a line of help.
+    pub const CHOICES: &[(&str, &str)] = &[
+        ("squared", "Gradient methods: ‖f(X) − Y‖²/(n_y N)"),
+        (
+            "cross-entropy",
+            "Gradient methods: −(1/N) Σ log p_class(x), one output logistic, several softmax; \
+             labels 0/1 or ±1",
+        ),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DataLoss::Squared => "squared",
+            DataLoss::CrossEntropy => "cross-entropy",
+        }
+    }
+
+    /// The targets as this loss reads them: the squared loss as given; the cross-entropy's
+    /// class labels as 0/1 indicators, checked (labels 0/1 or ±1, one class per sample).
+    fn targets<'y>(self, y: &'y Matrix) -> Result<Cow<'y, Matrix>> {
+        if self == DataLoss::Squared {
+            return Ok(Cow::Borrowed(y));
+        }
+        let values = y.as_slice();
+        if let Some(bad) = values.iter().find(|&&v| v != 0.0 && v != 1.0 && v != -1.0) {
+            return Err(Error::setting(
+                "gradient.loss",
+                format!(
+                    "cross-entropy takes class labels 0/1 or −1/1 (one column per class, or one \
+                     column for two classes), got the target {bad}"
+                ),
+            ));
+        }
+        if values.contains(&0.0) && values.contains(&-1.0) {
+            return Err(Error::setting(
+                "gradient.loss",
+                "cross-entropy takes class labels 0/1 or −1/1, got 0 and −1 both",
+            ));
+        }
+        let t: Vec<f64> = values.iter().map(|&v| f64::from(v == 1.0)).collect();
+        let k = y.rows();
+        if k > 1 {
+            if let Some(j) = t.chunks_exact(k).position(|c| c.iter().sum::<f64>() != 1.0) {
+                return Err(Error::setting(
+                    "gradient.loss",
+                    format!(
+                        "cross-entropy over {k} class columns needs exactly one class per \
+                         sample; sample {} has {}",
+                        j + 1,
+                        t[j * k..(j + 1) * k].iter().sum::<f64>()
+                    ),
+                ));
+            }
+        }
+        Ok(Cow::Owned(Matrix::from_col_major(k, y.cols(), t)?))
+    }
+}
+
+/// The training objective of a network on a data set as a function of its parameters, and its
 /// gradient.
 ///
-/// With weight decay β > 0 the objective is instead
-/// `J(θ) = ‖f_θ(X) − Y‖_F² / (2N) + (β/2) Σ (weights² and hidden biases²)` (docs/convex.md §1),
-/// and the output bias is held where it starts (its gradient is zero).
+/// Without weight decay it is the data term: the MSE `‖f_θ(X) − Y‖_F² / (n_y N)` or the mean
+/// cross-entropy. With weight decay β > 0:
+/// - squared loss: `‖f_θ(X) − Y‖_F² / (2N) + (β/2) Σ (weights² and hidden biases²)`
+///   (docs/convex.md §1, the convex reformulation's objective); the output bias is held where it
+///   starts (its gradient is zero);
+/// - cross-entropy: `CE + (β/2) Σ weights²`, every bias free and unpenalised — scikit-learn's
+///   `MLPClassifier` objective with `β = alpha / N`.
 pub struct Evaluator<'a> {
     pub layout: ParamLayout,
+    pub loss: DataLoss,
     x: &'a Matrix,
-    y: &'a Matrix,
+    /// The targets as the loss reads them (0/1 indicators for the cross-entropy).
+    y: Cow<'a, Matrix>,
     /// ‖Y‖_F, for the relative output error.
     y_norm: f64,
     weight_decay: f64,
-    /// The MSE of the last full-data evaluation (the output error with weight decay needs it).
-    last_mse: std::cell::Cell<f64>,
+    /// The data term of the last full-data evaluation (the output error with weight decay needs
+    /// it).
+    last_data: std::cell::Cell<f64>,
 }
 
 impl<'a> Evaluator<'a> {
-    /// Checks that the data fit the architecture.
+    /// The MSE; checks that the data fit the architecture.
     pub fn new(arch: &Architecture, x: &'a Matrix, y: &'a Matrix) -> Result<Self> {
+        Self::for_loss(arch, x, y, DataLoss::Squared)
+    }
+
+    /// The data term `loss`; checks that the data fit the architecture and the loss (the
+    /// cross-entropy takes class labels and a linear output: the logits).
+    pub fn for_loss(
+        arch: &Architecture,
+        x: &'a Matrix,
+        y: &'a Matrix,
+        loss: DataLoss,
+    ) -> Result<Self> {
         arch.check_data(x, y)?;
+        if loss == DataLoss::CrossEntropy && arch.output != Activation::Linear {
+            return Err(Error::setting(
+                "output",
+                "the cross-entropy reads the outputs as logits: the output activation must be \
+                 linear",
+            ));
+        }
+        let y = loss.targets(y)?;
         Ok(Self {
             layout: ParamLayout::new(arch),
+            loss,
             x,
-            y,
             y_norm: y.frobenius(),
+            y,
             weight_decay: 0.0,
-            last_mse: std::cell::Cell::new(f64::NAN),
+            last_data: std::cell::Cell::new(f64::NAN),
         })
     }
 
-    /// The weight-decay objective with this β (0: the plain MSE).
+    /// The weight-decay objective with this β (0: the data term alone).
     pub fn with_weight_decay(mut self, beta: f64) -> Self {
         self.weight_decay = beta;
         self
     }
 
-    /// The parameters weight decay leaves alone: the output bias.
+    /// The parameters held where they start: the output bias of the squared loss's weight-decay
+    /// objective (its networks have none); none otherwise.
     pub fn undecayed(&self) -> std::ops::Range<usize> {
-        self.layout.b_range(self.layout.n_layers() - 1)
+        if self.weight_decay > 0.0 && self.loss == DataLoss::Squared {
+            self.layout.b_range(self.layout.n_layers() - 1)
+        } else {
+            0..0
+        }
     }
 
-    /// Turns the MSE `mse` at `theta` (and its gradient) into the training objective.
-    pub fn regularize(&self, theta: &[f64], mse: f64, grad: Option<&mut [f64]>) -> f64 {
+    /// Whether weight decay penalises parameter `i`: every weight, and with the squared loss the
+    /// hidden biases too.
+    fn decays(&self, i: usize) -> bool {
+        let lay = &self.layout;
+        match self.loss {
+            DataLoss::Squared => !lay.b_range(lay.n_layers() - 1).contains(&i),
+            DataLoss::CrossEntropy => (0..lay.n_layers()).any(|l| lay.w_range(l).contains(&i)),
+        }
+    }
+
+    /// Turns the data term `data` at `theta` (and its gradient) into the training objective.
+    pub fn regularize(&self, theta: &[f64], data: f64, grad: Option<&mut [f64]>) -> f64 {
         let beta = self.weight_decay;
         if beta == 0.0 {
-            return mse;
+            return data;
         }
-        let half = 0.5 * self.y.rows() as f64;
-        let free = self.undecayed();
+        // the squared loss's objective weighs the SSE by 1/(2N), the MSE by 1/(n_y N)
+        let scale = match self.loss {
+            DataLoss::Squared => 0.5 * self.y.rows() as f64,
+            DataLoss::CrossEntropy => 1.0,
+        };
+        let held = self.undecayed();
         let squares: f64 = theta
             .iter()
             .enumerate()
-            .filter(|(i, _)| !free.contains(i))
+            .filter(|&(i, _)| self.decays(i))
             .map(|(_, v)| v * v)
             .sum();
         if let Some(g) = grad {
             for (i, (gi, &t)) in g.iter_mut().zip(theta).enumerate() {
-                *gi = if free.contains(&i) {
+                *gi = if held.contains(&i) {
                     0.0
+                } else if self.decays(i) {
+                    scale * *gi + beta * t
                 } else {
-                    half * *gi + beta * t
+                    scale * *gi
                 };
             }
         }
-        half * mse + 0.5 * beta * squares
+        scale * data + 0.5 * beta * squares
     }
 
     pub fn n_samples(&self) -> usize {
@@ -209,8 +334,9 @@ impl<'a> Evaluator<'a> {
         self.x
     }
 
+    /// The targets as the loss reads them.
     pub fn y(&self) -> &Matrix {
-        self.y
+        &self.y
     }
 
     /// A workspace for the whole data set.
@@ -222,8 +348,9 @@ impl<'a> Evaluator<'a> {
     pub fn eval(&self, theta: &[f64], grad: Option<&mut [f64]>, ws: &mut Workspace) -> f64 {
         let n = self.n_samples();
         let mut grad = grad;
-        let mse = eval_batch(
+        let data = eval_batch(
             &self.layout,
+            self.loss,
             theta,
             self.x.as_slice(),
             self.y.as_slice(),
@@ -231,8 +358,8 @@ impl<'a> Evaluator<'a> {
             grad.as_deref_mut(),
             ws,
         );
-        self.last_mse.set(mse);
-        self.regularize(theta, mse, grad)
+        self.last_data.set(data);
+        self.regularize(theta, data, grad)
     }
 
     /// The residuals `r = vec(f(X) − Y)/√(n_y N)` (so that `L = ‖r‖²`) into `r`, and the transposed
@@ -245,6 +372,11 @@ impl<'a> Evaluator<'a> {
         jt: &mut [f64],
         r: &mut [f64],
     ) -> f64 {
+        debug_assert_eq!(
+            self.loss,
+            DataLoss::Squared,
+            "residuals of the squared loss"
+        );
         let lay = &self.layout;
         let widths = &lay.arch.widths;
         let layers = lay.n_layers();
@@ -303,13 +435,18 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Relative output error `‖f(X) − Y‖_F / ‖Y‖_F` from a loss value (absolute when Y = 0); with
-    /// weight decay, from the MSE of the last full-data evaluation.
+    /// weight decay, from the MSE of the last full-data evaluation. With the cross-entropy, the
+    /// mean cross-entropy itself (it is 0 only when every sample gets its class with probability
+    /// 1).
     pub fn output_error(&self, loss: f64) -> f64 {
         let loss = if self.weight_decay > 0.0 {
-            self.last_mse.get()
+            self.last_data.get()
         } else {
             loss
         };
+        if self.loss == DataLoss::CrossEntropy {
+            return loss;
+        }
         let sse = loss * (self.y.rows() * self.y.cols()) as f64;
         if self.y_norm > 0.0 {
             sse.sqrt() / self.y_norm
@@ -319,10 +456,12 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// Loss (and gradient) on the `n` samples whose inputs and targets are the column-major `xs`
-/// (`n_0 × n`) and `ys` (`n_y × n`).
+/// The data term `loss` (and its gradient) on the `n` samples whose inputs and targets are the
+/// column-major `xs` (`n_0 × n`) and `ys` (`n_y × n`; for the cross-entropy, 0/1 indicators).
+#[allow(clippy::too_many_arguments)]
 pub fn eval_batch(
     layout: &ParamLayout,
+    loss: DataLoss,
     theta: &[f64],
     xs: &[f64],
     ys: &[f64],
@@ -362,31 +501,58 @@ pub fn eval_batch(
     }
     let ny = widths[layers];
     let out = &ws.a[layers - 1][..ny * n];
-    let scale = 1.0 / (ny * n) as f64;
-    let sse: f64 = out
-        .iter()
-        .zip(&ys[..ny * n])
-        .map(|(f, y)| (f - y) * (f - y))
-        .sum();
-    let Some(grad) = grad else {
-        return sse * scale;
-    };
-    // backward: δ_L = 2 (F − Y)/(n_y N) ⊙ act'(Z_L)
-    {
-        let z = &ws.z[layers - 1];
-        for (((d, f), y), zi) in ws.delta[..ny * n]
-            .iter_mut()
-            .zip(out)
-            .zip(&ys[..ny * n])
-            .zip(z.iter())
-        {
-            let deriv = match layout.arch.output {
-                Activation::Linear => 1.0,
-                Activation::Relu => f64::from(u8::from(*zi > 0.0)),
-            };
-            *d = 2.0 * scale * (f - y) * deriv;
+    let ys = &ys[..ny * n];
+    // the data term, and δ_L = ∂(data term)/∂Z_L into ws.delta when a gradient is asked for
+    let want = grad.is_some();
+    let value = match loss {
+        DataLoss::Squared => {
+            let scale = 1.0 / (ny * n) as f64;
+            let sse: f64 = out.iter().zip(ys).map(|(f, y)| (f - y) * (f - y)).sum();
+            if want {
+                // δ_L = 2 (F − Y)/(n_y N) ⊙ act'(Z_L)
+                let z = &ws.z[layers - 1];
+                for (((d, f), y), zi) in ws.delta[..ny * n].iter_mut().zip(out).zip(ys).zip(z) {
+                    let deriv = match layout.arch.output {
+                        Activation::Linear => 1.0,
+                        Activation::Relu => f64::from(u8::from(*zi > 0.0)),
+                    };
+                    *d = 2.0 * scale * (f - y) * deriv;
+                }
+            }
+            sse * scale
         }
-    }
+        DataLoss::CrossEntropy => {
+            // the output is linear (checked by the evaluator): F are the logits; δ_L = (P − T)/N
+            let inv_n = 1.0 / n as f64;
+            let delta = &mut ws.delta[..ny * n];
+            let mut total = 0.0;
+            if ny == 1 {
+                for ((d, &f), &t) in delta.iter_mut().zip(out).zip(ys) {
+                    // −t log σ(f) − (1 − t) log(1 − σ(f)) = softplus(f) − t f
+                    total += f.max(0.0) + (-f.abs()).exp().ln_1p() - t * f;
+                    *d = (crate::net::sigmoid(f) - t) * inv_n;
+                }
+            } else {
+                for ((d, f), t) in delta
+                    .chunks_exact_mut(ny)
+                    .zip(out.chunks_exact(ny))
+                    .zip(ys.chunks_exact(ny))
+                {
+                    // −Σ t_k log softmax(f)_k = log Σ e^{f_k} − Σ t_k f_k (Σ t_k = 1)
+                    d.copy_from_slice(f);
+                    let lse = crate::net::softmax(d);
+                    total += lse - t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>();
+                    for (d, t) in d.iter_mut().zip(t) {
+                        *d = (*d - t) * inv_n;
+                    }
+                }
+            }
+            total * inv_n
+        }
+    };
+    let Some(grad) = grad else {
+        return value;
+    };
     for l in (0..layers).rev() {
         let (rows, inner) = (widths[l + 1], widths[l]);
         let input: &[f64] = if l == 0 { xs } else { &ws.a[l - 1] };
@@ -425,7 +591,7 @@ pub fn eval_batch(
         }
         std::mem::swap(&mut ws.delta, &mut ws.delta_prev);
     }
-    sse * scale
+    value
 }
 
 #[cfg(test)]

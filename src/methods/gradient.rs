@@ -2,10 +2,14 @@
 //! `gradient` (one group for the five, each reading its own keys, with its own defaults), their
 //! trace, and the warning of a run that stopped far from a stationary point.
 
-use super::{Line, Run, Settings, Stage, StageSummary, Trace, Trainer};
-use crate::error::Result;
-use crate::gradient::{self, GradRecord, GradSettings, GradSummary, Optimizer, OptimizerKind};
-use crate::net::Network;
+use super::{Line, Metrics, Run, Settings, Stage, StageSummary, Trace, Trainer};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::gradient::{
+    self, DataLoss, Evaluator, GradRecord, GradSettings, GradSummary, Optimizer, OptimizerKind,
+};
+use crate::linalg::Matrix;
+use crate::net::{Link, Network};
 use crate::train::{Monitor, Problem, Start, Stop};
 use serde::{Deserialize, Serialize};
 
@@ -37,8 +41,12 @@ pub struct GradientGroup {
     pub output_tol: Option<f64>,
     /// Seed of the mini-batch order.
     pub batch_seed: Option<u64>,
-    /// β > 0: the weight-decay objective `‖f(X) − Y‖²/(2N) + (β/2)‖θ‖²` instead of the MSE.
+    /// β > 0: the weight-decay objective `‖f(X) − Y‖²/(2N) + (β/2)‖θ‖²` instead of the MSE;
+    /// with the cross-entropy `CE + (β/2) Σ weights²` (biases free).
     pub weight_decay: f64,
+    /// The data term: `squared` (the MSE) or `cross-entropy` (class labels; the outputs are
+    /// logits, the model predicts probabilities).
+    pub loss: DataLoss,
 }
 
 impl Default for GradientGroup {
@@ -56,6 +64,7 @@ impl Default for GradientGroup {
             output_tol: None,
             batch_seed: None,
             weight_decay: 0.0,
+            loss: DataLoss::Squared,
         }
     }
 }
@@ -105,6 +114,7 @@ impl GradientGroup {
             seed: g.batch_seed.unwrap_or(seed),
             record_every: 0,
             weight_decay: g.weight_decay,
+            loss: g.loss,
         };
         (g, settings)
     }
@@ -135,12 +145,21 @@ impl Trace for GradTrace {
 
     fn lines(&self, offset: f64) -> Vec<Line> {
         let records = &self.iterations;
-        vec![
-            Line::through("loss (MSE)", "", records, offset, |r| (r.iteration, r.loss)),
-            Line::through("output error", "1 3", records, offset, |r| {
+        let loss = match (self.summary.data_loss, self.summary.weight_decay > 0.0) {
+            (_, true) => "objective (with weight decay)",
+            (DataLoss::Squared, false) => "loss (MSE)",
+            (DataLoss::CrossEntropy, false) => "loss (cross-entropy)",
+        };
+        let mut lines = vec![Line::through(loss, "", records, offset, |r| {
+            (r.iteration, r.loss)
+        })];
+        // the cross-entropy's output error is the loss itself
+        if self.summary.data_loss == DataLoss::Squared {
+            lines.push(Line::through("output error", "1 3", records, offset, |r| {
                 (r.iteration, r.output_error)
-            }),
-        ]
+            }));
+        }
+        lines
     }
 
     fn warnings(&self, method: &str, model: Option<&Network>) -> Vec<String> {
@@ -201,6 +220,34 @@ impl Trainer for Gradient {
         Settings::of("gradient", &self.group)
     }
 
+    fn predicts_labels(&self) -> bool {
+        self.settings.loss == DataLoss::CrossEntropy
+    }
+
+    fn link(&self, n_outputs: usize) -> Link {
+        match self.settings.loss {
+            DataLoss::Squared => Link::Identity,
+            DataLoss::CrossEntropy => Link::probabilities(n_outputs),
+        }
+    }
+
+    /// With the cross-entropy: the mean cross-entropy and the accuracy (the most probable class,
+    /// or with one output the positive class where its probability exceeds ½).
+    fn metrics(&self, net: &Network, data: &Dataset) -> Result<Metrics> {
+        if self.settings.loss == DataLoss::Squared {
+            let (mse, output_error) = super::run::fit(net, &data.x, &data.y)?;
+            return Ok(Metrics::from([
+                ("mse", mse),
+                ("output_error", output_error),
+            ]));
+        }
+        let (cross_entropy, accuracy) = classification(net, &data.x, &data.y)?;
+        Ok(Metrics::from([
+            ("cross_entropy", cross_entropy),
+            ("accuracy", accuracy),
+        ]))
+    }
+
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {
         let net = start.network(problem.arch)?;
         let run = gradient::train(
@@ -227,4 +274,33 @@ impl Trainer for Gradient {
             monitor.budget().elapsed(),
         )
     }
+}
+
+/// The mean cross-entropy and the accuracy of the class-probability network `net` on class
+/// labels `y` (0/1 or ±1, as [`DataLoss::CrossEntropy`] reads them).
+pub fn classification(net: &Network, x: &Matrix, y: &Matrix) -> Result<(f64, f64)> {
+    let Network::Mlp(m) = net else {
+        return Err(Error::InvalidArgument(
+            "the cross-entropy's figures are those of a ReLU network".into(),
+        ));
+    };
+    let eval = Evaluator::for_loss(&m.arch, x, y, DataLoss::CrossEntropy)?;
+    let theta = eval.layout.pack(m)?;
+    let cross_entropy = eval.eval(&theta, None, &mut eval.workspace());
+    let mut p = m.forward(x)?;
+    Link::probabilities(p.rows()).apply(&mut p);
+    let t = eval.y();
+    let k = p.rows();
+    let right = (0..p.cols())
+        .filter(|&j| {
+            let (p, t) = (p.col(j), t.col(j));
+            if k == 1 {
+                (p[0] > 0.5) == (t[0] == 1.0)
+            } else {
+                let best = (0..k).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+                t[best] == 1.0
+            }
+        })
+        .count();
+    Ok((cross_entropy, right as f64 / p.cols().max(1) as f64))
 }

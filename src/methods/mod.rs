@@ -42,7 +42,7 @@ pub use convex::{
     AUTO_ENUMERATE, AUTO_SAMPLED,
 };
 pub use glm::{Glm, GlmCertificate, GlmFit, GlmGroup, GlmKind, GlmSolver, GlmTrace, Penalty};
-pub use gradient::{GradTrace, Gradient, GradientGroup};
+pub use gradient::{classification, GradTrace, Gradient, GradientGroup};
 pub use milp::{Milp, MilpFormulation, MilpGroup, MilpLoss, MilpSummary, MilpTrace, TIGHTENINGS};
 pub use perceptron::{Perceptron, PerceptronCertificate, PerceptronNode, PerceptronTrace};
 pub use pipeline::Pipeline;
@@ -55,7 +55,7 @@ pub use table::{
 
 use crate::data::{Dataset, TargetScaling};
 use crate::error::Result;
-use crate::net::{Activation, Architecture, Network};
+use crate::net::{Activation, Architecture, Link, Network};
 use crate::train::{Limits, Monitor, Observer, Problem, Start, Stop};
 use serde::{Deserialize, Serialize};
 use std::any::Any;
@@ -93,6 +93,12 @@ pub trait Trainer: Send + Sync {
     /// Whether its targets are class labels (left alone by standardisation).
     fn predicts_labels(&self) -> bool {
         false
+    }
+
+    /// What the outputs of the networks it trains mean (`n_outputs` of them): values, or the
+    /// logits of class probabilities, which the model then predicts.
+    fn link(&self, _n_outputs: usize) -> Link {
+        Link::Identity
     }
 
     /// How `standardize` treats the targets of a network with output `output`: labels are

@@ -1,9 +1,10 @@
 //! One method after another (`scr+lbfgs`): the second starts from the first one's network, and
 //! the run keeps both stages.
 
-use super::{Run, Settings, Trainer};
+use super::{Metrics, Run, Settings, Trainer};
+use crate::data::Dataset;
 use crate::error::Result;
-use crate::net::Network;
+use crate::net::{Link, Network};
 use crate::train::{Monitor, Problem, Start, Stop};
 
 /// `first`, then `then` from `first`'s network, under one monitor (the time limit covers both).
@@ -25,6 +26,19 @@ impl Trainer for Pipeline {
     fn check(&self, problem: &Problem) -> Result<()> {
         self.first.check(problem)?;
         self.then.check(problem)
+    }
+
+    // the network is the second stage's: its figures, targets and outputs are read its way
+    fn metrics(&self, net: &Network, data: &Dataset) -> Result<Metrics> {
+        self.then.metrics(net, data)
+    }
+
+    fn predicts_labels(&self) -> bool {
+        self.then.predicts_labels()
+    }
+
+    fn link(&self, n_outputs: usize) -> Link {
+        self.then.link(n_outputs)
     }
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {

@@ -125,7 +125,7 @@ pub const METHODS: &[Method] = &[
     Method {
         name: "lbfgs",
         family: Family::Network,
-        help: "L-BFGS with a strong-Wolfe line search",
+        help: "L-BFGS with a weak-Wolfe line search",
         groups: GRADIENT,
         default_scheme: InitScheme::He,
         make: |s, ctx| gradient(OptimizerKind::Lbfgs, s, ctx),

@@ -1,8 +1,10 @@
 //! Network description (`Architecture`, `Activation`) and the trained objects: the ReLU network
 //! [`Mlp`], threshold units under an AND ([`ThresholdNetwork`]), and [`Network`], either of them.
 
+mod link;
 mod threshold;
 
+pub use link::{sigmoid, softmax, Link};
 pub use threshold::{ThresholdNetwork, ThresholdUnit};
 
 use crate::error::{Error, Result};

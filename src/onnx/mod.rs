@@ -9,7 +9,9 @@
 //!   a ReLU output;
 //! - a threshold network as the same affine map, `Greater` than 0, `Cast` to the value type and
 //!   `ReduceMin` over the units (1 exactly when every unit fires: the AND);
-//! - the targets' standardisation undone as `Mul` then `Add`.
+//! - the targets' standardisation undone as `Mul` then `Add`;
+//! - a model of class probabilities (trained on the cross-entropy) ends in `Sigmoid` (one logit)
+//!   or `Softmax` over the classes (axis 1).
 //!
 //! Values are float64 or float32 ([`Precision`]); the operator set is ONNX 13. The model's column
 //! names go into the graph's documentation and into the metadata (`cvxnn.inputs`,
@@ -21,7 +23,7 @@ use crate::data::Standardizer;
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::model::Model;
-use crate::net::{Activation, Mlp, Network, ThresholdNetwork};
+use crate::net::{Activation, Link, Mlp, Network, ThresholdNetwork};
 use prost::Message;
 use std::path::Path;
 
@@ -77,6 +79,16 @@ impl Model {
         if let Some(t) = self.scaling.as_ref().and_then(|s| s.targets.as_ref()) {
             g.unstandardize(&out, t)?;
         }
+        match self.link {
+            Link::Identity => {}
+            Link::Sigmoid => g.node("Sigmoid", &[&out], "probability", vec![]),
+            Link::Softmax => g.node(
+                "Softmax",
+                &[&out],
+                "probabilities",
+                vec![proto::Attribute::int("axis", 1)],
+            ),
+        }
         let (inputs, targets) = match &self.columns {
             Some(c) => (c.inputs.clone(), c.targets.clone()),
             None => (numbered("x", self.n_inputs()), self.target_names()),
@@ -103,12 +115,7 @@ impl Mlp {
     /// The network alone as an ONNX file (no standardisation; columns `x1…`, `y1…`): the
     /// export of a model without columns or scaling.
     pub fn to_onnx(&self, precision: Precision) -> Result<Vec<u8>> {
-        let model = Model {
-            network: Network::Mlp(self.clone()),
-            columns: None,
-            scaling: None,
-        };
-        model.to_onnx(precision)
+        Model::of_network(Network::Mlp(self.clone()))?.to_onnx(precision)
     }
 }
 

@@ -256,6 +256,21 @@ impl CompareRequest {
             let resolved = convex_only(&methods::Trainer::settings(&convex));
             request.settings = request.settings.clone().merge(resolved);
         }
+        // every row is scored on the squared loss (its MSE, its weight-decay objective)
+        for (group, key) in [("convex", "convex.loss"), ("gradient", "gradient.loss")] {
+            let loss = request.settings.get(key).and_then(|v| v.as_str());
+            if let Some(loss) = loss.filter(|l| *l != "squared") {
+                if chosen.iter().any(|m| m.reads(group)) {
+                    return Err(Error::setting(
+                        key,
+                        format!(
+                            "{loss} is refused: a comparison scores every method on the squared \
+                             loss"
+                        ),
+                    ));
+                }
+            }
+        }
         let entries = chosen
             .iter()
             .map(|&m| {
@@ -265,18 +280,6 @@ impl CompareRequest {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        if let Ok(convex) = request.settings.group::<methods::ConvexGroup>("convex") {
-            if convex.loss.classifies() && chosen.iter().any(|m| m.reads("convex")) {
-                return Err(Error::setting(
-                    "convex.loss",
-                    format!(
-                        "{} is refused: a comparison scores every method on the squared loss \
-                         (the gradient methods train no other)",
-                        convex.loss.name()
-                    ),
-                ));
-            }
-        }
         let convex = match request.weight_decay {
             Some(beta) if arch.widths.len() == 3 && arch.output == Activation::Linear => {
                 let mut s = request.settings.clone();

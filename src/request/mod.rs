@@ -42,7 +42,7 @@ use crate::data::{Dataset, Scaling};
 use crate::error::{Error, Result};
 use crate::methods::{self, read_group, Context, Method, Metrics, Run, Settings, Trainer};
 use crate::model::Model;
-use crate::net::{Activation, Architecture};
+use crate::net::{Activation, Architecture, Mlp};
 use crate::train::{Interrupt, Limits, Observer, Problem, Quiet, Start};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -341,6 +341,33 @@ impl Trained {
 }
 
 impl Prepared {
+    /// Starts from `network` instead of the request's start: a front end's warm start from a
+    /// network it holds (`what` says which, in the resolved request's `start.model`, which a
+    /// rerun then cannot load).
+    pub fn start_from(&mut self, network: Mlp, what: &str) -> Result<()> {
+        if network.arch.widths != self.arch.widths {
+            return Err(Error::setting(
+                "start.model",
+                format!(
+                    "{what} is {}, the run trains {}",
+                    network.arch.spec(),
+                    self.arch.spec()
+                ),
+            ));
+        }
+        self.request.start = StartSpec {
+            init: Init::Model,
+            model: Some(what.into()),
+            ..Default::default()
+        };
+        self.start = Start::Model {
+            model: network,
+            label: "model".into(),
+            detail: what.into(),
+        };
+        Ok(())
+    }
+
     /// Trains under `observer`, within the request's time limit, until `interrupt` (if given)
     /// is triggered.
     pub fn run(
@@ -379,7 +406,10 @@ impl Prepared {
         let model = run
             .model
             .as_ref()
-            .map(|net| Model::new(net.clone(), self.data.columns(), self.scaling.clone()))
+            .map(|net| {
+                Model::new(net.clone(), self.data.columns(), self.scaling.clone())?
+                    .with_link(self.trainer.link(net.n_outputs()))
+            })
             .transpose()?;
         Ok(Trained {
             request: self.request.clone(),
