@@ -4,6 +4,8 @@ Estimators with scikit-learn's conventions over cvxnn's Rust library:
 
 - ``MLPRegressor(method=...)``: a ReLU network by any method of cvxnn's training interface
   (sequential convex relaxation, gradient methods, exact training, …);
+- ``MLPClassifier``: a ReLU network of class probabilities on the cross-entropy (softmax, or
+  logistic for two classes) by the gradient methods;
 - ``ConvexReLURegressor`` / ``ConvexReLUClassifier``: two-layer ReLU training as a convex
   program, with a certificate of global optimality (``certificate_``);
 - ``Ridge``, ``Lasso``, ``ElasticNet``, ``LogisticRegression``, ``SVC(kernel="linear")``:
@@ -23,7 +25,7 @@ from ._certify import certify
 from ._common import TrainingWarning
 from ._compare import compare
 from ._linear import SVC, ElasticNet, Lasso, LogisticRegression, PerceptronLP, Ridge
-from ._network import ConvexReLUClassifier, ConvexReLURegressor, MLPRegressor
+from ._network import ConvexReLUClassifier, ConvexReLURegressor, MLPClassifier, MLPRegressor
 from ._request import Trained, run
 from ._core import Model, features, method_names, planted_teacher
 
@@ -31,6 +33,7 @@ __version__ = _core.__version__
 
 __all__ = [
     "MLPRegressor",
+    "MLPClassifier",
     "ConvexReLURegressor",
     "ConvexReLUClassifier",
     "Ridge",

@@ -42,13 +42,13 @@ class _Network(BaseEstimator):
 
     def _train(
         self, X, Y, method, hidden, output, keyword, init="random", init_scheme=None,
-        skip_warning=None,
+        skip_warning=None, start=None,
     ):
         input_names = [str(c) for c in getattr(self, "feature_names_in_", [])] or None
         try:
             request = self._request(X, Y, method, hidden, output, keyword, init, init_scheme)
             model, record, raised = _core.run(
-                _request.dumps(request), X, Y, input_names=input_names
+                _request.dumps(request), X, Y, input_names=input_names, start=start
             )
         except ValueError as e:
             raise _request.respell(e, _request.spelling_of(keyword, _SPELLING)) from None
@@ -60,6 +60,7 @@ class _Network(BaseEstimator):
         self.model_ = model
         self.n_iter_ = record.iterations
         self.loss_ = record.loss
+        self._objective = record.objective
         self.stop_reason_ = record.stop_reason
         if model is not None:
             self.coefs_ = [np.asarray(w, dtype=float).T for w, _ in model.layers]
@@ -423,3 +424,169 @@ class ConvexReLUClassifier(Labels, ClassifierMixin, _Convex):
     @available_if(_logistic)
     def predict_log_proba(self, X):
         return np.log(self.predict_proba(X))
+
+
+class MLPClassifier(Labels, ClassifierMixin, _Network):
+    """A ReLU network of class probabilities trained on the cross-entropy by cvxnn's gradient
+    methods: one logistic output for two classes, a softmax over the classes for more — the
+    network and objective of scikit-learn's ``MLPClassifier`` (ReLU hidden layers).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+    method : {"adam", "sgd", "gd", "lbfgs"}, default="adam"
+        The optimiser (scikit-learn's ``solver``; ``gd`` is full-batch gradient descent).
+    alpha : float, default=1e-4
+        The ℓ₂ penalty as scikit-learn scales it: the objective is
+        ``CE + (alpha / (2N)) Σ‖W‖²`` over the weights (biases free), N the training samples.
+    max_iter : int, optional
+        Iterations (lbfgs) or steps, one mini-batch each (adam, sgd, gd); None: cvxnn's
+        defaults (lbfgs 2 000; adam 5 000; sgd 5 000; gd 20 000). Not epochs, as scikit-learn's.
+    tol : float, optional
+        Stop when the gradient's Euclidean norm reaches it (None: 1e-12).
+    learning_rate_init, batch_size, momentum, beta_1, beta_2, epsilon : as scikit-learn's
+        (None: cvxnn's defaults: learning rate 0.01 for adam and sgd, 0.1 for gd; adam on the
+        full batch, sgd 32).
+    init_scheme : {"glorot", "he", "gaussian"}, default="glorot"
+        The random start (Glorot's scale, as scikit-learn's; drawn from cvxnn's seeded
+        generator, so not scikit-learn's numbers).
+    warm_start : bool, default=False
+        Start ``fit`` from the current ``coefs_`` and ``intercepts_`` (those of the last fit, or
+        set by hand with the right shapes) instead of a random draw; the classes must be the
+        same.
+    standardize : bool, default=False
+        Train on standardised inputs (the model keeps the map).
+    time_limit : float, optional
+        Seconds; the run keeps the network it had when it runs out.
+    random_state : int, RandomState or None, default=None
+        Seeds the start and the mini-batch order (None: seed 0).
+
+    Attributes
+    ----------
+    classes_ : array of the class labels.
+    coefs_, intercepts_ : lists of arrays, layer by layer (``coefs_[i]`` is inputs × outputs).
+    loss_ : float
+        The objective at the fitted network (mean cross-entropy plus the penalty), as
+        scikit-learn's ``loss_``.
+    n_iter_, stop_reason_, model_, run_ : as for ``MLPRegressor``; ``model_.predict`` gives the
+        class probabilities (one column for two classes: ``classes_[1]``'s).
+    """
+
+    _METHODS = ("adam", "sgd", "gd", "lbfgs")
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        method="adam",
+        alpha=1e-4,
+        max_iter=None,
+        tol=None,
+        learning_rate_init=None,
+        batch_size=None,
+        momentum=None,
+        beta_1=None,
+        beta_2=None,
+        epsilon=None,
+        init_scheme="glorot",
+        warm_start=False,
+        standardize=False,
+        time_limit=None,
+        random_state=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.method = method
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.init_scheme = init_scheme
+        self.warm_start = warm_start
+        self.standardize = standardize
+        self.time_limit = time_limit
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Trains the network on X (N × features) and the class labels y (N)."""
+        previous = getattr(self, "classes_", None)
+        X, codes = self._classes(X, y)
+        start = self._warm_start(previous)
+        return self._fit_codes(X, codes, self.max_iter, start)
+
+    def _warm_start(self, previous):
+        """The current layers as the start of a warm-started fit, or None."""
+        if not self.warm_start or not hasattr(self, "coefs_"):
+            return None
+        if previous is not None and not np.array_equal(previous, self.classes_):
+            raise ValueError(
+                "warm_start needs the classes of the previous fit: "
+                f"{list(previous)} before, {list(self.classes_)} now"
+            )
+        return [
+            (np.ascontiguousarray(np.asarray(w, dtype=np.float64).T), [float(v) for v in b])
+            for w, b in zip(self.coefs_, self.intercepts_)
+        ]
+
+    def _fit_codes(self, X, codes, max_iter, start):
+        if self.method not in self._METHODS:
+            raise ValueError(
+                f"method must be one of {', '.join(self._METHODS)} (the gradient methods train "
+                f"the cross-entropy), got {self.method!r}"
+            )
+        alpha = _request._plain("alpha", self.alpha)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha < 0:
+            raise ValueError(f"alpha must be a finite number ≥ 0, got {self.alpha!r}")
+        k = len(self.classes_)
+        if k == 2:
+            Y = np.where(codes == 1, 1.0, -1.0).reshape(-1, 1)
+        else:
+            Y = np.where(codes[:, None] == np.arange(k)[None, :], 1.0, -1.0)
+        keyword = {
+            "max_iter": max_iter,
+            "tol": self.tol,
+            "weight_decay": alpha / len(X),
+            "learning_rate_init": self.learning_rate_init,
+            "batch_size": self.batch_size,
+            "momentum": self.momentum,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "loss": "cross-entropy",
+        }
+        self._train(
+            X,
+            np.ascontiguousarray(Y),
+            self.method,
+            _hidden(self.hidden_layer_sizes),
+            "linear",
+            keyword,
+            init_scheme=None if start is not None else self.init_scheme,
+            start=start,
+        )
+        self.loss_ = self._objective
+        return self
+
+    def predict_proba(self, X):
+        """The class probabilities of each row of X (N × classes, in ``classes_``' order)."""
+        P = self._outputs(X)
+        if P.shape[1] == 1:
+            return np.column_stack([1.0 - P[:, 0], P[:, 0]])
+        return P
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row of X."""
+        P = self.predict_proba(X)
+        return self.classes_[np.argmax(P, axis=1)]
+
+    def to_onnx(self, path, float32=False):
+        """Writes the fitted network as an ONNX file (opset 13): input ``x`` (N × features),
+        output ``y``, the class probabilities (N × 1 through a ``Sigmoid`` for two classes, the
+        positive class's; else N × classes through a ``Softmax``)."""
+        return super().to_onnx(path, float32)

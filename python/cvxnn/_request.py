@@ -33,7 +33,7 @@ NETWORK_KEYS = {
     "scr_mu": ("scr.mu",),
     "extrapolation": ("scr.extrapolation",),
     "weight_bound": ("milp.weight_bound",),
-    "loss": ("convex.loss",),
+    "loss": ("convex.loss", "gradient.loss"),
     "patterns": ("convex.patterns",),
     "max_patterns": ("convex.max_patterns",),
 }

@@ -96,10 +96,6 @@ pub fn certify(
 pub fn load_onnx(path: PathBuf) -> PyResult<PyModel> {
     let net = cvxnn::onnx::import::load_two_layer(&path).map_err(py_err)?;
     Ok(PyModel {
-        inner: Model {
-            network: Network::Mlp(net),
-            columns: None,
-            scaling: None,
-        },
+        inner: Model::of_network(Network::Mlp(net)).map_err(py_err)?,
     })
 }

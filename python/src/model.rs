@@ -48,11 +48,7 @@ impl PyModel {
             Architecture::new(vec![w.cols(), w.rows()], Activation::Linear).map_err(py_err)?;
         let net = Mlp::new(arch, vec![w], vec![b]).map_err(py_err)?;
         Ok(Self {
-            inner: Model {
-                network: Network::Mlp(net),
-                columns: None,
-                scaling: None,
-            },
+            inner: Model::of_network(Network::Mlp(net)).map_err(py_err)?,
         })
     }
 

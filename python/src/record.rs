@@ -5,7 +5,7 @@
 //! the 6.4 ms run (bench/README.md, "The Python package's call overhead").
 
 use crate::to_py;
-use cvxnn::methods::Run;
+use cvxnn::methods::{GradTrace, Run};
 use cvxnn::request::{DataInfo, Evaluation, RunRequest, Trained};
 use pyo3::prelude::*;
 use serde::Serialize;
@@ -48,6 +48,18 @@ impl PyRun {
     #[getter]
     fn loss(&self) -> f64 {
         self.inner.outcome.loss
+    }
+
+    /// The training objective the method minimised, at the final network: a gradient method's
+    /// data term with its weight decay (the cross-entropy's, for a classifier); otherwise the
+    /// mean squared error.
+    #[getter]
+    fn objective(&self) -> f64 {
+        self.inner
+            .stages
+            .last()
+            .and_then(|s| s.trace_as::<GradTrace>())
+            .map_or(self.inner.outcome.loss, |t| t.summary.loss)
     }
 
     /// Iterations of all stages together (branch-and-bound nodes for the MILP).

@@ -180,9 +180,12 @@ type RunResult = (Option<PyModel>, Option<PyRun>, Option<Py<PyAny>>);
 /// network), the run's record with its resolved request, and the exception a signal handler
 /// raised during the run (`None` if none), which the caller re-raises after keeping the partial
 /// result. Model and record are both `None` when the run did not stop within [`GRACE`] of the
-/// exception.
+/// exception. `start`: the layers `(W, b)` (W outputs × inputs) of a network to start from
+/// instead of the request's start (an estimator's warm start).
 #[pyfunction]
-#[pyo3(signature = (request, x = None, y = None, input_names = None, target_names = None))]
+#[pyo3(signature = (
+    request, x = None, y = None, input_names = None, target_names = None, start = None
+))]
 pub fn run(
     py: Python<'_>,
     request: &str,
@@ -190,6 +193,7 @@ pub fn run(
     y: Option<PyReadonlyArray2<'_, f64>>,
     input_names: Option<Vec<String>>,
     target_names: Option<Vec<String>>,
+    start: Option<Vec<(PyReadonlyArray2<'_, f64>, Vec<f64>)>>,
 ) -> PyResult<RunResult> {
     let request = parse(request, RunRequest::from_value)?;
     let arrays = match (&x, &y) {
@@ -197,7 +201,24 @@ pub fn run(
         (None, None) => None,
         _ => return Err(PyValueError::new_err("give both X and y, or neither")),
     };
-    let prepared = request.prepare(arrays).map_err(py_err)?;
+    let mut prepared = request.prepare(arrays).map_err(py_err)?;
+    if let Some(layers) = start {
+        let (weights, biases): (Vec<_>, Vec<_>) = layers
+            .iter()
+            .map(|(w, b)| (crate::certify::matrix(w), b.clone()))
+            .unzip();
+        let arch = Architecture::new(
+            std::iter::once(weights.first().map_or(0, |w| w.cols()))
+                .chain(weights.iter().map(|w| w.rows()))
+                .collect(),
+            prepared.arch.output,
+        )
+        .map_err(py_err)?;
+        let net = cvxnn::net::Mlp::new(arch, weights, biases).map_err(py_err)?;
+        prepared
+            .start_from(net, "the estimator's network (warm start)")
+            .map_err(py_err)?;
+    }
     let interrupt = Interrupt::new();
     let stop = interrupt.clone();
     let (trained, raised) = interruptible(py, &interrupt, Some(GRACE), move || {

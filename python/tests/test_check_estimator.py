@@ -13,6 +13,8 @@ ESTIMATORS = [
     cvxnn.MLPRegressor(),
     cvxnn.MLPRegressor(method="lbfgs"),
     cvxnn.MLPRegressor(method="scr", max_iter=5),
+    cvxnn.MLPClassifier(hidden_layer_sizes=(10,), max_iter=200),
+    cvxnn.MLPClassifier(method="lbfgs", hidden_layer_sizes=(10,)),
     # 20 sampled gates (the default enumerates small sets and samples 100 gates otherwise):
     # these checks are about the interface, and fit about 50 times each
     cvxnn.ConvexReLURegressor(patterns=20),

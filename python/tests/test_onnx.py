@@ -104,3 +104,19 @@ def test_linear_models_export_their_scores(tmp_path, est, X, y):
     np.testing.assert_allclose(got, scores, rtol=1e-12, atol=1e-12 * np.abs(scores).max())
     f32 = run_onnx(est.to_onnx(tmp_path / "f.onnx", float32=True), X, np.float32)
     np.testing.assert_allclose(f32, scores, rtol=1e-4, atol=1e-5 * np.abs(scores).max())
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_classifier_exports_its_class_probabilities(tmp_path, classes, dtype):
+    # a Sigmoid (two classes: the positive class's probability) or a Softmax ends the graph
+    X, Y = cvxnn.planted_teacher(f"3-5-{classes}", 60, seed=3)
+    y = Y[:, 0] > 0 if classes == 2 else np.argmax(Y, axis=1)
+    clf = cvxnn.MLPClassifier(method="lbfgs", hidden_layer_sizes=(6,), random_state=1).fit(X, y)
+    got = run_onnx(clf.to_onnx(tmp_path / "c.onnx", float32=dtype == np.float32), X, dtype)
+    want = clf.predict_proba(X)
+    if classes == 2:
+        want = want[:, 1:]
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert got.dtype == dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=tol)
