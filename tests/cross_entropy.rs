@@ -140,6 +140,7 @@ fn a_linear_network_is_logistic_and_softmax_regression() {
     let fit = glm::fit_logistic(
         &x,
         &y.row(0),
+        None,
         Logistic { c, l1: false },
         &mut glm::unwatched,
     )
@@ -162,7 +163,7 @@ fn a_linear_network_is_logistic_and_softmax_regression() {
         .collect();
     let fit = glm::softmax::fit(
         &x,
-        &classes,
+        (&classes, None),
         3,
         glm::softmax::Softmax { c, l1: false },
         &mut glm::unwatched,

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 
 class TrainingWarning(UserWarning):
@@ -88,6 +88,17 @@ def inputs_and_targets(estimator, X, y, multi_output, y_numeric=True):
         multi_output=multi_output,
         y_numeric=y_numeric,
     )
+
+
+def sample_weights(sample_weight, X):
+    """``sample_weight`` checked as scikit-learn checks it (one finite value ≥ 0 per row of X; a
+    number is the same weight for every row) as a list, or None when not given."""
+    if sample_weight is None:
+        return None
+    w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    if not w.sum() > 0:
+        raise ValueError("sample_weight must not be all zero: no sample would count")
+    return w.tolist()
 
 
 def warn_run(messages, skip=None):

@@ -13,16 +13,22 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _request
-from ._common import Labels, inputs, inputs_and_targets, warn_run
+from ._common import Labels, inputs, inputs_and_targets, sample_weights, warn_run
 
 # The linear models' request keys as the estimators spell them.
-_SPELLING = {"glm.alpha": "alpha", "glm.l1_ratio": "l1_ratio", "glm.c": "C"}
+_SPELLING = {
+    "glm.alpha": "alpha",
+    "glm.l1_ratio": "l1_ratio",
+    "glm.c": "C",
+    "data.weights": "sample_weight",
+}
 
 
-def _fit(method, X, Y, glm=None, time_limit=None):
-    """Runs linear method ``method`` on X (N × d) and Y (N × k) for at most ``time_limit`` seconds;
-    returns the layer's weights (k × d), its biases (k), the certificate and the run's record. A
-    fit stopped by the time limit keeps its last iterate and warns."""
+def _fit(method, X, Y, glm=None, time_limit=None, weights=None):
+    """Runs linear method ``method`` on X (N × d) and Y (N × k), the samples weighted by
+    ``weights`` (a list, or None), for at most ``time_limit`` seconds; returns the layer's weights
+    (k × d), its biases (k), the certificate and the run's record. A fit stopped by the time limit
+    keeps its last iterate and warns."""
     request = {
         "method": method,
         "data": {"arrays": "numpy arrays"},
@@ -34,7 +40,9 @@ def _fit(method, X, Y, glm=None, time_limit=None):
         request["glm"] = {k: _request._plain(_SPELLING.get(f"glm.{k}", k), v)
                           for k, v in glm.items()}
     try:
-        model, record, raised = _core.run(_request.dumps(request), X, np.ascontiguousarray(Y))
+        model, record, raised = _core.run(
+            _request.dumps(request), X, np.ascontiguousarray(Y), sample_weight=weights
+        )
     except ValueError as e:
         raise _request.respell(e, _SPELLING) from None
     if raised is not None:
@@ -65,11 +73,12 @@ class _Export:
 class _LeastSquares(_Export, RegressorMixin, BaseEstimator):
     """One convex QP per target column, with an unpenalised intercept."""
 
-    def _fit(self, X, y, method, l1_ratio=0.5):
+    def _fit(self, X, y, sample_weight, method, l1_ratio=0.5):
         X, y = inputs_and_targets(self, X, y, multi_output=True)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         coef, intercept, certificate, record = _fit(
-            method, X, Y, {"alpha": self.alpha, "l1_ratio": l1_ratio}, self.time_limit
+            method, X, Y, {"alpha": self.alpha, "l1_ratio": l1_ratio}, self.time_limit,
+            sample_weights(sample_weight, X),
         )
         objective = np.array(certificate["objectives"])
         one = y.ndim == 1
@@ -97,8 +106,10 @@ class Ridge(_LeastSquares):
         self.alpha = alpha
         self.time_limit = time_limit
 
-    def fit(self, X, y):
-        return self._fit(X, y, "ridge")
+    def fit(self, X, y, sample_weight=None):
+        """Fits on X (N × features) and y (N, or N × targets); ``sample_weight`` (N) weighs
+        each sample's squared error, as scikit-learn's."""
+        return self._fit(X, y, sample_weight, "ridge")
 
 
 class Lasso(_LeastSquares):
@@ -108,8 +119,10 @@ class Lasso(_LeastSquares):
         self.alpha = alpha
         self.time_limit = time_limit
 
-    def fit(self, X, y):
-        return self._fit(X, y, "lasso")
+    def fit(self, X, y, sample_weight=None):
+        """Fits on X (N × features) and y (N, or N × targets); ``sample_weight`` (N) weighs
+        each sample's squared error, as scikit-learn's."""
+        return self._fit(X, y, sample_weight, "lasso")
 
 
 class ElasticNet(_LeastSquares):
@@ -121,8 +134,10 @@ class ElasticNet(_LeastSquares):
         self.l1_ratio = l1_ratio
         self.time_limit = time_limit
 
-    def fit(self, X, y):
-        return self._fit(X, y, "elastic-net", self.l1_ratio)
+    def fit(self, X, y, sample_weight=None):
+        """Fits on X (N × features) and y (N, or N × targets); ``sample_weight`` (N) weighs
+        each sample's squared error, as scikit-learn's."""
+        return self._fit(X, y, sample_weight, "elastic-net", self.l1_ratio)
 
 
 class _Classifier(_Export, Labels, ClassifierMixin, BaseEstimator):
@@ -159,7 +174,9 @@ class LogisticRegression(_Classifier):
         self.l1_ratio = l1_ratio
         self.time_limit = time_limit
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Fits on X (N × features) and the labels y (N); ``sample_weight`` (N) weighs each
+        sample's loss (``C Σ w_i log(1 + e^{−y_i f_i})``), as scikit-learn's."""
         if self.l1_ratio not in (0, 1):
             raise ValueError(
                 f"l1_ratio must be 0 (ℓ₂ penalty) or 1 (ℓ₁ penalty), got {self.l1_ratio!r}"
@@ -169,7 +186,8 @@ class LogisticRegression(_Classifier):
         Y = _signs(codes, 1) if k == 2 else _one_vs_rest(codes, k)
         penalty = "l1" if self.l1_ratio == 1 else "l2"
         coef, intercept, certificate, record = _fit(
-            "logistic", X, Y, {"c": self.C, "penalty": penalty}, self.time_limit
+            "logistic", X, Y, {"c": self.C, "penalty": penalty}, self.time_limit,
+            sample_weights(sample_weight, X),
         )
         self.coef_, self.intercept_ = coef, intercept
         self.objective_ = certificate["objective"]
@@ -199,12 +217,15 @@ class SVC(_Classifier):
         self.C = C
         self.time_limit = time_limit
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Fits on X (N × features) and the labels y (N); ``sample_weight`` (N) weighs each
+        sample's hinge loss (``C Σ w_i max(0, 1 − y_i f_i)``), as scikit-learn's."""
         if self.kernel != "linear":
             raise ValueError(
                 f"cvxnn's SVC solves the linear SVM only (kernel='linear'), got {self.kernel!r}"
             )
         X, codes = self._classes(X, y)
+        weights = sample_weights(sample_weight, X)
         k = len(self.classes_)
         pairs = [(0, 1)] if k == 2 else list(itertools.combinations(range(k), 2))
         coef, intercept, objective = [], [], []
@@ -213,6 +234,7 @@ class SVC(_Classifier):
             w, c, certificate, _ = _fit(
                 "svm", np.ascontiguousarray(X[on]), _signs(codes[on], b), {"c": self.C},
                 self.time_limit,
+                None if weights is None else np.asarray(weights)[on].tolist(),
             )
             coef.append(w[0])
             intercept.append(c[0])

@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _request
-from ._common import Labels, inputs, inputs_and_targets, seed_of, warn_run
+from ._common import Labels, inputs, inputs_and_targets, sample_weights, seed_of, warn_run
 
 # The parameters that become method settings (_request.NETWORK_KEYS says which keys).
 _NETWORK_SETTINGS = tuple(_request.NETWORK_KEYS)
@@ -42,13 +42,14 @@ class _Network(BaseEstimator):
 
     def _train(
         self, X, Y, method, hidden, output, keyword, init="random", init_scheme=None,
-        skip_warning=None, start=None,
+        skip_warning=None, start=None, weights=None,
     ):
         input_names = [str(c) for c in getattr(self, "feature_names_in_", [])] or None
         try:
             request = self._request(X, Y, method, hidden, output, keyword, init, init_scheme)
             model, record, raised = _core.run(
-                _request.dumps(request), X, Y, input_names=input_names, start=start
+                _request.dumps(request), X, Y, input_names=input_names, start=start,
+                sample_weight=weights,
             )
         except ValueError as e:
             raise _request.respell(e, _request.spelling_of(keyword, _SPELLING)) from None
@@ -241,9 +242,12 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         self.time_limit = time_limit
         self.random_state = random_state
 
-    def fit(self, X, y):
-        """Trains the network on X (N × features) and y (N, or N × outputs)."""
+    def fit(self, X, y, sample_weight=None):
+        """Trains the network on X (N × features) and y (N, or N × outputs); ``sample_weight``
+        (N) weighs each sample's loss, ``Σ w_i ℓ_i / Σ w_i`` (the gradient methods; the others
+        refuse it)."""
         X, Y = self._regression_targets(X, y)
+        weights = sample_weights(sample_weight, X)
         hidden = _hidden(self.hidden_layer_sizes)
         if not isinstance(self.method, str):
             raise ValueError(f"method must be a method's name, got {self.method!r}")
@@ -256,6 +260,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
             {name: getattr(self, name) for name in _NETWORK_SETTINGS if hasattr(self, name)},
             init=self.init,
             init_scheme=self.init_scheme,
+            weights=weights,
         )
 
 
@@ -271,7 +276,7 @@ def _hidden(sizes):
 class _Convex(_Network):
     """The convex reformulation of two-layer ReLU training with weight decay β."""
 
-    def _fit_convex(self, X, Y, loss):
+    def _fit_convex(self, X, Y, loss, weights=None):
         keyword = {
             n: getattr(self, n)
             for n in ("max_iter", "tol", "weight_decay", "patterns", "max_patterns")
@@ -280,7 +285,8 @@ class _Convex(_Network):
         # The hidden width is the solution's: the program decides how many units it needs. The
         # training interface takes an architecture, so a width of 1 stands in, and its warning
         # that the optimum is wider than the architecture's (meant for `--arch`) does not apply.
-        self._train(X, Y, "convex", [1], "linear", keyword, skip_warning="the optimum has ")
+        self._train(X, Y, "convex", [1], "linear", keyword, skip_warning="the optimum has ",
+                    weights=weights)
         certificate = self._run_record.certificate()
         self.certificate_ = certificate
         self.objective_ = certificate["objective"]
@@ -353,9 +359,13 @@ class ConvexReLURegressor(_Regression, RegressorMixin, _Convex):
         self.time_limit = time_limit
         self.random_state = random_state
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Solves the program on X (N × features) and y (N, or N × outputs); ``sample_weight``
+        (N) weighs each sample's squared error, ``Σ w_i (f(x_i) − y_i)² / (2 Σ w)``: the program
+        (and its certificate) of the rows repeated as often as their integer weight. Not with
+        ``patterns="generate"``."""
         X, Y = self._regression_targets(X, y)
-        return self._fit_convex(X, Y, "squared")
+        return self._fit_convex(X, Y, "squared", sample_weights(sample_weight, X))
 
 
 class ConvexReLUClassifier(Labels, ClassifierMixin, _Convex):
@@ -510,12 +520,14 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         self.time_limit = time_limit
         self.random_state = random_state
 
-    def fit(self, X, y):
-        """Trains the network on X (N × features) and the class labels y (N)."""
+    def fit(self, X, y, sample_weight=None):
+        """Trains the network on X (N × features) and the class labels y (N); ``sample_weight``
+        (N) weighs each sample's cross-entropy, as scikit-learn's: ``Σ w_i CE_i / Σ w_i +
+        alpha/(2 Σ w_i) Σ‖W‖²``."""
         previous = getattr(self, "classes_", None)
         X, codes = self._classes(X, y)
         start = self._warm_start(previous)
-        return self._fit_codes(X, codes, self.max_iter, start)
+        return self._fit_codes(X, codes, self.max_iter, start, sample_weights(sample_weight, X))
 
     def _warm_start(self, previous):
         """The current layers as the start of a warm-started fit, or None."""
@@ -531,7 +543,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
             for w, b in zip(self.coefs_, self.intercepts_)
         ]
 
-    def _fit_codes(self, X, codes, max_iter, start):
+    def _fit_codes(self, X, codes, max_iter, start, weights=None):
         if self.method not in self._METHODS:
             raise ValueError(
                 f"method must be one of {', '.join(self._METHODS)} (the gradient methods train "
@@ -548,7 +560,8 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         keyword = {
             "max_iter": max_iter,
             "tol": self.tol,
-            "weight_decay": alpha / len(X),
+            # scikit-learn divides the penalty by the samples' total weight
+            "weight_decay": alpha / (len(X) if weights is None else sum(weights)),
             "learning_rate_init": self.learning_rate_init,
             "batch_size": self.batch_size,
             "momentum": self.momentum,
@@ -566,6 +579,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
             keyword,
             init_scheme=None if start is not None else self.init_scheme,
             start=start,
+            weights=weights,
         )
         self.loss_ = self._objective
         return self

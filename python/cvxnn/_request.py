@@ -54,6 +54,7 @@ OWN_KEYS = {
     "init_scheme": "init_scheme",
     "weight_decay": "weight_decay",
     "bound_time": "bound_time",
+    "data.weights": "sample_weight",
 }
 
 # The convex estimators' ``weight_decay`` default, also ``MLPRegressor(method="convex")``'s.

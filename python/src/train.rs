@@ -181,11 +181,14 @@ type RunResult = (Option<PyModel>, Option<PyRun>, Option<Py<PyAny>>);
 /// raised during the run (`None` if none), which the caller re-raises after keeping the partial
 /// result. Model and record are both `None` when the run did not stop within [`GRACE`] of the
 /// exception. `start`: the layers `(W, b)` (W outputs × inputs) of a network to start from
-/// instead of the request's start (an estimator's warm start).
+/// instead of the request's start (an estimator's warm start). `sample_weight`: one weight per
+/// sample of the arrays (the methods that take none refuse it).
 #[pyfunction]
 #[pyo3(signature = (
-    request, x = None, y = None, input_names = None, target_names = None, start = None
+    request, x = None, y = None, input_names = None, target_names = None, start = None,
+    sample_weight = None
 ))]
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     py: Python<'_>,
     request: &str,
@@ -194,10 +197,22 @@ pub fn run(
     input_names: Option<Vec<String>>,
     target_names: Option<Vec<String>>,
     start: Option<Vec<(PyReadonlyArray2<'_, f64>, Vec<f64>)>>,
+    sample_weight: Option<Vec<f64>>,
 ) -> PyResult<RunResult> {
     let request = parse(request, RunRequest::from_value)?;
     let arrays = match (&x, &y) {
-        (Some(x), Some(y)) => Some(dataset(x, y, input_names, target_names)?),
+        (Some(x), Some(y)) => {
+            let data = dataset(x, y, input_names, target_names)?;
+            Some(match sample_weight {
+                Some(w) => data.with_weights(w).map_err(py_err)?,
+                None => data,
+            })
+        }
+        (None, None) if sample_weight.is_some() => {
+            return Err(PyValueError::new_err(
+                "sample_weight needs the arrays X and y",
+            ))
+        }
         (None, None) => None,
         _ => return Err(PyValueError::new_err("give both X and y, or neither")),
     };

@@ -28,7 +28,35 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def expected_failures(estimator):
+    """The checks an estimator is known to fail, and why."""
+    if getattr(estimator, "method", None) == "scr":
+        # SCR's convex programs have no weighted loss: a weighted fit is refused (by name), so
+        # every check that fits with sample_weight fails
+        reason = "SCR refuses sample_weight (no weighted loss)"
+        return {
+            name: reason
+            for name in (
+                "check_sample_weights_pandas_series",
+                "check_sample_weights_not_an_array",
+                "check_sample_weights_list",
+                "check_sample_weights_shape",
+                "check_sample_weights_not_overwritten",
+                "check_sample_weight_equivalence_on_dense_data",
+            )
+        }
+    if isinstance(estimator, cvxnn.MLPClassifier) and estimator.method == "lbfgs":
+        # the weighted and the repeated-row objectives are the same function, but L-BFGS's line
+        # searches amplify their rounding differences after a few dozen iterations into other
+        # local minima (tests/test_weights.py checks the first 20 iterations to 1e-10)
+        return {
+            "check_sample_weight_equivalence_on_dense_data":
+                "L-BFGS on a non-convex objective: rounding sends the two fits apart",
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

@@ -15,12 +15,21 @@ pub struct Lifted {
 impl Lifted {
     /// From cvxnn's `d × N` inputs (samples are columns).
     pub fn new(x: &Matrix) -> Self {
+        Self::scaled(x, None)
+    }
+
+    /// `s_n x̃_n` for every sample n, `scale` the positive `s` (`None`: 1 each). The rows of a
+    /// weighted squared loss `Σ w_n (p_n − y_n)²`: a ReLU unit is positively homogeneous, so
+    /// `(s x̃ᵀu)₊ = s (x̃ᵀu)₊`, and with `s = √w` and targets `s y` the plain loss on these rows is
+    /// the weighted one, with the same activation patterns.
+    pub fn scaled(x: &Matrix, scale: Option<&[f64]>) -> Self {
         let (d, n) = x.shape();
         let dim = d + 1;
         let mut rows = Vec::with_capacity(n * dim);
         for j in 0..n {
-            rows.extend_from_slice(x.col(j));
-            rows.push(1.0);
+            let s = scale.map_or(1.0, |s| s[j]);
+            rows.extend(x.col(j).iter().map(|v| s * v));
+            rows.push(s);
         }
         let norms = rows.chunks_exact(dim).map(crate::linalg::norm).collect();
         Self {

@@ -309,6 +309,65 @@ pub fn fit(
     budget: &Budget,
     on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
 ) -> Result<ConvexFit> {
+    fit_weighted(x, y, None, settings, budget, on_iteration)
+}
+
+/// [`fit`] with the squared loss weighted by `weights` (finite, ≥ 0, a positive sum):
+/// `Σ_n w_n (p_n − y_n)² / (2 Σ w) + (β/2)‖θ‖²`, which integer weights make the program of the
+/// repeated rows. Samples of weight 0 are left out; the others are the rows `√w'_n x̃_n` with
+/// targets `√w'_n y_n` ([`Lifted::scaled`], `w' = N' w / Σ w` over the N' kept), so every
+/// solver, pattern and certificate is the plain program's on them.
+pub fn fit_weighted(
+    x: &Matrix,
+    y: &[f64],
+    weights: Option<&[f64]>,
+    settings: &ConvexSettings,
+    budget: &Budget,
+    on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
+) -> Result<ConvexFit> {
+    let Some(w) = weights else {
+        return fit_scaled(x, y, None, settings, budget, on_iteration);
+    };
+    if settings.loss != Loss::Squared {
+        return Err(Error::setting(
+            "data.weights",
+            format!(
+                "the convex model takes sample weights with the squared loss only, not the {}",
+                settings.loss.name()
+            ),
+        ));
+    }
+    if w.len() != y.len() || w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(Error::Shape(format!(
+            "{} sample weights for {} samples (each finite and ≥ 0)",
+            w.len(),
+            y.len()
+        )));
+    }
+    let kept: Vec<usize> = (0..y.len()).filter(|&j| w[j] > 0.0).collect();
+    let total: f64 = kept.iter().map(|&j| w[j]).sum();
+    if kept.is_empty() {
+        return Err(Error::setting(
+            "data.weights",
+            "are all 0: no sample counts",
+        ));
+    }
+    let n = kept.len() as f64;
+    let scale: Vec<f64> = kept.iter().map(|&j| (n * w[j] / total).sqrt()).collect();
+    let xk = Matrix::from_fn(x.rows(), kept.len(), |i, k| x.get(i, kept[k]));
+    let yk: Vec<f64> = kept.iter().zip(&scale).map(|(&j, s)| s * y[j]).collect();
+    fit_scaled(&xk, &yk, Some(&scale), settings, budget, on_iteration)
+}
+
+/// [`fit`] on the rows `s_n x̃_n` (`scale`; `y` already scaled).
+fn fit_scaled(
+    x: &Matrix,
+    y: &[f64],
+    scale: Option<&[f64]>,
+    settings: &ConvexSettings,
+    budget: &Budget,
+    on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
+) -> Result<ConvexFit> {
     settings.validate()?;
     if x.cols() != y.len() || y.is_empty() {
         return Err(Error::Shape(format!(
@@ -321,7 +380,7 @@ pub fn fit(
         return Err(Error::NonFinite("the convex model's data".into()));
     }
     let y = settings.loss.targets(y)?;
-    let data = Lifted::new(x);
+    let data = Lifted::scaled(x, scale);
     let pats = match &settings.patterns {
         PatternChoice::All { max } => patterns::enumerate(&data, *max)?,
         PatternChoice::Sample { count, seed } => patterns::sample(&data, *count, *seed)?,

@@ -42,6 +42,10 @@ pub struct Dataset {
     pub target_names: Vec<String>,
     /// Where the data came from (file path or generator description).
     pub source: String,
+    /// Per-sample weights (finite, ≥ 0, a positive sum; [`Dataset::with_weights`]), `None`: every
+    /// sample counts once. A weighted loss is `Σ_i w_i ℓ_i / Σ_i w_i` (a linear model's
+    /// unnormalised sums `Σ_i w_i ℓ_i`), so integer weights are the same as repeated rows.
+    pub weights: Option<Vec<f64>>,
 }
 
 /// Which columns of a table are targets.
@@ -91,7 +95,53 @@ impl Dataset {
             input_names,
             target_names,
             source: source.into(),
+            weights: None,
         })
+    }
+
+    /// The same samples weighted by `weights` (one per sample, finite, ≥ 0, not all 0).
+    pub fn with_weights(mut self, weights: Vec<f64>) -> Result<Self> {
+        if weights.len() != self.n_samples() {
+            return Err(Error::Shape(format!(
+                "{} sample weights for {} samples",
+                weights.len(),
+                self.n_samples()
+            )));
+        }
+        if let Some(k) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+            return Err(Error::InvalidArgument(format!(
+                "sample weights must be finite and ≥ 0; sample {} has {}",
+                k + 1,
+                weights[k]
+            )));
+        }
+        if weights.iter().all(|&w| w == 0.0) {
+            return Err(Error::InvalidArgument(
+                "sample weights are all 0: no sample would count".into(),
+            ));
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// `Σ_i w_i` (N without weights).
+    pub fn weight_sum(&self) -> f64 {
+        self.weights
+            .as_ref()
+            .map_or(self.n_samples() as f64, |w| w.iter().sum())
+    }
+
+    /// The samples `idx` (in that order), with their names and weights; `source` names the part.
+    pub fn samples(&self, idx: &[usize], source: String) -> Result<Dataset> {
+        let x = Matrix::from_fn(self.n_inputs(), idx.len(), |i, k| self.x.get(i, idx[k]));
+        let y = Matrix::from_fn(self.n_outputs(), idx.len(), |i, k| self.y.get(i, idx[k]));
+        let mut ds = Dataset::new(x, y, source)?;
+        ds.input_names.clone_from(&self.input_names);
+        ds.target_names.clone_from(&self.target_names);
+        if let Some(w) = &self.weights {
+            ds = ds.with_weights(idx.iter().map(|&j| w[j]).collect())?;
+        }
+        Ok(ds)
     }
 
     /// Number of samples N.
@@ -317,16 +367,7 @@ impl Dataset {
         let pick = |cols: &[usize], tag: &str| -> Result<Dataset> {
             let mut sorted = cols.to_vec();
             sorted.sort_unstable();
-            let x = Matrix::from_fn(self.n_inputs(), sorted.len(), |i, k| {
-                self.x.get(i, sorted[k])
-            });
-            let y = Matrix::from_fn(self.n_outputs(), sorted.len(), |i, k| {
-                self.y.get(i, sorted[k])
-            });
-            let mut ds = Dataset::new(x, y, format!("{} ({tag}, seed {seed})", self.source))?;
-            ds.input_names.clone_from(&self.input_names);
-            ds.target_names.clone_from(&self.target_names);
-            Ok(ds)
+            self.samples(&sorted, format!("{} ({tag}, seed {seed})", self.source))
         };
         Ok((pick(train, "training part")?, pick(test, "test part")?))
     }

@@ -24,6 +24,38 @@ use clarabel::solver::{SolverStatus, SupportedConeT};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
+/// Per-sample weights of a fit (`None`: every sample once). Sample i's loss counts `w_i` times,
+/// as scikit-learn's `sample_weight`: integer weights are the same as repeated rows, and the
+/// lasso's and elastic net's mean becomes `Σ w_i r_i² / Σ w_i`.
+pub type SampleWeights<'a> = Option<&'a [f64]>;
+
+/// `w_j` (1 without weights).
+pub(crate) fn weight(sw: SampleWeights, j: usize) -> f64 {
+    sw.map_or(1.0, |w| w[j])
+}
+
+/// `Σ w_j` over `n` samples (n without weights).
+pub(crate) fn weight_sum(sw: SampleWeights, n: usize) -> f64 {
+    sw.map_or(n as f64, |w| w.iter().sum())
+}
+
+/// The weights fit `n` samples: one each, finite, ≥ 0, a positive sum.
+fn check_weights(sw: SampleWeights, n: usize) -> Result<()> {
+    let Some(w) = sw else { return Ok(()) };
+    if w.len() != n {
+        return Err(Error::Shape(format!(
+            "{} sample weights for {n} samples",
+            w.len()
+        )));
+    }
+    if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || weight_sum(sw, n) <= 0.0 {
+        return Err(Error::InvalidArgument(
+            "sample weights must be finite and ≥ 0, with a positive sum".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A penalised least-squares model, with scikit-learn's scaling of the objective.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "snake_case")]
@@ -46,9 +78,10 @@ impl LeastSquares {
         }
     }
 
-    /// `(c, l1, l2)` of the objective `c‖r‖² + l1‖w‖₁ + (l2/2)‖w‖²` for N samples.
-    fn weights(self, n: usize) -> (f64, f64, f64) {
-        let half_mean = 1.0 / (2.0 * n as f64);
+    /// `(c, l1, l2)` of the objective `c Σ w_j r_j² + l1‖w‖₁ + (l2/2)‖w‖²` for samples of
+    /// total weight `total` (N without weights).
+    fn weights(self, total: f64) -> (f64, f64, f64) {
+        let half_mean = 1.0 / (2.0 * total);
         match self {
             LeastSquares::Ridge { alpha } => (1.0, 0.0, 2.0 * alpha),
             LeastSquares::Lasso { alpha } => (half_mean, alpha, 0.0),
@@ -76,13 +109,13 @@ impl LeastSquares {
         Ok(())
     }
 
-    /// The objective at `(w, b)` on inputs `x` (d × N) and targets `y`.
-    pub fn objective(self, x: &Matrix, y: &[f64], w: &[f64], b: f64) -> f64 {
-        let (c, l1, l2) = self.weights(y.len());
+    /// The objective at `(w, b)` on inputs `x` (d × N), targets `y` and sample weights `sw`.
+    pub fn objective(self, x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64], b: f64) -> f64 {
+        let (c, l1, l2) = self.weights(weight_sum(sw, y.len()));
         let rss: f64 = (0..y.len())
             .map(|j| {
                 let f: f64 = (0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b;
-                (y[j] - f).powi(2)
+                weight(sw, j) * (y[j] - f).powi(2)
             })
             .sum();
         c * rss
@@ -142,16 +175,19 @@ pub fn softplus(m: f64) -> f64 {
     m.max(0.0) + (-m.abs()).exp().ln_1p()
 }
 
-/// The feature means x̄ (one per row of `x`, d × N) and the target mean ȳ: the centring that
-/// leaves the intercept out of the least-squares programs.
-fn means(x: &Matrix, y: &[f64]) -> (Vec<f64>, f64) {
-    let n = y.len() as f64;
+/// The feature means x̄ (one per row of `x`, d × N) and the target mean ȳ, weighted by `sw`: the
+/// centring that leaves the intercept out of the least-squares programs.
+fn means(x: &Matrix, y: &[f64], sw: SampleWeights) -> (Vec<f64>, f64) {
+    let total = weight_sum(sw, y.len());
     let mut xm = vec![0.0; x.rows()];
-    for j in 0..x.cols() {
-        xm.iter_mut().zip(x.col(j)).for_each(|(m, v)| *m += v);
+    let mut ym = 0.0;
+    for (j, yj) in y.iter().enumerate() {
+        let w = weight(sw, j);
+        xm.iter_mut().zip(x.col(j)).for_each(|(m, v)| *m += w * v);
+        ym += w * yj;
     }
-    xm.iter_mut().for_each(|m| *m /= n);
-    (xm, y.iter().sum::<f64>() / n)
+    xm.iter_mut().for_each(|m| *m /= total);
+    (xm, ym / total)
 }
 
 /// The inputs `x` (d × N) for `n` samples: shapes agree, at least one of each, all finite.
@@ -251,17 +287,19 @@ pub(crate) fn solve_conic(program: Conic, what: &str, watch: &mut Watch) -> Resu
 pub fn fit_least_squares(
     x: &Matrix,
     y: &[f64],
+    sw: SampleWeights,
     model: LeastSquares,
     watch: &mut Watch,
 ) -> Result<LinearFit> {
     model.validate()?;
     check_data(x, y)?;
+    check_weights(sw, y.len())?;
     if y.len() > x.rows() {
-        return least_squares_gram(x, y, model, watch);
+        return least_squares_gram(x, y, sw, model, watch);
     }
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
-    let (c, l1, l2) = model.weights(n);
+    let (c, l1, l2) = model.weights(weight_sum(sw, n));
     // variables: w (d), b, r (N), t (d, only with an l1 term)
     let with_t = l1 > 0.0;
     let (ob, or) = (d, d + 1);
@@ -279,7 +317,7 @@ pub fn fit_least_squares(
     for j in 0..n {
         pr.push(or + j);
         pc.push(or + j);
-        pv.push(2.0 * c);
+        pv.push(2.0 * c * weight(sw, j));
     }
     let p = CscMatrix::new_from_triplets(nvar, nvar, pr, pc, pv);
     let mut q = vec![0.0; nvar];
@@ -308,27 +346,38 @@ pub fn fit_least_squares(
     let ipm = solve_conic(rows.program(p, q), model.name(), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
-    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
+    Ok(ipm.fit(
+        (coef, intercept),
+        |w, b| model.objective(x, y, sw, w, b),
+        t0,
+    ))
 }
 
 /// The Gram form for more samples than features: on centred data the problem is
-/// `min wᵀ(cG + (l2/2)I)w − 2c(X_c y_c)ᵀw + l1‖w‖₁` with the d × d Gram matrix `G = X_c X_cᵀ`
-/// (one GEMM), and the intercept is `ȳ − x̄ᵀw`.
+/// `min wᵀ(cG + (l2/2)I)w − 2c(X_c W y_c)ᵀw + l1‖w‖₁` with the d × d Gram matrix
+/// `G = X_c W X_cᵀ` (one GEMM; W the sample weights, centring by weighted means), and the
+/// intercept is `ȳ − x̄ᵀw`.
 fn least_squares_gram(
     x: &Matrix,
     y: &[f64],
+    sw: SampleWeights,
     model: LeastSquares,
     watch: &mut Watch,
 ) -> Result<LinearFit> {
     use faer::linalg::matmul::matmul;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
-    let (c, l1, l2) = model.weights(n);
-    let (xm, ym) = means(x, y);
+    let (c, l1, l2) = model.weights(weight_sum(sw, n));
+    let (xm, ym) = means(x, y, sw);
+    // the centred columns times √w_j, so that one product gives Σ w_j x_j x_jᵀ
     let xc: Vec<f64> = x
         .as_slice()
         .chunks_exact(d)
-        .flat_map(|col| col.iter().zip(&xm).map(|(v, m)| v - m))
+        .enumerate()
+        .flat_map(|(j, col)| {
+            let root = weight(sw, j).sqrt();
+            col.iter().zip(&xm).map(move |(v, m)| root * (v - m))
+        })
         .collect();
     let xc = faer::MatRef::from_column_major_slice(&xc, d, n);
     let mut g = faer::Mat::<f64>::zeros(d, d);
@@ -357,7 +406,8 @@ fn least_squares_gram(
     let p = CscMatrix::new_from_triplets(nvar, nvar, pr, pc, pv);
     let mut q = vec![0.0; nvar];
     for (j, &yj) in y.iter().enumerate() {
-        let r = yj - ym;
+        // √w_j (y_j − ȳ) times the √w_j-scaled column: w_j (y_j − ȳ)(x_j − x̄)
+        let r = weight(sw, j).sqrt() * (yj - ym);
         for (q, v) in q[..d].iter_mut().zip(xc.col(j).iter()) {
             *q -= 2.0 * c * r * v;
         }
@@ -370,7 +420,11 @@ fn least_squares_gram(
     let ipm = solve_conic(rows.program(p, q), model.name(), watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ym - xm.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
-    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
+    Ok(ipm.fit(
+        (coef, intercept),
+        |w, b| model.objective(x, y, sw, w, b),
+        t0,
+    ))
 }
 
 /// ℓ₂- or ℓ₁-penalised binary logistic regression, scikit-learn's `LogisticRegression(C)`:
@@ -383,10 +437,13 @@ pub struct Logistic {
 }
 
 impl Logistic {
-    /// The objective at `(w, b)`; `y` holds ±1.
-    pub fn objective(self, x: &Matrix, y: &[f64], w: &[f64], b: f64) -> f64 {
+    /// The objective at `(w, b)`; `y` holds ±1, `sw` weighs the samples.
+    pub fn objective(self, x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64], b: f64) -> f64 {
         let loss: f64 = (0..y.len())
-            .map(|j| softplus(-y[j] * ((0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b)))
+            .map(|j| {
+                let f = (0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b;
+                weight(sw, j) * softplus(-y[j] * f)
+            })
             .sum();
         let r = if self.l1 {
             w.iter().map(|v| v.abs()).sum::<f64>()
@@ -398,13 +455,14 @@ impl Logistic {
 }
 
 /// The objective `½xᵀPx + qᵀx` of a penalised likelihood over `nvar` variables, the weights
-/// first: `C Σ t + ½‖w‖²` with `t` the loss epigraphs at `losses`, or with `l1` `C Σ t + Σ s`,
-/// `s` the ℓ₁ epigraph of the `weights` weights in the last variables.
+/// first: `C Σ_j w_j t_j + ½‖w‖²` with `t` the loss epigraphs at `losses` (one per sample,
+/// weighted by `sw`), or with `l1` `C Σ_j w_j t_j + Σ s`, `s` the ℓ₁ epigraph of the `weights`
+/// weights in the last variables.
 pub(crate) fn likelihood_objective(
     nvar: usize,
     weights: usize,
     losses: std::ops::Range<usize>,
-    c: f64,
+    (c, sw): (f64, SampleWeights),
     l1: bool,
 ) -> (CscMatrix<f64>, Vec<f64>) {
     let p = if l1 {
@@ -414,7 +472,10 @@ pub(crate) fn likelihood_objective(
         CscMatrix::new_from_triplets(nvar, nvar, diagonal.clone(), diagonal, vec![1.0; weights])
     };
     let mut q = vec![0.0; nvar];
-    q[losses].iter_mut().for_each(|v| *v = c);
+    q[losses]
+        .iter_mut()
+        .enumerate()
+        .for_each(|(j, v)| *v = c * weight(sw, j));
     if l1 {
         q[nvar - weights..].iter_mut().for_each(|v| *v = 1.0);
     }
@@ -426,17 +487,19 @@ pub(crate) fn likelihood_objective(
 pub fn fit_logistic(
     x: &Matrix,
     y: &[f64],
+    sw: SampleWeights,
     model: Logistic,
     watch: &mut Watch,
 ) -> Result<LinearFit> {
     check_logistic(x, y, model)?;
+    check_weights(sw, y.len())?;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
     // variables: w (d), b, t (N), u (N), v (N), s (d, the ℓ₁ epigraph)
     let (ob, ot, ou, ov) = (d, d + 1, d + 1 + n, d + 1 + 2 * n);
     let os = d + 1 + 3 * n;
     let nvar = os + if model.l1 { d } else { 0 };
-    let (p, q) = likelihood_objective(nvar, d, ot..ou, model.c, model.l1);
+    let (p, q) = likelihood_objective(nvar, d, ot..ou, (model.c, sw), model.l1);
     let mut rows = Rows::default();
     let mut row = 0;
     // u_i + v_i ≤ 1
@@ -465,7 +528,11 @@ pub fn fit_logistic(
     let ipm = solve_conic(rows.program(p, q), "logistic regression", watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ipm.x[ob];
-    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
+    Ok(ipm.fit(
+        (coef, intercept),
+        |w, b| model.objective(x, y, sw, w, b),
+        t0,
+    ))
 }
 
 /// The data and C of a binary model with labels ±1 (logistic regression, the SVM).
@@ -498,7 +565,7 @@ fn check_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<()> {
 pub fn ridge_closed_form(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>, f64)> {
     check_data(x, y)?;
     let d = x.rows();
-    let (xm, ym) = means(x, y);
+    let (xm, ym) = means(x, y, None);
     let mut g = faer::Mat::<f64>::zeros(d, d);
     let mut rhs = faer::Mat::<f64>::zeros(d, 1);
     for (j, &yj) in y.iter().enumerate() {
@@ -546,13 +613,14 @@ pub(crate) mod tests {
             let fit = fit_least_squares(
                 &x,
                 &y,
+                None,
                 LeastSquares::Ridge { alpha },
                 &mut crate::glm::unwatched,
             )
             .unwrap();
             let (w, b) = ridge_closed_form(&x, &y, alpha).unwrap();
             let model = LeastSquares::Ridge { alpha };
-            let exact = model.objective(&x, &y, &w, b);
+            let exact = model.objective(&x, &y, None, &w, b);
             assert!(
                 (fit.objective - exact).abs() <= 1e-8 * exact,
                 "α = {alpha}: {} vs {exact}",
@@ -582,8 +650,8 @@ pub(crate) mod tests {
                 l1_ratio: 0.7,
             },
         ] {
-            let fit = fit_least_squares(&x, &y, model, &mut crate::glm::unwatched).unwrap();
-            let (c, l1, l2) = model.weights(n);
+            let fit = fit_least_squares(&x, &y, None, model, &mut crate::glm::unwatched).unwrap();
+            let (c, l1, l2) = model.weights(n as f64);
             let r: Vec<f64> = (0..n)
                 .map(|j| {
                     y[j] - fit.intercept
@@ -639,7 +707,7 @@ pub(crate) mod tests {
             Logistic { c: 0.05, l1: false },
             Logistic { c: 0.1, l1: true },
         ] {
-            let fit = fit_logistic(&x, &y, model, &mut crate::glm::unwatched).unwrap();
+            let fit = fit_logistic(&x, &y, None, model, &mut crate::glm::unwatched).unwrap();
             let sig: Vec<f64> = (0..n)
                 .map(|j| {
                     let z = -y[j]
@@ -679,7 +747,13 @@ pub(crate) mod tests {
             }
         }
         let logistic = |y: &[f64], c| {
-            fit_logistic(&x, y, Logistic { c, l1: false }, &mut crate::glm::unwatched)
+            fit_logistic(
+                &x,
+                y,
+                None,
+                Logistic { c, l1: false },
+                &mut crate::glm::unwatched,
+            )
         };
         assert!(logistic(&vec![0.0; n], 1.0).is_err());
         assert!(logistic(&y, 0.0).is_err());
@@ -697,13 +771,14 @@ pub(crate) mod tests {
             },
         ] {
             assert!(
-                fit_least_squares(&x, &y, m, &mut crate::glm::unwatched).is_err(),
+                fit_least_squares(&x, &y, None, m, &mut crate::glm::unwatched).is_err(),
                 "{m:?}"
             );
         }
         assert!(fit_least_squares(
             &x,
             &y[1..],
+            None,
             LeastSquares::Ridge { alpha: 1.0 },
             &mut crate::glm::unwatched
         )
@@ -711,6 +786,7 @@ pub(crate) mod tests {
         assert!(fit_least_squares(
             &Matrix::zeros(3, 0),
             &[],
+            None,
             LeastSquares::Ridge { alpha: 1.0 },
             &mut crate::glm::unwatched
         )

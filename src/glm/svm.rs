@@ -9,7 +9,7 @@
 //! most `tol` times the primal objective: the answer carries its certificate.
 
 use super::first_order::{data_times, FirstOrderSettings, Momentum};
-use super::{check_binary, solve_conic, LinearFit, Watch};
+use super::{check_binary, check_weights, solve_conic, weight, LinearFit, SampleWeights, Watch};
 use crate::conic::Rows;
 use crate::error::Result;
 use crate::linalg::{dot4 as dot, Matrix};
@@ -26,19 +26,26 @@ pub struct LinearSvm {
 
 impl LinearSvm {
     /// The primal objective at `(w, b)`; `y` holds ±1.
-    pub fn objective(self, x: &Matrix, y: &[f64], w: &[f64], b: f64) -> f64 {
+    pub fn objective(self, x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64], b: f64) -> f64 {
         let hinge: f64 = y
             .iter()
             .enumerate()
-            .map(|(j, &yj)| (1.0 - yj * (dot(w, x.col(j)) + b)).max(0.0))
+            .map(|(j, &yj)| weight(sw, j) * (1.0 - yj * (dot(w, x.col(j)) + b)).max(0.0))
             .sum();
         0.5 * dot(w, w) + self.c * hinge
     }
 }
 
 /// Fits [`LinearSvm`] by interior point (a QP in w, b and the N slacks).
-pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result<LinearFit> {
+pub fn fit(
+    x: &Matrix,
+    y: &[f64],
+    sw: SampleWeights,
+    model: LinearSvm,
+    watch: &mut Watch,
+) -> Result<LinearFit> {
     check_binary(x, y, model.c, "the SVM")?;
+    check_weights(sw, y.len())?;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
     let (ob, ox) = (d, d + 1);
@@ -46,7 +53,10 @@ pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result
     let p =
         CscMatrix::new_from_triplets(nvar, nvar, (0..d).collect(), (0..d).collect(), vec![1.0; d]);
     let mut q = vec![0.0; nvar];
-    q[ox..].iter_mut().for_each(|v| *v = model.c);
+    q[ox..]
+        .iter_mut()
+        .enumerate()
+        .for_each(|(j, v)| *v = model.c * weight(sw, j));
     let mut rows = Rows::default();
     // s = y(wᵀx + b) + ξ − 1 ≥ 0, i.e. b = −1, A = −(y x, y, e_j)
     for (j, &yj) in y.iter().enumerate() {
@@ -62,31 +72,38 @@ pub fn fit(x: &Matrix, y: &[f64], model: LinearSvm, watch: &mut Watch) -> Result
     rows.cones.push(SupportedConeT::NonnegativeConeT(2 * n));
     let ipm = solve_conic(rows.program(p, q), "linear SVM", watch)?;
     let coef = ipm.x[..d].to_vec();
-    let intercept = best_intercept(x, y, &coef);
-    Ok(ipm.fit((coef, intercept), |w, b| model.objective(x, y, w, b), t0))
+    let intercept = best_intercept(x, y, sw, &coef);
+    Ok(ipm.fit(
+        (coef, intercept),
+        |w, b| model.objective(x, y, sw, w, b),
+        t0,
+    ))
 }
 
-/// The intercept minimising `Σ_i max(0, 1 − y_i(f_i + b))` for fixed `w` (`f_i = wᵀx_i`): the
-/// hinge sum is convex piecewise linear in b with breakpoints `y_i − f_i`; its slope is
-/// `#{y = −1, breakpoint < b} − #{y = +1, breakpoint > b}`, so the minimum is where it turns
-/// non-negative.
-pub fn best_intercept(x: &Matrix, y: &[f64], w: &[f64]) -> f64 {
-    let mut points: Vec<f64> = y
+/// The intercept minimising `Σ_i w_i max(0, 1 − y_i(f_i + b))` for fixed `w` (`f_i = wᵀx_i`):
+/// the hinge sum is convex piecewise linear in b with breakpoints `y_i − f_i`; its slope is
+/// `Σ{w_i : y = −1, breakpoint < b} − Σ{w_i : y = +1, breakpoint > b}`, so the minimum is where
+/// it turns non-negative.
+pub fn best_intercept(x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64]) -> f64 {
+    let mut points: Vec<(f64, f64)> = y
         .iter()
         .enumerate()
-        .map(|(j, &yj)| yj - dot(w, x.col(j)))
+        .map(|(j, &yj)| (yj - dot(w, x.col(j)), weight(sw, j)))
         .collect();
-    points.sort_by(f64::total_cmp);
-    // left of every breakpoint the slope is −(number of positives); passing any breakpoint adds
-    // one (a positive stops counting, a negative starts)
-    let mut slope = -(y.iter().filter(|&&v| v > 0.0).count() as f64);
-    for &at in &points {
-        slope += 1.0;
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // left of every breakpoint the slope is −(the positives' weight); passing any breakpoint
+    // adds its weight (a positive stops counting, a negative starts)
+    let mut slope = -(0..y.len())
+        .filter(|&j| y[j] > 0.0)
+        .map(|j| weight(sw, j))
+        .sum::<f64>();
+    for &(at, wj) in &points {
+        slope += wj;
         if slope >= 0.0 {
             return at;
         }
     }
-    points.last().copied().unwrap_or(0.0)
+    points.last().map_or(0.0, |p| p.0)
 }
 
 /// Projects `a` onto `{0 ≤ α ≤ C, yᵀα = 0}`: `α_i = clip(a_i − ν y_i, 0, C)` with ν the root of
@@ -230,8 +247,8 @@ pub fn fit_first_order(
             break;
         }
         if it % 10 == 0 || it + 1 == settings.max_iter {
-            let b = best_intercept(x, y, &w);
-            let primal = model.objective(x, y, &w, b);
+            let b = best_intercept(x, y, None, &w);
+            let primal = model.objective(x, y, None, &w, b);
             if primal < best.0 {
                 best = (primal, w, b);
             }
@@ -262,12 +279,15 @@ mod tests {
     fn the_intercept_is_the_exact_minimiser() {
         let (x, y) = breast_cancer();
         let w: Vec<f64> = (0..x.rows()).map(|i| 0.1 * (i as f64 - 10.0)).collect();
-        let b = best_intercept(&x, &y, &w);
+        let b = best_intercept(&x, &y, None, &w);
         let m = LinearSvm { c: 1.0 };
-        let at = m.objective(&x, &y, &w, b);
+        let at = m.objective(&x, &y, None, &w, b);
         for step in [1e-3, 1e-2, 0.1, 1.0] {
             for s in [-step, step] {
-                assert!(m.objective(&x, &y, &w, b + s) >= at - 1e-12 * at, "b + {s}");
+                assert!(
+                    m.objective(&x, &y, None, &w, b + s) >= at - 1e-12 * at,
+                    "b + {s}"
+                );
             }
         }
     }
@@ -277,7 +297,7 @@ mod tests {
         let (x, y) = breast_cancer();
         for c in [0.05, 0.5] {
             let m = LinearSvm { c };
-            let ipm = fit(&x, &y, m, &mut crate::glm::unwatched).unwrap();
+            let ipm = fit(&x, &y, None, m, &mut crate::glm::unwatched).unwrap();
             let fo = fit_first_order(&x, &y, m, &Default::default(), &mut crate::glm::unwatched)
                 .unwrap();
             assert_eq!(fo.status, "converged", "C = {c}");
@@ -297,7 +317,14 @@ mod tests {
                 .iter()
                 .map(|&v| if v == 0.0 { 1.0 } else { -1.0 })
                 .collect();
-        let fit = fit(&ds.x, &y, LinearSvm { c: 1e4 }, &mut crate::glm::unwatched).unwrap();
+        let fit = fit(
+            &ds.x,
+            &y,
+            None,
+            LinearSvm { c: 1e4 },
+            &mut crate::glm::unwatched,
+        )
+        .unwrap();
         let least = (0..y.len())
             .map(|j| y[j] * (dot(&fit.coef, ds.x.col(j)) + fit.intercept))
             .fold(f64::INFINITY, f64::min);

@@ -10,7 +10,7 @@
 mod lm;
 pub mod model;
 
-pub use model::{DataLoss, Evaluator, ParamLayout, Workspace};
+pub use model::{Batch, DataLoss, Evaluator, ParamLayout, Workspace};
 
 use crate::error::{Error, Result};
 use crate::linalg::norm;
@@ -387,8 +387,28 @@ pub fn train(
     settings: &GradSettings,
     monitor: &mut Monitor,
 ) -> Result<GradRun> {
+    train_weighted(x, y, None, start, settings, monitor)
+}
+
+/// [`train`] on a loss weighted by `weights` (one per sample; `None`: 1 each).
+pub fn train_weighted(
+    x: &crate::linalg::Matrix,
+    y: &crate::linalg::Matrix,
+    weights: Option<&[f64]>,
+    start: &Mlp,
+    settings: &GradSettings,
+    monitor: &mut Monitor,
+) -> Result<GradRun> {
     settings.validate()?;
+    if weights.is_some() && matches!(settings.optimizer, Optimizer::Lm) {
+        return Err(Error::setting(
+            "data.weights",
+            "Levenberg–Marquardt fits unweighted least squares; gd, sgd, adam and lbfgs take \
+             sample weights",
+        ));
+    }
     let loss = Evaluator::for_loss(&start.arch, x, y, settings.loss)?
+        .with_weights(weights)?
         .with_weight_decay(settings.weight_decay);
     let mut theta = loss.layout.pack(start)?;
     // the squared loss's weight-decay objective has no output bias (`undecayed` is empty
@@ -464,6 +484,7 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
         vec![0.0; nx * batch.unwrap_or(0)],
         vec![0.0; ny * batch.unwrap_or(0)],
     );
+    let mut wb = vec![0.0; loss.weights().map_or(0, |_| batch.unwrap_or(0))];
     let mut last_good = theta.clone();
     let every = tr.settings.record_every();
     let mut it = 0;
@@ -505,20 +526,34 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
                 for (k, &j) in order[pos..pos + b].iter().enumerate() {
                     xb[k * nx..(k + 1) * nx].copy_from_slice(loss.x().col(j));
                     yb[k * ny..(k + 1) * ny].copy_from_slice(loss.y().col(j));
+                    if let Some(w) = loss.weights() {
+                        wb[k] = w[j];
+                    }
                 }
                 pos += b;
                 tr.evaluations += 1;
-                let data = model::eval_batch(
-                    &loss.layout,
-                    loss.loss,
-                    theta,
-                    &xb,
-                    &yb,
-                    b,
-                    Some(&mut grad),
-                    &mut ws,
-                );
-                loss.regularize(theta, data, Some(&mut grad));
+                // a batch of zero-weight samples has no loss: its gradient is zero
+                let weights = loss.weights().map(|_| &wb[..b]);
+                if weights.is_some_and(|w| w.iter().all(|&v| v == 0.0)) {
+                    grad.iter_mut().for_each(|g| *g = 0.0);
+                    loss.regularize(theta, 0.0, Some(&mut grad));
+                } else {
+                    let batch = model::Batch {
+                        xs: &xb,
+                        ys: &yb,
+                        weights,
+                        n: b,
+                    };
+                    let data = model::eval_batch(
+                        &loss.layout,
+                        loss.loss,
+                        theta,
+                        &batch,
+                        Some(&mut grad),
+                        &mut ws,
+                    );
+                    loss.regularize(theta, data, Some(&mut grad));
+                }
             }
         }
         if !grad.iter().all(|g| g.is_finite()) {

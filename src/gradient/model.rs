@@ -226,7 +226,9 @@ pub struct Evaluator<'a> {
     x: &'a Matrix,
     /// The targets as the loss reads them (0/1 indicators for the cross-entropy).
     y: Cow<'a, Matrix>,
-    /// ‖Y‖_F, for the relative output error.
+    /// Per-sample weights of the data term (`None`: 1 each).
+    weights: Option<&'a [f64]>,
+    /// ‖Y‖_F (weighted: `√(N Σ w_i‖y_i‖² / Σ w_i)`), for the relative output error.
     y_norm: f64,
     weight_decay: f64,
     /// The data term of the last full-data evaluation (the output error with weight decay needs
@@ -263,9 +265,43 @@ impl<'a> Evaluator<'a> {
             x,
             y_norm: y.frobenius(),
             y,
+            weights: None,
             weight_decay: 0.0,
             last_data: std::cell::Cell::new(f64::NAN),
         })
+    }
+
+    /// The data term weighted by `weights` (one per sample, ≥ 0, a positive sum): `Σ w_i ℓ_i /
+    /// Σ w_i` in place of the mean.
+    pub fn with_weights(mut self, weights: Option<&'a [f64]>) -> Result<Self> {
+        if let Some(w) = weights {
+            let n = self.n_samples();
+            let total: f64 = w.iter().sum();
+            let bad = w.iter().any(|v| !(v.is_finite() && *v >= 0.0));
+            if w.len() != n || bad || total <= 0.0 {
+                return Err(Error::Shape(format!(
+                    "{} sample weights for {n} samples (each finite and ≥ 0, a positive sum)",
+                    w.len()
+                )));
+            }
+            let k = self.y.rows();
+            let weighted: f64 = (0..n)
+                .map(|j| {
+                    w[j] * self.y.as_slice()[j * k..(j + 1) * k]
+                        .iter()
+                        .map(|v| v * v)
+                        .sum::<f64>()
+                })
+                .sum();
+            self.y_norm = (n as f64 * weighted / total).sqrt();
+        }
+        self.weights = weights;
+        Ok(self)
+    }
+
+    /// The samples' weights, if any.
+    pub fn weights(&self) -> Option<&'a [f64]> {
+        self.weights
     }
 
     /// The weight-decay objective with this β (0: the data term alone).
@@ -348,13 +384,17 @@ impl<'a> Evaluator<'a> {
     pub fn eval(&self, theta: &[f64], grad: Option<&mut [f64]>, ws: &mut Workspace) -> f64 {
         let n = self.n_samples();
         let mut grad = grad;
+        let batch = Batch {
+            xs: self.x.as_slice(),
+            ys: self.y.as_slice(),
+            weights: self.weights,
+            n,
+        };
         let data = eval_batch(
             &self.layout,
             self.loss,
             theta,
-            self.x.as_slice(),
-            self.y.as_slice(),
-            n,
+            &batch,
             grad.as_deref_mut(),
             ws,
         );
@@ -456,19 +496,26 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// The data term `loss` (and its gradient) on the `n` samples whose inputs and targets are the
-/// column-major `xs` (`n_0 × n`) and `ys` (`n_y × n`; for the cross-entropy, 0/1 indicators).
-#[allow(clippy::too_many_arguments)]
+/// `n` samples: inputs `xs` (`n_0 × n`, column-major), targets `ys` (`n_y × n`; for the
+/// cross-entropy, 0/1 indicators) and their weights (`None`: 1 each).
+pub struct Batch<'b> {
+    pub xs: &'b [f64],
+    pub ys: &'b [f64],
+    pub weights: Option<&'b [f64]>,
+    pub n: usize,
+}
+
+/// The data term `loss` on `batch` — its mean over the samples, or with weights
+/// `Σ w_i ℓ_i / Σ w_i` — and its gradient.
 pub fn eval_batch(
     layout: &ParamLayout,
     loss: DataLoss,
     theta: &[f64],
-    xs: &[f64],
-    ys: &[f64],
-    n: usize,
+    batch: &Batch,
     grad: Option<&mut [f64]>,
     ws: &mut Workspace,
 ) -> f64 {
+    let Batch { xs, ys, weights, n } = *batch;
     assert!(n <= ws.cap, "workspace too small");
     let widths = &layout.arch.widths;
     let layers = layout.n_layers();
@@ -502,52 +549,68 @@ pub fn eval_batch(
     let ny = widths[layers];
     let out = &ws.a[layers - 1][..ny * n];
     let ys = &ys[..ny * n];
+    let weight = |j: usize| weights.map_or(1.0, |w| w[j]);
+    let total = weights.map_or(n as f64, |w| w[..n].iter().sum());
     // the data term, and δ_L = ∂(data term)/∂Z_L into ws.delta when a gradient is asked for
     let want = grad.is_some();
     let value = match loss {
         DataLoss::Squared => {
-            let scale = 1.0 / (ny * n) as f64;
-            let sse: f64 = out.iter().zip(ys).map(|(f, y)| (f - y) * (f - y)).sum();
+            let scale = 1.0 / (ny as f64 * total);
+            let mut sse = 0.0;
+            for (j, (f, y)) in out.chunks_exact(ny).zip(ys.chunks_exact(ny)).enumerate() {
+                let s: f64 = f.iter().zip(y).map(|(f, y)| (f - y) * (f - y)).sum();
+                sse += weight(j) * s;
+            }
             if want {
-                // δ_L = 2 (F − Y)/(n_y N) ⊙ act'(Z_L)
+                // δ_L = 2 w (F − Y)/(n_y Σw) ⊙ act'(Z_L)
                 let z = &ws.z[layers - 1];
-                for (((d, f), y), zi) in ws.delta[..ny * n].iter_mut().zip(out).zip(ys).zip(z) {
+                for (k, (((d, f), y), zi)) in ws.delta[..ny * n]
+                    .iter_mut()
+                    .zip(out)
+                    .zip(ys)
+                    .zip(z)
+                    .enumerate()
+                {
                     let deriv = match layout.arch.output {
                         Activation::Linear => 1.0,
                         Activation::Relu => f64::from(u8::from(*zi > 0.0)),
                     };
-                    *d = 2.0 * scale * (f - y) * deriv;
+                    *d = 2.0 * scale * weight(k / ny) * (f - y) * deriv;
                 }
             }
             sse * scale
         }
         DataLoss::CrossEntropy => {
-            // the output is linear (checked by the evaluator): F are the logits; δ_L = (P − T)/N
-            let inv_n = 1.0 / n as f64;
+            // the output is linear (checked by the evaluator): F are the logits;
+            // δ_L = w (P − T)/Σw
+            let inv = 1.0 / total;
             let delta = &mut ws.delta[..ny * n];
-            let mut total = 0.0;
+            let mut sum = 0.0;
             if ny == 1 {
-                for ((d, &f), &t) in delta.iter_mut().zip(out).zip(ys) {
+                for (j, ((d, &f), &t)) in delta.iter_mut().zip(out).zip(ys).enumerate() {
                     // −t log σ(f) − (1 − t) log(1 − σ(f)) = softplus(f) − t f
-                    total += f.max(0.0) + (-f.abs()).exp().ln_1p() - t * f;
-                    *d = (crate::net::sigmoid(f) - t) * inv_n;
+                    let w = weight(j);
+                    sum += w * (f.max(0.0) + (-f.abs()).exp().ln_1p() - t * f);
+                    *d = w * (crate::net::sigmoid(f) - t) * inv;
                 }
             } else {
-                for ((d, f), t) in delta
+                for (j, ((d, f), t)) in delta
                     .chunks_exact_mut(ny)
                     .zip(out.chunks_exact(ny))
                     .zip(ys.chunks_exact(ny))
+                    .enumerate()
                 {
                     // −Σ t_k log softmax(f)_k = log Σ e^{f_k} − Σ t_k f_k (Σ t_k = 1)
+                    let w = weight(j);
                     d.copy_from_slice(f);
                     let lse = crate::net::softmax(d);
-                    total += lse - t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>();
+                    sum += w * (lse - t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>());
                     for (d, t) in d.iter_mut().zip(t) {
-                        *d = (*d - t) * inv_n;
+                        *d = w * (*d - t) * inv;
                     }
                 }
             }
-            total * inv_n
+            sum * inv
         }
     };
     let Some(grad) = grad else {

@@ -431,6 +431,12 @@ impl Trainer for Convex {
         Settings::of("convex", &self.group)
     }
 
+    /// The squared loss weighted ([`convex::fit_weighted`]); not yet the classification losses
+    /// nor column generation (whose global bound reads unweighted data).
+    fn takes_weights(&self) -> bool {
+        self.settings.loss == Loss::Squared && self.generation.is_none()
+    }
+
     /// The classification losses take labels (0/1 or ±1), which standardisation leaves alone.
     fn predicts_labels(&self) -> bool {
         self.settings.loss.classifies()
@@ -438,6 +444,7 @@ impl Trainer for Convex {
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {
         let (x, y) = (&problem.data.x, &problem.data.y);
+        let weights = problem.data.weights.as_deref();
         let budget = monitor.budget().clone();
         let mut fits: Vec<ConvexFit> = Vec::new();
         let mut rounds = Vec::new();
@@ -464,7 +471,7 @@ impl Trainer for Convex {
                     );
                     out.fit
                 }
-                None => convex::fit(x, &yk, &self.settings, &budget, &mut on)?,
+                None => convex::fit_weighted(x, &yk, weights, &self.settings, &budget, &mut on)?,
             };
             base += fit.iterations;
             let stopped = matches!(
@@ -486,7 +493,7 @@ impl Trainer for Convex {
         let exact_network = fits.iter().all(|f| f.exact_network);
         let width = network.as_ref().map(|n| n.arch.widths[1]);
         let certificate = complete
-            .then(|| self.certificate(&fits, network.as_ref(), x, y, &budget))
+            .then(|| self.certificate(&fits, network.as_ref(), (x, y, weights), &budget))
             .transpose()?;
         let detail = "no start (a convex program: the optimum does not depend on one)".to_string();
         let stage = Stage::new(
@@ -554,8 +561,7 @@ impl Convex {
         &self,
         fits: &[ConvexFit],
         network: Option<&Mlp>,
-        x: &Matrix,
-        y: &Matrix,
+        (x, y, weights): (&Matrix, &Matrix, Option<&[f64]>),
         budget: &Budget,
     ) -> Result<ConvexCertificate> {
         let s = &self.settings;
@@ -565,7 +571,7 @@ impl Convex {
         let primal: f64 = fits.iter().map(|f| f.bound.primal).sum();
         let dual: f64 = fits.iter().map(|f| f.bound.dual).sum();
         let objective = match network {
-            Some(net) => objective(net, x, y, s.loss, s.beta)?,
+            Some(net) => objective(net, (x, y, weights), s.loss, s.beta)?,
             None => f64::NAN,
         };
         let sign_accuracy = match network {
@@ -581,7 +587,8 @@ impl Convex {
         // several outputs: the per-output optimum bounds only networks that share no unit, so
         // the network's residual certifies a bound for the others (docs/global.md)
         let shared_bound = match network {
-            Some(net) if enumerated && fits.len() > 1 => {
+            // (the global bound reads unweighted data: none for a weighted fit)
+            Some(net) if enumerated && fits.len() > 1 && weights.is_none() => {
                 let settings = BoundSettings::new(s.loss, s.beta);
                 Some(certify(net, x, y, &settings, budget)?.bound.lower_bound)
             }
@@ -615,8 +622,23 @@ impl Convex {
 }
 
 /// The network's objective under the model's loss: `(1/N) Σ_k Σ_i ℓ(f_k(x_i), y_ki) + (β/2)
-/// Σ w²` (for the squared loss [`Mlp::weight_decay_objective`]).
-pub fn objective(net: &Mlp, x: &Matrix, y: &Matrix, loss: Loss, beta: f64) -> Result<f64> {
+/// Σ w²` (for the squared loss [`Mlp::weight_decay_objective`]); with `weights` (squared loss)
+/// `Σ_k Σ_i w_i (f_k(x_i) − y_ki)² / (2 Σ w) + (β/2) Σ w²`, the program
+/// [`convex::fit_weighted`] solves.
+fn objective(
+    net: &Mlp,
+    (x, y, weights): (&Matrix, &Matrix, Option<&[f64]>),
+    loss: Loss,
+    beta: f64,
+) -> Result<f64> {
+    if let Some(w) = weights {
+        let r = net.forward(x)?.sub(y)?;
+        let total: f64 = w.iter().sum();
+        let sse: f64 = (0..r.cols())
+            .map(|j| w[j] * r.col(j).iter().map(|v| v * v).sum::<f64>())
+            .sum();
+        return Ok(sse / (2.0 * total) + 0.5 * beta * net.decayed_squares());
+    }
     if loss == Loss::Squared {
         return net.weight_decay_objective(x, y, beta);
     }

@@ -13,7 +13,7 @@ use crate::glm::softmax::{self, Softmax, SoftmaxFit};
 use crate::glm::svm::{self, LinearSvm};
 use crate::glm::{
     first_order, fit_least_squares, fit_logistic, softplus, FirstOrderSettings, LeastSquares,
-    LinearFit, Logistic,
+    LinearFit, Logistic, SampleWeights,
 };
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp, Network};
@@ -259,6 +259,11 @@ impl Certificate for GlmCertificate {
                         "interruption"
                     }
                 ),
+                // Clarabel's default reduced tolerances: gap 5e-5, feasibility 1e-4
+                "almost_solved" => "the interior point met only its reduced tolerances (status \
+                                    almost_solved: duality gap within 5e-5 relative, not 1e-10): \
+                                    the objective is near, not at, the optimum"
+                    .to_string(),
                 s => format!(
                     "the solver stopped with status {s}: the objective may not be optimal \
                      (raise `glm.max_iter` or `glm.tol` for the first-order path)"
@@ -334,13 +339,19 @@ impl Glm {
     #[allow(clippy::type_complexity)]
     fn fits(
         &self,
-        x: &Matrix,
-        y: &Matrix,
+        (x, y, sw): (&Matrix, &Matrix, SampleWeights),
         watch: &mut dyn FnMut(usize, usize, f64) -> Option<Stop>,
     ) -> Result<(Vec<Vec<f64>>, Vec<f64>, Vec<GlmFit>)> {
         let g = &self.group;
         let fo = g.first_order();
         let ipm = g.solver == GlmSolver::Ipm;
+        if sw.is_some() && !ipm {
+            return Err(Error::setting(
+                "glm.solver",
+                "the first-order solvers take no sample weights; the interior point (`ipm`, the \
+                 default) does",
+            ));
+        }
         let l1 = g.penalty == Penalty::L1;
         if self.softmax(y) {
             let m = Softmax { c: g.c, l1 };
@@ -348,7 +359,7 @@ impl Glm {
             let k = y.rows();
             let w = &mut |it: usize, v: f64| watch(0, it, v);
             let fit: SoftmaxFit = if ipm {
-                softmax::fit(x, &idx, k, m, w)?
+                softmax::fit(x, (&idx, sw), k, m, w)?
             } else {
                 softmax::fit_first_order(x, &idx, k, m, &fo, w)?
             };
@@ -369,7 +380,7 @@ impl Glm {
                 GlmKind::Logistic => {
                     let m = Logistic { c: g.c, l1 };
                     if ipm {
-                        fit_logistic(x, &yk, m, w)?
+                        fit_logistic(x, &yk, sw, m, w)?
                     } else {
                         first_order::logistic(x, &yk, m, &fo, w)?
                     }
@@ -377,7 +388,7 @@ impl Glm {
                 GlmKind::Svm => {
                     let m = LinearSvm { c: g.c };
                     if ipm {
-                        svm::fit(x, &yk, m, w)?
+                        svm::fit(x, &yk, sw, m, w)?
                     } else {
                         svm::fit_first_order(x, &yk, m, &fo, w)?
                     }
@@ -385,7 +396,7 @@ impl Glm {
                 kind => {
                     let m = g.least_squares(kind);
                     if ipm {
-                        fit_least_squares(x, &yk, m, w)?
+                        fit_least_squares(x, &yk, sw, m, w)?
                     } else {
                         first_order::least_squares(x, &yk, m, &fo, w)?
                     }
@@ -524,6 +535,12 @@ impl Trainer for Glm {
         Settings::of("glm", &self.group)
     }
 
+    /// Sample weights weigh each sample's loss, as scikit-learn's `sample_weight` (by the
+    /// interior point).
+    fn takes_weights(&self) -> bool {
+        true
+    }
+
     fn predicts_labels(&self) -> bool {
         self.kind.classifies()
     }
@@ -597,17 +614,19 @@ impl Trainer for Glm {
         let name = self.kind.name();
         let mut progress = Vec::new();
         let mut total = 0;
-        let (coef, intercept, fits) = self.fits(x, y, &mut |output, iteration, objective| {
-            if iteration < 200 || iteration.is_multiple_of(100) {
-                progress.push(GlmProgress {
-                    output,
-                    iteration,
-                    objective,
-                });
-            }
-            total += 1;
-            monitor.iteration(name, total, None, f64::NAN, &Objective(objective))
-        })?;
+        let sw = problem.data.weights.as_deref();
+        let (coef, intercept, fits) =
+            self.fits((x, y, sw), &mut |output, iteration, objective| {
+                if iteration < 200 || iteration.is_multiple_of(100) {
+                    progress.push(GlmProgress {
+                        output,
+                        iteration,
+                        objective,
+                    });
+                }
+                total += 1;
+                monitor.iteration(name, total, None, f64::NAN, &Objective(objective))
+            })?;
         let complete = fits.len() == y.rows() || self.softmax(y);
         let stop = fits
             .iter()

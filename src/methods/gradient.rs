@@ -224,6 +224,11 @@ impl Trainer for Gradient {
         self.settings.loss == DataLoss::CrossEntropy
     }
 
+    /// All but Levenberg–Marquardt (unweighted least squares).
+    fn takes_weights(&self) -> bool {
+        !matches!(self.settings.optimizer, Optimizer::Lm)
+    }
+
     fn link(&self, n_outputs: usize) -> Link {
         match self.settings.loss {
             DataLoss::Squared => Link::Identity,
@@ -250,9 +255,10 @@ impl Trainer for Gradient {
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {
         let net = start.network(problem.arch)?;
-        let run = gradient::train(
+        let run = gradient::train_weighted(
             &problem.data.x,
             &problem.data.y,
+            problem.data.weights.as_deref(),
             &net,
             &self.settings,
             monitor,

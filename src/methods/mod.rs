@@ -95,6 +95,12 @@ pub trait Trainer: Send + Sync {
         false
     }
 
+    /// Whether it trains a weighted loss on weighted data (`Dataset::weights`); one that does
+    /// not is refused weighted data rather than ignoring the weights.
+    fn takes_weights(&self) -> bool {
+        false
+    }
+
     /// What the outputs of the networks it trains mean (`n_outputs` of them): values, or the
     /// logits of class probabilities, which the model then predicts.
     fn link(&self, _n_outputs: usize) -> Link {
@@ -268,6 +274,17 @@ pub fn run(
     limits: &Limits,
 ) -> Result<Run> {
     limits.validate()?;
+    if problem.data.weights.is_some() && !trainer.takes_weights() {
+        return Err(crate::error::Error::setting(
+            "data.weights",
+            format!(
+                "{} trains no weighted loss with these settings; sample weights are read by the \
+                 gradient methods (gd, sgd, adam, lbfgs), the linear models and the convex model \
+                 with the squared loss (its patterns not generated)",
+                trainer.name()
+            ),
+        ));
+    }
     trainer.check(problem)?;
     let mut monitor = Monitor::new(observer, limits);
     let mut run = trainer.train(problem, start, &mut monitor)?;

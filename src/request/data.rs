@@ -264,12 +264,7 @@ fn keep_classes(data: &Dataset, keep: &[f64]) -> Result<Dataset> {
     if kept.is_empty() {
         return Err(Error::setting("data.keep_classes", "keeps no sample"));
     }
-    let x = Matrix::from_fn(data.n_inputs(), kept.len(), |i, k| data.x.get(i, kept[k]));
-    let y = Matrix::from_fn(1, kept.len(), |_, k| y[kept[k]]);
-    let mut out = Dataset::new(x, y, data.source.clone())?;
-    out.input_names.clone_from(&data.input_names);
-    out.target_names.clone_from(&data.target_names);
-    Ok(out)
+    data.samples(&kept, data.source.clone())
 }
 
 /// The labels as ±1 columns: `positive` against the rest, two classes as one column (the larger
@@ -312,6 +307,7 @@ fn encode_classes(data: &Dataset, positive: Option<f64>) -> Result<(Dataset, Vec
         }
     });
     let mut out = Dataset::new(data.x.clone(), encoded, data.source.clone())?;
+    out.weights.clone_from(&data.weights);
     out.input_names.clone_from(&data.input_names);
     let name = &data.target_names[0];
     out.target_names = columns.iter().map(|c| format!("{name}={c}")).collect();

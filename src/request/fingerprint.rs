@@ -15,8 +15,9 @@ pub struct DataInfo {
     /// The input and target columns, by name.
     #[serde(flatten)]
     pub columns: Columns,
-    /// SHA-256 of the shape, the column names and every number's bits (inputs, then targets):
-    /// the same for the same numbers whatever the file's format.
+    /// SHA-256 of the shape, the column names and every number's bits (inputs, then targets,
+    /// then the sample weights if any): the same for the same numbers whatever the file's
+    /// format.
     pub sha256: String,
 }
 
@@ -32,6 +33,12 @@ impl DataInfo {
         }
         for v in data.x.as_slice().iter().chain(data.y.as_slice()) {
             h.update(v.to_bits().to_le_bytes());
+        }
+        if let Some(w) = &data.weights {
+            h.update(b"weights");
+            for v in w {
+                h.update(v.to_bits().to_le_bytes());
+            }
         }
         Self {
             source: data.source.clone(),
