@@ -17,6 +17,12 @@ _NETWORK_SETTINGS = tuple(_request.NETWORK_KEYS)
 _SPELLING = _request.spelling()
 
 
+def _passes(estimator):
+    """Whether ``partial_fit`` is offered: with the mini-batch methods, as scikit-learn offers it
+    with its stochastic solvers."""
+    return estimator.method in ("sgd", "adam")
+
+
 class _Network(BaseEstimator):
     """Fitting, prediction and export shared by the network estimators: the parameters become
     one run request (the schema of ``cvxnn train --config``), which the library runs."""
@@ -165,6 +171,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
     init : {"random", "zero"}, default="random"
     init_scheme : {"gaussian", "he", "glorot"}, optional
         The random start's scheme (None: the method's own).
+    warm_start : bool, default=False
+        Start ``fit`` from the current ``coefs_`` and ``intercepts_`` (the last fit's, or set by
+        hand with the right shapes).
     standardize : bool, default=False
         Train on standardised inputs and targets; the model keeps the map, so ``predict`` is in
         the data's units (``coefs_`` are then in standardised units).
@@ -212,6 +221,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         max_patterns=None,
         init="random",
         init_scheme=None,
+        warm_start=False,
         standardize=False,
         time_limit=None,
         random_state=None,
@@ -238,6 +248,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         self.max_patterns = max_patterns
         self.init = init
         self.init_scheme = init_scheme
+        self.warm_start = warm_start
         self.standardize = standardize
         self.time_limit = time_limit
         self.random_state = random_state
@@ -251,6 +262,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         hidden = _hidden(self.hidden_layer_sizes)
         if not isinstance(self.method, str):
             raise ValueError(f"method must be a method's name, got {self.method!r}")
+        start = None
+        if self.warm_start and hasattr(self, "coefs_"):
+            start = _layers(self.coefs_, self.intercepts_)
         return self._train(
             X,
             Y,
@@ -259,9 +273,53 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
             self.output_activation,
             {name: getattr(self, name) for name in _NETWORK_SETTINGS if hasattr(self, name)},
             init=self.init,
-            init_scheme=self.init_scheme,
+            init_scheme=None if start else self.init_scheme,
+            start=start,
             weights=weights,
         )
+
+    @available_if(_passes)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass over X and y with ``sgd`` or ``adam`` (⌈N / batch_size⌉ steps) from the
+        current network (a random start on the first call). Each call starts the optimiser
+        afresh: momentum and Adam's moments are not carried from call to call (scikit-learn
+        carries them)."""
+        X, Y = self._regression_targets(X, y)
+        if hasattr(self, "coefs_") and self.coefs_[0].shape[0] != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.coefs_[0].shape[0]} features as input"
+            )
+        keyword = {n: getattr(self, n) for n in _NETWORK_SETTINGS if hasattr(self, n)}
+        keyword["max_iter"] = _one_pass(self.method, self.batch_size, len(X))
+        keyword["lbfgs_max_iter"] = None
+        start = _layers(self.coefs_, self.intercepts_) if hasattr(self, "coefs_") else None
+        return self._train(
+            X, Y, self.method, _hidden(self.hidden_layer_sizes), self.output_activation,
+            keyword, init=self.init, init_scheme=None if start else self.init_scheme,
+            start=start, weights=sample_weights(sample_weight, X),
+        )
+
+
+def _one_pass(method, batch_size, n):
+    """The steps of one pass over n samples (``partial_fit``): ⌈n / batch⌉ mini-batches (sgd's
+    default batch 32, adam's the full batch)."""
+    if method not in ("sgd", "adam"):
+        raise ValueError(
+            f"partial_fit needs method 'sgd' or 'adam' (one pass of mini-batches), got {method!r}"
+        )
+    batch = batch_size if batch_size is not None else (32 if method == "sgd" else n)
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    return -(-n // min(int(batch), n))
+
+
+def _layers(coefs, intercepts):
+    """scikit-learn-oriented layers as the (W outputs × inputs, b) pairs a run starts from."""
+    return [
+        (np.ascontiguousarray(np.asarray(w, dtype=np.float64).T), [float(v) for v in b])
+        for w, b in zip(coefs, intercepts)
+    ]
 
 
 def _hidden(sizes):
@@ -538,10 +596,40 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
                 "warm_start needs the classes of the previous fit: "
                 f"{list(previous)} before, {list(self.classes_)} now"
             )
-        return [
-            (np.ascontiguousarray(np.asarray(w, dtype=np.float64).T), [float(v) for v in b])
-            for w, b in zip(self.coefs_, self.intercepts_)
-        ]
+        return _layers(self.coefs_, self.intercepts_)
+
+    @available_if(_passes)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over X and y with ``sgd`` or ``adam`` (⌈N / batch_size⌉ steps) from the
+        current network (a random start on the first call, which must give every class in
+        ``classes``). Each call starts the optimiser afresh: momentum and Adam's moments are not
+        carried from call to call (scikit-learn carries them)."""
+        first = not hasattr(self, "coefs_")
+        if first:
+            if classes is None:
+                raise ValueError("classes must be given on the first call to partial_fit")
+            self.classes_ = np.unique(np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError("partial_fit needs at least 2 classes in classes")
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes {list(np.unique(classes))} differ from the first call's "
+                f"{list(self.classes_)}"
+            )
+        classes_ = self.classes_
+        X, y = inputs_and_targets(self, X, y, multi_output=False, y_numeric=False)
+        if not first and self.coefs_[0].shape[0] != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.coefs_[0].shape[0]} features as input"
+            )
+        unknown = np.setdiff1d(np.unique(y), classes_)
+        if len(unknown):
+            raise ValueError(f"y has classes {list(unknown)} not in classes {list(classes_)}")
+        codes = np.searchsorted(classes_, y)
+        start = None if first else _layers(self.coefs_, self.intercepts_)
+        steps = _one_pass(self.method, self.batch_size, len(X))
+        return self._fit_codes(X, codes, steps, start, sample_weights(sample_weight, X))
 
     def _fit_codes(self, X, codes, max_iter, start, weights=None):
         if self.method not in self._METHODS:

@@ -149,3 +149,36 @@ def test_bad_parameters_are_named(params, message):
     with pytest.raises(ValueError, match=message) as e:
         cvxnn.MLPClassifier(**params).fit(X, y)
     assert "--" not in str(e.value)
+
+
+def test_partial_fit_makes_passes_from_the_current_network():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = cvxnn.MLPClassifier(method="sgd", hidden_layer_sizes=(6,), batch_size=50,
+                              learning_rate_init=0.05, random_state=0)
+    with pytest.raises(ValueError, match="classes must be given"):
+        clf.partial_fit(X, y)
+    losses = []
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+        assert clf.n_iter_ == 3  # ⌈150 / 50⌉ steps per pass
+        losses.append(clf.loss_)
+    assert all(b < a for a, b in zip(losses, losses[1:])), losses
+    # a pass over part of the data: the classes stay those of the first call
+    clf.partial_fit(X[y < 2], y[y < 2])
+    assert clf.predict_proba(X).shape == (150, 3)
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X, y + 1)
+    assert not hasattr(cvxnn.MLPClassifier(method="lbfgs"), "partial_fit")
+    # the regressor: each pass continues from the last network
+    reg = cvxnn.MLPRegressor(method="adam", hidden_layer_sizes=(6,), random_state=0)
+    target = X[:, 0] - X[:, 1] ** 2
+    first = reg.partial_fit(X, target).coefs_[0].copy()
+    reg.partial_fit(X, target)
+    assert reg.n_iter_ == 1 and not np.array_equal(first, reg.coefs_[0])
+    # warm_start in fit does the same for a whole fit
+    warm = cvxnn.MLPRegressor(method="adam", hidden_layer_sizes=(6,), max_iter=30,
+                              warm_start=True, random_state=0)
+    a = warm.fit(X, target)._objective
+    b = warm.fit(X, target)._objective
+    assert b < a
