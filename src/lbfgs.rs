@@ -12,8 +12,9 @@ pub trait Objective {
     type Stop;
     /// The value at `x`, with the gradient written into `g`.
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64;
-    /// Called before iteration `it` with the current value and gradient; `Some` stops the run.
-    fn check(&mut self, it: usize, f: f64, g: &[f64]) -> Option<Self::Stop>;
+    /// Called before iteration `it` with the current point, value and gradient; `Some` stops the
+    /// run.
+    fn check(&mut self, it: usize, x: &[f64], f: f64, g: &[f64]) -> Option<Self::Stop>;
 }
 
 /// How [`minimize`] ended.
@@ -171,7 +172,7 @@ pub fn minimize<P: Objective>(
     let mut alphas = vec![0.0; memory];
     let mut it = 0;
     loop {
-        if let Some(stop) = problem.check(it, f, &g) {
+        if let Some(stop) = problem.check(it, theta, f, &g) {
             return (End::Stopped(stop), it);
         }
         // two-loop recursion: d = −H g

@@ -343,3 +343,87 @@ fn divergence_and_bad_settings_are_reported() {
     .to_string();
     assert!(err.contains("too large"), "{err}");
 }
+
+/// Early stopping holds a seeded part out, stops when its loss stops improving and keeps the
+/// best network there: on a noisy teacher fitted by a wide network, that network's held-out loss
+/// is the one reported and below the held-out loss of the same run trained to its step cap.
+#[test]
+fn early_stopping_keeps_the_best_network_on_the_held_out_part() {
+    use cvxnn::gradient::early::Split;
+    use cvxnn::gradient::{DataLoss, EarlyStopping};
+    let (_, x, mut y, _) = teacher("3-2-1", Activation::Linear, 60, 8);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for v in y.as_mut_slice() {
+        *v += 0.5 * rand::Rng::sample::<f64, _>(&mut rng, rand_distr::StandardNormal);
+    }
+    let wide = Architecture::parse("3-40-1", Activation::Linear).unwrap();
+    let start = init_model(&wide, InitScheme::He, 2);
+    let rule = EarlyStopping {
+        validation_fraction: 0.3,
+        patience: 30,
+        tol: 1e-4,
+    };
+    let adam = Optimizer::Adam {
+        lr: 0.02,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        batch: None,
+    };
+    let early = GradSettings {
+        max_iter: 4000,
+        early_stopping: Some(rule),
+        ..settings(adam.clone(), 4000)
+    };
+    let run = gradient::train(&x, &y, &start, &early, &mut quiet(&mut Quiet)).unwrap();
+    assert_eq!(run.summary.stop_reason, Stop::EarlyStopped);
+    assert!(run.summary.iterations < 4000);
+    assert_eq!(run.summary.validation_samples, Some(18));
+    // the held-out part, drawn again from the same seed
+    let split = Split::new((&x, &y, None), 0.3, early.seed).unwrap();
+    let held_out = |m: &Mlp| {
+        let e = Evaluator::for_loss(&wide, &split.x_val, &split.y_val, DataLoss::Squared).unwrap();
+        let theta = e.layout.pack(m).unwrap();
+        e.eval(&theta, None, &mut e.workspace())
+    };
+    assert_eq!(Some(held_out(&run.model)), run.summary.validation_loss);
+    // trained on the same part to the cap, the network fits the noise
+    let full = gradient::train(
+        &split.x,
+        &split.y,
+        &start,
+        &settings(adam, 4000),
+        &mut quiet(&mut Quiet),
+    )
+    .unwrap();
+    assert!(
+        held_out(&run.model) < held_out(&full.model),
+        "{} vs {}",
+        held_out(&run.model),
+        held_out(&full.model)
+    );
+    // and bad settings are named
+    for (bad, key) in [
+        (
+            EarlyStopping {
+                validation_fraction: 1.0,
+                ..rule
+            },
+            "validation_fraction",
+        ),
+        (
+            EarlyStopping {
+                patience: 0,
+                ..rule
+            },
+            "n_iter_no_change",
+        ),
+    ] {
+        let s = GradSettings {
+            early_stopping: Some(bad),
+            ..early.clone()
+        };
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains(key), "{e}");
+    }
+}

@@ -17,6 +17,18 @@ _NETWORK_SETTINGS = tuple(_request.NETWORK_KEYS)
 _SPELLING = _request.spelling()
 
 
+def _early(estimator, keyword):
+    """``keyword`` with early stopping's settings when ``early_stopping`` is on (and without them
+    otherwise: ``validation_fraction`` and ``n_iter_no_change`` only count with it)."""
+    on = estimator.early_stopping
+    if not isinstance(on, (bool, np.bool_)):
+        raise ValueError(f"early_stopping must be True or False, got {on!r}")
+    keyword = dict(keyword)
+    keyword["validation_fraction"] = estimator.validation_fraction if on else None
+    keyword["n_iter_no_change"] = estimator.n_iter_no_change if on else None
+    return keyword
+
+
 def _passes(estimator):
     """Whether ``partial_fit`` is offered: with the mini-batch methods, as scikit-learn offers it
     with its stochastic solvers."""
@@ -174,6 +186,10 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
     warm_start : bool, default=False
         Start ``fit`` from the current ``coefs_`` and ``intercepts_`` (the last fit's, or set by
         hand with the right shapes).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples (seeded) and stop when their loss has not
+        improved by 1e-4 for ``n_iter_no_change`` epochs, keeping the best network on them (the
+        gradient methods but Levenberg–Marquardt). scikit-learn's watches the validation score.
     standardize : bool, default=False
         Train on standardised inputs and targets; the model keeps the map, so ``predict`` is in
         the data's units (``coefs_`` are then in standardised units).
@@ -222,6 +238,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         init="random",
         init_scheme=None,
         warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         standardize=False,
         time_limit=None,
         random_state=None,
@@ -249,6 +268,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         self.init = init
         self.init_scheme = init_scheme
         self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.standardize = standardize
         self.time_limit = time_limit
         self.random_state = random_state
@@ -271,7 +293,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
             self.method,
             hidden,
             self.output_activation,
-            {name: getattr(self, name) for name in _NETWORK_SETTINGS if hasattr(self, name)},
+            _early(self, {n: getattr(self, n) for n in _NETWORK_SETTINGS if hasattr(self, n)}),
             init=self.init,
             init_scheme=None if start else self.init_scheme,
             start=start,
@@ -291,6 +313,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
                 f"{self.coefs_[0].shape[0]} features as input"
             )
         keyword = {n: getattr(self, n) for n in _NETWORK_SETTINGS if hasattr(self, n)}
+        keyword["validation_fraction"] = keyword["n_iter_no_change"] = None
         keyword["max_iter"] = _one_pass(self.method, self.batch_size, len(X))
         keyword["lbfgs_max_iter"] = None
         start = _layers(self.coefs_, self.intercepts_) if hasattr(self, "coefs_") else None
@@ -522,6 +545,8 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         Start ``fit`` from the current ``coefs_`` and ``intercepts_`` (those of the last fit, or
         set by hand with the right shapes) instead of a random draw; the classes must be the
         same.
+    early_stopping, validation_fraction, n_iter_no_change : as ``MLPRegressor``'s: the
+        held-out samples' cross-entropy, not scikit-learn's accuracy, is watched.
     standardize : bool, default=False
         Train on standardised inputs (the model keeps the map).
     time_limit : float, optional
@@ -557,6 +582,9 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         epsilon=None,
         init_scheme="glorot",
         warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         standardize=False,
         time_limit=None,
         random_state=None,
@@ -574,6 +602,9 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         self.epsilon = epsilon
         self.init_scheme = init_scheme
         self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.standardize = standardize
         self.time_limit = time_limit
         self.random_state = random_state
@@ -629,9 +660,11 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         codes = np.searchsorted(classes_, y)
         start = None if first else _layers(self.coefs_, self.intercepts_)
         steps = _one_pass(self.method, self.batch_size, len(X))
-        return self._fit_codes(X, codes, steps, start, sample_weights(sample_weight, X))
+        return self._fit_codes(
+            X, codes, steps, start, sample_weights(sample_weight, X), early=False
+        )
 
-    def _fit_codes(self, X, codes, max_iter, start, weights=None):
+    def _fit_codes(self, X, codes, max_iter, start, weights=None, early=True):
         if self.method not in self._METHODS:
             raise ValueError(
                 f"method must be one of {', '.join(self._METHODS)} (the gradient methods train "
@@ -658,6 +691,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
             "epsilon": self.epsilon,
             "loss": "cross-entropy",
         }
+        keyword = _early(self, keyword) if early else keyword
         self._train(
             X,
             np.ascontiguousarray(Y),

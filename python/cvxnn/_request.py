@@ -35,6 +35,8 @@ NETWORK_KEYS = {
     "weight_bound": ("milp.weight_bound",),
     "loss": ("convex.loss", "gradient.loss"),
     "patterns": ("convex.patterns",),
+    "validation_fraction": ("gradient.validation_fraction",),
+    "n_iter_no_change": ("gradient.n_iter_no_change",),
     "max_patterns": ("convex.max_patterns",),
 }
 

@@ -182,3 +182,27 @@ def test_partial_fit_makes_passes_from_the_current_network():
     a = warm.fit(X, target)._objective
     b = warm.fit(X, target)._objective
     assert b < a
+
+
+def test_early_stopping_holds_samples_out_and_keeps_the_best_network():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    make = lambda early: cvxnn.MLPClassifier(
+        method="adam", hidden_layer_sizes=(64,), alpha=0.0, max_iter=3000,
+        early_stopping=early, validation_fraction=0.2, n_iter_no_change=20, random_state=1)
+    stopped = make(True).fit(X, y)
+    final = stopped.run_["stages"][0]["final"]
+    assert stopped.stop_reason_ == "early_stopped" and stopped.n_iter_ < 3000
+    assert final["validation_samples"] == round(0.2 * len(y))
+    assert 0 < final["validation_loss"] < 0.3
+    # the request records it; the run without it trains to the cap on every sample
+    assert stopped.run_["request"]["gradient"]["validation_fraction"] == 0.2
+    full = make(False).fit(X, y)
+    assert full.stop_reason_ != "early_stopped" and "validation_loss" not in full.run_["stages"][0]["final"]
+    with pytest.raises(ValueError, match="early_stopping must be True or False"):
+        cvxnn.MLPClassifier(early_stopping="yes").fit(X, y)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        cvxnn.MLPClassifier(early_stopping=True, validation_fraction=1.5).fit(X, y)
+    # a method without early stopping refuses it by name
+    with pytest.raises(ValueError, match="validation_fraction|n_iter_no_change"):
+        cvxnn.MLPRegressor(method="scr", early_stopping=True).fit(X, y.astype(float))

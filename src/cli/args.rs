@@ -131,6 +131,16 @@ pub struct GradArgs {
     /// Seed of the mini-batch order (default: --seed).
     #[arg(long)]
     pub batch_seed: Option<u64>,
+    /// Early stopping: hold out this share of the samples (seeded by --batch-seed) and stop
+    /// when their loss stops improving, keeping the best network on them.
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
+    /// Early stopping's patience: epochs without an improvement of --validation-tol.
+    #[arg(long, default_value_t = 10)]
+    pub n_iter_no_change: usize,
+    /// The improvement of the held-out loss that counts for early stopping.
+    #[arg(long, default_value_t = 1e-4)]
+    pub validation_tol: f64,
 }
 
 #[derive(Args, Clone)]
@@ -365,6 +375,13 @@ pub const FLAGS: &[Flag] = &[
     flag("memory", "gradient.memory", Kind::Int),
     flag("grad_tol", "gradient.grad_tol", Kind::Float),
     flag("batch_seed", "gradient.batch_seed", Kind::Int),
+    flag(
+        "validation_fraction",
+        "gradient.validation_fraction",
+        Kind::Float,
+    ),
+    flag("n_iter_no_change", "gradient.n_iter_no_change", Kind::Int),
+    flag("validation_tol", "gradient.validation_tol", Kind::Float),
     flag("output_tol", "scr.output_tol", Kind::Float),
     flag("output_tol", "gradient.output_tol", Kind::Float),
     flag("weight_decay", "gradient.weight_decay", Kind::Float),

@@ -193,7 +193,7 @@ impl<L: SmoothLoss> crate::lbfgs::Objective for Lbfgs<'_, '_, L> {
     fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
         self.loss.eval(x, g)
     }
-    fn check(&mut self, it: usize, f: f64, g: &[f64]) -> Option<&'static str> {
+    fn check(&mut self, it: usize, _x: &[f64], f: f64, g: &[f64]) -> Option<&'static str> {
         if !f.is_finite() {
             Some("diverged")
         } else if inf_norm(g) <= self.threshold {

@@ -66,7 +66,7 @@ pub(super) fn run(theta: &mut [f64], tr: &mut Tracker) -> Result<(Stop, usize)> 
     let mut it = 0;
     loop {
         // ∇L = 2Jᵀr
-        if let Some(stop) = tr.step(it, f, 2.0 * norm(&g)) {
+        if let Some(stop) = tr.step(it, theta, f, 2.0 * norm(&g)) {
             return Ok((stop, it));
         }
         loop {

@@ -7,9 +7,11 @@
 //! or any saved model — so SCR's answer can be polished), records a history, and stops on the
 //! output error, the gradient norm, stagnation, or an iteration cap.
 
+pub mod early;
 mod lm;
 pub mod model;
 
+pub use early::EarlyStopping;
 pub use model::{Batch, DataLoss, Evaluator, ParamLayout, Workspace};
 
 use crate::error::{Error, Result};
@@ -161,6 +163,10 @@ pub struct GradSettings {
     /// The data term: squared loss or cross-entropy.
     #[serde(default)]
     pub loss: DataLoss,
+    /// Hold samples out and stop when their loss stops improving, keeping the best network on
+    /// them (`None`: train on every sample to the other tests).
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
 }
 
 impl GradSettings {
@@ -174,6 +180,7 @@ impl GradSettings {
             record_every: 0,
             weight_decay: 0.0,
             loss: DataLoss::Squared,
+            early_stopping: None,
         }
     }
 
@@ -198,6 +205,15 @@ impl GradSettings {
                 "Levenberg–Marquardt fits least squares only; the cross-entropy is trained by gd, \
                  sgd, adam and lbfgs",
             ));
+        }
+        if let Some(e) = &self.early_stopping {
+            e.validate()?;
+            if matches!(self.optimizer, Optimizer::Lm) {
+                return Err(Error::setting(
+                    "gradient.validation_fraction",
+                    "early stopping is for gd, sgd, adam and lbfgs, not Levenberg–Marquardt",
+                ));
+            }
         }
         if self.max_iter == 0 {
             return Err(Error::setting("gradient.max_iter", "must be at least 1"));
@@ -266,6 +282,12 @@ pub struct GradSummary {
     pub evaluations: usize,
     pub stop_reason: Stop,
     pub seconds: f64,
+    /// With early stopping: the kept network's loss on the held-out samples, and how many were
+    /// held out (the other figures are on the samples trained on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_samples: Option<usize>,
 }
 
 /// A finished gradient run.
@@ -286,6 +308,9 @@ struct Tracker<'a, 'm> {
     evaluations: usize,
     history: Vec<GradRecord>,
     monitor: &'a mut Monitor<'m>,
+    /// Early stopping's validation loss, after every `epoch` iterations.
+    early: Option<early::Watch<'a>>,
+    epoch: usize,
 }
 
 /// The figures a progress line shows for one gradient iteration.
@@ -301,9 +326,10 @@ impl fmt::Display for Figures {
 }
 
 impl Tracker<'_, '_> {
-    /// Iteration `it` (with the full-data loss and gradient norm): the stopping tests, the
-    /// monitor (observer, time limit, interrupt), and a record at its cadence or when it stops.
-    fn step(&mut self, it: usize, loss: f64, grad_norm: f64) -> Option<Stop> {
+    /// Iteration `it` at `theta` (with the full-data loss and gradient norm): the stopping
+    /// tests, early stopping's at the end of an epoch, the monitor (observer, time limit,
+    /// interrupt), and a record at its cadence or when it stops.
+    fn step(&mut self, it: usize, theta: &[f64], loss: f64, grad_norm: f64) -> Option<Stop> {
         let out = self.loss.output_error(loss);
         let stop = if !loss.is_finite() || !grad_norm.is_finite() {
             Some(Stop::Diverged)
@@ -313,6 +339,8 @@ impl Tracker<'_, '_> {
             Some(Stop::GradientTolerance)
         } else if it >= self.settings.max_iter {
             Some(Stop::IterationLimit)
+        } else if it.is_multiple_of(self.epoch) {
+            self.early.as_mut().and_then(|e| e.epoch(theta))
         } else {
             None
         };
@@ -359,8 +387,8 @@ impl crate::lbfgs::Objective for NetProblem<'_, '_, '_> {
         self.tr.evaluations += 1;
         self.tr.loss.eval(x, Some(g), &mut self.ws)
     }
-    fn check(&mut self, it: usize, f: f64, g: &[f64]) -> Option<Stop> {
-        self.tr.step(it, f, norm(g))
+    fn check(&mut self, it: usize, x: &[f64], f: f64, g: &[f64]) -> Option<Stop> {
+        self.tr.step(it, x, f, norm(g))
     }
 }
 
@@ -407,9 +435,27 @@ pub fn train_weighted(
              sample weights",
         ));
     }
+    // early stopping trains on a seeded part and holds the rest out
+    let split = settings
+        .early_stopping
+        .map(|e| early::Split::new((x, y, weights), e.validation_fraction, settings.seed))
+        .transpose()?;
+    let (x, y, weights) = match &split {
+        Some(s) => (&s.x, &s.y, s.weights.as_deref()),
+        None => (x, y, weights),
+    };
     let loss = Evaluator::for_loss(&start.arch, x, y, settings.loss)?
         .with_weights(weights)?
         .with_weight_decay(settings.weight_decay);
+    let early = match (&split, settings.early_stopping) {
+        (Some(s), Some(rule)) => Some(early::Watch::new(&start.arch, s, settings.loss, rule)?),
+        _ => None,
+    };
+    // an epoch: one pass over the samples trained on
+    let epoch = settings
+        .optimizer
+        .batch()
+        .map_or(1, |b| x.cols().div_ceil(b.min(x.cols())));
     let mut theta = loss.layout.pack(start)?;
     // the squared loss's weight-decay objective has no output bias (`undecayed` is empty
     // otherwise)
@@ -421,6 +467,8 @@ pub fn train_weighted(
         evaluations: 0,
         history: Vec::new(),
         monitor,
+        early,
+        epoch,
     };
     let (stop, iters) = match &settings.optimizer {
         Optimizer::Gd { .. } | Optimizer::Sgd { .. } | Optimizer::Adam { .. } => {
@@ -438,6 +486,13 @@ pub fn train_weighted(
         }
         Optimizer::Lm => lm::run(&mut theta, &mut tr)?,
     };
+    // early stopping keeps the best network on the held-out samples, as scikit-learn does
+    let validation = tr.early.take().and_then(early::Watch::best);
+    if let Some((best, _)) = &validation {
+        if stop != Stop::Diverged {
+            theta.clone_from(best);
+        }
+    }
     // the final figures, on the full data
     let mut ws = loss.workspace();
     let mut grad = vec![0.0; theta.len()];
@@ -456,6 +511,8 @@ pub fn train_weighted(
             evaluations: tr.evaluations,
             stop_reason: stop,
             seconds: tr.start.elapsed().as_secs_f64(),
+            validation_loss: validation.map(|v| v.1),
+            validation_samples: split.as_ref().map(|s| s.x_val.cols()),
         },
         history: tr.history,
         model,
@@ -493,13 +550,14 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
         // the recording cadence, the last step, and when the budget runs out
         let check = batch.is_none()
             || it % every == 0
+            || (tr.early.is_some() && it % tr.epoch == 0)
             || it >= tr.settings.max_iter
             || tr.monitor.budget().exhausted().is_some();
         match batch {
             None => {
                 tr.evaluations += 1;
                 let l = loss.eval(theta, Some(&mut grad), &mut ws);
-                if let Some(s) = tr.step(it, l, norm(&grad)) {
+                if let Some(s) = tr.step(it, theta, l, norm(&grad)) {
                     if s == Stop::Diverged {
                         theta.clone_from(&last_good);
                     }
@@ -512,7 +570,7 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
                     let fw = full_ws.as_mut().expect("allocated with a batch");
                     tr.evaluations += 1;
                     let l = loss.eval(theta, Some(&mut full_grad), fw);
-                    if let Some(s) = tr.step(it, l, norm(&full_grad)) {
+                    if let Some(s) = tr.step(it, theta, l, norm(&full_grad)) {
                         if s == Stop::Diverged {
                             theta.clone_from(&last_good);
                         }

@@ -6,7 +6,8 @@ use super::{Line, Metrics, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::gradient::{
-    self, DataLoss, Evaluator, GradRecord, GradSettings, GradSummary, Optimizer, OptimizerKind,
+    self, DataLoss, EarlyStopping, Evaluator, GradRecord, GradSettings, GradSummary, Optimizer,
+    OptimizerKind,
 };
 use crate::linalg::Matrix;
 use crate::net::{Link, Network};
@@ -47,6 +48,12 @@ pub struct GradientGroup {
     /// The data term: `squared` (the MSE) or `cross-entropy` (class labels; the outputs are
     /// logits, the model predicts probabilities).
     pub loss: DataLoss,
+    /// Early stopping: hold out this share of the samples (seeded by `batch_seed`) and stop when
+    /// their loss has not improved by `validation_tol` for `n_iter_no_change` epochs, keeping
+    /// the best network on them (`None`: no early stopping).
+    pub validation_fraction: Option<f64>,
+    pub n_iter_no_change: usize,
+    pub validation_tol: f64,
 }
 
 impl Default for GradientGroup {
@@ -65,6 +72,10 @@ impl Default for GradientGroup {
             batch_seed: None,
             weight_decay: 0.0,
             loss: DataLoss::Squared,
+            validation_fraction: None,
+            // scikit-learn's n_iter_no_change and tol
+            n_iter_no_change: 10,
+            validation_tol: 1e-4,
         }
     }
 }
@@ -115,6 +126,11 @@ impl GradientGroup {
             record_every: 0,
             weight_decay: g.weight_decay,
             loss: g.loss,
+            early_stopping: g.validation_fraction.map(|f| EarlyStopping {
+                validation_fraction: f,
+                patience: g.n_iter_no_change,
+                tol: g.validation_tol,
+            }),
         };
         (g, settings)
     }
@@ -201,6 +217,26 @@ impl Gradient {
     /// unless the group sets `batch_seed`.
     pub fn new(kind: OptimizerKind, settings: &Settings, seed: u64) -> Result<Self> {
         let group: GradientGroup = settings.group("gradient")?;
+        if group.validation_fraction.is_none() {
+            let defaults = GradientGroup::default();
+            for (key, given) in [
+                (
+                    "gradient.n_iter_no_change",
+                    group.n_iter_no_change != defaults.n_iter_no_change,
+                ),
+                (
+                    "gradient.validation_tol",
+                    group.validation_tol != defaults.validation_tol,
+                ),
+            ] {
+                if given {
+                    return Err(crate::error::Error::setting(
+                        key,
+                        "applies to early stopping, which `gradient.validation_fraction` turns on",
+                    ));
+                }
+            }
+        }
         let (group, settings) = group.resolve(kind, seed);
         Ok(Self { group, settings })
     }

@@ -34,6 +34,9 @@ pub enum Stop {
     Interrupted,
     /// An observer asked the run to stop.
     StoppedByObserver,
+    /// Early stopping: the loss on the held-out validation part stopped improving; the run keeps
+    /// its best network there.
+    EarlyStopped,
 }
 
 impl Stop {
@@ -53,6 +56,7 @@ impl Stop {
             Stop::TimeLimit => "time_limit",
             Stop::Interrupted => "interrupted",
             Stop::StoppedByObserver => "stopped_by_observer",
+            Stop::EarlyStopped => "early_stopped",
         }
     }
 
