@@ -9,7 +9,9 @@ model keeps ``objective_``, scikit-learn's objective at the solution. Each takes
 import itertools
 
 import numpy as np
+from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _request
@@ -207,14 +209,61 @@ class LogisticRegression(_Classifier):
         return np.log(self.predict_proba(X))
 
 
+def _platt(scores, positive, weights):
+    """Platt's sigmoid ``P(positive | s) = 1 / (1 + e^{A s + B})`` fitted to the scores by
+    maximum likelihood against his smoothed targets ``(N₊ + 1)/(N₊ + 2)`` and ``1/(N₋ + 2)``
+    (Platt 2000; Lin, Lin & Weng 2007): a smooth convex problem in (A, B), solved by BFGS."""
+    w = np.ones(len(scores)) if weights is None else np.asarray(weights)
+    n_pos, n_neg = w[positive].sum(), w[~positive].sum()
+    t = np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+
+    def loss(ab):
+        m = ab[0] * scores + ab[1]
+        # −[t log p + (1 − t) log(1 − p)] with p = σ(−m): log(1 + e^m) − (1 − t) m
+        value = w @ (np.logaddexp(0.0, m) - (1.0 - t) * m)
+        r = w * (1.0 / (1.0 + np.exp(-m)) - (1.0 - t))
+        return value, np.array([r @ scores, r.sum()])
+
+    start = np.array([0.0, np.log((n_neg + 1.0) / (n_pos + 1.0))])
+    return minimize(loss, start, jac=True, method="BFGS", options={"gtol": 1e-10}).x
+
+
+def _couple(r):
+    """Class probabilities from pairwise ones, ``r[i, j] = P(i | i or j)``: the coupling of Wu,
+    Lin & Weng (2004, method 2), as libsvm (and so scikit-learn's ``SVC``) computes it."""
+    k = r.shape[0]
+    Q = -r.T * r
+    np.fill_diagonal(Q, 0.0)
+    np.fill_diagonal(Q, (r.T**2).sum(axis=1) - np.diag(r) ** 2)
+    p = np.full(k, 1.0 / k)
+    for _ in range(max(100, k)):
+        Qp = Q @ p
+        pQp = p @ Qp
+        if np.abs(Qp - pQp).max() < 0.005 / k:
+            break
+        for t in range(k):
+            diff = (-Qp[t] + pQp) / Q[t, t]
+            p[t] += diff
+            pQp = (pQp + diff * (diff * Q[t, t] + 2.0 * Qp[t])) / (1.0 + diff) ** 2
+            Qp = (Qp + diff * Q[t]) / (1.0 + diff)
+            p /= 1.0 + diff
+    return p
+
+
 class SVC(_Classifier):
     """scikit-learn's ``SVC(kernel="linear")``: ``½‖w‖² + C Σ max(0, 1 − y(wᵀx + b))``, intercept
     unpenalised; for more than two classes one machine per pair of classes, combined by votes as
-    scikit-learn's ``SVC`` combines them (``decision_function`` is its ``ovr`` shape)."""
+    scikit-learn's ``SVC`` combines them (``decision_function`` is its ``ovr`` shape).
 
-    def __init__(self, kernel="linear", C=1.0, time_limit=None):
+    With ``probability=True``, ``predict_proba`` by Platt's sigmoid on each machine's scores and,
+    for more than two classes, libsvm's pairwise coupling. scikit-learn fits the sigmoids on
+    5-fold cross-validated scores; these are fitted on the training scores (deterministic, no
+    refits, and more confident where the classes separate)."""
+
+    def __init__(self, kernel="linear", C=1.0, probability=False, time_limit=None):
         self.kernel = kernel
         self.C = C
+        self.probability = probability
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -243,7 +292,42 @@ class SVC(_Classifier):
         self.coef_ = np.array(coef)
         self.intercept_ = np.array(intercept)
         self.objective_ = objective[0] if k == 2 else np.array(objective)
+        if self.probability:
+            S = X @ self.coef_.T + self.intercept_
+            platt = []
+            for i, (a, b) in enumerate(pairs):
+                on = (codes == a) | (codes == b)
+                w = None if weights is None else np.asarray(weights)[on]
+                platt.append(_platt(S[on, i], codes[on] == b, w))
+            self.probA_, self.probB_ = (np.array(v) for v in zip(*platt))
         return self
+
+    def _probabilities(self):
+        return bool(self.probability)
+
+    @available_if(_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities (N × classes) by Platt's sigmoids (``probA_``, ``probB_``) and,
+        for more than two classes, pairwise coupling."""
+        check_is_fitted(self, "probA_")
+        S = self._scores(X)
+        # each pair's P(second class | pair) = 1 / (1 + e^{A s + B})
+        P = 1.0 / (1.0 + np.exp(np.clip(S * self.probA_ + self.probB_, -700, 700)))
+        P = np.clip(P, 1e-7, 1 - 1e-7)  # libsvm's bounds on a pairwise probability
+        k = len(self.classes_)
+        if k == 2:
+            return np.column_stack([1.0 - P[:, 0], P[:, 0]])
+        out = np.empty((len(S), k))
+        for n in range(len(S)):
+            r = np.zeros((k, k))
+            for i, (a, b) in enumerate(self.pairs_):
+                r[b, a], r[a, b] = P[n, i], 1.0 - P[n, i]
+            out[n] = _couple(r)
+        return out
+
+    @available_if(_probabilities)
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
 
     def decision_function(self, X):
         S = self._scores(X)

@@ -307,11 +307,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         afresh: momentum and Adam's moments are not carried from call to call (scikit-learn
         carries them)."""
         X, Y = self._regression_targets(X, y)
-        if hasattr(self, "coefs_") and self.coefs_[0].shape[0] != X.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.coefs_[0].shape[0]} features as input"
-            )
+        _same_features(self, X)
         keyword = {n: getattr(self, n) for n in _NETWORK_SETTINGS if hasattr(self, n)}
         keyword["validation_fraction"] = keyword["n_iter_no_change"] = None
         keyword["max_iter"] = _one_pass(self.method, self.batch_size, len(X))
@@ -321,6 +317,16 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
             X, Y, self.method, _hidden(self.hidden_layer_sizes), self.output_activation,
             keyword, init=self.init, init_scheme=None if start else self.init_scheme,
             start=start, weights=sample_weights(sample_weight, X),
+        )
+
+
+def _same_features(estimator, X):
+    """A later ``partial_fit`` gets the features of the network it continues (scikit-learn's
+    message)."""
+    if hasattr(estimator, "coefs_") and estimator.coefs_[0].shape[0] != X.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.coefs_[0].shape[0]} features as input"
         )
 
 
@@ -649,11 +655,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
             )
         classes_ = self.classes_
         X, y = inputs_and_targets(self, X, y, multi_output=False, y_numeric=False)
-        if not first and self.coefs_[0].shape[0] != X.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.coefs_[0].shape[0]} features as input"
-            )
+        _same_features(self, X)
         unknown = np.setdiff1d(np.unique(y), classes_)
         if len(unknown):
             raise ValueError(f"y has classes {list(unknown)} not in classes {list(classes_)}")
