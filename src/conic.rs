@@ -41,6 +41,20 @@ impl Rows {
         self.vals.push(value);
     }
 
+    /// Rows fixing the variables `cols` at 0 (a zero cone after every row so far): a model
+    /// without an intercept keeps its program and pins the intercept.
+    pub fn fix_at_zero(&mut self, cols: std::ops::Range<usize>) {
+        let n = cols.len();
+        for col in cols {
+            let row = self.b.len();
+            self.entry(row, col, 1.0);
+            self.b.push(0.0);
+        }
+        if n > 0 {
+            self.cones.push(SupportedConeT::ZeroConeT(n));
+        }
+    }
+
     /// Several entries `A[rows[k], cols[k]] = values[k]`, in order.
     pub fn entries<const K: usize>(
         &mut self,

@@ -1685,3 +1685,96 @@ fn certify_bounds_a_trained_network_and_refuses_bad_input() {
     ]);
     assert_clean_failure(&out, "two-layer");
 }
+
+/// `train --loss cross-entropy` writes a model of class probabilities and says its figures;
+/// `--validation-fraction` stops early; `glm --no-intercept` fits no intercept; and each flag is
+/// refused where it does not apply.
+#[test]
+fn classification_early_stopping_and_no_intercept_from_the_command_line() {
+    let model = tmp("ce-model.json", "");
+    let out = succeed(&[
+        "train",
+        "--data",
+        "iris",
+        "--labels",
+        "--arch",
+        "4-6-3",
+        "--method",
+        "lbfgs",
+        "--loss",
+        "cross-entropy",
+        "--weight-decay",
+        "1e-3",
+        "--standardize",
+        "--model-out",
+        model.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("class probabilities: cross-entropy"), "{err}");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(file["version"], 3);
+    assert_eq!(file["link"], "softmax");
+    let out = succeed(&[
+        "train",
+        "--data",
+        "diabetes",
+        "--arch",
+        "10-32-1",
+        "--method",
+        "adam",
+        "--standardize",
+        "--validation-fraction",
+        "0.2",
+        "--steps",
+        "5000",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("early_stopped"));
+    let out = succeed(&[
+        "glm",
+        "--model",
+        "ridge",
+        "--data",
+        "diabetes",
+        "--no-intercept",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intercept"));
+    // refused: cross-entropy with Levenberg–Marquardt, early stopping knobs without it, no
+    // intercept on the first-order path
+    let out = cvxnn(&[
+        "train",
+        "--data",
+        "iris",
+        "--labels",
+        "--arch",
+        "4-3-3",
+        "--method",
+        "lm",
+        "--loss",
+        "cross-entropy",
+    ]);
+    assert_clean_failure(&out, "least squares");
+    let out = cvxnn(&[
+        "train",
+        "--data",
+        "diabetes",
+        "--arch",
+        "10-4-1",
+        "--method",
+        "adam",
+        "--n-iter-no-change",
+        "3",
+    ]);
+    assert_clean_failure(&out, "--validation-fraction");
+    let out = cvxnn(&[
+        "glm",
+        "--model",
+        "ridge",
+        "--data",
+        "diabetes",
+        "--no-intercept",
+        "--solver",
+        "first-order",
+    ]);
+    assert_clean_failure(&out, "interior point");
+}

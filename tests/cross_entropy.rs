@@ -4,7 +4,7 @@
 //! solver on the same convex objective), a run request end to end, and the inputs it refuses.
 
 use cvxnn::data::planted_teacher;
-use cvxnn::glm::{self, Logistic};
+use cvxnn::glm::{self, Fitting, Logistic};
 use cvxnn::gradient::{self, DataLoss, Evaluator, GradSettings, Optimizer};
 use cvxnn::linalg::Matrix;
 use cvxnn::model::Model;
@@ -140,7 +140,7 @@ fn a_linear_network_is_logistic_and_softmax_regression() {
     let fit = glm::fit_logistic(
         &x,
         &y.row(0),
-        None,
+        Fitting::default(),
         Logistic { c, l1: false },
         &mut glm::unwatched,
     )
@@ -163,7 +163,7 @@ fn a_linear_network_is_logistic_and_softmax_regression() {
         .collect();
     let fit = glm::softmax::fit(
         &x,
-        (&classes, None),
+        (&classes, Fitting::default()),
         3,
         glm::softmax::Softmax { c, l1: false },
         &mut glm::unwatched,

@@ -4,7 +4,7 @@
 
 use cvxnn::data::{planted_teacher, Dataset};
 use cvxnn::glm::softmax::{self, Softmax};
-use cvxnn::glm::{self, svm, LeastSquares, Logistic};
+use cvxnn::glm::{self, svm, Fitting, LeastSquares, Logistic};
 use cvxnn::gradient::{self, DataLoss, GradSettings, Optimizer};
 use cvxnn::linalg::Matrix;
 use cvxnn::methods::{self, Context, Settings};
@@ -52,8 +52,9 @@ fn weighted_linear_models_are_repeated_rows() {
         },
     ] {
         // more samples than features: the Gram form
-        let a = glm::fit_least_squares(&d.x, &d.y.row(0), Some(&w), model, un).unwrap();
-        let b = glm::fit_least_squares(&r.x, &r.y.row(0), None, model, un).unwrap();
+        let a =
+            glm::fit_least_squares(&d.x, &d.y.row(0), Fitting::weighted(&w), model, un).unwrap();
+        let b = glm::fit_least_squares(&r.x, &r.y.row(0), Fitting::default(), model, un).unwrap();
         let rel = (a.objective - b.objective).abs() / b.objective;
         assert!(
             rel <= 1e-10,
@@ -67,8 +68,9 @@ fn weighted_linear_models_are_repeated_rows() {
         let rows = [0, 1, 1, 2, 3, 3, 3];
         let xr = Matrix::from_fn(6, rows.len(), |i, k| x.get(i, rows[k]));
         let yr: Vec<f64> = rows.iter().map(|&j| y[j]).collect();
-        let a = glm::fit_least_squares(&x, &y, Some(&[1.0, 2.0, 1.0, 3.0]), model, un).unwrap();
-        let b = glm::fit_least_squares(&xr, &yr, None, model, un).unwrap();
+        let a = glm::fit_least_squares(&x, &y, Fitting::weighted(&[1.0, 2.0, 1.0, 3.0]), model, un)
+            .unwrap();
+        let b = glm::fit_least_squares(&xr, &yr, Fitting::default(), model, un).unwrap();
         let rel = (a.objective - b.objective).abs() / b.objective;
         assert!(
             rel <= 1e-9,
@@ -79,8 +81,22 @@ fn weighted_linear_models_are_repeated_rows() {
     }
     let at = median(&d.y.row(0));
     let (y, yr) = (signs(&d.y.row(0), at), signs(&r.y.row(0), at));
-    let a = glm::fit_logistic(&d.x, &y, Some(&w), Logistic { c: 2.0, l1: false }, un).unwrap();
-    let b = glm::fit_logistic(&r.x, &yr, None, Logistic { c: 2.0, l1: false }, un).unwrap();
+    let a = glm::fit_logistic(
+        &d.x,
+        &y,
+        Fitting::weighted(&w),
+        Logistic { c: 2.0, l1: false },
+        un,
+    )
+    .unwrap();
+    let b = glm::fit_logistic(
+        &r.x,
+        &yr,
+        Fitting::default(),
+        Logistic { c: 2.0, l1: false },
+        un,
+    )
+    .unwrap();
     assert!(
         (a.objective - b.objective).abs() <= 1e-10 * b.objective,
         "logistic: {} vs {} ({}, {})",
@@ -89,8 +105,15 @@ fn weighted_linear_models_are_repeated_rows() {
         a.status,
         b.status
     );
-    let a = svm::fit(&d.x, &y, Some(&w), svm::LinearSvm { c: 2.0 }, un).unwrap();
-    let b = svm::fit(&r.x, &yr, None, svm::LinearSvm { c: 2.0 }, un).unwrap();
+    let a = svm::fit(
+        &d.x,
+        &y,
+        Fitting::weighted(&w),
+        svm::LinearSvm { c: 2.0 },
+        un,
+    )
+    .unwrap();
+    let b = svm::fit(&r.x, &yr, Fitting::default(), svm::LinearSvm { c: 2.0 }, un).unwrap();
     assert!((a.objective - b.objective).abs() <= 1e-9 * b.objective);
     // three classes by the teacher's output
     let mut sorted = d.y.row(0);
@@ -102,8 +125,8 @@ fn weighted_linear_models_are_repeated_rows() {
         r.y.row(0).into_iter().map(class).collect(),
     );
     let m = Softmax { c: 1.0, l1: false };
-    let a = softmax::fit(&d.x, (&c, Some(&w)), 3, m, un).unwrap();
-    let b = softmax::fit(&r.x, (&cr, None), 3, m, un).unwrap();
+    let a = softmax::fit(&d.x, (&c, Fitting::weighted(&w)), 3, m, un).unwrap();
+    let b = softmax::fit(&r.x, (&cr, Fitting::default()), 3, m, un).unwrap();
     assert!((a.objective - b.objective).abs() <= 1e-10 * b.objective);
 }
 

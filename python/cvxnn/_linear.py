@@ -22,8 +22,17 @@ _SPELLING = {
     "glm.alpha": "alpha",
     "glm.l1_ratio": "l1_ratio",
     "glm.c": "C",
+    "glm.fit_intercept": "fit_intercept",
     "data.weights": "sample_weight",
 }
+
+
+def _intercept(estimator):
+    """``fit_intercept`` checked: True or False."""
+    v = estimator.fit_intercept
+    if not isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"fit_intercept must be True or False, got {v!r}")
+    return bool(v)
 
 
 def _fit(method, X, Y, glm=None, time_limit=None, weights=None):
@@ -78,9 +87,9 @@ class _LeastSquares(_Export, RegressorMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, method, l1_ratio=0.5):
         X, y = inputs_and_targets(self, X, y, multi_output=True)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        glm = {"alpha": self.alpha, "l1_ratio": l1_ratio, "fit_intercept": _intercept(self)}
         coef, intercept, certificate, record = _fit(
-            method, X, Y, {"alpha": self.alpha, "l1_ratio": l1_ratio}, self.time_limit,
-            sample_weights(sample_weight, X),
+            method, X, Y, glm, self.time_limit, sample_weights(sample_weight, X)
         )
         objective = np.array(certificate["objectives"])
         one = y.ndim == 1
@@ -102,10 +111,11 @@ class _LeastSquares(_Export, RegressorMixin, BaseEstimator):
 
 
 class Ridge(_LeastSquares):
-    """``‖y − Xw − b‖² + α‖w‖²`` (scikit-learn's ``Ridge``)."""
+    """``‖y − Xw − b‖² + α‖w‖²`` (scikit-learn's ``Ridge``). ``fit_intercept=False``: b = 0."""
 
-    def __init__(self, alpha=1.0, time_limit=None):
+    def __init__(self, alpha=1.0, fit_intercept=True, time_limit=None):
         self.alpha = alpha
+        self.fit_intercept = fit_intercept
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -115,10 +125,11 @@ class Ridge(_LeastSquares):
 
 
 class Lasso(_LeastSquares):
-    """``‖y − Xw − b‖²/(2N) + α‖w‖₁`` (scikit-learn's ``Lasso``)."""
+    """``‖y − Xw − b‖²/(2N) + α‖w‖₁`` (scikit-learn's ``Lasso``). ``fit_intercept=False``: b = 0."""
 
-    def __init__(self, alpha=1.0, time_limit=None):
+    def __init__(self, alpha=1.0, fit_intercept=True, time_limit=None):
         self.alpha = alpha
+        self.fit_intercept = fit_intercept
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -131,9 +142,10 @@ class ElasticNet(_LeastSquares):
     """``‖y − Xw − b‖²/(2N) + αρ‖w‖₁ + α(1 − ρ)‖w‖²/2``, ρ = ``l1_ratio`` (scikit-learn's
     ``ElasticNet``)."""
 
-    def __init__(self, alpha=1.0, l1_ratio=0.5, time_limit=None):
+    def __init__(self, alpha=1.0, l1_ratio=0.5, fit_intercept=True, time_limit=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -171,9 +183,10 @@ class LogisticRegression(_Classifier):
     (``l1_ratio=0``) or ``+ ‖w‖₁`` (``l1_ratio=1``), intercept unpenalised; the multinomial
     (softmax) model for more than two classes. Mixtures (0 < ``l1_ratio`` < 1) are not offered."""
 
-    def __init__(self, C=1.0, l1_ratio=0.0, time_limit=None):
+    def __init__(self, C=1.0, l1_ratio=0.0, fit_intercept=True, time_limit=None):
         self.C = C
         self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -188,7 +201,9 @@ class LogisticRegression(_Classifier):
         Y = _signs(codes, 1) if k == 2 else _one_vs_rest(codes, k)
         penalty = "l1" if self.l1_ratio == 1 else "l2"
         coef, intercept, certificate, record = _fit(
-            "logistic", X, Y, {"c": self.C, "penalty": penalty}, self.time_limit,
+            "logistic", X, Y,
+            {"c": self.C, "penalty": penalty, "fit_intercept": _intercept(self)},
+            self.time_limit,
             sample_weights(sample_weight, X),
         )
         self.coef_, self.intercept_ = coef, intercept
@@ -260,10 +275,13 @@ class SVC(_Classifier):
     5-fold cross-validated scores; these are fitted on the training scores (deterministic, no
     refits, and more confident where the classes separate)."""
 
-    def __init__(self, kernel="linear", C=1.0, probability=False, time_limit=None):
+    def __init__(
+        self, kernel="linear", C=1.0, probability=False, fit_intercept=True, time_limit=None
+    ):
         self.kernel = kernel
         self.C = C
         self.probability = probability
+        self.fit_intercept = fit_intercept
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -281,7 +299,8 @@ class SVC(_Classifier):
         for a, b in pairs:
             on = (codes == a) | (codes == b)
             w, c, certificate, _ = _fit(
-                "svm", np.ascontiguousarray(X[on]), _signs(codes[on], b), {"c": self.C},
+                "svm", np.ascontiguousarray(X[on]), _signs(codes[on], b),
+                {"c": self.C, "fit_intercept": _intercept(self)},
                 self.time_limit,
                 None if weights is None else np.asarray(weights)[on].tolist(),
             )

@@ -27,7 +27,8 @@ def rss(X, y, w, b):
     return float(np.sum((y - X @ w - b) ** 2))
 
 
-def least_squares_objective(kind, X, y, w, b, alpha, l1_ratio=0.5, time_limit=None):
+def least_squares_objective(kind, X, y, w, b, alpha, l1_ratio=0.5, time_limit=None,
+                            fit_intercept=True):
     n = len(y)
     if kind == "ridge":
         return rss(X, y, w, b) + alpha * w @ w
@@ -265,3 +266,44 @@ def test_svc_probabilities_by_platt_and_pairwise_coupling(classes):
         Q = theirs.predict_proba(X)
     assert np.abs(P - Q).max() < 0.05
     assert not hasattr(cvxnn.SVC(), "predict_proba")
+
+
+def test_without_an_intercept_the_objectives_are_scikit_learns():
+    from sklearn import linear_model, svm
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = y / 100.0 + 1.0  # a mean far from zero, so the intercept matters
+    for ours, theirs in [
+        (cvxnn.Ridge(alpha=2.0, fit_intercept=False), linear_model.Ridge(2.0, fit_intercept=False)),
+        (cvxnn.Lasso(alpha=0.01, fit_intercept=False),
+         linear_model.Lasso(0.01, fit_intercept=False, tol=1e-12, max_iter=100_000)),
+    ]:
+        ours.fit(X, y)
+        theirs.fit(X, y)
+        assert ours.intercept_ == 0.0
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+        with_b = type(ours)(alpha=ours.alpha).fit(X, y)
+        assert with_b.objective_ < ours.objective_
+    Xc, yc = load_breast_cancer(return_X_y=True)
+    Xc = StandardScaler().fit_transform(Xc) + 0.5
+    s = np.where(yc == 1, 1.0, -1.0)
+    log = cvxnn.LogisticRegression(C=0.5, fit_intercept=False).fit(Xc, yc)
+    sk = linear_model.LogisticRegression(C=0.5, fit_intercept=False, tol=1e-12,
+                                         max_iter=100_000).fit(Xc, yc)
+    assert np.all(log.intercept_ == 0.0)
+    at = lambda w: 0.5 * w @ w + 0.5 * np.logaddexp(0.0, -s * (Xc @ w)).sum()
+    assert at(log.coef_[0]) <= at(sk.coef_[0]) * (1 + 1e-9)
+    assert log.objective_ == pytest.approx(at(log.coef_[0]), rel=1e-10)
+    svc = cvxnn.SVC(C=0.5, fit_intercept=False).fit(Xc, yc)
+    hinge = lambda w: 0.5 * w @ w + 0.5 * np.maximum(0.0, 1.0 - s * (Xc @ w)).sum()
+    assert np.all(svc.intercept_ == 0.0)
+    assert svc.objective_ == pytest.approx(hinge(svc.coef_[0]), rel=1e-10)
+    # the softmax model too
+    Xi, yi = load_iris(return_X_y=True)
+    soft = cvxnn.LogisticRegression(fit_intercept=False).fit(Xi, yi)
+    assert np.all(soft.intercept_ == 0.0)
+    with pytest.raises(ValueError, match="fit_intercept must be True or False"):
+        cvxnn.Ridge(fit_intercept="no").fit(X, y)

@@ -252,6 +252,9 @@ pub struct GlmArgs {
     /// The first-order path's iteration cap.
     #[arg(long, default_value_t = 100_000)]
     pub glm_max_iter: usize,
+    /// Fit no intercept (scikit-learn's fit_intercept=False; the interior point only).
+    #[arg(long)]
+    pub no_intercept: bool,
 }
 
 #[derive(Args, Clone)]
@@ -334,6 +337,8 @@ pub enum Kind {
     Str,
     /// `true` when given.
     Switch,
+    /// `false` when given (a `--no-…` flag).
+    Off,
     /// This string when given.
     Const(&'static str),
     /// `all`, `auto` or a count.
@@ -422,6 +427,7 @@ pub const FLAGS: &[Flag] = &[
     flag("glm_solver", "glm.solver", Kind::Str),
     flag("glm_tol", "glm.tol", Kind::Float),
     flag("glm_max_iter", "glm.max_iter", Kind::Int),
+    flag("no_intercept", "glm.fit_intercept", Kind::Off),
     flag("init", "start.init", Kind::Str),
     flag("init_seed", "start.seed", Kind::Int),
     flag("init_scheme", "start.scheme", Kind::Str),
@@ -508,6 +514,7 @@ fn value(f: &Flag, matches: &ArgMatches) -> Result<Value> {
         Kind::Int => int(first)?,
         Kind::Str => Value::String(first.to_string()),
         Kind::Switch => Value::Bool(true),
+        Kind::Off => Value::Bool(false),
         Kind::Const(v) => Value::String(v.to_string()),
         Kind::Patterns => match first.trim().parse::<u64>() {
             Ok(k) => k.into(),

@@ -44,6 +44,9 @@ pub struct GlmArgs {
     /// First-order iteration limit (sweeps for coordinate descent).
     #[arg(long, default_value_t = 100_000)]
     max_iter: usize,
+    /// Fit no intercept (scikit-learn's fit_intercept=False; the interior point only).
+    #[arg(long)]
+    no_intercept: bool,
     /// Data file (CSV or .npy) or a bundled set: iris, wine, breast_cancer, diabetes.
     #[arg(long)]
     data: PathBuf,
@@ -69,6 +72,7 @@ fn spell(key: &str) -> Option<String> {
         "glm.solver" => "--solver",
         "glm.tol" => "--tol",
         "glm.max_iter" => "--max-iter",
+        "glm.fit_intercept" => "--no-intercept",
         "data.targets" => "--target",
         "data.classes" => "the target",
         _ => return super::args::spell(key),
@@ -113,6 +117,7 @@ fn request(a: &GlmArgs) -> Result<RunRequest> {
             "solver": a.solver,
             "tol": number("tol", a.tol)?,
             "max_iter": a.max_iter,
+            "fit_intercept": !a.no_intercept,
         },
     });
     if let Some(t) = a.out.time_limit {

@@ -12,7 +12,7 @@
 //! With many samples that can lie below the rounding floor of the summed gradient; L-BFGS then
 //! stops when no step lowers the objective in floating point (status `precision_limit`).
 
-use super::{check_data, LeastSquares, LinearFit, Logistic, Watch};
+use super::{check_data, Fitting, LeastSquares, LinearFit, Logistic, Watch};
 use crate::error::{Error, Result};
 use crate::linalg::{dot4 as dot, inf_norm, Matrix};
 use crate::train::Stop;
@@ -100,7 +100,7 @@ pub fn least_squares(
     let (d, n) = (x.rows(), y.len());
     let (c, l1, l2) = model.weights(n as f64);
     // features as contiguous rows of the centred data
-    let (xm, ym) = super::means(x, y, None);
+    let (xm, ym) = super::means(x, y, Fitting::default());
     let xt = Matrix::from_fn(n, d, |j, i| x.get(i, j) - xm[i]);
     let yc: Vec<f64> = y.iter().map(|v| v - ym).collect();
     let sq: Vec<f64> = (0..d).map(|i| dot(xt.col(i), xt.col(i))).collect();
@@ -161,7 +161,7 @@ pub fn least_squares(
         }
     }
     let intercept = ym - dot(&xm, &w);
-    let objective = model.objective(x, y, None, &w, intercept);
+    let objective = model.objective(x, y, Fitting::default(), &w, intercept);
     Ok(LinearFit::new(
         (w, intercept),
         objective,
@@ -397,7 +397,7 @@ pub fn logistic(
     let loss = BinaryLoss { x, y, model };
     let (theta, status, it) = minimise(&loss, model.l1, settings, watch);
     let (coef, intercept) = (theta[..d].to_vec(), theta[d]);
-    let objective = model.objective(x, y, None, &coef, intercept);
+    let objective = model.objective(x, y, Fitting::default(), &coef, intercept);
     Ok(LinearFit::new((coef, intercept), objective, status, it, t0))
 }
 
@@ -452,8 +452,14 @@ mod tests {
                 },
             ] {
                 let cd = least_squares(&x, &y, model, &s, &mut crate::glm::unwatched).unwrap();
-                let ipm =
-                    fit_least_squares(&x, &y, None, model, &mut crate::glm::unwatched).unwrap();
+                let ipm = fit_least_squares(
+                    &x,
+                    &y,
+                    Fitting::default(),
+                    model,
+                    &mut crate::glm::unwatched,
+                )
+                .unwrap();
                 assert_eq!(cd.status, "converged", "{model:?}");
                 let rel = (cd.objective - ipm.objective).abs() / ipm.objective;
                 assert!(
@@ -478,7 +484,14 @@ mod tests {
             LeastSquares::Ridge { alpha: 0.3 },
             LeastSquares::Lasso { alpha: 0.2 },
         ] {
-            let ipm = fit_least_squares(&xs, ys, None, model, &mut crate::glm::unwatched).unwrap();
+            let ipm = fit_least_squares(
+                &xs,
+                ys,
+                Fitting::default(),
+                model,
+                &mut crate::glm::unwatched,
+            )
+            .unwrap();
             let cd = least_squares(
                 &xs,
                 ys,
@@ -506,7 +519,14 @@ mod tests {
             Logistic { c: 0.1, l1: true },
         ] {
             let fo = logistic(&x, &y, model, &s, &mut crate::glm::unwatched).unwrap();
-            let ipm = fit_logistic(&x, &y, None, model, &mut crate::glm::unwatched).unwrap();
+            let ipm = fit_logistic(
+                &x,
+                &y,
+                Fitting::default(),
+                model,
+                &mut crate::glm::unwatched,
+            )
+            .unwrap();
             let rel = (fo.objective - ipm.objective).abs() / ipm.objective;
             assert!(
                 rel <= 1e-7,

@@ -24,31 +24,56 @@ use clarabel::solver::{SolverStatus, SupportedConeT};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// Per-sample weights of a fit (`None`: every sample once). Sample i's loss counts `w_i` times,
-/// as scikit-learn's `sample_weight`: integer weights are the same as repeated rows, and the
-/// lasso's and elastic net's mean becomes `Σ w_i r_i² / Σ w_i`.
-pub type SampleWeights<'a> = Option<&'a [f64]>;
-
-/// `w_j` (1 without weights).
-pub(crate) fn weight(sw: SampleWeights, j: usize) -> f64 {
-    sw.map_or(1.0, |w| w[j])
+/// How the samples enter a fit: their weights (`None`: once each) and whether the model has an
+/// intercept. Sample i's loss counts `w_i` times, as scikit-learn's `sample_weight`: integer
+/// weights are the same as repeated rows, and the lasso's and elastic net's mean becomes
+/// `Σ w_i r_i² / Σ w_i`. The intercept, when there is one, is unpenalised; without one (scikit-
+/// learn's `fit_intercept=False`) it is 0.
+#[derive(Clone, Copy, Debug)]
+pub struct Fitting<'a> {
+    pub weights: Option<&'a [f64]>,
+    pub intercept: bool,
 }
 
-/// `Σ w_j` over `n` samples (n without weights).
-pub(crate) fn weight_sum(sw: SampleWeights, n: usize) -> f64 {
-    sw.map_or(n as f64, |w| w.iter().sum())
+impl Default for Fitting<'_> {
+    fn default() -> Self {
+        Self {
+            weights: None,
+            intercept: true,
+        }
+    }
+}
+
+impl<'a> Fitting<'a> {
+    /// The samples weighted by `weights`, with an intercept.
+    pub fn weighted(weights: &'a [f64]) -> Self {
+        Self {
+            weights: Some(weights),
+            intercept: true,
+        }
+    }
+
+    /// `w_j` (1 without weights).
+    pub(crate) fn weight(self, j: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[j])
+    }
+
+    /// `Σ w_j` over `n` samples (n without weights).
+    pub(crate) fn total(self, n: usize) -> f64 {
+        self.weights.map_or(n as f64, |w| w.iter().sum())
+    }
 }
 
 /// The weights fit `n` samples: one each, finite, ≥ 0, a positive sum.
-fn check_weights(sw: SampleWeights, n: usize) -> Result<()> {
-    let Some(w) = sw else { return Ok(()) };
+fn check_weights(sw: Fitting, n: usize) -> Result<()> {
+    let Some(w) = sw.weights else { return Ok(()) };
     if w.len() != n {
         return Err(Error::Shape(format!(
             "{} sample weights for {n} samples",
             w.len()
         )));
     }
-    if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || weight_sum(sw, n) <= 0.0 {
+    if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || sw.total(n) <= 0.0 {
         return Err(Error::InvalidArgument(
             "sample weights must be finite and ≥ 0, with a positive sum".into(),
         ));
@@ -110,12 +135,12 @@ impl LeastSquares {
     }
 
     /// The objective at `(w, b)` on inputs `x` (d × N), targets `y` and sample weights `sw`.
-    pub fn objective(self, x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64], b: f64) -> f64 {
-        let (c, l1, l2) = self.weights(weight_sum(sw, y.len()));
+    pub fn objective(self, x: &Matrix, y: &[f64], sw: Fitting, w: &[f64], b: f64) -> f64 {
+        let (c, l1, l2) = self.weights(sw.total(y.len()));
         let rss: f64 = (0..y.len())
             .map(|j| {
                 let f: f64 = (0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b;
-                weight(sw, j) * (y[j] - f).powi(2)
+                sw.weight(j) * (y[j] - f).powi(2)
             })
             .sum();
         c * rss
@@ -177,12 +202,12 @@ pub fn softplus(m: f64) -> f64 {
 
 /// The feature means x̄ (one per row of `x`, d × N) and the target mean ȳ, weighted by `sw`: the
 /// centring that leaves the intercept out of the least-squares programs.
-fn means(x: &Matrix, y: &[f64], sw: SampleWeights) -> (Vec<f64>, f64) {
-    let total = weight_sum(sw, y.len());
+fn means(x: &Matrix, y: &[f64], sw: Fitting) -> (Vec<f64>, f64) {
+    let total = sw.total(y.len());
     let mut xm = vec![0.0; x.rows()];
     let mut ym = 0.0;
     for (j, yj) in y.iter().enumerate() {
-        let w = weight(sw, j);
+        let w = sw.weight(j);
         xm.iter_mut().zip(x.col(j)).for_each(|(m, v)| *m += w * v);
         ym += w * yj;
     }
@@ -287,7 +312,7 @@ pub(crate) fn solve_conic(program: Conic, what: &str, watch: &mut Watch) -> Resu
 pub fn fit_least_squares(
     x: &Matrix,
     y: &[f64],
-    sw: SampleWeights,
+    sw: Fitting,
     model: LeastSquares,
     watch: &mut Watch,
 ) -> Result<LinearFit> {
@@ -299,7 +324,7 @@ pub fn fit_least_squares(
     }
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
-    let (c, l1, l2) = model.weights(weight_sum(sw, n));
+    let (c, l1, l2) = model.weights(sw.total(n));
     // variables: w (d), b, r (N), t (d, only with an l1 term)
     let with_t = l1 > 0.0;
     let (ob, or) = (d, d + 1);
@@ -317,7 +342,7 @@ pub fn fit_least_squares(
     for j in 0..n {
         pr.push(or + j);
         pc.push(or + j);
-        pv.push(2.0 * c * weight(sw, j));
+        pv.push(2.0 * c * sw.weight(j));
     }
     let p = CscMatrix::new_from_triplets(nvar, nvar, pr, pc, pv);
     let mut q = vec![0.0; nvar];
@@ -343,9 +368,13 @@ pub fn fit_least_squares(
         rows.b.extend(std::iter::repeat_n(0.0, 2 * d));
         rows.cones.push(SupportedConeT::NonnegativeConeT(2 * d));
     }
+    if !sw.intercept {
+        rows.fix_at_zero(ob..ob + 1);
+    }
     let ipm = solve_conic(rows.program(p, q), model.name(), watch)?;
     let coef = ipm.x[..d].to_vec();
-    let intercept = ipm.x[ob];
+    // pinned at 0 by a zero cone without an intercept: exactly 0
+    let intercept = if sw.intercept { ipm.x[ob] } else { 0.0 };
     Ok(ipm.fit(
         (coef, intercept),
         |w, b| model.objective(x, y, sw, w, b),
@@ -360,22 +389,27 @@ pub fn fit_least_squares(
 fn least_squares_gram(
     x: &Matrix,
     y: &[f64],
-    sw: SampleWeights,
+    sw: Fitting,
     model: LeastSquares,
     watch: &mut Watch,
 ) -> Result<LinearFit> {
     use faer::linalg::matmul::matmul;
     let t0 = Instant::now();
     let (d, n) = (x.rows(), y.len());
-    let (c, l1, l2) = model.weights(weight_sum(sw, n));
-    let (xm, ym) = means(x, y, sw);
+    let (c, l1, l2) = model.weights(sw.total(n));
+    // without an intercept nothing is centred
+    let (xm, ym) = if sw.intercept {
+        means(x, y, sw)
+    } else {
+        (vec![0.0; d], 0.0)
+    };
     // the centred columns times √w_j, so that one product gives Σ w_j x_j x_jᵀ
     let xc: Vec<f64> = x
         .as_slice()
         .chunks_exact(d)
         .enumerate()
         .flat_map(|(j, col)| {
-            let root = weight(sw, j).sqrt();
+            let root = sw.weight(j).sqrt();
             col.iter().zip(&xm).map(move |(v, m)| root * (v - m))
         })
         .collect();
@@ -407,7 +441,7 @@ fn least_squares_gram(
     let mut q = vec![0.0; nvar];
     for (j, &yj) in y.iter().enumerate() {
         // √w_j (y_j − ȳ) times the √w_j-scaled column: w_j (y_j − ȳ)(x_j − x̄)
-        let r = weight(sw, j).sqrt() * (yj - ym);
+        let r = sw.weight(j).sqrt() * (yj - ym);
         for (q, v) in q[..d].iter_mut().zip(xc.col(j).iter()) {
             *q -= 2.0 * c * r * v;
         }
@@ -438,11 +472,11 @@ pub struct Logistic {
 
 impl Logistic {
     /// The objective at `(w, b)`; `y` holds ±1, `sw` weighs the samples.
-    pub fn objective(self, x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64], b: f64) -> f64 {
+    pub fn objective(self, x: &Matrix, y: &[f64], sw: Fitting, w: &[f64], b: f64) -> f64 {
         let loss: f64 = (0..y.len())
             .map(|j| {
                 let f = (0..x.rows()).map(|i| x.get(i, j) * w[i]).sum::<f64>() + b;
-                weight(sw, j) * softplus(-y[j] * f)
+                sw.weight(j) * softplus(-y[j] * f)
             })
             .sum();
         let r = if self.l1 {
@@ -462,7 +496,7 @@ pub(crate) fn likelihood_objective(
     nvar: usize,
     weights: usize,
     losses: std::ops::Range<usize>,
-    (c, sw): (f64, SampleWeights),
+    (c, sw): (f64, Fitting),
     l1: bool,
 ) -> (CscMatrix<f64>, Vec<f64>) {
     let p = if l1 {
@@ -475,7 +509,7 @@ pub(crate) fn likelihood_objective(
     q[losses]
         .iter_mut()
         .enumerate()
-        .for_each(|(j, v)| *v = c * weight(sw, j));
+        .for_each(|(j, v)| *v = c * sw.weight(j));
     if l1 {
         q[nvar - weights..].iter_mut().for_each(|v| *v = 1.0);
     }
@@ -487,7 +521,7 @@ pub(crate) fn likelihood_objective(
 pub fn fit_logistic(
     x: &Matrix,
     y: &[f64],
-    sw: SampleWeights,
+    sw: Fitting,
     model: Logistic,
     watch: &mut Watch,
 ) -> Result<LinearFit> {
@@ -525,9 +559,13 @@ pub fn fit_logistic(
         rows.cones.push(SupportedConeT::ExponentialConeT());
         row += 3;
     }
+    if !sw.intercept {
+        rows.fix_at_zero(ob..ob + 1);
+    }
     let ipm = solve_conic(rows.program(p, q), "logistic regression", watch)?;
     let coef = ipm.x[..d].to_vec();
-    let intercept = ipm.x[ob];
+    // pinned at 0 by a zero cone without an intercept: exactly 0
+    let intercept = if sw.intercept { ipm.x[ob] } else { 0.0 };
     Ok(ipm.fit(
         (coef, intercept),
         |w, b| model.objective(x, y, sw, w, b),
@@ -565,7 +603,7 @@ fn check_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<()> {
 pub fn ridge_closed_form(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>, f64)> {
     check_data(x, y)?;
     let d = x.rows();
-    let (xm, ym) = means(x, y, None);
+    let (xm, ym) = means(x, y, Fitting::default());
     let mut g = faer::Mat::<f64>::zeros(d, d);
     let mut rhs = faer::Mat::<f64>::zeros(d, 1);
     for (j, &yj) in y.iter().enumerate() {
@@ -613,14 +651,14 @@ pub(crate) mod tests {
             let fit = fit_least_squares(
                 &x,
                 &y,
-                None,
+                Fitting::default(),
                 LeastSquares::Ridge { alpha },
                 &mut crate::glm::unwatched,
             )
             .unwrap();
             let (w, b) = ridge_closed_form(&x, &y, alpha).unwrap();
             let model = LeastSquares::Ridge { alpha };
-            let exact = model.objective(&x, &y, None, &w, b);
+            let exact = model.objective(&x, &y, Fitting::default(), &w, b);
             assert!(
                 (fit.objective - exact).abs() <= 1e-8 * exact,
                 "α = {alpha}: {} vs {exact}",
@@ -650,7 +688,14 @@ pub(crate) mod tests {
                 l1_ratio: 0.7,
             },
         ] {
-            let fit = fit_least_squares(&x, &y, None, model, &mut crate::glm::unwatched).unwrap();
+            let fit = fit_least_squares(
+                &x,
+                &y,
+                Fitting::default(),
+                model,
+                &mut crate::glm::unwatched,
+            )
+            .unwrap();
             let (c, l1, l2) = model.weights(n as f64);
             let r: Vec<f64> = (0..n)
                 .map(|j| {
@@ -707,7 +752,14 @@ pub(crate) mod tests {
             Logistic { c: 0.05, l1: false },
             Logistic { c: 0.1, l1: true },
         ] {
-            let fit = fit_logistic(&x, &y, None, model, &mut crate::glm::unwatched).unwrap();
+            let fit = fit_logistic(
+                &x,
+                &y,
+                Fitting::default(),
+                model,
+                &mut crate::glm::unwatched,
+            )
+            .unwrap();
             let sig: Vec<f64> = (0..n)
                 .map(|j| {
                     let z = -y[j]
@@ -750,7 +802,7 @@ pub(crate) mod tests {
             fit_logistic(
                 &x,
                 y,
-                None,
+                Fitting::default(),
                 Logistic { c, l1: false },
                 &mut crate::glm::unwatched,
             )
@@ -771,14 +823,15 @@ pub(crate) mod tests {
             },
         ] {
             assert!(
-                fit_least_squares(&x, &y, None, m, &mut crate::glm::unwatched).is_err(),
+                fit_least_squares(&x, &y, Fitting::default(), m, &mut crate::glm::unwatched)
+                    .is_err(),
                 "{m:?}"
             );
         }
         assert!(fit_least_squares(
             &x,
             &y[1..],
-            None,
+            Fitting::default(),
             LeastSquares::Ridge { alpha: 1.0 },
             &mut crate::glm::unwatched
         )
@@ -786,7 +839,7 @@ pub(crate) mod tests {
         assert!(fit_least_squares(
             &Matrix::zeros(3, 0),
             &[],
-            None,
+            Fitting::default(),
             LeastSquares::Ridge { alpha: 1.0 },
             &mut crate::glm::unwatched
         )

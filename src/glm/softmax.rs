@@ -10,8 +10,7 @@
 
 use super::first_order::{data_times, minimise, FirstOrderSettings, SmoothLoss};
 use super::{
-    check_c, check_inputs, check_weights, likelihood_objective, solve_conic, weight, SampleWeights,
-    Watch,
+    check_c, check_inputs, check_weights, likelihood_objective, solve_conic, Fitting, Watch,
 };
 use crate::conic::Rows;
 use crate::error::{Error, Result};
@@ -77,7 +76,7 @@ impl Softmax {
     /// The objective at `(W, b)` on `x` (d × N) with class indices `y` and sample weights `sw`.
     pub fn objective(
         self,
-        (x, y, sw): (&Matrix, &[usize], SampleWeights),
+        (x, y, sw): (&Matrix, &[usize], Fitting),
         coef: &[Vec<f64>],
         intercept: &[f64],
     ) -> f64 {
@@ -87,7 +86,7 @@ impl Softmax {
             for (zk, (w, b)) in z.iter_mut().zip(coef.iter().zip(intercept)) {
                 *zk = dot(w, x.col(j)) + b;
             }
-            loss += weight(sw, j) * (log_sum_exp(&z) - z[k]);
+            loss += sw.weight(j) * (log_sum_exp(&z) - z[k]);
         }
         let r: f64 = coef
             .iter()
@@ -116,7 +115,7 @@ impl Softmax {
     /// The fit at θ = (W by class, b), with the run's status, iterations and start time.
     fn fit_from(
         self,
-        (x, y, sw, classes): (&Matrix, &[usize], SampleWeights, usize),
+        (x, y, sw, classes): (&Matrix, &[usize], Fitting, usize),
         theta: &[f64],
         (status, iterations, t0): (&str, usize, Instant),
     ) -> SoftmaxFit {
@@ -145,7 +144,7 @@ impl Softmax {
 /// Fits [`Softmax`] by interior point. `y[j]` is sample j's class index in `0..classes`.
 pub fn fit(
     x: &Matrix,
-    (y, sw): (&[usize], SampleWeights),
+    (y, sw): (&[usize], Fitting),
     classes: usize,
     model: Softmax,
     watch: &mut Watch,
@@ -194,9 +193,16 @@ pub fn fit(
             row += 3;
         }
     }
+    if !sw.intercept {
+        rows.fix_at_zero(ob..ob + k);
+    }
     let program = rows.program(p, q);
     let ipm = solve_conic(program, "softmax regression", watch)?;
     let mut theta = ipm.x[..(d + 1) * k].to_vec();
+    if !sw.intercept {
+        // pinned at 0 by a zero cone: exactly 0
+        theta[ob..].iter_mut().for_each(|b| *b = 0.0);
+    }
     let mut status = ipm.status.clone();
     if !model.l1 && matches!(status.as_str(), "solved" | "almost_solved") {
         // The exponential cones end at a duality gap of 1e-10 (or Clarabel's reduced 5e-5),
@@ -211,7 +217,7 @@ pub fn fit(
             classes: k,
             model,
         };
-        let scale = model.c * super::weight_sum(sw, n);
+        let scale = model.c * sw.total(n);
         let before = theta.clone();
         let converged = super::first_order::polish(&loss, &mut theta, 1e-12 * scale);
         let objective = |t: &[f64]| model.fit_from((x, y, sw, k), t, ("", 0, t0)).objective;
@@ -234,7 +240,7 @@ pub fn fit(
 struct Loss<'a> {
     x: &'a Matrix,
     y: &'a [usize],
-    sw: SampleWeights<'a>,
+    sw: Fitting<'a>,
     classes: usize,
     model: Softmax,
 }
@@ -259,7 +265,7 @@ impl SmoothLoss for Loss<'_> {
                 row[c] = z[c * n + j] + b[c];
             }
             let lse = log_sum_exp(&row);
-            let w = weight(self.sw, j);
+            let w = self.sw.weight(j);
             f += w * (lse - row[yj]);
             for c in 0..k {
                 z[c * n + j] =
@@ -269,7 +275,12 @@ impl SmoothLoss for Loss<'_> {
         // G_W = X R (d × k), G_b = column sums of R
         data_times(self.x, false, &z, &mut g[..d * k], k);
         for c in 0..k {
-            g[d * k + c] = z[c * n..(c + 1) * n].iter().sum();
+            // without an intercept b stays at 0
+            g[d * k + c] = if self.sw.intercept {
+                z[c * n..(c + 1) * n].iter().sum()
+            } else {
+                0.0
+            };
         }
         f *= self.model.c;
         if !self.model.l1 {
@@ -295,12 +306,16 @@ pub fn fit_first_order(
     let loss = Loss {
         x,
         y,
-        sw: None,
+        sw: Fitting::default(),
         classes,
         model,
     };
     let (theta, status, it) = minimise(&loss, model.l1, settings, watch);
-    Ok(model.fit_from((x, y, None, classes), &theta, (status, it, t0)))
+    Ok(model.fit_from(
+        (x, y, Fitting::default(), classes),
+        &theta,
+        (status, it, t0),
+    ))
 }
 
 #[cfg(test)]
@@ -327,7 +342,14 @@ mod tests {
             let (x, y) = load(name);
             let (d, k) = (x.rows(), 3);
             for model in [Softmax { c: 1.0, l1: false }, Softmax { c: 0.1, l1: true }] {
-                let fit = fit(&x, (&y, None), k, model, &mut crate::glm::unwatched).unwrap();
+                let fit = fit(
+                    &x,
+                    (&y, Fitting::default()),
+                    k,
+                    model,
+                    &mut crate::glm::unwatched,
+                )
+                .unwrap();
                 let mut g = vec![vec![0.0; d + 1]; k];
                 for (j, z) in fit.scores(&x).iter().enumerate() {
                     let lse = log_sum_exp(z);
@@ -383,11 +405,25 @@ mod tests {
         let pm: Vec<f64> = y.iter().map(|&k| if k == 1 { 1.0 } else { -1.0 }).collect();
         let softmax = |l1| {
             let model = Softmax { c: 0.5, l1 };
-            fit(&x, (&y, None), 2, model, &mut crate::glm::unwatched).unwrap()
+            fit(
+                &x,
+                (&y, Fitting::default()),
+                2,
+                model,
+                &mut crate::glm::unwatched,
+            )
+            .unwrap()
         };
         let two = softmax(false);
         let model = Logistic { c: 1.0, l1: false };
-        let bin = fit_logistic(&x, &pm, None, model, &mut crate::glm::unwatched).unwrap();
+        let bin = fit_logistic(
+            &x,
+            &pm,
+            Fitting::default(),
+            model,
+            &mut crate::glm::unwatched,
+        )
+        .unwrap();
         assert!((two.objective - 0.5 * bin.objective).abs() <= 1e-7 * bin.objective);
         let two = softmax(true);
         let bin = first_order::logistic(
@@ -406,14 +442,35 @@ mod tests {
         let (x, y) = load("iris");
         let m = Softmax { c: 1.0, l1: false };
         assert!(
-            fit(&x, (&y, None), 2, m, &mut crate::glm::unwatched).is_err(),
+            fit(
+                &x,
+                (&y, Fitting::default()),
+                2,
+                m,
+                &mut crate::glm::unwatched
+            )
+            .is_err(),
             "class index 2 of 2"
         );
-        assert!(fit(&x, (&y, None), 1, m, &mut crate::glm::unwatched).is_err());
-        assert!(fit(&x, (&y[1..], None), 3, m, &mut crate::glm::unwatched).is_err());
         assert!(fit(
             &x,
-            (&y, None),
+            (&y, Fitting::default()),
+            1,
+            m,
+            &mut crate::glm::unwatched
+        )
+        .is_err());
+        assert!(fit(
+            &x,
+            (&y[1..], Fitting::default()),
+            3,
+            m,
+            &mut crate::glm::unwatched
+        )
+        .is_err());
+        assert!(fit(
+            &x,
+            (&y, Fitting::default()),
             3,
             Softmax { c: -1.0, l1: false },
             &mut crate::glm::unwatched

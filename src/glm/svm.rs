@@ -9,7 +9,7 @@
 //! most `tol` times the primal objective: the answer carries its certificate.
 
 use super::first_order::{data_times, FirstOrderSettings, Momentum};
-use super::{check_binary, check_weights, solve_conic, weight, LinearFit, SampleWeights, Watch};
+use super::{check_binary, check_weights, solve_conic, Fitting, LinearFit, Watch};
 use crate::conic::Rows;
 use crate::error::Result;
 use crate::linalg::{dot4 as dot, Matrix};
@@ -26,11 +26,11 @@ pub struct LinearSvm {
 
 impl LinearSvm {
     /// The primal objective at `(w, b)`; `y` holds ±1.
-    pub fn objective(self, x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64], b: f64) -> f64 {
+    pub fn objective(self, x: &Matrix, y: &[f64], sw: Fitting, w: &[f64], b: f64) -> f64 {
         let hinge: f64 = y
             .iter()
             .enumerate()
-            .map(|(j, &yj)| weight(sw, j) * (1.0 - yj * (dot(w, x.col(j)) + b)).max(0.0))
+            .map(|(j, &yj)| sw.weight(j) * (1.0 - yj * (dot(w, x.col(j)) + b)).max(0.0))
             .sum();
         0.5 * dot(w, w) + self.c * hinge
     }
@@ -40,7 +40,7 @@ impl LinearSvm {
 pub fn fit(
     x: &Matrix,
     y: &[f64],
-    sw: SampleWeights,
+    sw: Fitting,
     model: LinearSvm,
     watch: &mut Watch,
 ) -> Result<LinearFit> {
@@ -56,7 +56,7 @@ pub fn fit(
     q[ox..]
         .iter_mut()
         .enumerate()
-        .for_each(|(j, v)| *v = model.c * weight(sw, j));
+        .for_each(|(j, v)| *v = model.c * sw.weight(j));
     let mut rows = Rows::default();
     // s = y(wᵀx + b) + ξ − 1 ≥ 0, i.e. b = −1, A = −(y x, y, e_j)
     for (j, &yj) in y.iter().enumerate() {
@@ -70,9 +70,16 @@ pub fn fit(
         rows.b.push(0.0);
     }
     rows.cones.push(SupportedConeT::NonnegativeConeT(2 * n));
+    if !sw.intercept {
+        rows.fix_at_zero(ob..ob + 1);
+    }
     let ipm = solve_conic(rows.program(p, q), "linear SVM", watch)?;
     let coef = ipm.x[..d].to_vec();
-    let intercept = best_intercept(x, y, sw, &coef);
+    let intercept = if sw.intercept {
+        best_intercept(x, y, sw, &coef)
+    } else {
+        0.0
+    };
     Ok(ipm.fit(
         (coef, intercept),
         |w, b| model.objective(x, y, sw, w, b),
@@ -84,18 +91,18 @@ pub fn fit(
 /// the hinge sum is convex piecewise linear in b with breakpoints `y_i − f_i`; its slope is
 /// `Σ{w_i : y = −1, breakpoint < b} − Σ{w_i : y = +1, breakpoint > b}`, so the minimum is where
 /// it turns non-negative.
-pub fn best_intercept(x: &Matrix, y: &[f64], sw: SampleWeights, w: &[f64]) -> f64 {
+pub fn best_intercept(x: &Matrix, y: &[f64], sw: Fitting, w: &[f64]) -> f64 {
     let mut points: Vec<(f64, f64)> = y
         .iter()
         .enumerate()
-        .map(|(j, &yj)| (yj - dot(w, x.col(j)), weight(sw, j)))
+        .map(|(j, &yj)| (yj - dot(w, x.col(j)), sw.weight(j)))
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     // left of every breakpoint the slope is −(the positives' weight); passing any breakpoint
     // adds its weight (a positive stops counting, a negative starts)
     let mut slope = -(0..y.len())
         .filter(|&j| y[j] > 0.0)
-        .map(|j| weight(sw, j))
+        .map(|j| sw.weight(j))
         .sum::<f64>();
     for &(at, wj) in &points {
         slope += wj;
@@ -247,8 +254,8 @@ pub fn fit_first_order(
             break;
         }
         if it % 10 == 0 || it + 1 == settings.max_iter {
-            let b = best_intercept(x, y, None, &w);
-            let primal = model.objective(x, y, None, &w, b);
+            let b = best_intercept(x, y, Fitting::default(), &w);
+            let primal = model.objective(x, y, Fitting::default(), &w, b);
             if primal < best.0 {
                 best = (primal, w, b);
             }
@@ -279,13 +286,13 @@ mod tests {
     fn the_intercept_is_the_exact_minimiser() {
         let (x, y) = breast_cancer();
         let w: Vec<f64> = (0..x.rows()).map(|i| 0.1 * (i as f64 - 10.0)).collect();
-        let b = best_intercept(&x, &y, None, &w);
+        let b = best_intercept(&x, &y, Fitting::default(), &w);
         let m = LinearSvm { c: 1.0 };
-        let at = m.objective(&x, &y, None, &w, b);
+        let at = m.objective(&x, &y, Fitting::default(), &w, b);
         for step in [1e-3, 1e-2, 0.1, 1.0] {
             for s in [-step, step] {
                 assert!(
-                    m.objective(&x, &y, None, &w, b + s) >= at - 1e-12 * at,
+                    m.objective(&x, &y, Fitting::default(), &w, b + s) >= at - 1e-12 * at,
                     "b + {s}"
                 );
             }
@@ -297,7 +304,7 @@ mod tests {
         let (x, y) = breast_cancer();
         for c in [0.05, 0.5] {
             let m = LinearSvm { c };
-            let ipm = fit(&x, &y, None, m, &mut crate::glm::unwatched).unwrap();
+            let ipm = fit(&x, &y, Fitting::default(), m, &mut crate::glm::unwatched).unwrap();
             let fo = fit_first_order(&x, &y, m, &Default::default(), &mut crate::glm::unwatched)
                 .unwrap();
             assert_eq!(fo.status, "converged", "C = {c}");
@@ -320,7 +327,7 @@ mod tests {
         let fit = fit(
             &ds.x,
             &y,
-            None,
+            Fitting::default(),
             LinearSvm { c: 1e4 },
             &mut crate::glm::unwatched,
         )

@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 use crate::glm::softmax::{self, Softmax, SoftmaxFit};
 use crate::glm::svm::{self, LinearSvm};
 use crate::glm::{
-    first_order, fit_least_squares, fit_logistic, softplus, FirstOrderSettings, LeastSquares,
-    LinearFit, Logistic, SampleWeights,
+    first_order, fit_least_squares, fit_logistic, softplus, FirstOrderSettings, Fitting,
+    LeastSquares, LinearFit, Logistic,
 };
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp, Network};
@@ -100,6 +100,9 @@ pub struct GlmGroup {
     pub tol: f64,
     /// The first-order path's iteration cap (sweeps for coordinate descent).
     pub max_iter: usize,
+    /// Fit an unpenalised intercept (scikit-learn's `fit_intercept`); `false`: the intercept is
+    /// 0 (the interior point only).
+    pub fit_intercept: bool,
 }
 
 impl Default for GlmGroup {
@@ -113,6 +116,7 @@ impl Default for GlmGroup {
             solver: GlmSolver::Ipm,
             tol: fo.tol,
             max_iter: fo.max_iter,
+            fit_intercept: true,
         }
     }
 }
@@ -339,17 +343,24 @@ impl Glm {
     #[allow(clippy::type_complexity)]
     fn fits(
         &self,
-        (x, y, sw): (&Matrix, &Matrix, SampleWeights),
+        (x, y, sw): (&Matrix, &Matrix, Fitting),
         watch: &mut dyn FnMut(usize, usize, f64) -> Option<Stop>,
     ) -> Result<(Vec<Vec<f64>>, Vec<f64>, Vec<GlmFit>)> {
         let g = &self.group;
         let fo = g.first_order();
         let ipm = g.solver == GlmSolver::Ipm;
-        if sw.is_some() && !ipm {
+        if sw.weights.is_some() && !ipm {
             return Err(Error::setting(
                 "glm.solver",
                 "the first-order solvers take no sample weights; the interior point (`ipm`, the \
                  default) does",
+            ));
+        }
+        if !sw.intercept && !ipm {
+            return Err(Error::setting(
+                "glm.fit_intercept",
+                "(no intercept) is for the interior point only (`glm.solver` ipm, the default): \
+                 the first-order solvers always fit the intercept",
             ));
         }
         let l1 = g.penalty == Penalty::L1;
@@ -614,7 +625,10 @@ impl Trainer for Glm {
         let name = self.kind.name();
         let mut progress = Vec::new();
         let mut total = 0;
-        let sw = problem.data.weights.as_deref();
+        let sw = Fitting {
+            weights: problem.data.weights.as_deref(),
+            intercept: self.group.fit_intercept,
+        };
         let (coef, intercept, fits) =
             self.fits((x, y, sw), &mut |output, iteration, objective| {
                 if iteration < 200 || iteration.is_multiple_of(100) {
