@@ -268,15 +268,10 @@ impl Model {
         let (y, classes) = if self.link.is_identity() {
             (std::borrow::Cow::Borrowed(&ds.y), None)
         } else {
-            let x = self.network_inputs(&ds.x)?;
-            let (ce, acc) = crate::methods::classification(&self.network, &x, &ds.y)?;
-            let t: Vec<f64> =
-                ds.y.as_slice()
-                    .iter()
-                    .map(|&v| f64::from(v == 1.0))
-                    .collect();
-            let t = Matrix::from_col_major(ds.y.rows(), ds.y.cols(), t)?;
-            (std::borrow::Cow::Owned(t), Some((ce, acc)))
+            let t = crate::net::class_indicators(&ds.y)?;
+            let logits = self.network.forward(&*self.network_inputs(&ds.x)?)?;
+            let figures = crate::net::class_figures(&logits, &t);
+            (std::borrow::Cow::Owned(t), Some(figures))
         };
         let resid = self.predict(&ds.x)?.sub(&y)?;
         let r = resid.frobenius();

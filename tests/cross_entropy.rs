@@ -80,6 +80,12 @@ fn value_and_gradient_against_a_direct_computation_and_finite_differences() {
             let mut g = vec![0.0; theta.len()];
             let value = loss.eval(&theta, Some(&mut g), &mut ws);
             let direct = direct_objective(&net, &x, &y, beta);
+            if beta == 0.0 {
+                // the figures a model reports: the same cross-entropy from its logits
+                let t = cvxnn::net::class_indicators(&y).unwrap();
+                let (ce, _) = cvxnn::net::class_figures(&net.forward(&x).unwrap(), &t);
+                assert!((ce - direct).abs() <= 1e-13 * direct, "{spec}: {ce} vs {direct}");
+            }
             assert!(
                 (value - direct).abs() <= 1e-13 * direct,
                 "{spec} β {beta}: {value} vs {direct}"

@@ -175,38 +175,9 @@ impl DataLoss {
         if self == DataLoss::Squared {
             return Ok(Cow::Borrowed(y));
         }
-        let values = y.as_slice();
-        if let Some(bad) = values.iter().find(|&&v| v != 0.0 && v != 1.0 && v != -1.0) {
-            return Err(Error::setting(
-                "gradient.loss",
-                format!(
-                    "cross-entropy takes class labels 0/1 or −1/1 (one column per class, or one \
-                     column for two classes), got the target {bad}"
-                ),
-            ));
-        }
-        if values.contains(&0.0) && values.contains(&-1.0) {
-            return Err(Error::setting(
-                "gradient.loss",
-                "cross-entropy takes class labels 0/1 or −1/1, got 0 and −1 both",
-            ));
-        }
-        let t: Vec<f64> = values.iter().map(|&v| f64::from(v == 1.0)).collect();
-        let k = y.rows();
-        if k > 1 {
-            if let Some(j) = t.chunks_exact(k).position(|c| c.iter().sum::<f64>() != 1.0) {
-                return Err(Error::setting(
-                    "gradient.loss",
-                    format!(
-                        "cross-entropy over {k} class columns needs exactly one class per \
-                         sample; sample {} has {}",
-                        j + 1,
-                        t[j * k..(j + 1) * k].iter().sum::<f64>()
-                    ),
-                ));
-            }
-        }
-        Ok(Cow::Owned(Matrix::from_col_major(k, y.cols(), t)?))
+        crate::net::class_indicators(y)
+            .map(Cow::Owned)
+            .map_err(|e| Error::setting("gradient.loss", format!("cross-entropy: {e}")))
     }
 }
 

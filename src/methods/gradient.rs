@@ -4,10 +4,9 @@
 
 use super::{Line, Metrics, Run, Settings, Stage, StageSummary, Trace, Trainer};
 use crate::data::Dataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gradient::{
-    self, DataLoss, EarlyStopping, Evaluator, GradRecord, GradSettings, GradSummary, Optimizer,
-    OptimizerKind,
+    self, DataLoss, EarlyStopping, GradRecord, GradSettings, GradSummary, Optimizer, OptimizerKind,
 };
 use crate::linalg::Matrix;
 use crate::net::{Link, Network};
@@ -320,29 +319,7 @@ impl Trainer for Gradient {
 
 /// The mean cross-entropy and the accuracy of the class-probability network `net` on class
 /// labels `y` (0/1 or ±1, as [`DataLoss::CrossEntropy`] reads them).
-pub fn classification(net: &Network, x: &Matrix, y: &Matrix) -> Result<(f64, f64)> {
-    let Network::Mlp(m) = net else {
-        return Err(Error::InvalidArgument(
-            "the cross-entropy's figures are those of a ReLU network".into(),
-        ));
-    };
-    let eval = Evaluator::for_loss(&m.arch, x, y, DataLoss::CrossEntropy)?;
-    let theta = eval.layout.pack(m)?;
-    let cross_entropy = eval.eval(&theta, None, &mut eval.workspace());
-    let mut p = m.forward(x)?;
-    Link::probabilities(p.rows()).apply(&mut p);
-    let t = eval.y();
-    let k = p.rows();
-    let right = (0..p.cols())
-        .filter(|&j| {
-            let (p, t) = (p.col(j), t.col(j));
-            if k == 1 {
-                (p[0] > 0.5) == (t[0] == 1.0)
-            } else {
-                let best = (0..k).fold(0, |b, i| if p[i] > p[b] { i } else { b });
-                t[best] == 1.0
-            }
-        })
-        .count();
-    Ok((cross_entropy, right as f64 / p.cols().max(1) as f64))
+fn classification(net: &Network, x: &Matrix, y: &Matrix) -> Result<(f64, f64)> {
+    let t = crate::net::class_indicators(y)?;
+    Ok(crate::net::class_figures(&net.forward(x)?, &t))
 }

@@ -42,7 +42,7 @@ pub use convex::{
     AUTO_ENUMERATE, AUTO_SAMPLED,
 };
 pub use glm::{Glm, GlmCertificate, GlmFit, GlmGroup, GlmKind, GlmSolver, GlmTrace, Penalty};
-pub use gradient::{classification, GradTrace, Gradient, GradientGroup};
+pub use gradient::{GradTrace, Gradient, GradientGroup};
 pub use milp::{Milp, MilpFormulation, MilpGroup, MilpLoss, MilpSummary, MilpTrace, TIGHTENINGS};
 pub use perceptron::{Perceptron, PerceptronCertificate, PerceptronNode, PerceptronTrace};
 pub use pipeline::Pipeline;

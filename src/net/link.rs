@@ -1,6 +1,7 @@
 //! What a network's outputs mean: values (regression, scores), or the logits of class
 //! probabilities that a network trained on the cross-entropy gives.
 
+use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,60 @@ impl Link {
             }
         }
     }
+}
+
+/// Class labels as 0/1 indicators: labels 0/1 or −1/1 (1 marks the class), one column for two
+/// classes or one per class with exactly one class per sample.
+pub fn class_indicators(y: &Matrix) -> Result<Matrix> {
+    let values = y.as_slice();
+    if let Some(bad) = values.iter().find(|&&v| v != 0.0 && v != 1.0 && v != -1.0) {
+        return Err(Error::InvalidArgument(format!(
+            "class labels are 0/1 or −1/1 (one column per class, or one column for two \
+             classes), got the target {bad}"
+        )));
+    }
+    if values.contains(&0.0) && values.contains(&-1.0) {
+        return Err(Error::InvalidArgument(
+            "class labels are 0/1 or −1/1, got 0 and −1 both".into(),
+        ));
+    }
+    let t: Vec<f64> = values.iter().map(|&v| f64::from(v == 1.0)).collect();
+    let k = y.rows();
+    if k > 1 {
+        if let Some(j) = t.chunks_exact(k).position(|c| c.iter().sum::<f64>() != 1.0) {
+            return Err(Error::InvalidArgument(format!(
+                "{k} class columns need exactly one class per sample; sample {} has {}",
+                j + 1,
+                t[j * k..(j + 1) * k].iter().sum::<f64>()
+            )));
+        }
+    }
+    Matrix::from_col_major(k, y.cols(), t)
+}
+
+/// The mean cross-entropy and the accuracy of the logits `f` (one sample per column) against
+/// the 0/1 class indicators `t` ([`class_indicators`]): the classes' probabilities are the
+/// sigmoid of one logit or the softmax of several, the predicted class the most probable one.
+pub fn class_figures(f: &Matrix, t: &Matrix) -> (f64, f64) {
+    let (k, n) = (f.rows(), f.cols());
+    let (mut cross_entropy, mut right) = (0.0, 0usize);
+    let mut p = vec![0.0; k];
+    for j in 0..n {
+        let (f, t) = (f.col(j), t.col(j));
+        if k == 1 {
+            // −t log σ(f) − (1 − t) log(1 − σ(f)) = softplus(f) − t f
+            cross_entropy += f[0].max(0.0) + (-f[0].abs()).exp().ln_1p() - t[0] * f[0];
+            right += usize::from((f[0] > 0.0) == (t[0] == 1.0));
+        } else {
+            p.copy_from_slice(f);
+            let lse = softmax(&mut p);
+            cross_entropy += lse - t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>();
+            let best = (0..k).fold(0, |b, i| if f[i] > f[b] { i } else { b });
+            right += usize::from(t[best] == 1.0);
+        }
+    }
+    let n = n.max(1) as f64;
+    (cross_entropy / n, right as f64 / n)
 }
 
 /// `1/(1 + e^{−z})`, without overflow for either sign.

@@ -4,7 +4,7 @@
 mod link;
 mod threshold;
 
-pub use link::{sigmoid, softmax, Link};
+pub use link::{class_figures, class_indicators, sigmoid, softmax, Link};
 pub use threshold::{ThresholdNetwork, ThresholdUnit};
 
 use crate::error::{Error, Result};
