@@ -84,7 +84,10 @@ fn value_and_gradient_against_a_direct_computation_and_finite_differences() {
                 // the figures a model reports: the same cross-entropy from its logits
                 let t = cvxnn::net::class_indicators(&y).unwrap();
                 let (ce, _) = cvxnn::net::class_figures(&net.forward(&x).unwrap(), &t);
-                assert!((ce - direct).abs() <= 1e-13 * direct, "{spec}: {ce} vs {direct}");
+                assert!(
+                    (ce - direct).abs() <= 1e-13 * direct,
+                    "{spec}: {ce} vs {direct}"
+                );
             }
             assert!(
                 (value - direct).abs() <= 1e-13 * direct,
