@@ -226,8 +226,11 @@ impl Model {
                         )));
                     }
                 }
-                let mut ds =
-                    Dataset::new(table.select(&c.inputs)?, table.select(&c.targets)?, source)?;
+                let y = match label_columns(table, &c.targets) {
+                    Some(encoded) => encoded?,
+                    None => table.select(&c.targets)?,
+                };
+                let mut ds = Dataset::new(table.select(&c.inputs)?, y, source)?;
                 ds.input_names.clone_from(&c.inputs);
                 ds.target_names.clone_from(&c.targets);
                 Ok(ds)
@@ -384,6 +387,41 @@ impl Model {
             .map_err(|e| Error::parse(path, e.to_string()))?;
         Ok(model)
     }
+}
+
+/// The ±1 class columns `label=value, …` of a model trained on class labels (`data.classes`
+/// names them so), read from the file's label column when the file has that column and not the
+/// encoded ones: +1 where the label is the column's value, −1 elsewhere — the training's
+/// encoding. `None` when the names are not of that form or the file has them as they are.
+fn label_columns(table: &Table, names: &[String]) -> Option<Result<Matrix>> {
+    let header = table.header.as_ref()?;
+    if names.iter().all(|n| header.contains(n)) {
+        return None;
+    }
+    let mut label = None;
+    let mut values = Vec::with_capacity(names.len());
+    for n in names {
+        let (column, value) = n.rsplit_once('=')?;
+        if label.is_some_and(|l| l != column) {
+            return None;
+        }
+        label = Some(column);
+        values.push(value.parse::<f64>().ok()?);
+    }
+    let label = label?;
+    if !header.iter().any(|h| h == label) {
+        return None;
+    }
+    Some(table.select(&[label.to_string()]).map(|l| {
+        let l = l.row(0);
+        Matrix::from_fn(values.len(), l.len(), |k, j| {
+            if l[j] == values[k] {
+                1.0
+            } else {
+                -1.0
+            }
+        })
+    }))
 }
 
 #[cfg(test)]

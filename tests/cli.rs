@@ -1715,6 +1715,22 @@ fn classification_early_stopping_and_no_intercept_from_the_command_line() {
         serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     assert_eq!(file["version"], 3);
     assert_eq!(file["link"], "softmax");
+    // eval reads the label column as training encoded it, and gives the same figures
+    let trained = err
+        .lines()
+        .find(|l| l.starts_with("class probabilities"))
+        .unwrap()
+        .to_string();
+    let out = succeed(&["eval", "--model", model.to_str().unwrap(), "--data", "iris"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ce = |s: &str| {
+        s.split("cross-entropy").nth(1).and_then(|r| {
+            r.split([',', ' '])
+                .find(|w| !w.is_empty())
+                .map(str::to_string)
+        })
+    };
+    assert_eq!(ce(&trained), ce(&text), "{trained} / {text}");
     let out = succeed(&[
         "train",
         "--data",
