@@ -534,19 +534,25 @@ pub fn eval_batch(
             }
             if want {
                 // δ_L = 2 w (F − Y)/(n_y Σw) ⊙ act'(Z_L)
-                let z = &ws.z[layers - 1];
-                for (k, (((d, f), y), zi)) in ws.delta[..ny * n]
-                    .iter_mut()
-                    .zip(out)
-                    .zip(ys)
-                    .zip(z)
+                // one sample's outputs at a time: its weight is read once, not per output
+                let z = &ws.z[layers - 1][..ny * n];
+                let relu = layout.arch.output == Activation::Relu;
+                for (j, (((d, f), y), z)) in ws.delta[..ny * n]
+                    .chunks_exact_mut(ny)
+                    .zip(out.chunks_exact(ny))
+                    .zip(ys.chunks_exact(ny))
+                    .zip(z.chunks_exact(ny))
                     .enumerate()
                 {
-                    let deriv = match layout.arch.output {
-                        Activation::Linear => 1.0,
-                        Activation::Relu => f64::from(u8::from(*zi > 0.0)),
-                    };
-                    *d = 2.0 * scale * weight(k / ny) * (f - y) * deriv;
+                    let c = 2.0 * scale * weight(j);
+                    for (((d, f), y), z) in d.iter_mut().zip(f).zip(y).zip(z) {
+                        let deriv = if relu {
+                            f64::from(u8::from(*z > 0.0))
+                        } else {
+                            1.0
+                        };
+                        *d = c * (f - y) * deriv;
+                    }
                 }
             }
             sse * scale
