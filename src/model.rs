@@ -273,7 +273,7 @@ impl Model {
         } else {
             let t = crate::net::class_indicators(&ds.y)?;
             let logits = self.network.forward(&*self.network_inputs(&ds.x)?)?;
-            let figures = crate::net::class_figures(&logits, &t);
+            let figures = crate::net::class_figures(&logits, &t, None);
             (std::borrow::Cow::Owned(t), Some(figures))
         };
         let resid = self.predict(&ds.x)?.sub(&y)?;

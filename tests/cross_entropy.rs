@@ -83,7 +83,7 @@ fn value_and_gradient_against_a_direct_computation_and_finite_differences() {
             if beta == 0.0 {
                 // the figures a model reports: the same cross-entropy from its logits
                 let t = cvxnn::net::class_indicators(&y).unwrap();
-                let (ce, _) = cvxnn::net::class_figures(&net.forward(&x).unwrap(), &t);
+                let (ce, _) = cvxnn::net::class_figures(&net.forward(&x).unwrap(), &t, None);
                 assert!(
                     (ce - direct).abs() <= 1e-13 * direct,
                     "{spec}: {ce} vs {direct}"

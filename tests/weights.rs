@@ -261,25 +261,203 @@ fn a_weighted_convex_program_is_the_repeated_rows_program() {
         .sum();
     let direct = sse / (2.0 * total) + 0.5 * 1e-2 * net.decayed_squares();
     assert!((direct - a.objective).abs() <= 1e-12 * direct);
-    // the logistic loss takes no weights yet, and says so
-    s.set("convex.loss", "logistic".into()).unwrap();
-    let data = d.with_weights(w).unwrap();
-    let trainer = methods::method("convex")
-        .unwrap()
-        .trainer(&s, &Context::new(1, &data))
-        .unwrap();
-    let problem = Problem::new(&data, &arch).unwrap();
-    let e = methods::run(
-        trainer.as_ref(),
-        &problem,
-        &Start::Zero,
-        &mut Quiet,
-        &Limits::none(),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        e.contains("data.weights") && e.contains("squared loss"),
-        "{e}"
-    );
+}
+
+/// The convex classifiers' weighted programs (logistic by Newton steps, hinge by interior
+/// point) are the repeated rows' programs: each one's dual bound is below the other's
+/// objective (both valid bounds of one program), the objectives agree to the solvers' gap, and
+/// the weighted network's objective is its weighted objective computed here.
+#[test]
+fn weighted_convex_classifiers_are_the_repeated_rows_programs() {
+    let (d, w, r) = weighted_and_repeated("2-3-1", 24, 6);
+    let to_labels = |data: &Dataset| {
+        let mut out = data.clone();
+        let at = median(&d.y.row(0));
+        let y = signs(&data.y.row(0), at);
+        out.y = Matrix::from_fn(1, y.len(), |_, j| y[j]);
+        out
+    };
+    let (d, r) = (to_labels(&d), to_labels(&r));
+    let arch = Architecture::parse("2-3-1", Activation::Linear).unwrap();
+    // the hinge's network stops at gaps of a few 1e-9 above Clarabel's tolerance (measured:
+    // 3.5e-9 and 6.1e-9 relative asking for 1e-10, weighted and repeated alike)
+    for (loss, tol) in [("logistic", 1e-10), ("hinge", 1e-8)] {
+        let mut s = Settings::new();
+        s.set("convex.weight_decay", 1e-2.into()).unwrap();
+        s.set("convex.patterns", "all".into()).unwrap();
+        s.set("convex.loss", loss.into()).unwrap();
+        s.set("convex.gap_tol", (tol / 100.0).into()).unwrap();
+        let run = |data: &Dataset| {
+            let trainer = methods::method("convex")
+                .unwrap()
+                .trainer(&s, &Context::new(1, data))
+                .unwrap();
+            let problem = Problem::new(data, &arch).unwrap();
+            methods::run(
+                trainer.as_ref(),
+                &problem,
+                &Start::Zero,
+                &mut Quiet,
+                &Limits::none(),
+            )
+            .unwrap()
+        };
+        let weighted = run(&d.clone().with_weights(w.clone()).unwrap());
+        let repeated = run(&r);
+        let cert = |run: &methods::Run| {
+            let c = run
+                .certificate_as::<methods::ConvexCertificate>()
+                .unwrap()
+                .clone();
+            assert!(c.scope == "global" && c.rel_gap <= tol, "{loss}: {c:?}");
+            c
+        };
+        let (a, b) = (cert(&weighted), cert(&repeated));
+        assert!(
+            a.dual_bound <= b.objective * (1.0 + 1e-12)
+                && b.dual_bound <= a.objective * (1.0 + 1e-12),
+            "{loss}: {a:?} {b:?}"
+        );
+        // each objective is above the optimum, which is above the other's bound
+        assert!(
+            (a.objective - b.objective).abs()
+                <= (a.objective - a.dual_bound).max(b.objective - b.dual_bound) * (1.0 + 1e-9)
+                && (a.objective - b.objective).abs() <= tol * b.objective,
+            "{loss}: {} vs {}",
+            a.objective,
+            b.objective
+        );
+        let Some(cvxnn::net::Network::Mlp(net)) = &weighted.model else {
+            panic!("a network")
+        };
+        let f = net.forward(&d.x).unwrap();
+        let value = |p: f64, y: f64| match loss {
+            "logistic" => (1.0 + (-y * p).exp()).ln(),
+            _ => (1.0 - y * p).max(0.0),
+        };
+        let total: f64 = w.iter().sum();
+        let sum: f64 = (0..d.n_samples())
+            .map(|j| w[j] * value(f.get(0, j), d.y.get(0, j)))
+            .sum();
+        let direct = sum / total + 0.5 * 1e-2 * net.decayed_squares();
+        assert!(
+            (direct - a.objective).abs() <= 1e-12 * direct,
+            "{loss}: {direct} vs {}",
+            a.objective
+        );
+    }
+}
+
+/// A weighted run's figures (`final.loss`, `final.output_error` and the method's metrics) are
+/// the figures of its network on the rows repeated as often as their integer weight, for every
+/// family that takes weights: a gradient method on the squared loss and on the cross-entropy,
+/// the linear models (regression, binary and softmax classification), the convex model.
+#[test]
+fn a_weighted_runs_figures_are_the_repeated_rows_figures() {
+    let (d, w, r) = weighted_and_repeated("3-4-1", 40, 9);
+    let labelled = |data: &Dataset, classes: usize| {
+        let mut out = data.clone();
+        let y = data.y.row(0);
+        let cuts = [median(&d.y.row(0)) - 0.3, median(&d.y.row(0)) + 0.3];
+        out.y = if classes == 2 {
+            let s = signs(&y, cuts[0]);
+            Matrix::from_fn(1, s.len(), |_, j| s[j])
+        } else {
+            // ±1 one-hot rows of three classes
+            Matrix::from_fn(3, y.len(), |k, j| {
+                let class = cuts.iter().filter(|&&c| y[j] > c).count();
+                if class == k {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
+        };
+        out
+    };
+    // (method, its settings, 0 for the regression targets or the number of classes)
+    type Case<'a> = (&'a str, Vec<(&'a str, serde_json::Value)>, usize);
+    let cases: Vec<Case> = vec![
+        ("adam", vec![("gradient.max_iter", 30.into())], 0),
+        (
+            "lbfgs",
+            vec![
+                ("gradient.loss", "cross-entropy".into()),
+                ("gradient.max_iter", 30.into()),
+            ],
+            3,
+        ),
+        ("ridge", vec![], 0),
+        ("logistic", vec![], 2),
+        ("logistic", vec![], 3),
+        (
+            "convex",
+            vec![
+                ("convex.patterns", 20.into()),
+                ("convex.weight_decay", 1e-2.into()),
+            ],
+            0,
+        ),
+    ];
+    for (name, keys, classes) in cases {
+        let (dw, dr) = if classes == 0 {
+            (d.clone(), r.clone())
+        } else {
+            (labelled(&d, classes), labelled(&r, classes))
+        };
+        let weighted = dw.clone().with_weights(w.clone()).unwrap();
+        let mut s = Settings::new();
+        for (k, v) in keys {
+            s.set(k, v).unwrap();
+        }
+        let trainer = methods::method(name)
+            .unwrap()
+            .trainer(&s, &Context::new(1, &weighted))
+            .unwrap();
+        let ny = weighted.y.rows();
+        let spec = format!("3-4-{ny}");
+        let arch = trainer
+            .architecture(&weighted, Activation::Linear)
+            .unwrap_or_else(|| Architecture::parse(&spec, Activation::Linear).unwrap());
+        let problem = Problem::new(&weighted, &arch).unwrap();
+        let start = Start::Random {
+            seed: 3,
+            scheme: cvxnn::train::InitScheme::He,
+        };
+        let run = methods::run(
+            trainer.as_ref(),
+            &problem,
+            &start,
+            &mut Quiet,
+            &Limits::none(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let net = run.network().unwrap();
+        let (a, b) = (
+            trainer.metrics(net, &weighted).unwrap(),
+            trainer.metrics(net, &dr).unwrap(),
+        );
+        let plain = trainer.metrics(net, &dw).unwrap();
+        assert_eq!(a.0.len(), b.0.len());
+        let mut differs = false;
+        for (((k, va), (_, vb)), (_, vp)) in a.0.iter().zip(&b.0).zip(&plain.0) {
+            assert!(
+                (va - vb).abs() <= 1e-12 * vb.abs().max(1e-3),
+                "{name} {k}: weighted {va}, repeated {vb}"
+            );
+            differs |= (va - vp).abs() > 1e-9 * vp.abs().max(1e-3);
+        }
+        assert!(
+            differs,
+            "{name}: the weights changed no figure: {a:?} {plain:?}"
+        );
+        // final.loss: the weighted mean squared error, the repeated rows' one
+        let f = net.forward(&dr.x).unwrap().sub(&dr.y).unwrap();
+        let mse = f.frobenius().powi(2) / (f.rows() * f.cols()) as f64;
+        assert!(
+            (run.outcome.loss - mse).abs() <= 1e-12 * mse,
+            "{name}: final.loss {} against {mse}",
+            run.outcome.loss
+        );
+    }
 }

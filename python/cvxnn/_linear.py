@@ -3,8 +3,10 @@ cvxnn's interior point (Clarabel): ``Ridge``, ``Lasso``, ``ElasticNet``, ``Logis
 and ``SVC(kernel="linear")``; and the perceptron LP with its Farkas certificate. Each fit is a run
 request of one of cvxnn's linear methods (``ridge``, ``lasso``, ``elastic-net``, ``logistic``,
 ``svm``, ``perceptron``), the same as ``cvxnn glm`` and ``cvxnn perceptron`` make. Each fitted
-model keeps ``objective_``, scikit-learn's objective at the solution. Each takes ``time_limit``
-(seconds: the fit keeps its last iterate and warns), and Ctrl-C stops it within a second."""
+model keeps ``objective_``, scikit-learn's objective at the solution. Each but ``Ridge`` takes
+``tol`` and ``max_iter`` (the interior point's relative duality gap, default 1e-10, and iteration cap,
+default 500: reached, the fit keeps its last iterate and warns) and ``time_limit`` (seconds: the
+fit keeps its last iterate and warns), and Ctrl-C stops it within a second."""
 
 import itertools
 
@@ -23,8 +25,22 @@ _SPELLING = {
     "glm.l1_ratio": "l1_ratio",
     "glm.c": "C",
     "glm.fit_intercept": "fit_intercept",
+    "glm.ipm_tol": "tol",
+    "glm.ipm_max_iter": "max_iter",
     "data.weights": "sample_weight",
 }
+
+
+def _solver(estimator):
+    """The interior point's ``tol`` and ``max_iter`` as the request's keys (None: cvxnn's
+    defaults, 1e-10 and 500)."""
+    keys = {}
+    # Ridge has neither: its program has no inequality, so the interior point takes no step
+    if getattr(estimator, "tol", None) is not None:
+        keys["ipm_tol"] = estimator.tol
+    if getattr(estimator, "max_iter", None) is not None:
+        keys["ipm_max_iter"] = estimator.max_iter
+    return keys
 
 
 def _intercept(estimator):
@@ -87,7 +103,8 @@ class _LeastSquares(_Export, RegressorMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, method, l1_ratio=0.5):
         X, y = inputs_and_targets(self, X, y, multi_output=True)
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        glm = {"alpha": self.alpha, "l1_ratio": l1_ratio, "fit_intercept": _intercept(self)}
+        glm = {"alpha": self.alpha, "l1_ratio": l1_ratio, "fit_intercept": _intercept(self),
+               **_solver(self)}
         coef, intercept, certificate, record = _fit(
             method, X, Y, glm, self.time_limit, sample_weights(sample_weight, X)
         )
@@ -127,9 +144,11 @@ class Ridge(_LeastSquares):
 class Lasso(_LeastSquares):
     """``‖y − Xw − b‖²/(2N) + α‖w‖₁`` (scikit-learn's ``Lasso``). ``fit_intercept=False``: b = 0."""
 
-    def __init__(self, alpha=1.0, fit_intercept=True, time_limit=None):
+    def __init__(self, alpha=1.0, fit_intercept=True, tol=None, max_iter=None, time_limit=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -142,10 +161,15 @@ class ElasticNet(_LeastSquares):
     """``‖y − Xw − b‖²/(2N) + αρ‖w‖₁ + α(1 − ρ)‖w‖²/2``, ρ = ``l1_ratio`` (scikit-learn's
     ``ElasticNet``)."""
 
-    def __init__(self, alpha=1.0, l1_ratio=0.5, fit_intercept=True, time_limit=None):
+    def __init__(
+        self, alpha=1.0, l1_ratio=0.5, fit_intercept=True, tol=None, max_iter=None,
+        time_limit=None,
+    ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -183,10 +207,14 @@ class LogisticRegression(_Classifier):
     (``l1_ratio=0``) or ``+ ‖w‖₁`` (``l1_ratio=1``), intercept unpenalised; the multinomial
     (softmax) model for more than two classes. Mixtures (0 < ``l1_ratio`` < 1) are not offered."""
 
-    def __init__(self, C=1.0, l1_ratio=0.0, fit_intercept=True, time_limit=None):
+    def __init__(
+        self, C=1.0, l1_ratio=0.0, fit_intercept=True, tol=None, max_iter=None, time_limit=None
+    ):
         self.C = C
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -202,7 +230,7 @@ class LogisticRegression(_Classifier):
         penalty = "l1" if self.l1_ratio == 1 else "l2"
         coef, intercept, certificate, record = _fit(
             "logistic", X, Y,
-            {"c": self.C, "penalty": penalty, "fit_intercept": _intercept(self)},
+            {"c": self.C, "penalty": penalty, "fit_intercept": _intercept(self), **_solver(self)},
             self.time_limit,
             sample_weights(sample_weight, X),
         )
@@ -276,12 +304,15 @@ class SVC(_Classifier):
     refits, and more confident where the classes separate)."""
 
     def __init__(
-        self, kernel="linear", C=1.0, probability=False, fit_intercept=True, time_limit=None
+        self, kernel="linear", C=1.0, probability=False, fit_intercept=True, tol=None,
+        max_iter=None, time_limit=None,
     ):
         self.kernel = kernel
         self.C = C
         self.probability = probability
         self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
         self.time_limit = time_limit
 
     def fit(self, X, y, sample_weight=None):
@@ -295,19 +326,22 @@ class SVC(_Classifier):
         weights = sample_weights(sample_weight, X)
         k = len(self.classes_)
         pairs = [(0, 1)] if k == 2 else list(itertools.combinations(range(k), 2))
-        coef, intercept, objective = [], [], []
+        coef, intercept, objective, iterations = [], [], [], []
         for a, b in pairs:
             on = (codes == a) | (codes == b)
-            w, c, certificate, _ = _fit(
+            w, c, certificate, record = _fit(
                 "svm", np.ascontiguousarray(X[on]), _signs(codes[on], b),
-                {"c": self.C, "fit_intercept": _intercept(self)},
+                {"c": self.C, "fit_intercept": _intercept(self), **_solver(self)},
                 self.time_limit,
                 None if weights is None else np.asarray(weights)[on].tolist(),
             )
             coef.append(w[0])
             intercept.append(c[0])
             objective.append(certificate["objective"])
+            iterations.append(record.iterations)
         self.pairs_ = pairs
+        # as scikit-learn's SVC: the solver's iterations, one per machine
+        self.n_iter_ = np.array(iterations)
         self.coef_ = np.array(coef)
         self.intercept_ = np.array(intercept)
         self.objective_ = objective[0] if k == 2 else np.array(objective)

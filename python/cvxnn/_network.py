@@ -209,8 +209,8 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         The run's record: figures, stop reason, each stage's trace, certificate, warnings, and
         ``request``, the run request with every default filled in (``cvxnn.run(run_["request"],
         X, y)`` trains the same network again).
-    n_iter_, loss_, stop_reason_ : the run's iterations, final mean squared error and why it
-        ended.
+    n_iter_, loss_, stop_reason_ : the run's iterations, final mean squared error (weighted by
+        ``sample_weight`` when given) and why it ended.
     """
 
     def __init__(
@@ -487,16 +487,21 @@ class ConvexReLUClassifier(Labels, ClassifierMixin, _Convex):
         self.time_limit = time_limit
         self.random_state = random_state
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Solves the program on X (N × features) and the class labels y (N); ``sample_weight``
+        (N) weighs each sample's loss, ``Σ w_i ℓ(f(x_i), y_i) / Σ w``: the program (and its
+        certificate) of the rows repeated as often as their integer weight. Not with
+        ``patterns="generate"``."""
         X, codes = self._classes(X, y)
         if self.loss not in ("logistic", "hinge"):
             raise ValueError(f"loss must be 'logistic' or 'hinge', got {self.loss!r}")
+        weights = sample_weights(sample_weight, X)
         k = len(self.classes_)
         if k == 2:
             Y = np.where(codes == 1, 1.0, -1.0).reshape(-1, 1)
         else:
             Y = np.where(codes[:, None] == np.arange(k)[None, :], 1.0, -1.0)
-        return self._fit_convex(X, np.ascontiguousarray(Y), self.loss)
+        return self._fit_convex(X, np.ascontiguousarray(Y), self.loss, weights)
 
     def decision_function(self, X):
         """The scores: N values for two classes (positive: ``classes_[1]``), else N × classes."""

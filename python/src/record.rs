@@ -44,7 +44,8 @@ impl PyRun {
 
 #[pymethods]
 impl PyRun {
-    /// Mean squared error of the final network on the data it was trained on.
+    /// Mean squared error of the final network on the data it was trained on (weighted by the
+    /// sample weights of a weighted fit).
     #[getter]
     fn loss(&self) -> f64 {
         self.inner.outcome.loss

@@ -54,6 +54,16 @@ def expected_failures(estimator):
             "check_sample_weight_equivalence_on_dense_data":
                 "L-BFGS on a non-convex objective: rounding sends the two fits apart",
         }
+    if isinstance(estimator, cvxnn.ConvexReLUClassifier):
+        # the weighted and the repeated-row programs are the same (tests/test_weights.py checks
+        # their objectives and bounds), but each is solved to a duality gap, and scores near an
+        # optimum agree only to about the gap's square root: measured on this check's data, the
+        # largest relative difference fell from 5e-4 (default tol) to 3e-7 (tol=1e-10), still
+        # above the check's 1e-7
+        return {
+            "check_sample_weight_equivalence_on_dense_data":
+                "solved to a duality gap: scores agree to about its square root, not to 1e-7",
+        }
     if isinstance(estimator, cvxnn.SVC) and estimator.probability:
         # as scikit-learn's SVC: Platt's sigmoid has its own threshold, so the most probable
         # class can differ from predict's (the score's sign, or the pairs' votes)

@@ -87,6 +87,10 @@ CASES = [
     ("C", clf(cvxnn.SVC, C=-1.0)),
     ("kernel", clf(cvxnn.SVC, kernel="rbf")),
     ("time_limit", est(cvxnn.Ridge, time_limit=-1.0)),
+    ("max_iter", est(cvxnn.Lasso, max_iter=2.5)),
+    ("max_iter", clf(cvxnn.LogisticRegression, max_iter=0)),
+    ("tol", clf(cvxnn.SVC, tol=0.0)),
+    ("tol", est(cvxnn.ElasticNet, tol="small")),
     ("time_limit", clf(cvxnn.PerceptronLP, time_limit="later")),
     # functions
     ("n_samples", lambda: cvxnn.planted_teacher("2-3-1", -5)),

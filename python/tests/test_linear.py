@@ -27,8 +27,7 @@ def rss(X, y, w, b):
     return float(np.sum((y - X @ w - b) ** 2))
 
 
-def least_squares_objective(kind, X, y, w, b, alpha, l1_ratio=0.5, time_limit=None,
-                            fit_intercept=True):
+def least_squares_objective(kind, X, y, w, b, alpha, l1_ratio=0.5, **solver):
     n = len(y)
     if kind == "ridge":
         return rss(X, y, w, b) + alpha * w @ w
@@ -307,3 +306,24 @@ def test_without_an_intercept_the_objectives_are_scikit_learns():
     assert np.all(soft.intercept_ == 0.0)
     with pytest.raises(ValueError, match="fit_intercept must be True or False"):
         cvxnn.Ridge(fit_intercept="no").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make, X, y",
+    [
+        (lambda **k: cvxnn.LogisticRegression(**k), Xc, yc),
+        (lambda **k: cvxnn.SVC(**k), Xc, yc),
+        (lambda **k: cvxnn.Lasso(alpha=0.05, **k), Xd, yd),
+    ],
+)
+def test_the_interior_points_tol_and_max_iter_are_honoured(make, X, y):
+    best = make().fit(X, y)
+    # a looser tolerance: no more iterations, the same objective to that tolerance
+    loose = make(tol=1e-5).fit(X, y)
+    assert np.all(np.atleast_1d(loose.n_iter_) <= np.atleast_1d(best.n_iter_))
+    assert abs(loose.objective_ - best.objective_) <= 1e-4 * abs(best.objective_)
+    # three iterations: the last iterate, above the optimum, and a warning that says so
+    with pytest.warns(cvxnn.TrainingWarning, match="max_iter"):
+        capped = make(max_iter=3).fit(X, y)
+    assert np.isfinite(capped.coef_).all()
+    assert capped.objective_ > best.objective_ * (1 + 1e-6)

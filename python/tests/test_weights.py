@@ -138,9 +138,36 @@ def test_the_weighted_convex_program_is_the_repeated_rows_program():
     direct = w @ (f - y) ** 2 / (2 * w.sum()) + 0.5e-2 * (
         sum(float((c**2).sum()) for c in weighted.coefs_) + float((weighted.intercepts_[0]**2).sum()))
     assert weighted.objective_ == pytest.approx(direct, rel=1e-10)
-    # the classifier's logistic loss takes none yet
-    with pytest.raises(TypeError):
-        cvxnn.ConvexReLUClassifier().fit(X, y > 0, sample_weight=w)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "hinge"])
+def test_the_weighted_convex_classifier_is_the_repeated_rows_classifier(loss):
+    # three classes (one-vs-rest), every pattern enumerated: the same objective to the gap
+    rng = np.random.RandomState(7)
+    X = rng.normal(size=(16, 2))
+    y = np.digitize(X @ [1.0, -0.7] + 0.4 * np.abs(X[:, 1]), [-0.5, 0.5])
+    w, rows = integer_weights(len(y), 8)
+    make = lambda: cvxnn.ConvexReLUClassifier(loss=loss, weight_decay=1e-2, patterns="all",
+                                              tol=1e-10)
+    with warnings.catch_warnings():
+        # the hinge's network stops a few 1e-9 above the asked gap, and says so
+        warnings.simplefilter("ignore", cvxnn.TrainingWarning)
+        weighted = make().fit(X, y, sample_weight=w)
+        repeated = make().fit(X[rows], y[rows])
+    assert len(np.unique(y)) == 3
+    a, b = weighted.certificate_, repeated.certificate_
+    assert a["scope"] == b["scope"] == "global-per-output"
+    # each objective is above the program's optimum, which is above the other's dual bound
+    assert a["dual_bound"] <= b["objective"] * (1 + 1e-12)
+    assert b["dual_bound"] <= a["objective"] * (1 + 1e-12)
+    assert abs(a["objective"] - b["objective"]) <= 1e-7 * b["objective"]
+    # the weighted objective, from the scores: Σ_k Σ_i w_i ℓ(s_ik, ±1) / Σ w + (β/2) Σ w²
+    S = weighted.decision_function(X)
+    T = np.where(y[:, None] == np.arange(3)[None, :], 1.0, -1.0)
+    per = softplus(-T * S) if loss == "logistic" else np.maximum(0.0, 1.0 - T * S)
+    direct = (w @ per).sum() / w.sum() + 0.5e-2 * (
+        sum(float((c**2).sum()) for c in weighted.coefs_) + float((weighted.intercepts_[0]**2).sum()))
+    assert a["objective"] == pytest.approx(direct, rel=1e-10)
 
 
 def test_methods_without_a_weighted_loss_refuse_weights_by_name():

@@ -252,6 +252,12 @@ pub struct GlmArgs {
     /// The first-order path's iteration cap.
     #[arg(long, default_value_t = 100_000)]
     pub glm_max_iter: usize,
+    /// The interior point's relative tolerance (duality gap and feasibility).
+    #[arg(long, default_value_t = 1e-10)]
+    pub ipm_tol: f64,
+    /// The interior point's iteration cap.
+    #[arg(long, default_value_t = 500)]
+    pub ipm_max_iter: u32,
     /// Fit no intercept (scikit-learn's fit_intercept=False; the interior point only).
     #[arg(long)]
     pub no_intercept: bool,
@@ -427,6 +433,8 @@ pub const FLAGS: &[Flag] = &[
     flag("glm_solver", "glm.solver", Kind::Str),
     flag("glm_tol", "glm.tol", Kind::Float),
     flag("glm_max_iter", "glm.max_iter", Kind::Int),
+    flag("ipm_tol", "glm.ipm_tol", Kind::Float),
+    flag("ipm_max_iter", "glm.ipm_max_iter", Kind::Int),
     flag("no_intercept", "glm.fit_intercept", Kind::Off),
     flag("init", "start.init", Kind::Str),
     flag("init_seed", "start.seed", Kind::Int),

@@ -44,6 +44,12 @@ pub struct GlmArgs {
     /// First-order iteration limit (sweeps for coordinate descent).
     #[arg(long, default_value_t = 100_000)]
     max_iter: usize,
+    /// The interior point's relative tolerance (duality gap and feasibility).
+    #[arg(long, default_value_t = 1e-10)]
+    ipm_tol: f64,
+    /// The interior point's iteration cap (reached: the last iterate, with a warning).
+    #[arg(long, default_value_t = 500)]
+    ipm_max_iter: u32,
     /// Fit no intercept (scikit-learn's fit_intercept=False; the interior point only).
     #[arg(long)]
     no_intercept: bool,
@@ -117,6 +123,8 @@ fn request(a: &GlmArgs) -> Result<RunRequest> {
             "solver": a.solver,
             "tol": number("tol", a.tol)?,
             "max_iter": a.max_iter,
+            "ipm_tol": number("ipm-tol", a.ipm_tol)?,
+            "ipm_max_iter": a.ipm_max_iter,
             "fit_intercept": !a.no_intercept,
         },
     });

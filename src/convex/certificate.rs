@@ -85,7 +85,7 @@ pub fn bound_at(prog: &Program, u: &[f64], e: &Eval, grad: &[f64]) -> Bound {
 /// model; any nonnegative values are valid).
 pub fn dual_of_residual(prog: &Program, r: &[f64], mu: Option<&[f64]>) -> f64 {
     let mut r = r.to_vec();
-    prog.loss.into_domain(&mut r, prog.y);
+    prog.loss.into_domain(&mut r, prog.y, prog.weights);
     let mut grad = vec![0.0; prog.n_vars()];
     prog.adjoint(&r, mu, &mut grad);
     dual_value(prog, &r, &grad)

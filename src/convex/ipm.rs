@@ -111,8 +111,11 @@ pub fn sample_form(prog: &Program, cones: ConeRows) -> SampleForm {
             .collect();
         CscMatrix::new_from_triplets(nvar, nvar, pdiag.clone(), pdiag, curvature)
     } else {
-        // the hinge's average of ξ
-        q[aux0..].iter_mut().for_each(|v| *v = 1.0 / nf);
+        // the hinge's (weighted) average of ξ
+        q[aux0..]
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = prog.weights.map_or(1.0, |w| w[i]) / nf);
         CscMatrix::zeros((nvar, nvar))
     };
     let mut rows = Rows::default();
@@ -269,7 +272,7 @@ fn solve_by_newton(
         let mut bound = kept.record(prog, u, &e, &grad);
         if let Some(r) = model_residual {
             let mut r = r.to_vec();
-            prog.loss.into_domain(&mut r, prog.y);
+            prog.loss.into_domain(&mut r, prog.y, prog.weights);
             prog.adjoint(&r, aug.as_ref().map(|a| a.mu), &mut grad);
             e.residual = r;
             bound = kept.record(prog, u, &e, &grad);
@@ -367,6 +370,6 @@ fn solve_conic(
 /// domain.
 pub fn solver_residual(prog: &Program, z: &[f64]) -> Vec<f64> {
     let mut r: Vec<f64> = z.iter().map(|v| -v).collect();
-    prog.loss.into_domain(&mut r, prog.y);
+    prog.loss.into_domain(&mut r, prog.y, prog.weights);
     r
 }

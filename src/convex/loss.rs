@@ -110,16 +110,18 @@ impl Loss {
             .collect())
     }
 
-    /// The scaled residual `r` moved into the domain of the conjugate (`a_i = −y_i N r_i` in
-    /// [0, 1] for the classification losses); the squared loss's domain is everything.
-    pub fn into_domain(self, r: &mut [f64], y: &[f64]) {
+    /// The scaled residual `r` moved into the domain of the conjugate (`a_i = −y_i N r_i / w_i`
+    /// in [0, 1] for the classification losses, `w_i` the sample's weight, 1 without
+    /// `weights`); the squared loss's domain is everything.
+    pub fn into_domain(self, r: &mut [f64], y: &[f64], weights: Option<&[f64]>) {
         if !self.classifies() {
             return;
         }
         let n = r.len() as f64;
-        for (ri, &yi) in r.iter_mut().zip(y) {
-            let a = (-yi * n * *ri).clamp(0.0, 1.0);
-            *ri = -yi * a / n;
+        for (i, (ri, &yi)) in r.iter_mut().zip(y).enumerate() {
+            let w = weight(weights, i);
+            let a = (-yi * n * *ri / w).clamp(0.0, 1.0);
+            *ri = -yi * a * w / n;
         }
     }
 
@@ -135,11 +137,12 @@ impl Loss {
         }
     }
 
-    /// The best dual value `−(1/N) Σ ℓ*(t N r_i, y_i)` over `t ∈ [0, β / worst]`, where `r` is in
-    /// the conjugate's domain ([`Loss::into_domain`]) and `worst` is the largest group norm of
-    /// the certificate's gradient at `r` (which scales with `t`). `weights` are those of the
-    /// squared loss `½ w_i (p − y_i)²`, whose conjugate is `q²/(2w_i) + q y_i`. `r` and `y` may
-    /// hold several outputs one after the other; `samples` is N, the count the loss averages over.
+    /// The best dual value `−(1/N) Σ w_i ℓ*(t N r_i / w_i, y_i)` over `t ∈ [0, β / worst]`, where
+    /// `r` is in the conjugate's domain ([`Loss::into_domain`]) and `worst` is the largest group
+    /// norm of the certificate's gradient at `r` (which scales with `t`). `weights` are the
+    /// samples' `w_i` of the loss `w_i ℓ(p, y_i)` (all 1 without), whose conjugate is
+    /// `w_i ℓ*(q / w_i)`: for the squared loss `q²/(2w_i) + q y_i`. `r` and `y` may hold several
+    /// outputs one after the other; `samples` is N, the count the loss averages over.
     pub fn dual_along(
         self,
         r: &[f64],
@@ -154,7 +157,8 @@ impl Loss {
         self.dual_at(r, y, samples, weights, t)
     }
 
-    /// The dual value `−(1/N) Σ ℓ*(t N r_i, y_i)` at the scale `t` (as [`Loss::dual_along`]).
+    /// The dual value `−(1/N) Σ w_i ℓ*(t N r_i / w_i, y_i)` at the scale `t` (as
+    /// [`Loss::dual_along`]).
     pub fn dual_at(
         self,
         r: &[f64],
@@ -173,7 +177,11 @@ impl Loss {
             Loss::Logistic | Loss::Hinge => {
                 -r.iter()
                     .zip(y)
-                    .map(|(r, y)| self.conjugate(-y * n * r * t))
+                    .enumerate()
+                    .map(|(i, (r, y))| {
+                        let w = weight(weights, i);
+                        w * self.conjugate(-y * n * r * t / w)
+                    })
                     .sum::<f64>()
                     / n
             }
@@ -200,8 +208,14 @@ impl Loss {
                 (a / b).max(0.0).min(t_max)
             }
             Loss::Logistic | Loss::Hinge => {
-                // ℓ*(−y a) is a log a + (1 − a) log(1 − a) (logistic), −a (hinge), a ∈ [0, 1]
-                let a: Vec<f64> = r.iter().zip(y).map(|(r, y)| -y * n * r).collect();
+                // ℓ*(−y a) is a log a + (1 − a) log(1 − a) (logistic), −a (hinge), a ∈ [0, 1],
+                // at a_i = −y_i N t r_i / w_i
+                let a: Vec<f64> = r
+                    .iter()
+                    .zip(y)
+                    .enumerate()
+                    .map(|(i, (r, y))| -y * n * r / weight(weights, i))
+                    .collect();
                 let top = a.iter().copied().fold(0.0, f64::max);
                 if top <= 0.0 {
                     return 0.0;
@@ -210,11 +224,12 @@ impl Loss {
                 if self == Loss::Hinge {
                     return t_max;
                 }
-                // concave in t, slope −(1/N) Σ a_i logit(t a_i): +∞ at 0
+                // concave in t, slope −(1/N) Σ w_i a_i logit(t a_i): +∞ at 0
                 let slope = |t: f64| {
                     -a.iter()
-                        .filter(|&&ai| ai > 0.0)
-                        .map(|&ai| ai * ((t * ai) / (1.0 - t * ai)).ln())
+                        .enumerate()
+                        .filter(|&(_, &ai)| ai > 0.0)
+                        .map(|(i, &ai)| weight(weights, i) * ai * ((t * ai) / (1.0 - t * ai)).ln())
                         .sum::<f64>()
                 };
                 // still rising at the end of the ray (−∞ where t a_i reaches 1: the maximum is
@@ -260,6 +275,11 @@ fn squared_ray(r: &[f64], y: &[f64], n: f64, weights: Option<&[f64]>) -> (f64, f
         Some(w) => r.iter().zip(w).map(|(v, w)| v * v / w).sum::<f64>(),
     };
     (a, b)
+}
+
+/// Sample `i`'s weight, 1 without weights.
+fn weight(weights: Option<&[f64]>, i: usize) -> f64 {
+    weights.map_or(1.0, |w| w[i])
 }
 
 /// `a log a` with `0 log 0 = 0`.

@@ -312,11 +312,14 @@ pub fn fit(
     fit_weighted(x, y, None, settings, budget, on_iteration)
 }
 
-/// [`fit`] with the squared loss weighted by `weights` (finite, ≥ 0, a positive sum):
-/// `Σ_n w_n (p_n − y_n)² / (2 Σ w) + (β/2)‖θ‖²`, which integer weights make the program of the
-/// repeated rows. Samples of weight 0 are left out; the others are the rows `√w'_n x̃_n` with
-/// targets `√w'_n y_n` ([`Lifted::scaled`], `w' = N' w / Σ w` over the N' kept), so every
-/// solver, pattern and certificate is the plain program's on them.
+/// [`fit`] with every sample's loss weighted by `weights` (finite, ≥ 0, a positive sum):
+/// `Σ_n w_n ℓ(p_n, y_n) / Σ w + (β/2)‖θ‖²`, which integer weights make the program of the
+/// repeated rows. Samples of weight 0 are left out and the others' weights scaled to
+/// `w'_n = N' w_n / Σ w` over the N' kept, so the program averages `w'_n ℓ` over N' samples.
+/// The squared loss takes them as the rows `√w'_n x̃_n` with targets `√w'_n y_n`
+/// ([`Lifted::scaled`]), so every solver, pattern and certificate is the plain program's on
+/// them; the classification losses carry them in the program ([`Program::weights`]), whose
+/// dual is `−(1/N') Σ w'_n ℓ*(N' s_n / w'_n)`.
 pub fn fit_weighted(
     x: &Matrix,
     y: &[f64],
@@ -326,17 +329,8 @@ pub fn fit_weighted(
     on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
 ) -> Result<ConvexFit> {
     let Some(w) = weights else {
-        return fit_scaled(x, y, None, settings, budget, on_iteration);
+        return fit_scaled(x, y, Weighting::None, settings, budget, on_iteration);
     };
-    if settings.loss != Loss::Squared {
-        return Err(Error::setting(
-            "data.weights",
-            format!(
-                "the convex model takes sample weights with the squared loss only, not the {}",
-                settings.loss.name()
-            ),
-        ));
-    }
     if w.len() != y.len() || w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
         return Err(Error::Shape(format!(
             "{} sample weights for {} samples (each finite and ≥ 0)",
@@ -353,17 +347,40 @@ pub fn fit_weighted(
         ));
     }
     let n = kept.len() as f64;
-    let scale: Vec<f64> = kept.iter().map(|&j| (n * w[j] / total).sqrt()).collect();
+    let scaled: Vec<f64> = kept.iter().map(|&j| n * w[j] / total).collect();
     let xk = Matrix::from_fn(x.rows(), kept.len(), |i, k| x.get(i, kept[k]));
+    if settings.loss.classifies() {
+        let yk: Vec<f64> = kept.iter().map(|&j| y[j]).collect();
+        let weighting = Weighting::Loss(&scaled);
+        return fit_scaled(&xk, &yk, weighting, settings, budget, on_iteration);
+    }
+    let scale: Vec<f64> = scaled.iter().map(|v| v.sqrt()).collect();
     let yk: Vec<f64> = kept.iter().zip(&scale).map(|(&j, s)| s * y[j]).collect();
-    fit_scaled(&xk, &yk, Some(&scale), settings, budget, on_iteration)
+    fit_scaled(
+        &xk,
+        &yk,
+        Weighting::Rows(&scale),
+        settings,
+        budget,
+        on_iteration,
+    )
 }
 
-/// [`fit`] on the rows `s_n x̃_n` (`scale`; `y` already scaled).
+/// How a weighted fit carries its weights into the program.
+#[derive(Clone, Copy)]
+enum Weighting<'w> {
+    None,
+    /// The rows `s_n x̃_n` (`y` already scaled): the squared loss.
+    Rows(&'w [f64]),
+    /// The program's weights of each sample's loss: the classification losses.
+    Loss(&'w [f64]),
+}
+
+/// [`fit`] with the samples weighted as `weighting` says.
 fn fit_scaled(
     x: &Matrix,
     y: &[f64],
-    scale: Option<&[f64]>,
+    weighting: Weighting,
     settings: &ConvexSettings,
     budget: &Budget,
     on_iteration: &mut dyn FnMut(&Progress) -> Option<Stop>,
@@ -380,6 +397,11 @@ fn fit_scaled(
         return Err(Error::NonFinite("the convex model's data".into()));
     }
     let y = settings.loss.targets(y)?;
+    let (scale, loss_weights) = match weighting {
+        Weighting::None => (None, None),
+        Weighting::Rows(s) => (Some(s), None),
+        Weighting::Loss(w) => (None, Some(w)),
+    };
     let data = Lifted::scaled(x, scale);
     let pats = match &settings.patterns {
         PatternChoice::All { max } => patterns::enumerate(&data, *max)?,
@@ -387,14 +409,16 @@ fn fit_scaled(
         PatternChoice::Given { gates, .. } => patterns::given(&data, gates)?,
     };
     let program = |beta: f64| {
-        Program::new(
+        let mut prog = Program::new(
             &data,
             &y,
             settings.loss,
             &pats,
             settings.formulation == Formulation::Relu,
             beta,
-        )
+        );
+        prog.weights = loss_weights;
+        prog
     };
     let prog = program(settings.beta);
     let solver = match settings.solver {

@@ -76,8 +76,9 @@ pub fn step(
     let (mut w, mut z) = (Vec::with_capacity(prog.n()), Vec::with_capacity(prog.n()));
     for (i, &p) in e.prediction.iter().enumerate() {
         let y = prog.y[i];
+        // a sample of weight ω has the model ½ ω ℓ'' (p + δ − z)²: the same z, ω times the weight
         let c = prog.loss.curvature(p, y).max(MIN_CURVATURE);
-        w.push(c);
+        w.push(prog.weights.map_or(1.0, |w| w[i]) * c);
         z.push(p - prog.loss.derivative(p, y) / c);
     }
     let model = prog.quadratic_model(&z, &w);

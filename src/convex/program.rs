@@ -40,8 +40,10 @@ pub struct Program<'a> {
     pub y: &'a [f64],
     /// The loss of every sample, averaged over them.
     pub loss: Loss,
-    /// Per-sample weights `w_i` of the squared loss, `½ w_i (p_i − y_i)²`: the quadratic model
-    /// of a smooth loss ([`Program::quadratic_model`]).
+    /// Per-sample weights `w_i` of the loss, `w_i ℓ(p_i, y_i)`: the samples' weights of a
+    /// weighted classification fit ([`super::fit_weighted`]), or the quadratic model of a smooth
+    /// loss ([`Program::quadratic_model`]). The working sets' Gram-matrix path and the gated
+    /// solvers take none (the squared loss is weighted by scaling rows instead).
     pub weights: Option<&'a [f64]>,
     pub patterns: &'a Patterns,
     pub groups: Vec<Group>,
@@ -136,7 +138,7 @@ impl<'a> Program<'a> {
         }
     }
 
-    /// `w_i ℓ(p, y_i)` and `w_i ℓ'(p, y_i)` (weights only with the squared loss).
+    /// `w_i ℓ(p, y_i)` and `w_i ℓ'(p, y_i)`.
     fn sample_loss(&self, i: usize, p: f64) -> (f64, f64) {
         let (y, w) = (self.y[i], self.weights.map_or(1.0, |w| w[i]));
         (w * self.loss.value(p, y), w * self.loss.derivative(p, y))

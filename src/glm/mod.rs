@@ -29,10 +29,12 @@ use std::time::Instant;
 /// weights are the same as repeated rows, and the lasso's and elastic net's mean becomes
 /// `Σ w_i r_i² / Σ w_i`. The intercept, when there is one, is unpenalised; without one (scikit-
 /// learn's `fit_intercept=False`) it is 0.
+/// `ipm` is the interior point's own stopping rule.
 #[derive(Clone, Copy, Debug)]
 pub struct Fitting<'a> {
     pub weights: Option<&'a [f64]>,
     pub intercept: bool,
+    pub ipm: IpmLimits,
 }
 
 impl Default for Fitting<'_> {
@@ -40,6 +42,23 @@ impl Default for Fitting<'_> {
         Self {
             weights: None,
             intercept: true,
+            ipm: IpmLimits::default(),
+        }
+    }
+}
+
+/// The interior point's relative tolerance (gap and feasibility) and iteration cap.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IpmLimits {
+    pub tol: f64,
+    pub max_iter: u32,
+}
+
+impl Default for IpmLimits {
+    fn default() -> Self {
+        Self {
+            tol: IPM_TOL,
+            max_iter: IPM_MAX_ITER,
         }
     }
 }
@@ -49,7 +68,7 @@ impl<'a> Fitting<'a> {
     pub fn weighted(weights: &'a [f64]) -> Self {
         Self {
             weights: Some(weights),
-            intercept: true,
+            ..Self::default()
         }
     }
 
@@ -248,8 +267,9 @@ pub fn unwatched(_: usize, _: f64) -> Option<Stop> {
     None
 }
 
-/// Tolerance and iteration cap of the interior point on the small convex programs of `glm` and
-/// `perceptron`: gap and feasibility 1e-10, at most 500 iterations, Clarabel's factorisation on
+/// Default tolerance and iteration cap of the interior point on the small convex programs of
+/// `glm` (`glm.ipm_tol`, `glm.ipm_max_iter`) and `perceptron`: gap and feasibility 1e-10, at
+/// most 500 iterations, Clarabel's factorisation on
 /// one thread ([`crate::conic`]). Where Clarabel picks faer's supernodal LDLᵀ (large dense
 /// programs) its parallel factorisation rounds differently on different thread counts, as
 /// measured on the convex model's programs, and `bench/glm_scale.py`'s figures are measured on
@@ -284,10 +304,15 @@ impl IpmAnswer {
     }
 }
 
-/// Solves `min ½xᵀPx + qᵀx` s.t. `b − Ax ∈ cones` with Clarabel at tight tolerances under
-/// `watch`; an error names `what` when Clarabel cannot solve it.
-pub(crate) fn solve_conic(program: Conic, what: &str, watch: &mut Watch) -> Result<IpmAnswer> {
-    let solved = conic::solve(program, IPM_TOL, IPM_MAX_ITER, &mut |it| {
+/// Solves `min ½xᵀPx + qᵀx` s.t. `b − Ax ∈ cones` with Clarabel to `limits` under `watch`; an
+/// error names `what` when Clarabel cannot solve it.
+pub(crate) fn solve_conic(
+    program: Conic,
+    what: &str,
+    limits: IpmLimits,
+    watch: &mut Watch,
+) -> Result<IpmAnswer> {
+    let solved = conic::solve(program, limits.tol, limits.max_iter, &mut |it| {
         watch(it.iteration, it.objective)
     })?;
     let sol = &solved.solution;
@@ -295,6 +320,9 @@ pub(crate) fn solve_conic(program: Conic, what: &str, watch: &mut Watch) -> Resu
         SolverStatus::Solved => "solved".to_string(),
         SolverStatus::AlmostSolved => "almost_solved".to_string(),
         SolverStatus::CallbackTerminated => solved.stop().name().to_string(),
+        // the cap the user set: the last iterate, with a warning (as scikit-learn's
+        // ConvergenceWarning)
+        SolverStatus::MaxIterations => "iteration_limit".to_string(),
         other => return Err(conic::failure(other, &format!("the {what} program"))),
     };
     if sol.x.iter().any(|v| !v.is_finite()) {
@@ -371,7 +399,7 @@ pub fn fit_least_squares(
     if !sw.intercept {
         rows.fix_at_zero(ob..ob + 1);
     }
-    let ipm = solve_conic(rows.program(p, q), model.name(), watch)?;
+    let ipm = solve_conic(rows.program(p, q), model.name(), sw.ipm, watch)?;
     let coef = ipm.x[..d].to_vec();
     // pinned at 0 by a zero cone without an intercept: exactly 0
     let intercept = if sw.intercept { ipm.x[ob] } else { 0.0 };
@@ -451,7 +479,7 @@ fn least_squares_gram(
         q[d..].iter_mut().for_each(|v| *v = l1);
         rows.abs_epigraph(0, d, d);
     }
-    let ipm = solve_conic(rows.program(p, q), model.name(), watch)?;
+    let ipm = solve_conic(rows.program(p, q), model.name(), sw.ipm, watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = ym - xm.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
     Ok(ipm.fit(
@@ -562,7 +590,7 @@ pub fn fit_logistic(
     if !sw.intercept {
         rows.fix_at_zero(ob..ob + 1);
     }
-    let ipm = solve_conic(rows.program(p, q), "logistic regression", watch)?;
+    let ipm = solve_conic(rows.program(p, q), "logistic regression", sw.ipm, watch)?;
     let coef = ipm.x[..d].to_vec();
     // pinned at 0 by a zero cone without an intercept: exactly 0
     let intercept = if sw.intercept { ipm.x[ob] } else { 0.0 };

@@ -60,13 +60,13 @@ impl SoftmaxFit {
     }
 
     /// (accuracy, mean cross-entropy) on `x` with class indices `y`.
-    pub fn metrics(&self, x: &Matrix, y: &[usize]) -> (f64, f64) {
-        let n = y.len() as f64;
+    pub fn metrics(&self, x: &Matrix, y: &[usize], sw: Fitting) -> (f64, f64) {
+        let n = sw.total(y.len());
         let (mut right, mut ce) = (0.0, 0.0);
-        for (z, &k) in self.scores(x).iter().zip(y) {
+        for (j, (z, &k)) in self.scores(x).iter().zip(y).enumerate() {
             let best = (0..z.len()).fold(0, |b, i| if z[i] > z[b] { i } else { b });
-            right += f64::from(u8::from(best == k));
-            ce += log_sum_exp(z) - z[k];
+            right += sw.weight(j) * f64::from(u8::from(best == k));
+            ce += sw.weight(j) * (log_sum_exp(z) - z[k]);
         }
         (right / n, ce / n)
     }
@@ -197,7 +197,7 @@ pub fn fit(
         rows.fix_at_zero(ob..ob + k);
     }
     let program = rows.program(p, q);
-    let ipm = solve_conic(program, "softmax regression", watch)?;
+    let ipm = solve_conic(program, "softmax regression", sw.ipm, watch)?;
     let mut theta = ipm.x[..(d + 1) * k].to_vec();
     if !sw.intercept {
         // pinned at 0 by a zero cone: exactly 0

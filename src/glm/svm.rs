@@ -73,7 +73,7 @@ pub fn fit(
     if !sw.intercept {
         rows.fix_at_zero(ob..ob + 1);
     }
-    let ipm = solve_conic(rows.program(p, q), "linear SVM", watch)?;
+    let ipm = solve_conic(rows.program(p, q), "linear SVM", sw.ipm, watch)?;
     let coef = ipm.x[..d].to_vec();
     let intercept = if sw.intercept {
         best_intercept(x, y, sw, &coef)

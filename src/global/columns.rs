@@ -256,7 +256,7 @@ fn dual_point(fit: &ConvexFit, data: &Lifted, labels: &[f64], loss: convex::Loss
     match &fit.dual_residual {
         Some(d) => {
             let mut d = d.clone();
-            loss.into_domain(&mut d, labels);
+            loss.into_domain(&mut d, labels, None);
             d
         }
         None => residual(data, &fit.units, labels, loss),
@@ -383,6 +383,6 @@ fn residual(data: &Lifted, units: &[Unit], labels: &[f64], loss: convex::Loss) -
             loss.derivative(p, labels[i]) / n as f64
         })
         .collect();
-    loss.into_domain(&mut r, labels);
+    loss.into_domain(&mut r, labels, None);
     r
 }

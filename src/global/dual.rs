@@ -245,7 +245,7 @@ pub fn bound_of_residuals(
                 k + 1
             )));
         }
-        loss.into_domain(&mut r, &labels);
+        loss.into_domain(&mut r, &labels, None);
         if settings.output_bias == OutputBias::Free {
             balance(&mut r, &labels, loss);
         }

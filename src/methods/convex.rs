@@ -431,10 +431,10 @@ impl Trainer for Convex {
         Settings::of("convex", &self.group)
     }
 
-    /// The squared loss weighted ([`convex::fit_weighted`]); not yet the classification losses
-    /// nor column generation (whose global bound reads unweighted data).
+    /// Every loss weighted ([`convex::fit_weighted`]); not column generation (whose global
+    /// bound reads unweighted data).
     fn takes_weights(&self) -> bool {
-        self.settings.loss == Loss::Squared && self.generation.is_none()
+        self.generation.is_none()
     }
 
     /// The classification losses take labels (0/1 or ±1), which standardisation leaves alone.
@@ -622,37 +622,29 @@ impl Convex {
 }
 
 /// The network's objective under the model's loss: `(1/N) Σ_k Σ_i ℓ(f_k(x_i), y_ki) + (β/2)
-/// Σ w²` (for the squared loss [`Mlp::weight_decay_objective`]); with `weights` (squared loss)
-/// `Σ_k Σ_i w_i (f_k(x_i) − y_ki)² / (2 Σ w) + (β/2) Σ w²`, the program
-/// [`convex::fit_weighted`] solves.
+/// Σ w²` (for the squared loss [`Mlp::weight_decay_objective`]); with `weights`
+/// `Σ_k Σ_i w_i ℓ(f_k(x_i), y_ki) / Σ w + (β/2) Σ w²`, the program [`convex::fit_weighted`]
+/// solves.
 fn objective(
     net: &Mlp,
     (x, y, weights): (&Matrix, &Matrix, Option<&[f64]>),
     loss: Loss,
     beta: f64,
 ) -> Result<f64> {
-    if let Some(w) = weights {
-        let r = net.forward(x)?.sub(y)?;
-        let total: f64 = w.iter().sum();
-        let sse: f64 = (0..r.cols())
-            .map(|j| w[j] * r.col(j).iter().map(|v| v * v).sum::<f64>())
-            .sum();
-        return Ok(sse / (2.0 * total) + 0.5 * beta * net.decayed_squares());
-    }
-    if loss == Loss::Squared {
+    if loss == Loss::Squared && weights.is_none() {
         return net.weight_decay_objective(x, y, beta);
     }
     let f = net.forward(x)?;
-    let n = x.cols().max(1) as f64;
-    let mut total = 0.0;
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let total: f64 = (0..y.cols()).map(weight).sum();
+    let mut sum = 0.0;
     for k in 0..y.rows() {
-        let labels = loss.targets(&(0..y.cols()).map(|i| y.get(k, i)).collect::<Vec<_>>())?;
-        total += (0..y.cols())
-            .map(|i| loss.value(f.get(k, i), labels[i]))
-            .sum::<f64>()
-            / n;
+        let labels = loss.targets(&y.row(k))?;
+        sum += (0..y.cols())
+            .map(|i| weight(i) * loss.value(f.get(k, i), labels[i]))
+            .sum::<f64>();
     }
-    Ok(total + 0.5 * beta * net.decayed_squares())
+    Ok(sum / total + 0.5 * beta * net.decayed_squares())
 }
 
 /// The fraction of (sample, output) pairs whose score has the sign of its label (0 read as −1).

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::glm::softmax::{self, Softmax, SoftmaxFit};
 use crate::glm::svm::{self, LinearSvm};
 use crate::glm::{
-    first_order, fit_least_squares, fit_logistic, softplus, FirstOrderSettings, Fitting,
+    first_order, fit_least_squares, fit_logistic, softplus, FirstOrderSettings, Fitting, IpmLimits,
     LeastSquares, LinearFit, Logistic,
 };
 use crate::linalg::Matrix;
@@ -100,6 +100,10 @@ pub struct GlmGroup {
     pub tol: f64,
     /// The first-order path's iteration cap (sweeps for coordinate descent).
     pub max_iter: usize,
+    /// The interior point's relative tolerance (duality gap and feasibility).
+    pub ipm_tol: f64,
+    /// The interior point's iteration cap.
+    pub ipm_max_iter: u32,
     /// Fit an unpenalised intercept (scikit-learn's `fit_intercept`); `false`: the intercept is
     /// 0 (the interior point only).
     pub fit_intercept: bool,
@@ -116,6 +120,8 @@ impl Default for GlmGroup {
             solver: GlmSolver::Ipm,
             tol: fo.tol,
             max_iter: fo.max_iter,
+            ipm_tol: IpmLimits::default().tol,
+            ipm_max_iter: IpmLimits::default().max_iter,
             fit_intercept: true,
         }
     }
@@ -141,7 +147,30 @@ impl GlmGroup {
         if self.max_iter == 0 {
             return Err(Error::setting("glm.max_iter", "must be at least 1"));
         }
+        // Clarabel's factorisations reach about 1e-12 on these programs, not below
+        if !(self.ipm_tol.is_finite() && (1e-12..1.0).contains(&self.ipm_tol)) {
+            return bad(
+                "glm.ipm_tol",
+                "in [1e-12, 1) (the interior point's tolerance)",
+                self.ipm_tol,
+            );
+        }
+        if self.ipm_max_iter == 0 {
+            return Err(Error::setting("glm.ipm_max_iter", "must be at least 1"));
+        }
         Ok(())
+    }
+
+    /// The samples' fitting: `weights`, the intercept, the interior point's limits.
+    fn fitting<'w>(&self, weights: Option<&'w [f64]>) -> Fitting<'w> {
+        Fitting {
+            weights,
+            intercept: self.fit_intercept,
+            ipm: IpmLimits {
+                tol: self.ipm_tol,
+                max_iter: self.ipm_max_iter,
+            },
+        }
     }
 
     fn first_order(&self) -> FirstOrderSettings {
@@ -210,7 +239,7 @@ impl Trace for GlmTrace {
 }
 
 /// What a linear model's solver proves: each fit's objective and whether it stopped on its
-/// optimality test — a duality gap (interior point: 1e-10; coordinate descent and the SVM's dual
+/// optimality test — a duality gap (interior point: `glm.ipm_tol`; coordinate descent and the SVM's dual
 /// method: `glm.tol`) or the first-order path's subgradient test (L-BFGS, FISTA).
 #[derive(Clone, Debug, Serialize)]
 pub struct GlmCertificate {
@@ -265,9 +294,15 @@ impl Certificate for GlmCertificate {
                 ),
                 // Clarabel's default reduced tolerances: gap 5e-5, feasibility 1e-4
                 "almost_solved" => "the interior point met only its reduced tolerances (status \
-                                    almost_solved: duality gap within 5e-5 relative, not 1e-10): \
-                                    the objective is near, not at, the optimum"
+                                    almost_solved: duality gap within 5e-5 relative, not \
+                                    `glm.ipm_tol`): the objective is near, not at, the optimum"
                     .to_string(),
+                "iteration_limit" if self.solver.starts_with("interior") => {
+                    "the interior point reached `glm.ipm_max_iter` before its tolerance: the \
+                     coefficients are its last iterate, and the objective is above the optimal \
+                     one"
+                    .to_string()
+                }
                 s => format!(
                     "the solver stopped with status {s}: the objective may not be optimal \
                      (raise `glm.max_iter` or `glm.tol` for the first-order path)"
@@ -303,7 +338,9 @@ impl Glm {
 
     fn evidence(&self) -> String {
         match (self.group.solver, self.kind) {
-            (GlmSolver::Ipm, _) => "duality gap ≤ 1e-10, interior point".into(),
+            (GlmSolver::Ipm, _) => {
+                format!("duality gap ≤ {:.0e}, interior point", self.group.ipm_tol)
+            }
             (_, GlmKind::Logistic) => format!(
                 "smallest subgradient ≤ {:.0e} of the gradient at zero, {}",
                 self.group.tol,
@@ -562,10 +599,13 @@ impl Trainer for Glm {
         TargetScaling::None
     }
 
+    /// Accuracy and the loss (classifiers) or MSE and R² (regressions), each a mean weighted
+    /// by the data's sample weights where it has them.
     fn metrics(&self, net: &Network, data: &Dataset) -> Result<Metrics> {
         let (m, rows) = layer(net)?;
         let (x, y) = (&data.x, &data.y);
-        let n = y.cols() as f64;
+        let sw = self.group.fitting(data.weights.as_deref());
+        let n = sw.total(y.cols());
         let b = &m.biases[0];
         if self.softmax(y) {
             let fit = SoftmaxFit {
@@ -576,30 +616,37 @@ impl Trainer for Glm {
                 iterations: 0,
                 seconds: 0.0,
             };
-            let (acc, ce) = fit.metrics(x, &Self::class_indices(y));
+            let (acc, ce) = fit.metrics(x, &Self::class_indices(y), sw);
             return Ok(Metrics::from([("accuracy", acc), ("log_loss", ce)]));
         }
         let (mut first, mut second, mut sst) = (0.0, 0.0, 0.0);
         for (k, w) in rows.iter().enumerate() {
             let p = scores(x, w, b[k]);
             let t = y.row(k);
-            let pairs = t.iter().zip(&p);
+            let pairs = || {
+                t.iter()
+                    .zip(&p)
+                    .enumerate()
+                    .map(|(j, (t, p))| (sw.weight(j), *t, *p))
+            };
             match self.kind {
                 GlmKind::Logistic | GlmKind::Svm => {
-                    first += pairs
-                        .clone()
-                        .filter(|(t, p)| (**p > 0.0) == (**t > 0.0))
-                        .count() as f64;
+                    first += pairs()
+                        .filter(|(_, t, p)| (*p > 0.0) == (*t > 0.0))
+                        .map(|(w, _, _)| w)
+                        .sum::<f64>();
                     second += if self.kind == GlmKind::Svm {
-                        pairs.map(|(t, p)| (1.0 - t * p).max(0.0)).sum::<f64>()
+                        pairs()
+                            .map(|(w, t, p)| w * (1.0 - t * p).max(0.0))
+                            .sum::<f64>()
                     } else {
-                        pairs.map(|(t, p)| softplus(-t * p)).sum::<f64>()
+                        pairs().map(|(w, t, p)| w * softplus(-t * p)).sum::<f64>()
                     };
                 }
                 _ => {
-                    let mean = t.iter().sum::<f64>() / n;
-                    first += pairs.map(|(t, p)| (t - p).powi(2)).sum::<f64>();
-                    sst += t.iter().map(|t| (t - mean).powi(2)).sum::<f64>();
+                    let mean = pairs().map(|(w, t, _)| w * t).sum::<f64>() / n;
+                    first += pairs().map(|(w, t, p)| w * (t - p).powi(2)).sum::<f64>();
+                    sst += pairs().map(|(w, t, _)| w * (t - mean).powi(2)).sum::<f64>();
                 }
             }
         }
@@ -625,10 +672,7 @@ impl Trainer for Glm {
         let name = self.kind.name();
         let mut progress = Vec::new();
         let mut total = 0;
-        let sw = Fitting {
-            weights: problem.data.weights.as_deref(),
-            intercept: self.group.fit_intercept,
-        };
+        let sw = self.group.fitting(problem.data.weights.as_deref());
         let (coef, intercept, fits) =
             self.fits((x, y, sw), &mut |output, iteration, objective| {
                 if iteration < 200 || iteration.is_multiple_of(100) {

@@ -275,13 +275,15 @@ impl Trainer for Gradient {
     /// or with one output the positive class where its probability exceeds ½).
     fn metrics(&self, net: &Network, data: &Dataset) -> Result<Metrics> {
         if self.settings.loss == DataLoss::Squared {
-            let (mse, output_error) = super::run::fit(net, &data.x, &data.y)?;
+            let (mse, output_error) =
+                super::run::fit(net, &data.x, &data.y, data.weights.as_deref())?;
             return Ok(Metrics::from([
                 ("mse", mse),
                 ("output_error", output_error),
             ]));
         }
-        let (cross_entropy, accuracy) = classification(net, &data.x, &data.y)?;
+        let (cross_entropy, accuracy) =
+            classification(net, &data.x, &data.y, data.weights.as_deref())?;
         Ok(Metrics::from([
             ("cross_entropy", cross_entropy),
             ("accuracy", accuracy),
@@ -318,8 +320,13 @@ impl Trainer for Gradient {
 }
 
 /// The mean cross-entropy and the accuracy of the class-probability network `net` on class
-/// labels `y` (0/1 or ±1, as [`DataLoss::CrossEntropy`] reads them).
-fn classification(net: &Network, x: &Matrix, y: &Matrix) -> Result<(f64, f64)> {
+/// labels `y` (0/1 or ±1, as [`DataLoss::CrossEntropy`] reads them), weighted by `weights`.
+fn classification(
+    net: &Network,
+    x: &Matrix,
+    y: &Matrix,
+    weights: Option<&[f64]>,
+) -> Result<(f64, f64)> {
     let t = crate::net::class_indicators(y)?;
-    Ok(crate::net::class_figures(&net.forward(x)?, &t))
+    Ok(crate::net::class_figures(&net.forward(x)?, &t, weights))
 }

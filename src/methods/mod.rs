@@ -83,7 +83,7 @@ pub trait Trainer: Send + Sync {
     /// Its figures of a network on `data` (in the units it trained in): the mean squared error
     /// and the relative output error, or a method's own (accuracy, R², …).
     fn metrics(&self, net: &Network, data: &Dataset) -> Result<Metrics> {
-        let (mse, output_error) = run::fit(net, &data.x, &data.y)?;
+        let (mse, output_error) = run::fit(net, &data.x, &data.y, data.weights.as_deref())?;
         Ok(Metrics::from([
             ("mse", mse),
             ("output_error", output_error),
@@ -280,7 +280,7 @@ pub fn run(
             format!(
                 "{} trains no weighted loss with these settings; sample weights are read by the \
                  gradient methods (gd, sgd, adam, lbfgs), the linear models and the convex model \
-                 with the squared loss (its patterns not generated)",
+                 (its patterns enumerated, sampled or given, not generated)",
                 trainer.name()
             ),
         ));

@@ -38,9 +38,10 @@ pub struct Run {
 /// The final figures of a run, on the data it was trained on.
 #[derive(Clone, Debug, Serialize)]
 pub struct Outcome {
-    /// Mean squared error `‖f(X) − Y‖_F² / (n_y N)` (NaN without a network).
+    /// Mean squared error `‖f(X) − Y‖_F² / (n_y N)` (NaN without a network); weighted by the
+    /// data's sample weights where it has them.
     pub loss: f64,
-    /// `‖f(X) − Y‖_F / ‖Y‖_F` (absolute when Y = 0).
+    /// `‖f(X) − Y‖_F / ‖Y‖_F` (absolute when Y = 0), weighted as `loss`.
     pub output_error: f64,
     /// Iterations of all stages together (branch-and-bound nodes for the MILP).
     pub iterations: usize,
@@ -91,7 +92,10 @@ impl Run {
         seconds: f64,
     ) -> Result<Self> {
         let (loss, output_error) = match &model {
-            Some(net) => fit(net, &problem.data.x, &problem.data.y)?,
+            Some(net) => {
+                let data = problem.data;
+                fit(net, &data.x, &data.y, data.weights.as_deref())?
+            }
             None => (f64::NAN, f64::NAN),
         };
         let stop = stages.last().map_or(Stop::IterationLimit, Stage::stop);
@@ -173,13 +177,37 @@ impl Run {
     }
 }
 
-/// MSE and relative output error of `net` on `(x, y)`.
-pub(crate) fn fit(net: &Network, x: &Matrix, y: &Matrix) -> Result<(f64, f64)> {
+/// MSE and relative output error of `net` on `(x, y)`; with sample `weights` the weighted
+/// ones, `Σ_i w_i ‖f(x_i) − y_i‖² / (n_y Σ w)` and `‖√w (f(X) − Y)‖_F / ‖√w Y‖_F` (the figures
+/// of the rows repeated as often as their integer weight).
+pub(crate) fn fit(
+    net: &Network,
+    x: &Matrix,
+    y: &Matrix,
+    weights: Option<&[f64]>,
+) -> Result<(f64, f64)> {
     let r = net.forward(x)?.sub(y)?;
-    let e = r.frobenius();
-    let ny = y.frobenius();
+    let Some(w) = weights else {
+        let e = r.frobenius();
+        let ny = y.frobenius();
+        return Ok((
+            e * e / (r.rows() * r.cols()).max(1) as f64,
+            if ny > 0.0 { e / ny } else { e },
+        ));
+    };
+    let weighted = |m: &Matrix| -> f64 {
+        (0..m.cols())
+            .map(|j| w[j] * m.col(j).iter().map(|v| v * v).sum::<f64>())
+            .sum()
+    };
+    let (e2, y2) = (weighted(&r), weighted(y));
+    let total: f64 = w.iter().sum();
     Ok((
-        e * e / (r.rows() * r.cols()).max(1) as f64,
-        if ny > 0.0 { e / ny } else { e },
+        e2 / (r.rows() as f64 * total).max(f64::MIN_POSITIVE),
+        if y2 > 0.0 {
+            (e2 / y2).sqrt()
+        } else {
+            e2.sqrt()
+        },
     ))
 }

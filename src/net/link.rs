@@ -80,26 +80,31 @@ pub fn class_indicators(y: &Matrix) -> Result<Matrix> {
 /// The mean cross-entropy and the accuracy of the logits `f` (one sample per column) against
 /// the 0/1 class indicators `t` ([`class_indicators`]): the classes' probabilities are the
 /// sigmoid of one logit or the softmax of several, the predicted class the most probable one.
-pub fn class_figures(f: &Matrix, t: &Matrix) -> (f64, f64) {
+/// With sample `weights`, both are weighted means (the figures of the rows repeated as often as
+/// their integer weight).
+pub fn class_figures(f: &Matrix, t: &Matrix, weights: Option<&[f64]>) -> (f64, f64) {
     let (k, n) = (f.rows(), f.cols());
-    let (mut cross_entropy, mut right) = (0.0, 0usize);
+    let (mut cross_entropy, mut right) = (0.0, 0.0);
     let mut p = vec![0.0; k];
     for j in 0..n {
         let (f, t) = (f.col(j), t.col(j));
+        let w = weights.map_or(1.0, |w| w[j]);
         if k == 1 {
             // −t log σ(f) − (1 − t) log(1 − σ(f)) = softplus(f) − t f
-            cross_entropy += f[0].max(0.0) + (-f[0].abs()).exp().ln_1p() - t[0] * f[0];
-            right += usize::from((f[0] > 0.0) == (t[0] == 1.0));
+            cross_entropy += w * (f[0].max(0.0) + (-f[0].abs()).exp().ln_1p() - t[0] * f[0]);
+            right += w * f64::from(u8::from((f[0] > 0.0) == (t[0] == 1.0)));
         } else {
             p.copy_from_slice(f);
             let lse = softmax(&mut p);
-            cross_entropy += lse - t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>();
+            cross_entropy += w * (lse - t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>());
             let best = (0..k).fold(0, |b, i| if f[i] > f[b] { i } else { b });
-            right += usize::from(t[best] == 1.0);
+            right += w * f64::from(u8::from(t[best] == 1.0));
         }
     }
-    let n = n.max(1) as f64;
-    (cross_entropy / n, right as f64 / n)
+    let total = weights
+        .map_or(n as f64, |w| w.iter().sum())
+        .max(f64::MIN_POSITIVE);
+    (cross_entropy / total, right / total)
 }
 
 /// `1/(1 + e^{−z})`, without overflow for either sign.
