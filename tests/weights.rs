@@ -33,6 +33,32 @@ fn signs(y: &[f64], at: f64) -> Vec<f64> {
     y.iter().map(|&v| if v > at { 1.0 } else { -1.0 }).collect()
 }
 
+/// Method `name` with settings `s` trained on `data` from `start`.
+fn train(
+    name: &str,
+    s: &Settings,
+    data: &Dataset,
+    arch: &Architecture,
+    start: &Start,
+) -> cvxnn::error::Result<methods::Run> {
+    let trainer = methods::method(name)?.trainer(s, &Context::new(1, data))?;
+    let problem = Problem::new(data, arch)?;
+    methods::run(
+        trainer.as_ref(),
+        &problem,
+        start,
+        &mut Quiet,
+        &Limits::none(),
+    )
+}
+
+/// The convex run's certificate.
+fn convex_certificate(run: &methods::Run) -> methods::ConvexCertificate {
+    run.certificate_as::<methods::ConvexCertificate>()
+        .expect("a convex certificate")
+        .clone()
+}
+
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
@@ -175,23 +201,11 @@ fn methods_without_a_weighted_loss_refuse_weights() {
     let (d, w, _) = weighted_and_repeated("3-3-1", 30, 4);
     let data = d.with_weights(w).unwrap();
     let arch = Architecture::parse("3-3-1", Activation::Linear).unwrap();
-    let problem = Problem::new(&data, &arch).unwrap();
     for name in ["scr", "lm", "perceptron"] {
-        let s = Settings::new();
-        let trainer = methods::method(name)
-            .unwrap()
-            .trainer(&s, &Context::new(1, &data))
-            .unwrap();
-        let e = methods::run(
-            trainer.as_ref(),
-            &problem,
-            &Start::Zero,
-            &mut Quiet,
-            &Limits::none(),
-        )
-        .err()
-        .unwrap_or_else(|| panic!("{name} took weights"))
-        .to_string();
+        let e = train(name, &Settings::new(), &data, &arch, &Start::Zero)
+            .err()
+            .unwrap_or_else(|| panic!("{name} took weights"))
+            .to_string();
         assert!(e.contains("data.weights") && e.contains(name), "{e}");
     }
     // bad weights
@@ -215,28 +229,11 @@ fn a_weighted_convex_program_is_the_repeated_rows_program() {
     s.set("convex.weight_decay", 1e-2.into()).unwrap();
     s.set("convex.patterns", "all".into()).unwrap();
     s.set("convex.gap_tol", 1e-11.into()).unwrap();
-    let run = |data: &Dataset| {
-        let trainer = methods::method("convex")
-            .unwrap()
-            .trainer(&s, &Context::new(1, data))
-            .unwrap();
-        let problem = Problem::new(data, &arch).unwrap();
-        methods::run(
-            trainer.as_ref(),
-            &problem,
-            &Start::Zero,
-            &mut Quiet,
-            &Limits::none(),
-        )
-        .unwrap()
-    };
+    let run = |data: &Dataset| train("convex", &s, data, &arch, &Start::Zero).unwrap();
     let weighted = run(&d.clone().with_weights(w.clone()).unwrap());
     let repeated = run(&r);
     let cert = |run: &methods::Run| {
-        let c = run
-            .certificate_as::<methods::ConvexCertificate>()
-            .unwrap()
-            .clone();
+        let c = convex_certificate(run);
         assert!(c.certified && c.scope == "global", "{c:?}");
         c
     };
@@ -287,28 +284,11 @@ fn weighted_convex_classifiers_are_the_repeated_rows_programs() {
         s.set("convex.patterns", "all".into()).unwrap();
         s.set("convex.loss", loss.into()).unwrap();
         s.set("convex.gap_tol", (tol / 100.0).into()).unwrap();
-        let run = |data: &Dataset| {
-            let trainer = methods::method("convex")
-                .unwrap()
-                .trainer(&s, &Context::new(1, data))
-                .unwrap();
-            let problem = Problem::new(data, &arch).unwrap();
-            methods::run(
-                trainer.as_ref(),
-                &problem,
-                &Start::Zero,
-                &mut Quiet,
-                &Limits::none(),
-            )
-            .unwrap()
-        };
+        let run = |data: &Dataset| train("convex", &s, data, &arch, &Start::Zero).unwrap();
         let weighted = run(&d.clone().with_weights(w.clone()).unwrap());
         let repeated = run(&r);
         let cert = |run: &methods::Run| {
-            let c = run
-                .certificate_as::<methods::ConvexCertificate>()
-                .unwrap()
-                .clone();
+            let c = convex_certificate(run);
             assert!(c.scope == "global" && c.rel_gap <= tol, "{loss}: {c:?}");
             c
         };
