@@ -79,6 +79,12 @@ class _Network(BaseEstimator):
         self.model_ = model
         self.n_iter_ = record.iterations
         self.loss_ = record.loss
+        if model is not None and isinstance(self, RegressorMixin) and self.standardize:
+            # the run's figure is on the standardised targets; loss_ is in the data's units
+            # (the model undoes the standardisation on its outputs)
+            R = (np.asarray(model.predict(X)).reshape(Y.shape) - Y) ** 2
+            w = np.ones(len(Y)) if weights is None else np.asarray(weights, dtype=float)
+            self.loss_ = float(w @ R.mean(axis=1) / w.sum())
         self._objective = record.objective
         self.stop_reason_ = record.stop_reason
         if model is not None:
@@ -209,8 +215,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         The run's record: figures, stop reason, each stage's trace, certificate, warnings, and
         ``request``, the run request with every default filled in (``cvxnn.run(run_["request"],
         X, y)`` trains the same network again).
-    n_iter_, loss_, stop_reason_ : the run's iterations, final mean squared error (weighted by
-        ``sample_weight`` when given) and why it ended.
+    n_iter_, loss_, stop_reason_ : the run's iterations, final mean squared error (in the
+        data's units, also with ``standardize``; weighted by ``sample_weight`` when given) and
+        why it ended.
     """
 
     def __init__(

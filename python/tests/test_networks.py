@@ -69,6 +69,19 @@ def test_a_standardised_model_predicts_in_the_data_units():
     assert np.linalg.norm(est.predict(Xs) - Ys) / np.linalg.norm(Ys) < 1e-8
 
 
+def test_a_standardised_regressors_loss_is_in_the_data_units():
+    # trained on standardised targets, but loss_ is the mean squared error of predict (weighted)
+    Xs, ys = 100.0 * X + 7.0, 1e3 * Y[:, 0] - 5.0
+    w = np.arange(len(ys)) % 3 + 0.5
+    for sample_weight in (None, w):
+        est = cvxnn.MLPRegressor(method="lbfgs", hidden_layer_sizes=(3,), standardize=True,
+                                 max_iter=20, random_state=1).fit(Xs, ys, sample_weight)
+        weights = np.ones(len(ys)) if sample_weight is None else w
+        mse = weights @ (est.predict(Xs) - ys) ** 2 / weights.sum()
+        assert est.loss_ == pytest.approx(mse, rel=1e-12)
+        assert est.loss_ > 1.0  # the targets' scale is 1e3: not a standardised figure
+
+
 def test_the_convex_certificate_bounds_every_network():
     beta = 1e-3
     Xc, Yc = cvxnn.planted_teacher("2-3-1", 30, seed=2)
