@@ -436,7 +436,7 @@ impl Momentum {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::glm::{fit_least_squares, fit_logistic, tests::breast_cancer, tests::diabetes};
+    use crate::glm::tests::{breast_cancer, diabetes, ipm_least_squares, ipm_logistic};
 
     #[test]
     fn coordinate_descent_agrees_with_interior_point() {
@@ -452,14 +452,7 @@ mod tests {
                 },
             ] {
                 let cd = least_squares(&x, &y, model, &s, &mut crate::glm::unwatched).unwrap();
-                let ipm = fit_least_squares(
-                    &x,
-                    &y,
-                    Fitting::default(),
-                    model,
-                    &mut crate::glm::unwatched,
-                )
-                .unwrap();
+                let ipm = ipm_least_squares(&x, &y, model).unwrap();
                 assert_eq!(cd.status, "converged", "{model:?}");
                 let rel = (cd.objective - ipm.objective).abs() / ipm.objective;
                 assert!(
@@ -484,14 +477,7 @@ mod tests {
             LeastSquares::Ridge { alpha: 0.3 },
             LeastSquares::Lasso { alpha: 0.2 },
         ] {
-            let ipm = fit_least_squares(
-                &xs,
-                ys,
-                Fitting::default(),
-                model,
-                &mut crate::glm::unwatched,
-            )
-            .unwrap();
+            let ipm = ipm_least_squares(&xs, ys, model).unwrap();
             let cd = least_squares(
                 &xs,
                 ys,
@@ -519,14 +505,7 @@ mod tests {
             Logistic { c: 0.1, l1: true },
         ] {
             let fo = logistic(&x, &y, model, &s, &mut crate::glm::unwatched).unwrap();
-            let ipm = fit_logistic(
-                &x,
-                &y,
-                Fitting::default(),
-                model,
-                &mut crate::glm::unwatched,
-            )
-            .unwrap();
+            let ipm = ipm_logistic(&x, &y, model).unwrap();
             let rel = (fo.objective - ipm.objective).abs() / ipm.objective;
             assert!(
                 rel <= 1e-7,

@@ -286,6 +286,18 @@ pub(crate) struct IpmAnswer {
 }
 
 impl IpmAnswer {
+    /// The fit whose `d` coefficients lead the solution and whose intercept is at `ob` (pinned at
+    /// 0 by a zero cone without an intercept: then exactly 0), scored by `objective`.
+    pub fn read_fit(
+        &self,
+        (d, ob, sw): (usize, usize, Fitting),
+        objective: impl FnOnce(&[f64], f64) -> f64,
+        t0: Instant,
+    ) -> LinearFit {
+        let intercept = if sw.intercept { self.x[ob] } else { 0.0 };
+        self.fit((self.x[..d].to_vec(), intercept), objective, t0)
+    }
+
     /// The fit `(coef, intercept)` read from this answer, scored by `objective`, timed from `t0`.
     pub fn fit(
         &self,
@@ -400,14 +412,7 @@ pub fn fit_least_squares(
         rows.fix_at_zero(ob..ob + 1);
     }
     let ipm = solve_conic(rows.program(p, q), model.name(), sw.ipm, watch)?;
-    let coef = ipm.x[..d].to_vec();
-    // pinned at 0 by a zero cone without an intercept: exactly 0
-    let intercept = if sw.intercept { ipm.x[ob] } else { 0.0 };
-    Ok(ipm.fit(
-        (coef, intercept),
-        |w, b| model.objective(x, y, sw, w, b),
-        t0,
-    ))
+    Ok(ipm.read_fit((d, ob, sw), |w, b| model.objective(x, y, sw, w, b), t0))
 }
 
 /// The Gram form for more samples than features: on centred data the problem is
@@ -591,14 +596,7 @@ pub fn fit_logistic(
         rows.fix_at_zero(ob..ob + 1);
     }
     let ipm = solve_conic(rows.program(p, q), "logistic regression", sw.ipm, watch)?;
-    let coef = ipm.x[..d].to_vec();
-    // pinned at 0 by a zero cone without an intercept: exactly 0
-    let intercept = if sw.intercept { ipm.x[ob] } else { 0.0 };
-    Ok(ipm.fit(
-        (coef, intercept),
-        |w, b| model.objective(x, y, sw, w, b),
-        t0,
-    ))
+    Ok(ipm.read_fit((d, ob, sw), |w, b| model.objective(x, y, sw, w, b), t0))
 }
 
 /// The data and C of a binary model with labels ±1 (logistic regression, the SVM).
@@ -662,6 +660,20 @@ pub(crate) mod tests {
     use crate::data::{Dataset, Targets};
     use std::path::Path;
 
+    /// `model` fitted by interior point, unweighted, with an intercept.
+    pub(crate) fn ipm_least_squares(
+        x: &Matrix,
+        y: &[f64],
+        model: LeastSquares,
+    ) -> Result<LinearFit> {
+        fit_least_squares(x, y, Fitting::default(), model, &mut unwatched)
+    }
+
+    /// `model` fitted by interior point, unweighted, with an intercept.
+    pub(crate) fn ipm_logistic(x: &Matrix, y: &[f64], model: Logistic) -> Result<LinearFit> {
+        fit_logistic(x, y, Fitting::default(), model, &mut unwatched)
+    }
+
     pub(crate) fn diabetes(standardize: bool) -> (Matrix, Vec<f64>) {
         let ds = Dataset::load(Path::new("diabetes"), &Targets::Last(1)).unwrap();
         let ds = if standardize {
@@ -676,14 +688,7 @@ pub(crate) mod tests {
     fn ridge_matches_its_closed_form() {
         for (standardize, alpha) in [(true, 1.0), (true, 100.0), (false, 0.1)] {
             let (x, y) = diabetes(standardize);
-            let fit = fit_least_squares(
-                &x,
-                &y,
-                Fitting::default(),
-                LeastSquares::Ridge { alpha },
-                &mut crate::glm::unwatched,
-            )
-            .unwrap();
+            let fit = ipm_least_squares(&x, &y, LeastSquares::Ridge { alpha }).unwrap();
             let (w, b) = ridge_closed_form(&x, &y, alpha).unwrap();
             let model = LeastSquares::Ridge { alpha };
             let exact = model.objective(&x, &y, Fitting::default(), &w, b);
@@ -716,14 +721,7 @@ pub(crate) mod tests {
                 l1_ratio: 0.7,
             },
         ] {
-            let fit = fit_least_squares(
-                &x,
-                &y,
-                Fitting::default(),
-                model,
-                &mut crate::glm::unwatched,
-            )
-            .unwrap();
+            let fit = ipm_least_squares(&x, &y, model).unwrap();
             let (c, l1, l2) = model.weights(n as f64);
             let r: Vec<f64> = (0..n)
                 .map(|j| {
@@ -780,14 +778,7 @@ pub(crate) mod tests {
             Logistic { c: 0.05, l1: false },
             Logistic { c: 0.1, l1: true },
         ] {
-            let fit = fit_logistic(
-                &x,
-                &y,
-                Fitting::default(),
-                model,
-                &mut crate::glm::unwatched,
-            )
-            .unwrap();
+            let fit = ipm_logistic(&x, &y, model).unwrap();
             let sig: Vec<f64> = (0..n)
                 .map(|j| {
                     let z = -y[j]
@@ -826,15 +817,7 @@ pub(crate) mod tests {
                 );
             }
         }
-        let logistic = |y: &[f64], c| {
-            fit_logistic(
-                &x,
-                y,
-                Fitting::default(),
-                Logistic { c, l1: false },
-                &mut crate::glm::unwatched,
-            )
-        };
+        let logistic = |y: &[f64], c| ipm_logistic(&x, y, Logistic { c, l1: false });
         assert!(logistic(&vec![0.0; n], 1.0).is_err());
         assert!(logistic(&y, 0.0).is_err());
     }
@@ -850,20 +833,9 @@ pub(crate) mod tests {
                 l1_ratio: 1.5,
             },
         ] {
-            assert!(
-                fit_least_squares(&x, &y, Fitting::default(), m, &mut crate::glm::unwatched)
-                    .is_err(),
-                "{m:?}"
-            );
+            assert!(ipm_least_squares(&x, &y, m).is_err(), "{m:?}");
         }
-        assert!(fit_least_squares(
-            &x,
-            &y[1..],
-            Fitting::default(),
-            LeastSquares::Ridge { alpha: 1.0 },
-            &mut crate::glm::unwatched
-        )
-        .is_err());
+        assert!(ipm_least_squares(&x, &y[1..], LeastSquares::Ridge { alpha: 1.0 }).is_err());
         assert!(fit_least_squares(
             &Matrix::zeros(3, 0),
             &[],

@@ -323,7 +323,8 @@ pub fn fit_first_order(
 mod tests {
     use super::*;
     use crate::data::{Dataset, Targets};
-    use crate::glm::{first_order, fit_logistic, Logistic};
+    use crate::glm::tests::ipm_logistic;
+    use crate::glm::{first_order, Logistic};
     use std::path::Path;
 
     fn load(name: &str) -> (Matrix, Vec<usize>) {
@@ -416,14 +417,7 @@ mod tests {
         };
         let two = softmax(false);
         let model = Logistic { c: 1.0, l1: false };
-        let bin = fit_logistic(
-            &x,
-            &pm,
-            Fitting::default(),
-            model,
-            &mut crate::glm::unwatched,
-        )
-        .unwrap();
+        let bin = ipm_logistic(&x, &pm, model).unwrap();
         assert!((two.objective - 0.5 * bin.objective).abs() <= 1e-7 * bin.objective);
         let two = softmax(true);
         let bin = first_order::logistic(
