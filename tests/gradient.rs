@@ -58,6 +58,96 @@ fn gradient_matches_finite_differences() {
     }
 }
 
+/// A batch of more than `SAMPLE_BLOCK` samples is cut into blocks whose gradients are summed:
+/// the loss is still the forward pass's, and the gradient still matches finite differences
+/// (squared loss with weights, and the cross-entropy), on several threads.
+#[test]
+fn a_batch_of_several_blocks_has_the_forward_pass_loss_and_gradient() {
+    let n = 2 * gradient::model::SAMPLE_BLOCK + 77;
+    let (arch, x, y, _) = teacher("3-5-2", Activation::Linear, n, 6);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+    let net = Mlp::random_gaussian(&arch, 0.5, &mut rng);
+    let weights: Vec<f64> = (0..n).map(|j| 0.5 + (j % 7) as f64 / 3.0).collect();
+    let labels = Matrix::from_fn(2, n, |k, j| {
+        let first = y.get(0, j) > y.get(1, j);
+        f64::from(u8::from(first == (k == 0)))
+    });
+    let squared = Evaluator::new(&arch, &x, &y)
+        .unwrap()
+        .with_weights(Some(&weights))
+        .unwrap()
+        .with_threads(3);
+    let cross = Evaluator::for_loss(&arch, &x, &labels, gradient::DataLoss::CrossEntropy)
+        .unwrap()
+        .with_threads(2);
+    // the squared loss's value against the network's own forward pass
+    let theta = squared.layout.pack(&net).unwrap();
+    let mut ws = squared.workspace();
+    let f = net.forward(&x).unwrap();
+    let direct: f64 = (0..n)
+        .map(|j| {
+            weights[j] * ((f.get(0, j) - y.get(0, j)).powi(2) + (f.get(1, j) - y.get(1, j)).powi(2))
+        })
+        .sum::<f64>()
+        / (2.0 * weights.iter().sum::<f64>());
+    let value = squared.eval(&theta, None, &mut ws);
+    assert!(
+        (value - direct).abs() <= 1e-13 * direct,
+        "{value} vs {direct}"
+    );
+    for loss in [&squared, &cross] {
+        let mut ws = loss.workspace();
+        let mut g = vec![0.0; theta.len()];
+        loss.eval(&theta, Some(&mut g), &mut ws);
+        let h = 1e-6;
+        let mut worst: f64 = 0.0;
+        for i in 0..theta.len() {
+            let (mut tp, mut tm) = (theta.clone(), theta.clone());
+            tp[i] += h;
+            tm[i] -= h;
+            let fd = (loss.eval(&tp, None, &mut ws) - loss.eval(&tm, None, &mut ws)) / (2.0 * h);
+            worst = worst.max((fd - g[i]).abs() / g[i].abs().max(1e-3));
+        }
+        assert!(
+            worst < 1e-5,
+            "{:?}: worst relative error {worst:.2e}",
+            loss.loss
+        );
+    }
+}
+
+/// The trained network does not depend on the thread count: L-BFGS and Adam on a batch large
+/// enough to be split over threads give the same bits on 1, 2 and 3 threads.
+#[test]
+fn one_two_and_three_threads_train_the_same_network() {
+    let (_, x, y, t) = teacher("10-50-1", Activation::Linear, 9_000, 8);
+    let start = perturbed(&t, 0.3, 2);
+    // the passes must be threaded
+    const { assert!(9_000 * 601 >= gradient::model::PARALLEL_WORK) };
+    for opt in [
+        Optimizer::Lbfgs { memory: 10 },
+        Optimizer::Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            batch: None,
+        },
+    ] {
+        let train = |threads| {
+            let mut s = settings(opt.clone(), 15);
+            s.threads = Some(threads);
+            gradient::train(&x, &y, &start, &s, &mut quiet(&mut Quiet))
+                .unwrap()
+                .model
+        };
+        let one = train(1);
+        assert_eq!(one, train(2), "{opt:?}");
+        assert_eq!(one, train(3), "{opt:?}");
+        assert_ne!(one, start);
+    }
+}
+
 /// With weight decay the objective is `‖f(X) − Y‖²/(2N) + (β/2)‖θ‖²` over every weight and
 /// hidden bias (the network's own [`Mlp::weight_decay_objective`]), its gradient matches finite
 /// differences, and the output bias gets no gradient.

@@ -141,6 +141,10 @@ pub struct GradArgs {
     /// The improvement of the held-out loss that counts for early stopping.
     #[arg(long, default_value_t = 1e-4)]
     pub validation_tol: f64,
+    /// Threads of the gradient methods' passes over the samples (default: every core); the
+    /// trained network does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Args, Clone)]
@@ -393,6 +397,7 @@ pub const FLAGS: &[Flag] = &[
     ),
     flag("n_iter_no_change", "gradient.n_iter_no_change", Kind::Int),
     flag("validation_tol", "gradient.validation_tol", Kind::Float),
+    flag("threads", "gradient.threads", Kind::Int),
     flag("output_tol", "scr.output_tol", Kind::Float),
     flag("output_tol", "gradient.output_tol", Kind::Float),
     flag("weight_decay", "gradient.weight_decay", Kind::Float),

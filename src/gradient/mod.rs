@@ -167,6 +167,10 @@ pub struct GradSettings {
     /// them (`None`: train on every sample to the other tests).
     #[serde(default)]
     pub early_stopping: Option<EarlyStopping>,
+    /// Threads of each pass over the samples (`None`: every core); the result does not depend
+    /// on them ([`model::eval_batch`]).
+    #[serde(default)]
+    pub threads: Option<usize>,
 }
 
 impl GradSettings {
@@ -181,7 +185,15 @@ impl GradSettings {
             weight_decay: 0.0,
             loss: DataLoss::Squared,
             early_stopping: None,
+            threads: None,
         }
+    }
+
+    /// The threads of each pass: `threads`, or every core.
+    pub fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -217,6 +229,9 @@ impl GradSettings {
         }
         if self.max_iter == 0 {
             return Err(Error::setting("gradient.max_iter", "must be at least 1"));
+        }
+        if self.threads == Some(0) {
+            return Err(Error::setting("gradient.threads", "must be at least 1"));
         }
         for (key, v) in [
             ("gradient.output_tol", self.output_tol),
@@ -446,7 +461,8 @@ pub fn train_weighted(
     };
     let loss = Evaluator::for_loss(&start.arch, x, y, settings.loss)?
         .with_weights(weights)?
-        .with_weight_decay(settings.weight_decay);
+        .with_weight_decay(settings.weight_decay)
+        .with_threads(settings.threads());
     let early = match (&split, settings.early_stopping) {
         (Some(s), Some(rule)) => Some(early::Watch::new(&start.arch, s, settings.loss, rule)?),
         _ => None,
@@ -528,7 +544,7 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
     let np = theta.len();
     let (nx, ny) = (loss.x().rows(), loss.y().rows());
     let batch = opt.batch().map(|b| b.min(n));
-    let mut ws = Workspace::new(&loss.layout.arch, batch.unwrap_or(n));
+    let mut ws = Workspace::new(&loss.layout.arch, batch.unwrap_or(n)).with_threads(loss.threads());
     let mut full_ws = batch.map(|_| loss.workspace());
     let mut grad = vec![0.0; np];
     let mut full_grad = vec![0.0; np];

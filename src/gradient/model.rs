@@ -3,6 +3,7 @@
 //! backward pass (dense GEMMs through `faer`, one thread, no allocation per evaluation).
 
 use crate::error::{Error, Result};
+use crate::linalg::threads::{par_map, split_at_bounds};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
 use faer::linalg::matmul::matmul;
@@ -101,7 +102,17 @@ impl ParamLayout {
     }
 }
 
-/// Buffers of one forward/backward pass over at most `cap` samples.
+/// Samples per block of a pass: a batch is cut into blocks of this many samples, each block's
+/// forward and backward pass is computed whole by one thread, and the blocks' gradients are
+/// summed in block order — so the result depends on the block size, never on the thread count.
+/// A batch of at most this many samples is one block (the single-threaded pass of before).
+pub const SAMPLE_BLOCK: usize = 512;
+
+/// Below this many multiply-adds per pass (samples × parameters) one thread does it all:
+/// spawning threads costs more than it saves.
+pub const PARALLEL_WORK: usize = 1 << 22;
+
+/// Buffers of one forward/backward pass over at most `cap` samples, and the threads it may use.
 #[derive(Clone, Debug)]
 pub struct Workspace {
     cap: usize,
@@ -111,9 +122,14 @@ pub struct Workspace {
     /// Back-propagated errors of the current and the previous layer.
     delta: Vec<f64>,
     delta_prev: Vec<f64>,
+    /// Each block's gradient (beyond the first, which goes straight into the caller's), made on
+    /// the first pass that needs them.
+    block_grads: Vec<Vec<f64>>,
+    threads: usize,
 }
 
 impl Workspace {
+    /// Buffers for `cap` samples, one thread.
     pub fn new(arch: &Architecture, cap: usize) -> Self {
         let widths = &arch.widths;
         let z: Vec<Vec<f64>> = widths[1..].iter().map(|&w| vec![0.0; w * cap]).collect();
@@ -124,7 +140,15 @@ impl Workspace {
             z,
             delta: vec![0.0; max_w * cap],
             delta_prev: vec![0.0; max_w * cap],
+            block_grads: Vec::new(),
+            threads: 1,
         }
+    }
+
+    /// The same buffers, passes on up to `threads` threads (the result does not change).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 }
 
@@ -205,6 +229,8 @@ pub struct Evaluator<'a> {
     /// The data term of the last full-data evaluation (the output error with weight decay needs
     /// it).
     last_data: std::cell::Cell<f64>,
+    /// Threads of each pass (its workspaces'); the result does not depend on them.
+    threads: usize,
 }
 
 impl<'a> Evaluator<'a> {
@@ -239,6 +265,7 @@ impl<'a> Evaluator<'a> {
             weights: None,
             weight_decay: 0.0,
             last_data: std::cell::Cell::new(f64::NAN),
+            threads: 1,
         })
     }
 
@@ -276,6 +303,17 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The weight-decay objective with this β (0: the data term alone).
+    /// Passes on up to `threads` threads ([`eval_batch`]); the result does not change.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The threads of its passes.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
     pub fn with_weight_decay(mut self, beta: f64) -> Self {
         self.weight_decay = beta;
         self
@@ -348,7 +386,7 @@ impl<'a> Evaluator<'a> {
 
     /// A workspace for the whole data set.
     pub fn workspace(&self) -> Workspace {
-        Workspace::new(&self.layout.arch, self.n_samples())
+        Workspace::new(&self.layout.arch, self.n_samples()).with_threads(self.threads)
     }
 
     /// `L(θ)` on all samples, and its gradient into `grad` if given.
@@ -477,7 +515,8 @@ pub struct Batch<'b> {
 }
 
 /// The data term `loss` on `batch` — its mean over the samples, or with weights
-/// `Σ w_i ℓ_i / Σ w_i` — and its gradient.
+/// `Σ w_i ℓ_i / Σ w_i` — and its gradient: blocks of [`SAMPLE_BLOCK`] samples, on the
+/// workspace's threads where the pass is large enough, summed in block order.
 pub fn eval_batch(
     layout: &ParamLayout,
     loss: DataLoss,
@@ -490,11 +529,119 @@ pub fn eval_batch(
     assert!(n <= ws.cap, "workspace too small");
     let widths = &layout.arch.widths;
     let layers = layout.n_layers();
+    let (n_in, ny) = (widths[0], widths[layers]);
+    let total = weights.map_or(n as f64, |w| w[..n].iter().sum());
+    let bounds: Vec<usize> = (0..n)
+        .step_by(SAMPLE_BLOCK)
+        .chain(std::iter::once(n))
+        .collect();
+    let blocks = bounds.len() - 1;
+    let max_w = widths[1..].iter().copied().max().unwrap_or(0);
+    let mut grad = grad;
+    let want = grad.is_some();
+    // one block writes its gradient into the caller's; several, each into its own
+    if want && blocks > 1 && ws.block_grads.len() < blocks {
+        ws.block_grads
+            .resize_with(blocks, || vec![0.0; layout.len()]);
+    }
+    // each block's columns of every buffer, and its gradient (the first: the caller's)
+    let mut z_parts: Vec<Vec<&mut [f64]>> = (0..blocks).map(|_| Vec::new()).collect();
+    let mut a_parts: Vec<Vec<&mut [f64]>> = (0..blocks).map(|_| Vec::new()).collect();
+    for ((l, zl), al) in ws.z.iter_mut().enumerate().zip(ws.a.iter_mut()) {
+        let w = widths[l + 1];
+        let scaled: Vec<usize> = bounds.iter().map(|b| b * w).collect();
+        for (k, part) in split_at_bounds(&mut zl[..w * n], &scaled)
+            .into_iter()
+            .enumerate()
+        {
+            z_parts[k].push(part);
+        }
+        for (k, part) in split_at_bounds(&mut al[..w * n], &scaled)
+            .into_iter()
+            .enumerate()
+        {
+            a_parts[k].push(part);
+        }
+    }
+    let scaled: Vec<usize> = bounds.iter().map(|b| b * max_w).collect();
+    let deltas = split_at_bounds(&mut ws.delta[..max_w * n], &scaled);
+    let prevs = split_at_bounds(&mut ws.delta_prev[..max_w * n], &scaled);
+    let grads: Vec<Option<&mut [f64]>> = if !want {
+        (0..blocks).map(|_| None).collect()
+    } else if blocks == 1 {
+        vec![grad.as_deref_mut()]
+    } else {
+        ws.block_grads
+            .iter_mut()
+            .take(blocks)
+            .map(|g| Some(g.as_mut_slice()))
+            .collect()
+    };
+    let items: Vec<_> = (0..blocks)
+        .zip(z_parts)
+        .zip(a_parts)
+        .zip(deltas.into_iter().zip(prevs))
+        .zip(grads)
+        .map(|((((k, z), a), delta), grad)| (k, z, a, delta, grad))
+        .collect();
+    let threads = if n * layout.len() >= PARALLEL_WORK {
+        ws.threads
+    } else {
+        1
+    };
+    let values = par_map(items, threads, |(k, mut z, mut a, (delta, prev), grad)| {
+        let (lo, hi) = (bounds[k], bounds[k + 1]);
+        let block = Batch {
+            xs: &xs[lo * n_in..hi * n_in],
+            ys: &ys[lo * ny..hi * ny],
+            weights: weights.map(|w| &w[lo..hi]),
+            n: hi - lo,
+        };
+        let mut buffers = Block {
+            z: &mut z,
+            a: &mut a,
+            delta,
+            delta_prev: prev,
+        };
+        eval_block(layout, loss, theta, &block, total, grad, &mut buffers)
+    });
+    // the blocks' gradients summed in block order
+    if let (Some(grad), true) = (grad, blocks > 1) {
+        grad.copy_from_slice(&ws.block_grads[0]);
+        for g in &ws.block_grads[1..blocks] {
+            grad.iter_mut().zip(g).for_each(|(a, b)| *a += b);
+        }
+    }
+    values.into_iter().sum()
+}
+
+/// One block's columns of a [`Workspace`]'s buffers.
+struct Block<'w, 'p> {
+    z: &'p mut [&'w mut [f64]],
+    a: &'p mut [&'w mut [f64]],
+    delta: &'w mut [f64],
+    delta_prev: &'w mut [f64],
+}
+
+/// The data term of one block of samples, its sum divided by the whole batch's `total` weight,
+/// and its share of the gradient into `grad`.
+fn eval_block(
+    layout: &ParamLayout,
+    loss: DataLoss,
+    theta: &[f64],
+    batch: &Batch,
+    total: f64,
+    grad: Option<&mut [f64]>,
+    ws: &mut Block,
+) -> f64 {
+    let Batch { xs, ys, weights, n } = *batch;
+    let widths = &layout.arch.widths;
+    let layers = layout.n_layers();
     // forward
     for l in 0..layers {
         let (rows, inner) = (widths[l + 1], widths[l]);
-        let z = &mut ws.z[l];
-        let input: &[f64] = if l == 0 { xs } else { &ws.a[l - 1] };
+        let input: &[f64] = if l == 0 { xs } else { &*ws.a[l - 1] };
+        let z = &mut *ws.z[l];
         let bias = &theta[layout.b_range(l)];
         for col in z[..rows * n].chunks_exact_mut(rows) {
             col.copy_from_slice(bias);
@@ -512,7 +659,7 @@ pub fn eval_batch(
         } else {
             Activation::Relu
         };
-        let a = &mut ws.a[l];
+        let (a, z) = (&mut *ws.a[l], &*ws.z[l]);
         for (ai, &zi) in a[..rows * n].iter_mut().zip(&z[..rows * n]) {
             *ai = act.apply(zi);
         }
@@ -521,7 +668,6 @@ pub fn eval_batch(
     let out = &ws.a[layers - 1][..ny * n];
     let ys = &ys[..ny * n];
     let weight = |j: usize| weights.map_or(1.0, |w| w[j]);
-    let total = weights.map_or(n as f64, |w| w[..n].iter().sum());
     // the data term, and δ_L = ∂(data term)/∂Z_L into ws.delta when a gradient is asked for
     let want = grad.is_some();
     let value = match loss {
@@ -595,12 +741,12 @@ pub fn eval_batch(
     };
     for l in (0..layers).rev() {
         let (rows, inner) = (widths[l + 1], widths[l]);
-        let input: &[f64] = if l == 0 { xs } else { &ws.a[l - 1] };
+        let input: &[f64] = if l == 0 { xs } else { &*ws.a[l - 1] };
         // ∂W_l = δ_l A_{l−1}ᵀ, ∂b_l = δ_l 1
         matmul(
             mat_mut(&mut grad[layout.w_range(l)], rows, inner),
             Accum::Replace,
-            mat(&ws.delta, rows, n),
+            mat(ws.delta, rows, n),
             mat(input, inner, n).transpose(),
             1.0,
             Par::Seq,
@@ -617,14 +763,17 @@ pub fn eval_batch(
         }
         // δ_{l−1} = (W_lᵀ δ_l) ⊙ 1[Z_{l−1} > 0]
         matmul(
-            mat_mut(&mut ws.delta_prev, inner, n),
+            mat_mut(ws.delta_prev, inner, n),
             Accum::Replace,
             mat(&theta[layout.w_range(l)], rows, inner).transpose(),
-            mat(&ws.delta, rows, n),
+            mat(ws.delta, rows, n),
             1.0,
             Par::Seq,
         );
-        for (d, &z) in ws.delta_prev[..inner * n].iter_mut().zip(&ws.z[l - 1]) {
+        for (d, &z) in ws.delta_prev[..inner * n]
+            .iter_mut()
+            .zip(ws.z[l - 1].iter())
+        {
             if z <= 0.0 {
                 *d = 0.0;
             }

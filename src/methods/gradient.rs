@@ -53,6 +53,9 @@ pub struct GradientGroup {
     pub validation_fraction: Option<f64>,
     pub n_iter_no_change: usize,
     pub validation_tol: f64,
+    /// Threads of each pass over the samples (`None`: every core); the trained network does
+    /// not depend on them.
+    pub threads: Option<usize>,
 }
 
 impl Default for GradientGroup {
@@ -75,6 +78,7 @@ impl Default for GradientGroup {
             // scikit-learn's n_iter_no_change and tol
             n_iter_no_change: 10,
             validation_tol: 1e-4,
+            threads: None,
         }
     }
 }
@@ -130,6 +134,7 @@ impl GradientGroup {
                 patience: g.n_iter_no_change,
                 tol: g.validation_tol,
             }),
+            threads: g.threads,
         };
         (g, settings)
     }
