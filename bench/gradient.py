@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Adam and L-BFGS: cvxnn against PyTorch (CPU, float64, one thread), same network, data and
-initial weights.
+"""Adam and L-BFGS: cvxnn against PyTorch (CPU, float64, the same thread count: `--threads`,
+default 1), same network, data and initial weights.
 
 For each case the script draws the inputs X ~ N(0, 1) and a random teacher of the same
 architecture (numpy, seeded), writes the data as .npy and the initial network in cvxnn's model
@@ -84,9 +84,9 @@ def cvxnn_run(widths, data, model, tmp, args):
     return r["runs"][0]["stages"][0]["final"]
 
 
-def torch_setup(x, y, ws, bs):
+def torch_setup(x, y, ws, bs, threads):
     import torch
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     torch.set_default_dtype(torch.float64)
     layers = []
     for l, (w, b) in enumerate(zip(ws, bs)):
@@ -103,8 +103,8 @@ def torch_setup(x, y, ws, bs):
     return torch, net, xt, yt
 
 
-def torch_adam(x, y, ws, bs, steps, lr):
-    torch, net, xt, yt = torch_setup(x, y, ws, bs)
+def torch_adam(x, y, ws, bs, steps, lr, threads):
+    torch, net, xt, yt = torch_setup(x, y, ws, bs, threads)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     lossf = torch.nn.MSELoss()
     t0 = time.perf_counter()
@@ -119,8 +119,8 @@ def torch_adam(x, y, ws, bs, steps, lr):
     return secs, final
 
 
-def torch_lbfgs(x, y, ws, bs, iters, gtol):
-    torch, net, xt, yt = torch_setup(x, y, ws, bs)
+def torch_lbfgs(x, y, ws, bs, iters, gtol, threads):
+    torch, net, xt, yt = torch_setup(x, y, ws, bs, threads)
     opt = torch.optim.LBFGS(net.parameters(), lr=1, max_iter=iters, max_eval=iters * 25,
                             tolerance_grad=gtol, tolerance_change=0.0, history_size=10,
                             line_search_fn="strong_wolfe")
@@ -148,34 +148,38 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--lbfgs-iters", type=int, default=500)
     ap.add_argument("--gtol", type=float, default=1e-8)
+    ap.add_argument("--threads", default="1",
+                    help="thread counts, comma-separated: each case runs on each, both tools")
     a = ap.parse_args()
-    print(f"{'case':>12} {'N':>6} {'method':>7} {'who':>8} {'seconds':>9} {'steps/s':>10} "
-          f"{'iters':>6} {'evals':>6} {'final loss':>12}  ratio")
-    for name in a.cases.split(","):
+    print(f"{'case':>12} {'N':>6} {'thr':>3} {'method':>7} {'who':>8} {'seconds':>9} "
+          f"{'steps/s':>10} {'iters':>6} {'evals':>6} {'final loss':>12}  ratio")
+    runs = [(name, int(t)) for name in a.cases.split(",") for t in a.threads.split(",")]
+    for name, threads in runs:
         widths, n, steps = CASES[name]
         with tempfile.TemporaryDirectory() as tmp:
             x, y, ws, bs, data, model = write_case(tmp, widths, n, a.seed)
             # Adam
+            th = ["--threads", str(threads)]
             c = cvxnn_run(widths, data, model, tmp,
                           ["--method", "adam", "--lr", str(a.lr), "--steps", str(steps),
-                           "--grad-tol", "0"])
-            t_secs, t_loss = torch_adam(x, y, ws, bs, steps, a.lr)
+                           "--grad-tol", "0", *th])
+            t_secs, t_loss = torch_adam(x, y, ws, bs, steps, a.lr, threads)
             c_rate, t_rate = c["iterations"] / c["seconds"], steps / t_secs
-            print(f"{name:>12} {n:>6} {'adam':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
+            print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
                   f"{c_rate:>10.1f} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
                   f"{c_rate / t_rate:.2f}× PyTorch's steps/s")
-            print(f"{name:>12} {n:>6} {'adam':>7} {'pytorch':>8} {t_secs:>9.3f} {t_rate:>10.1f} "
-                  f"{steps:>6} {steps:>6} {t_loss:>12.6e}")
+            print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'pytorch':>8} {t_secs:>9.3f} "
+                  f"{t_rate:>10.1f} {steps:>6} {steps:>6} {t_loss:>12.6e}")
             # L-BFGS
             c = cvxnn_run(widths, data, model, tmp,
                           ["--method", "lbfgs", "--steps", str(a.lbfgs_iters),
-                           "--grad-tol", str(a.gtol)])
-            t_secs, t_loss, t_it, t_ev = torch_lbfgs(x, y, ws, bs, a.lbfgs_iters, a.gtol)
-            print(f"{name:>12} {n:>6} {'lbfgs':>7} {'cvxnn':>8} {c['seconds']:>9.3f} {'':>10} "
-                  f"{c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
+                           "--grad-tol", str(a.gtol), *th])
+            t_secs, t_loss, t_it, t_ev = torch_lbfgs(x, y, ws, bs, a.lbfgs_iters, a.gtol, threads)
+            print(f"{name:>12} {n:>6} {threads:>3} {'lbfgs':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
+                  f"{'':>10} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
                   f"{t_secs / c['seconds']:.2f}× faster ({c['stop_reason']})")
-            print(f"{name:>12} {n:>6} {'lbfgs':>7} {'pytorch':>8} {t_secs:>9.3f} {'':>10} "
-                  f"{t_it:>6} {t_ev:>6} {t_loss:>12.6e}")
+            print(f"{name:>12} {n:>6} {threads:>3} {'lbfgs':>7} {'pytorch':>8} {t_secs:>9.3f} "
+                  f"{'':>10} {t_it:>6} {t_ev:>6} {t_loss:>12.6e}")
         sys.stdout.flush()
 
 

@@ -203,6 +203,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         Seconds; the run keeps the best it had when it runs out.
     random_state : int, RandomState or None, default=None
         Seeds the start and the mini-batch order (None: seed 0; every run is reproducible).
+    n_jobs : int, default=None
+        Threads of each pass over the samples (gradient methods) or of SCR's ADMM; None or -1:
+        every core. The trained network does not depend on it.
 
     A setting the chosen method does not read is refused at ``fit`` (it would be ignored).
 
@@ -251,6 +254,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         standardize=False,
         time_limit=None,
         random_state=None,
+        n_jobs=None,
     ):
         self.method = method
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -281,6 +285,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         self.standardize = standardize
         self.time_limit = time_limit
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def fit(self, X, y, sample_weight=None):
         """Trains the network on X (N × features) and y (N, or N × outputs); ``sample_weight``
@@ -571,6 +576,9 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         Seconds; the run keeps the network it had when it runs out.
     random_state : int, RandomState or None, default=None
         Seeds the start and the mini-batch order (None: seed 0).
+    n_jobs : int, default=None
+        Threads of each pass over the samples; None or -1: every core. The trained network does
+        not depend on it.
 
     Attributes
     ----------
@@ -606,6 +614,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         standardize=False,
         time_limit=None,
         random_state=None,
+        n_jobs=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.method = method
@@ -626,6 +635,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         self.standardize = standardize
         self.time_limit = time_limit
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def fit(self, X, y, sample_weight=None):
         """Trains the network on X (N × features) and the class labels y (N); ``sample_weight``
@@ -704,6 +714,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
             "beta_2": self.beta_2,
             "epsilon": self.epsilon,
             "loss": "cross-entropy",
+            "n_jobs": self.n_jobs,
         }
         keyword = _early(self, keyword) if early else keyword
         self._train(

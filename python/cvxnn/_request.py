@@ -38,6 +38,7 @@ NETWORK_KEYS = {
     "validation_fraction": ("gradient.validation_fraction",),
     "n_iter_no_change": ("gradient.n_iter_no_change",),
     "max_patterns": ("convex.max_patterns",),
+    "n_jobs": ("gradient.threads", "scr.admm_threads"),
 }
 
 # The request's own keys as the estimators spell them.
@@ -86,6 +87,9 @@ def settings(method, params):
     that the library refuses it as not read (it would be ignored)."""
     groups = set(_core.method_groups(method))
     given = {k: v for k, v in params.items() if v is not None}
+    if given.get("n_jobs") == -1:
+        # scikit-learn's "every core", cvxnn's default
+        del given["n_jobs"]
     keys_of = dict(NETWORK_KEYS)
     if "scr" in groups:
         # in scr+lbfgs, max_iter is SCR's and lbfgs_max_iter L-BFGS's

@@ -265,3 +265,23 @@ def test_the_logistic_convex_classifier_gives_probabilities_by_the_logistic_link
         np.testing.assert_allclose(clf.predict_log_proba(X_), np.log(P))
     hinge = cvxnn.ConvexReLUClassifier(loss="hinge", patterns=10).fit(Xi[yi < 2], yi[yi < 2])
     assert not hasattr(hinge, "predict_proba")
+
+
+@pytest.mark.parametrize("make", [
+    lambda **k: cvxnn.MLPRegressor(method="lbfgs", hidden_layer_sizes=(40,), max_iter=10,
+                                   random_state=3, **k),
+    lambda **k: cvxnn.MLPClassifier(method="adam", hidden_layer_sizes=(40,), max_iter=10,
+                                    random_state=3, **k),
+])
+def test_the_thread_count_does_not_change_the_network(make):
+    # 12 000 samples × 40 hidden units: passes long enough to be split over threads
+    rng = np.random.RandomState(0)
+    Xb = rng.normal(size=(12_000, 12))
+    yb = (Xb[:, 0] - Xb[:, 1] ** 2 > 0).astype(int) + (Xb[:, 2] > 1)
+    fits = [make(n_jobs=j).fit(Xb, yb) for j in (1, 2, -1, None)]
+    for f in fits[1:]:
+        for a, b in zip(fits[0].coefs_ + fits[0].intercepts_, f.coefs_ + f.intercepts_):
+            np.testing.assert_array_equal(a, b)
+    assert fits[1].run_["request"]["gradient"]["threads"] == 2
+    with pytest.raises(ValueError, match="n_jobs"):
+        make(n_jobs=0).fit(Xb[:50], yb[:50])
