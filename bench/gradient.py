@@ -28,11 +28,36 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CVXNN = os.environ.get("CVXNN_BIN", os.path.join(ROOT, "target", "release", "cvxnn"))
 
 CASES = {
-    # name: (widths, N, Adam steps)
-    "3-3-2": ([3, 3, 2], 30, 5000),
-    "10-50-1": ([10, 50, 1], 1000, 2000),
-    "784-128-10": ([784, 128, 10], 10000, 20),
+    # name: (widths, N, Adam steps, L-BFGS iterations at most (None: --lbfgs-iters))
+    "3-3-2": ([3, 3, 2], 30, 5000, None),
+    "10-50-1": ([10, 50, 1], 1000, 2000, None),
+    "784-128-10": ([784, 128, 10], 10000, 20, None),
+    # the MNIST shape (synthetic data): about 240 GFLOP a full-batch step
+    "784-512-512-10": ([784, 512, 512, 10], 60000, 3, 5),
 }
+
+
+def step_flops(widths, n):
+    """Multiply-adds × 2 of one full-batch gradient: the forward GEMMs, the weight gradients, and
+    the back-propagated errors of every layer but the first."""
+    pairs = [a * b for a, b in zip(widths[:-1], widths[1:])]
+    return 2.0 * n * (2 * sum(pairs) + sum(pairs[1:]))
+
+
+def gemm_peak(threads, dtype, size=2048, reps=5):
+    """The machine's GEMM rate (GFLOP/s) on `threads` threads: PyTorch's (its BLAS) on a square
+    product, the best of `reps`."""
+    import torch
+    torch.set_num_threads(threads)
+    a = torch.randn(size, size, dtype=dtype)
+    b = torch.randn(size, size, dtype=dtype)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * size**3 / best / 1e9
 
 
 def he_init(widths, rng):
@@ -154,8 +179,15 @@ def main():
     print(f"{'case':>12} {'N':>6} {'thr':>3} {'method':>7} {'who':>8} {'seconds':>9} "
           f"{'steps/s':>10} {'iters':>6} {'evals':>6} {'final loss':>12}  ratio")
     runs = [(name, int(t)) for name in a.cases.split(",") for t in a.threads.split(",")]
+    import torch
+    for t in sorted({t for _, t in runs}):
+        print(f"GEMM peak on {t} thread(s), 2048³ by PyTorch: "
+              f"DGEMM {gemm_peak(t, torch.float64):.1f} GFLOP/s, "
+              f"SGEMM {gemm_peak(t, torch.float32):.1f} GFLOP/s")
     for name, threads in runs:
-        widths, n, steps = CASES[name]
+        widths, n, steps, case_iters = CASES[name]
+        lbfgs_iters = case_iters or a.lbfgs_iters
+        flops = step_flops(widths, n)
         with tempfile.TemporaryDirectory() as tmp:
             x, y, ws, bs, data, model = write_case(tmp, widths, n, a.seed)
             # Adam
@@ -167,14 +199,15 @@ def main():
             c_rate, t_rate = c["iterations"] / c["seconds"], steps / t_secs
             print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
                   f"{c_rate:>10.1f} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
-                  f"{c_rate / t_rate:.2f}× PyTorch's steps/s")
+                  f"{c_rate / t_rate:.2f}× PyTorch's steps/s, {c_rate * flops / 1e9:.1f} GFLOP/s")
             print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'pytorch':>8} {t_secs:>9.3f} "
-                  f"{t_rate:>10.1f} {steps:>6} {steps:>6} {t_loss:>12.6e}")
+                  f"{t_rate:>10.1f} {steps:>6} {steps:>6} {t_loss:>12.6e}  "
+                  f"{t_rate * flops / 1e9:.1f} GFLOP/s")
             # L-BFGS
             c = cvxnn_run(widths, data, model, tmp,
-                          ["--method", "lbfgs", "--steps", str(a.lbfgs_iters),
+                          ["--method", "lbfgs", "--steps", str(lbfgs_iters),
                            "--grad-tol", str(a.gtol), *th])
-            t_secs, t_loss, t_it, t_ev = torch_lbfgs(x, y, ws, bs, a.lbfgs_iters, a.gtol, threads)
+            t_secs, t_loss, t_it, t_ev = torch_lbfgs(x, y, ws, bs, lbfgs_iters, a.gtol, threads)
             print(f"{name:>12} {n:>6} {threads:>3} {'lbfgs':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
                   f"{'':>10} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
                   f"{t_secs / c['seconds']:.2f}× faster ({c['stop_reason']})")

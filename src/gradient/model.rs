@@ -106,6 +106,9 @@ impl ParamLayout {
 /// forward and backward pass is computed whole by one thread, and the blocks' gradients are
 /// summed in block order — so the result depends on the block size, never on the thread count.
 /// A batch of at most this many samples is one block (the single-threaded pass of before).
+/// Measured on one thread, Adam on 784-512-512-10 with N = 12 000 (4 passes, two runs each):
+/// blocks of 256 took 6.0–6.3 s, 512 5.5–5.6 s, 1 024 and 2 048 5.5–5.7 s, one block of 12 000
+/// 5.6–5.8 s; on 784-128-10 (N = 10 000, L-BFGS) 512 was 3 % faster than one block.
 pub const SAMPLE_BLOCK: usize = 512;
 
 /// Below this many multiply-adds per pass (samples × parameters) one thread does it all:
