@@ -6,7 +6,8 @@ For each case the script draws the inputs X ~ N(0, 1) and a random teacher of th
 architecture (numpy, seeded), writes the data as .npy and the initial network in cvxnn's model
 format, and then
 - Adam, full batch, lr 1e-3, a fixed number of steps: steps per second of the training loop
-  (cvxnn: the `seconds` of its report, which covers the loop only; PyTorch: the loop only);
+  (cvxnn: the `seconds` of its report, which covers the loop and the final loss and gradient;
+  PyTorch: the loop and one more forward and backward pass for the same final figures);
 - L-BFGS (memory 10, strong-Wolfe line search) until the gradient norm is below 1e-8 or
   `--lbfgs-iters` iterations: time, iterations and final loss.
 The losses at the end are printed for both, so that "same problem" can be checked.
@@ -38,7 +39,8 @@ CASES = {
 
 
 def step_flops(widths, n):
-    """Multiply-adds × 2 of one full-batch gradient: the forward GEMMs, the weight gradients, and
+    """Multiply-adds × 2 of one full-batch gradient (both tools evaluate steps + 1 of them: the
+    last for the final figures): the forward GEMMs, the weight gradients, and
     the back-propagated errors of every layer but the first."""
     pairs = [a * b for a, b in zip(widths[:-1], widths[1:])]
     return 2.0 * n * (2 * sum(pairs) + sum(pairs[1:]))
@@ -138,10 +140,12 @@ def torch_adam(x, y, ws, bs, steps, lr, threads):
         loss = lossf(net(xt), yt)
         loss.backward()
         opt.step()
+    # the final loss and gradient, as cvxnn's report has them (its last evaluation, timed)
+    opt.zero_grad()
+    loss = lossf(net(xt), yt)
+    loss.backward()
     secs = time.perf_counter() - t0
-    with torch.no_grad():
-        final = lossf(net(xt), yt).item()
-    return secs, final
+    return secs, loss.item()
 
 
 def torch_lbfgs(x, y, ws, bs, iters, gtol, threads):
@@ -199,10 +203,11 @@ def main():
             c_rate, t_rate = c["iterations"] / c["seconds"], steps / t_secs
             print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
                   f"{c_rate:>10.1f} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
-                  f"{c_rate / t_rate:.2f}× PyTorch's steps/s, {c_rate * flops / 1e9:.1f} GFLOP/s")
+                  f"{c_rate / t_rate:.2f}× PyTorch's steps/s, "
+                  f"{c['evaluations'] * flops / c['seconds'] / 1e9:.1f} GFLOP/s")
             print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'pytorch':>8} {t_secs:>9.3f} "
                   f"{t_rate:>10.1f} {steps:>6} {steps:>6} {t_loss:>12.6e}  "
-                  f"{t_rate * flops / 1e9:.1f} GFLOP/s")
+                  f"{(steps + 1) * flops / t_secs / 1e9:.1f} GFLOP/s")
             # L-BFGS
             c = cvxnn_run(widths, data, model, tmp,
                           ["--method", "lbfgs", "--steps", str(lbfgs_iters),

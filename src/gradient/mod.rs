@@ -326,6 +326,9 @@ struct Tracker<'a, 'm> {
     /// Early stopping's validation loss, after every `epoch` iterations.
     early: Option<early::Watch<'a>>,
     epoch: usize,
+    /// The point the run stopped at, with its full-data loss and gradient norm: the final
+    /// figures, when the run ends there (no second pass over the data for them).
+    stopped_at: Option<(Vec<f64>, f64, f64)>,
 }
 
 /// The figures a progress line shows for one gradient iteration.
@@ -368,6 +371,9 @@ impl Tracker<'_, '_> {
             &Figures { loss, grad_norm },
         );
         let stop = stop.or(told);
+        if stop.is_some() {
+            self.stopped_at = Some((theta.to_vec(), loss, grad_norm));
+        }
         if stop.is_some() || it.is_multiple_of(self.settings.record_every()) {
             self.record(it, loss, grad_norm);
         }
@@ -485,6 +491,7 @@ pub fn train_weighted(
         monitor,
         early,
         epoch,
+        stopped_at: None,
     };
     let (stop, iters) = match &settings.optimizer {
         Optimizer::Gd { .. } | Optimizer::Sgd { .. } | Optimizer::Adam { .. } => {
@@ -509,11 +516,17 @@ pub fn train_weighted(
             theta.clone_from(best);
         }
     }
-    // the final figures, on the full data
-    let mut ws = loss.workspace();
-    let mut grad = vec![0.0; theta.len()];
-    let l = loss.eval(&theta, Some(&mut grad), &mut ws);
-    let g = norm(&grad);
+    // the final figures, on the full data: those of the point the run stopped at when it ends
+    // there (the same pass gave them), else one more pass
+    let (l, g) = match tr.stopped_at.take() {
+        Some((at, l, g)) if at == theta => (l, g),
+        _ => {
+            let mut ws = loss.workspace();
+            let mut grad = vec![0.0; theta.len()];
+            let l = loss.eval(&theta, Some(&mut grad), &mut ws);
+            (l, norm(&grad))
+        }
+    };
     let model = loss.layout.unpack(&theta)?;
     Ok(GradRun {
         method: settings.optimizer.name().into(),
