@@ -517,3 +517,38 @@ fn early_stopping_keeps_the_best_network_on_the_held_out_part() {
         assert!(e.contains(key), "{e}");
     }
 }
+
+/// The final figures are those of the returned network: its objective and gradient norm
+/// recomputed here, to the bit (for full-batch and mini-batch runs, with and without weight
+/// decay, stopped by the iteration cap or the gradient test).
+#[test]
+fn the_final_figures_are_the_returned_networks() {
+    let (arch, x, y, t) = teacher("4-6-2", Activation::Linear, 700, 5);
+    let start = perturbed(&t, 0.3, 4);
+    let adam = |batch| Optimizer::Adam {
+        lr: 1e-2,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        batch,
+    };
+    for (opt, beta, max_iter) in [
+        (Optimizer::Lbfgs { memory: 10 }, 0.0, 40),
+        (Optimizer::Lbfgs { memory: 10 }, 1e-3, 5_000),
+        (adam(None), 1e-3, 30),
+        (adam(Some(64)), 0.0, 31),
+    ] {
+        let mut s = settings(opt.clone(), max_iter);
+        s.weight_decay = beta;
+        let run = gradient::train(&x, &y, &start, &s, &mut quiet(&mut Quiet)).unwrap();
+        let eval = Evaluator::new(&arch, &x, &y)
+            .unwrap()
+            .with_weight_decay(beta);
+        let theta = eval.layout.pack(&run.model).unwrap();
+        let mut g = vec![0.0; theta.len()];
+        let l = eval.eval(&theta, Some(&mut g), &mut eval.workspace());
+        let gn = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert_eq!(run.summary.loss, l, "{opt:?} β {beta}");
+        assert_eq!(run.summary.grad_norm, gn, "{opt:?} β {beta}");
+    }
+}
