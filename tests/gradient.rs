@@ -19,9 +19,37 @@ fn teacher(
     (arch, t.data.x, t.data.y, t.model)
 }
 
+/// Adam with PyTorch's β₁, β₂ and ε.
+fn adam(lr: f64, batch: Option<usize>) -> Optimizer {
+    Optimizer::Adam {
+        lr,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        batch,
+    }
+}
+
 fn perturbed(m: &Mlp, sigma: f64, seed: u64) -> Mlp {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     m.perturbed(sigma, &mut rng)
+}
+
+/// The largest relative error of `loss`'s gradient at `theta` against central differences.
+fn worst_against_finite_differences(loss: &Evaluator, theta: &[f64]) -> f64 {
+    let mut ws = loss.workspace();
+    let mut g = vec![0.0; theta.len()];
+    loss.eval(theta, Some(&mut g), &mut ws);
+    let h = 1e-6;
+    let mut worst: f64 = 0.0;
+    for i in 0..theta.len() {
+        let (mut tp, mut tm) = (theta.to_vec(), theta.to_vec());
+        tp[i] += h;
+        tm[i] -= h;
+        let fd = (loss.eval(&tp, None, &mut ws) - loss.eval(&tm, None, &mut ws)) / (2.0 * h);
+        worst = worst.max((fd - g[i]).abs() / g[i].abs().max(1e-3));
+    }
+    worst
 }
 
 #[test]
@@ -39,18 +67,7 @@ fn gradient_matches_finite_differences() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         let start = Mlp::random_gaussian(&arch, 0.5, &mut rng);
         let theta = loss.layout.pack(&start).unwrap();
-        let mut ws = loss.workspace();
-        let mut g = vec![0.0; theta.len()];
-        loss.eval(&theta, Some(&mut g), &mut ws);
-        let h = 1e-6;
-        let mut worst: f64 = 0.0;
-        for i in 0..theta.len() {
-            let (mut tp, mut tm) = (theta.clone(), theta.clone());
-            tp[i] += h;
-            tm[i] -= h;
-            let fd = (loss.eval(&tp, None, &mut ws) - loss.eval(&tm, None, &mut ws)) / (2.0 * h);
-            worst = worst.max((fd - g[i]).abs() / g[i].abs().max(1e-3));
-        }
+        let worst = worst_against_finite_differences(&loss, &theta);
         assert!(
             worst < 1e-5,
             "{spec} {out}: worst relative error {worst:.2e}"
@@ -96,18 +113,7 @@ fn a_batch_of_several_blocks_has_the_forward_pass_loss_and_gradient() {
         "{value} vs {direct}"
     );
     for loss in [&squared, &cross] {
-        let mut ws = loss.workspace();
-        let mut g = vec![0.0; theta.len()];
-        loss.eval(&theta, Some(&mut g), &mut ws);
-        let h = 1e-6;
-        let mut worst: f64 = 0.0;
-        for i in 0..theta.len() {
-            let (mut tp, mut tm) = (theta.clone(), theta.clone());
-            tp[i] += h;
-            tm[i] -= h;
-            let fd = (loss.eval(&tp, None, &mut ws) - loss.eval(&tm, None, &mut ws)) / (2.0 * h);
-            worst = worst.max((fd - g[i]).abs() / g[i].abs().max(1e-3));
-        }
+        let worst = worst_against_finite_differences(loss, &theta);
         assert!(
             worst < 1e-5,
             "{:?}: worst relative error {worst:.2e}",
@@ -124,16 +130,7 @@ fn one_two_and_three_threads_train_the_same_network() {
     let start = perturbed(&t, 0.3, 2);
     // the passes must be threaded
     const { assert!(9_000 * 601 >= gradient::model::PARALLEL_WORK) };
-    for opt in [
-        Optimizer::Lbfgs { memory: 10 },
-        Optimizer::Adam {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            batch: None,
-        },
-    ] {
+    for opt in [Optimizer::Lbfgs { memory: 10 }, adam(1e-3, None)] {
         let train = |threads| {
             let mut s = settings(opt.clone(), 15);
             s.threads = Some(threads);
@@ -239,17 +236,7 @@ fn every_trainer_fits_a_perturbed_teacher() {
             3_000,
             1e-2,
         ),
-        (
-            Optimizer::Adam {
-                lr: 1e-3,
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: 1e-8,
-                batch: None,
-            },
-            3_000,
-            1e-2,
-        ),
+        (adam(1e-3, None), 3_000, 1e-2),
         (Optimizer::Lbfgs { memory: 10 }, 500, 1e-12),
         (Optimizer::Lm, 200, 1e-12),
     ];
@@ -316,13 +303,7 @@ fn polishing_an_exact_model_keeps_it_exact() {
     for opt in [
         Optimizer::Lbfgs { memory: 10 },
         Optimizer::Lm,
-        Optimizer::Adam {
-            lr: 1e-2,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            batch: None,
-        },
+        adam(1e-2, None),
     ] {
         let run = gradient::train(
             &x,
@@ -453,13 +434,7 @@ fn early_stopping_keeps_the_best_network_on_the_held_out_part() {
         patience: 30,
         tol: 1e-4,
     };
-    let adam = Optimizer::Adam {
-        lr: 0.02,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        batch: None,
-    };
+    let adam = adam(0.02, None);
     let early = GradSettings {
         max_iter: 4000,
         early_stopping: Some(rule),
@@ -525,18 +500,11 @@ fn early_stopping_keeps_the_best_network_on_the_held_out_part() {
 fn the_final_figures_are_the_returned_networks() {
     let (arch, x, y, t) = teacher("4-6-2", Activation::Linear, 700, 5);
     let start = perturbed(&t, 0.3, 4);
-    let adam = |batch| Optimizer::Adam {
-        lr: 1e-2,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        batch,
-    };
     for (opt, beta, max_iter) in [
         (Optimizer::Lbfgs { memory: 10 }, 0.0, 40),
         (Optimizer::Lbfgs { memory: 10 }, 1e-3, 5_000),
-        (adam(None), 1e-3, 30),
-        (adam(Some(64)), 0.0, 31),
+        (adam(1e-2, None), 1e-3, 30),
+        (adam(1e-2, Some(64)), 0.0, 31),
     ] {
         let mut s = settings(opt.clone(), max_iter);
         s.weight_decay = beta;
