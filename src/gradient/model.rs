@@ -3,7 +3,7 @@
 //! backward pass (dense GEMMs through `faer`, one thread, no allocation per evaluation).
 
 use crate::error::{Error, Result};
-use crate::linalg::threads::{par_map, split_at_bounds};
+use crate::linalg::threads::{block_bounds, par_map, split_at_bounds};
 use crate::linalg::Matrix;
 use crate::net::{Activation, Architecture, Mlp};
 use faer::linalg::matmul::matmul;
@@ -534,10 +534,7 @@ pub fn eval_batch(
     let layers = layout.n_layers();
     let (n_in, ny) = (widths[0], widths[layers]);
     let total = weights.map_or(n as f64, |w| w[..n].iter().sum());
-    let bounds: Vec<usize> = (0..n)
-        .step_by(SAMPLE_BLOCK)
-        .chain(std::iter::once(n))
-        .collect();
+    let bounds = block_bounds(n, SAMPLE_BLOCK);
     let blocks = bounds.len() - 1;
     let max_w = widths[1..].iter().copied().max().unwrap_or(0);
     let mut grad = grad;

@@ -295,10 +295,7 @@ impl Matrix {
     fn gemm(&self, other: &Matrix, mut out: Matrix) -> Matrix {
         use faer::linalg::matmul::matmul;
         let (rows, inner, cols) = (self.rows, self.cols, other.cols);
-        let bounds: Vec<usize> = (0..cols)
-            .step_by(COLUMN_BLOCK)
-            .chain(std::iter::once(cols))
-            .collect();
+        let bounds = threads::block_bounds(cols, COLUMN_BLOCK);
         let threads = if rows * inner * cols < PARALLEL_MATMUL {
             1
         } else {

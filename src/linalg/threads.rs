@@ -31,6 +31,12 @@ pub fn par_map<T: Send, R: Send>(
     })
 }
 
+/// The boundaries `0, block, 2·block, …, n` of `n` items cut into blocks of `block` (the last
+/// shorter): a split that depends on `n` and `block` only, never on the thread count.
+pub fn block_bounds(n: usize, block: usize) -> Vec<usize> {
+    (0..n).step_by(block).chain(std::iter::once(n)).collect()
+}
+
 /// Splits `s` (which starts at index `bounds[0]` of its array) at the given absolute boundaries:
 /// one mutable piece per item of a [`par_map`].
 pub fn split_at_bounds<'a, T>(mut s: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {

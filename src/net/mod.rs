@@ -464,6 +464,26 @@ impl Network {
 mod tests {
     use super::*;
 
+    /// The blocked forward pass is the whole-data one bit for bit (the products are faer's
+    /// GEMMs, on blocks of 256 columns here and of 512 there), for a sample count that fills
+    /// neither kind of block, widths that fill no GEMM micro-kernel, and every output.
+    #[test]
+    fn the_blocked_forward_pass_is_the_whole_data_one() {
+        use rand::SeedableRng;
+        let arch = Architecture::parse("37-129-33-5", Activation::Relu).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let net = Mlp::random_gaussian(&arch, 0.3, &mut rng);
+        let x = Matrix::from_fn(37, 1_301, |i, j| {
+            ((i * 31 + j * 7) % 23) as f64 / 11.0 - 1.0
+        });
+        let blocked = net.forward(&x).unwrap();
+        let whole = net.forward_layers(&x).unwrap().pop().unwrap().1;
+        assert_eq!(blocked.shape(), whole.shape());
+        for (a, b) in blocked.as_slice().iter().zip(whole.as_slice()) {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
+
     #[test]
     fn parse_architecture() {
         let a = Architecture::parse("3-3-2", Activation::Relu).unwrap();
