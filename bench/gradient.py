@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Adam and L-BFGS: cvxnn against PyTorch (CPU, float64, the same thread count: `--threads`,
-default 1), same network, data and initial weights.
+"""Adam and L-BFGS: cvxnn against PyTorch (CPU, the same precision and thread count:
+`--precisions`, default f64 and f32, and `--threads`, default 1), same network, data and initial
+weights.
 
 For each case the script draws the inputs X ~ N(0, 1) and a random teacher of the same
 architecture (numpy, seeded), writes the data as .npy and the initial network in cvxnn's model
@@ -111,27 +112,28 @@ def cvxnn_run(widths, data, model, tmp, args):
     return r["runs"][0]["stages"][0]["final"]
 
 
-def torch_setup(x, y, ws, bs, threads):
+def torch_setup(x, y, ws, bs, threads, precision):
     import torch
     torch.set_num_threads(threads)
-    torch.set_default_dtype(torch.float64)
+    dtype = torch.float64 if precision == "f64" else torch.float32
+    torch.set_default_dtype(dtype)
     layers = []
     for l, (w, b) in enumerate(zip(ws, bs)):
         lin = torch.nn.Linear(w.shape[1], w.shape[0])
         with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(w))
-            lin.bias.copy_(torch.from_numpy(b))
+            lin.weight.copy_(torch.from_numpy(w).to(dtype))
+            lin.bias.copy_(torch.from_numpy(b).to(dtype))
         layers.append(lin)
         if l < len(ws) - 1:
             layers.append(torch.nn.ReLU())
     net = torch.nn.Sequential(*layers)
-    xt = torch.from_numpy(np.ascontiguousarray(x.T))
-    yt = torch.from_numpy(np.ascontiguousarray(y.T))
+    xt = torch.from_numpy(np.ascontiguousarray(x.T)).to(dtype)
+    yt = torch.from_numpy(np.ascontiguousarray(y.T)).to(dtype)
     return torch, net, xt, yt
 
 
-def torch_adam(x, y, ws, bs, steps, lr, threads):
-    torch, net, xt, yt = torch_setup(x, y, ws, bs, threads)
+def torch_adam(x, y, ws, bs, steps, lr, threads, precision):
+    torch, net, xt, yt = torch_setup(x, y, ws, bs, threads, precision)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     lossf = torch.nn.MSELoss()
     t0 = time.perf_counter()
@@ -148,8 +150,8 @@ def torch_adam(x, y, ws, bs, steps, lr, threads):
     return secs, loss.item()
 
 
-def torch_lbfgs(x, y, ws, bs, iters, gtol, threads):
-    torch, net, xt, yt = torch_setup(x, y, ws, bs, threads)
+def torch_lbfgs(x, y, ws, bs, iters, gtol, threads, precision):
+    torch, net, xt, yt = torch_setup(x, y, ws, bs, threads, precision)
     opt = torch.optim.LBFGS(net.parameters(), lr=1, max_iter=iters, max_eval=iters * 25,
                             tolerance_grad=gtol, tolerance_change=0.0, history_size=10,
                             line_search_fn="strong_wolfe")
@@ -179,45 +181,57 @@ def main():
     ap.add_argument("--gtol", type=float, default=1e-8)
     ap.add_argument("--threads", default="1",
                     help="thread counts, comma-separated: each case runs on each, both tools")
+    ap.add_argument("--precisions", default="f64,f32",
+                    help="precisions, comma-separated (f64, f32): each case runs in each")
     a = ap.parse_args()
-    print(f"{'case':>12} {'N':>6} {'thr':>3} {'method':>7} {'who':>8} {'seconds':>9} "
-          f"{'steps/s':>10} {'iters':>6} {'evals':>6} {'final loss':>12}  ratio")
-    runs = [(name, int(t)) for name in a.cases.split(",") for t in a.threads.split(",")]
+    print(f"{'case':>14} {'N':>6} {'thr':>3} {'prec':>4} {'method':>6} {'who':>7} {'seconds':>8} "
+          f"{'steps/s':>9} {'iters':>5} {'evals':>5} {'final loss':>12}  ratio")
+    runs = [(name, int(t), p) for name in a.cases.split(",") for t in a.threads.split(",")
+            for p in a.precisions.split(",")]
     import torch
-    for t in sorted({t for _, t in runs}):
+    peaks = {}
+    for t in sorted({t for _, t, _ in runs}):
+        peaks[t, "f64"] = gemm_peak(t, torch.float64)
+        peaks[t, "f32"] = gemm_peak(t, torch.float32)
         print(f"GEMM peak on {t} thread(s), 2048³ by PyTorch: "
-              f"DGEMM {gemm_peak(t, torch.float64):.1f} GFLOP/s, "
-              f"SGEMM {gemm_peak(t, torch.float32):.1f} GFLOP/s")
-    for name, threads in runs:
+              f"DGEMM {peaks[t, 'f64']:.1f} GFLOP/s, SGEMM {peaks[t, 'f32']:.1f} GFLOP/s")
+    for name, threads, prec in runs:
         widths, n, steps, case_iters = CASES[name]
         lbfgs_iters = case_iters or a.lbfgs_iters
         flops = step_flops(widths, n)
+        peak = peaks[threads, prec]
+        head = f"{name:>14} {n:>6} {threads:>3} {prec:>4}"
         with tempfile.TemporaryDirectory() as tmp:
             x, y, ws, bs, data, model = write_case(tmp, widths, n, a.seed)
             # Adam
-            th = ["--threads", str(threads)]
+            th = ["--threads", str(threads), "--precision", prec]
             c = cvxnn_run(widths, data, model, tmp,
                           ["--method", "adam", "--lr", str(a.lr), "--steps", str(steps),
                            "--grad-tol", "0", *th])
-            t_secs, t_loss = torch_adam(x, y, ws, bs, steps, a.lr, threads)
+            t_secs, t_loss = torch_adam(x, y, ws, bs, steps, a.lr, threads, prec)
             c_rate, t_rate = c["iterations"] / c["seconds"], steps / t_secs
-            print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
-                  f"{c_rate:>10.1f} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
+            c_gf = c["evaluations"] * flops / c["seconds"] / 1e9
+            t_gf = (steps + 1) * flops / t_secs / 1e9
+            print(f"{head} {'adam':>6} {'cvxnn':>7} {c['seconds']:>8.3f} "
+                  f"{c_rate:>9.1f} {c['iterations']:>5} {c['evaluations']:>5} {c['loss']:>12.6e}  "
                   f"{c_rate / t_rate:.2f}× PyTorch's steps/s, "
-                  f"{c['evaluations'] * flops / c['seconds'] / 1e9:.1f} GFLOP/s")
-            print(f"{name:>12} {n:>6} {threads:>3} {'adam':>7} {'pytorch':>8} {t_secs:>9.3f} "
-                  f"{t_rate:>10.1f} {steps:>6} {steps:>6} {t_loss:>12.6e}  "
-                  f"{(steps + 1) * flops / t_secs / 1e9:.1f} GFLOP/s")
+                  f"{c_gf:.1f} GFLOP/s = {100 * c_gf / peak:.0f} % of peak")
+            print(f"{head} {'adam':>6} {'pytorch':>7} {t_secs:>8.3f} "
+                  f"{t_rate:>9.1f} {steps:>5} {steps:>5} {t_loss:>12.6e}  "
+                  f"{t_gf:.1f} GFLOP/s = {100 * t_gf / peak:.0f} % of peak")
             # L-BFGS
             c = cvxnn_run(widths, data, model, tmp,
                           ["--method", "lbfgs", "--steps", str(lbfgs_iters),
                            "--grad-tol", str(a.gtol), *th])
-            t_secs, t_loss, t_it, t_ev = torch_lbfgs(x, y, ws, bs, lbfgs_iters, a.gtol, threads)
-            print(f"{name:>12} {n:>6} {threads:>3} {'lbfgs':>7} {'cvxnn':>8} {c['seconds']:>9.3f} "
-                  f"{'':>10} {c['iterations']:>6} {c['evaluations']:>6} {c['loss']:>12.6e}  "
-                  f"{t_secs / c['seconds']:.2f}× faster ({c['stop_reason']})")
-            print(f"{name:>12} {n:>6} {threads:>3} {'lbfgs':>7} {'pytorch':>8} {t_secs:>9.3f} "
-                  f"{'':>10} {t_it:>6} {t_ev:>6} {t_loss:>12.6e}")
+            t_secs, t_loss, t_it, t_ev = torch_lbfgs(x, y, ws, bs, lbfgs_iters, a.gtol, threads,
+                                                     prec)
+            print(f"{head} {'lbfgs':>6} {'cvxnn':>7} {c['seconds']:>8.3f} "
+                  f"{'':>9} {c['iterations']:>5} {c['evaluations']:>5} {c['loss']:>12.6e}  "
+                  f"{t_secs / c['seconds']:.2f}× faster ({c['stop_reason']}), "
+                  f"{c['evaluations'] / c['seconds']:.2f} evals/s = "
+                  f"{c['evaluations'] / c['seconds'] / (t_ev / t_secs):.2f}× PyTorch's")
+            print(f"{head} {'lbfgs':>6} {'pytorch':>7} {t_secs:>8.3f} "
+                  f"{'':>9} {t_it:>5} {t_ev:>5} {t_loss:>12.6e}  {t_ev / t_secs:.2f} evals/s")
         sys.stdout.flush()
 
 

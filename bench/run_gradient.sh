@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds cvxnn, installs PyTorch (CPU use, float64) into bench/.venv-torch and runs
+# Builds cvxnn, installs PyTorch (CPU use) into bench/.venv-torch and runs
 # bench/gradient.py. Arguments are passed on (e.g. --cases 3-3-2,10-50-1 --threads 1,2): both tools
 # get the same thread count (torch.set_num_threads, cvxnn --threads).
 set -euo pipefail

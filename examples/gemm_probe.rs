@@ -1,6 +1,6 @@
 //! The rate of faer's three GEMMs of a gradient pass (`Z = W A`, `∂W = D Aᵀ`, `D' = Wᵀ D`) on one
 //! thread, on the layer shapes of bench/gradient.py's networks, in 512-sample blocks as
-//! `gradient::model::eval_batch` cuts them: `cargo run --release --example gemm_probe`.
+//! `gradient::pass::data_term` cuts them, in float64 and float32: `cargo run --release --example gemm_probe`.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
@@ -19,39 +19,47 @@ fn rate(name: &str, flops: f64, mut f: impl FnMut()) {
 }
 
 fn main() {
+    probe::<f64>("f64");
+    probe::<f32>("f32");
+}
+
+/// The three products in precision `T`.
+fn probe<T: faer::traits::RealField + Copy + From<u8>>(precision: &str) {
+    let v = |k: usize| T::from((k % 13) as u8) * T::from(1u8) / T::from(10u8);
+    let one = T::from(1u8);
     for (rows, inner, n) in [
         (512, 512, 512),
         (512, 784, 512),
         (128, 784, 512),
         (512, 512, 4096),
     ] {
-        let w = Mat::<f64>::from_fn(rows, inner, |i, j| ((i * 7 + j * 3) % 11) as f64 * 0.1);
-        let a = Mat::<f64>::from_fn(inner, n, |i, j| ((i * 5 + j) % 13) as f64 * 0.1);
-        let d = Mat::<f64>::from_fn(rows, n, |i, j| ((i + j * 2) % 7) as f64 * 0.1);
+        let w = Mat::<T>::from_fn(rows, inner, |i, j| v(i * 7 + j * 3));
+        let a = Mat::<T>::from_fn(inner, n, |i, j| v(i * 5 + j));
+        let d = Mat::<T>::from_fn(rows, n, |i, j| v(i + j * 2));
         let (mut z, mut g, mut p) = (
-            Mat::<f64>::zeros(rows, n),
-            Mat::<f64>::zeros(rows, inner),
-            Mat::<f64>::zeros(inner, n),
+            Mat::<T>::zeros(rows, n),
+            Mat::<T>::zeros(rows, inner),
+            Mat::<T>::zeros(inner, n),
         );
         let flops = 2.0 * (rows * inner * n) as f64;
-        println!("-- W {rows} × {inner}, {n} samples");
+        println!("-- {precision}: W {rows} × {inner}, {n} samples");
         rate("Z = W A", flops, || {
             matmul(
                 z.as_mut(),
                 Accum::Add,
                 w.as_ref(),
                 a.as_ref(),
-                1.0,
+                one,
                 Par::Seq,
             )
         });
         rate("dW = D Aᵀ", flops, || {
             let at = a.as_ref().transpose();
-            matmul(g.as_mut(), Accum::Replace, d.as_ref(), at, 1.0, Par::Seq)
+            matmul(g.as_mut(), Accum::Replace, d.as_ref(), at, one, Par::Seq)
         });
         rate("D' = Wᵀ D", flops, || {
             let wt = w.as_ref().transpose();
-            matmul(p.as_mut(), Accum::Replace, wt, d.as_ref(), 1.0, Par::Seq)
+            matmul(p.as_mut(), Accum::Replace, wt, d.as_ref(), one, Par::Seq)
         });
     }
 }

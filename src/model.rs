@@ -2,11 +2,13 @@
 //! standardisation it was trained with, and what its outputs mean. One file format,
 //! `cvxnn-model` version 3; the files of earlier versions still load (`cvxnn-model` 2, whose
 //! outputs are values; `cvxnn-mlp` 1 and `cvxnn-threshold-network` 1, without column names).
+//! A float32 model says so in an optional `precision` field (`"f32"`; absent: float64), which a
+//! reader that does not know it passes over — the numbers are valid float64 all the same.
 
 pub use crate::data::Columns;
 use crate::data::{Dataset, Scaling, Table, Targets};
 use crate::error::{Error, Result};
-use crate::linalg::Matrix;
+use crate::linalg::{Matrix, Precision};
 use crate::net::{Link, Mlp, Network, ThresholdNetwork};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -26,6 +28,9 @@ pub struct Model {
     /// The outputs' link: identity, or the class probabilities of a network trained on the
     /// cross-entropy (sigmoid of one logit, softmax of several), which `predict` gives.
     pub link: Link,
+    /// The precision the network was trained in: a float32 network's parameters are float32
+    /// numbers, and its ONNX export is a float32 graph unless asked otherwise.
+    pub precision: Precision,
 }
 
 /// `cvxnn-model` version 3 (and 2, which has no `link`).
@@ -41,6 +46,8 @@ struct ModelFile {
     scaling: Option<Scaling>,
     #[serde(default, skip_serializing_if = "Link::is_identity")]
     link: Link,
+    #[serde(default, skip_serializing_if = "Precision::is_f64")]
+    precision: Precision,
 }
 
 /// `cvxnn-mlp` version 1.
@@ -81,6 +88,7 @@ impl Model {
             columns: Some(columns),
             scaling,
             link: Link::Identity,
+            precision: Precision::F64,
         };
         m.validate()?;
         Ok(m)
@@ -94,6 +102,7 @@ impl Model {
             columns: None,
             scaling: None,
             link: Link::Identity,
+            precision: Precision::F64,
         };
         m.validate()?;
         Ok(m)
@@ -102,6 +111,14 @@ impl Model {
     /// The model predicting `link` of its network's outputs.
     pub fn with_link(mut self, link: Link) -> Result<Self> {
         self.link = link;
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// The model trained in `precision`: a float32 model's network parameters must be float32
+    /// numbers.
+    pub fn with_precision(mut self, precision: Precision) -> Result<Self> {
+        self.precision = precision;
         self.validate()?;
         Ok(self)
     }
@@ -130,6 +147,19 @@ impl Model {
         }
         if let Some(s) = &self.scaling {
             s.validate(self.n_inputs(), self.n_outputs())?;
+        }
+        if let Network::Mlp(m) = &self.network {
+            let values = m.weights.iter().flat_map(|w| w.as_slice());
+            if let Some(v) = values
+                .chain(m.biases.iter().flatten())
+                .find(|&&v| self.precision.round(v) != v)
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "a {} model's parameters are {} numbers; {v:e} is not",
+                    self.precision.long_name(),
+                    self.precision.long_name()
+                )));
+            }
         }
         if !self.link.is_identity() {
             let fits = match self.link {
@@ -303,6 +333,7 @@ impl Model {
             targets: columns.targets,
             scaling: self.scaling.clone(),
             link: self.link,
+            precision: self.precision,
         };
         serde_json::to_string_pretty(&file)
             .map_err(|e| Error::InvalidArgument(format!("cannot serialise model: {e}")))
@@ -345,6 +376,7 @@ impl Model {
                     }),
                     scaling: f.scaling,
                     link: f.link,
+                    precision: f.precision,
                 }
             }
             ("cvxnn-mlp", Some(1)) => {
@@ -354,6 +386,7 @@ impl Model {
                     columns: None,
                     scaling: None,
                     link: Link::Identity,
+                    precision: Precision::F64,
                 }
             }
             ("cvxnn-threshold-network", Some(1)) => {
@@ -363,6 +396,7 @@ impl Model {
                     columns: None,
                     scaling: None,
                     link: Link::Identity,
+                    precision: Precision::F64,
                 }
             }
             (MODEL_FORMAT | "cvxnn-mlp" | "cvxnn-threshold-network", v) => {

@@ -80,7 +80,7 @@ fn gradient_matches_finite_differences() {
 /// (squared loss with weights, and the cross-entropy), on several threads.
 #[test]
 fn a_batch_of_several_blocks_has_the_forward_pass_loss_and_gradient() {
-    let n = 2 * gradient::model::SAMPLE_BLOCK + 77;
+    let n = 2 * gradient::pass::SAMPLE_BLOCK + 77;
     let (arch, x, y, _) = teacher("3-5-2", Activation::Linear, n, 6);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
     let net = Mlp::random_gaussian(&arch, 0.5, &mut rng);
@@ -129,7 +129,7 @@ fn one_two_and_three_threads_train_the_same_network() {
     let (_, x, y, t) = teacher("10-50-1", Activation::Linear, 9_000, 8);
     let start = perturbed(&t, 0.3, 2);
     // the passes must be threaded
-    const { assert!(9_000 * 601 >= gradient::model::PARALLEL_WORK) };
+    const { assert!(9_000 * 601 >= gradient::pass::PARALLEL_WORK) };
     for opt in [Optimizer::Lbfgs { memory: 10 }, adam(1e-3, None)] {
         let train = |threads| {
             let mut s = settings(opt.clone(), 15);

@@ -449,3 +449,79 @@ fn class_probability_export_ends_in_sigmoid_or_softmax() {
         }
     }
 }
+
+/// A float32 training run end to end: `train --precision f32` saves a float32 model and says so
+/// in its report; `export` writes it as a float32 graph by default (`--float64` on request),
+/// which tract runs to the model's predictions within float32 rounding.
+#[test]
+fn a_float32_model_exports_as_a_float32_graph() {
+    let dir = std::env::temp_dir().join(format!("cvxnn-onnx32-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let (data, model, onnx, report) = (
+        file("d.csv"),
+        file("m.json"),
+        file("m.onnx"),
+        file("r.json"),
+    );
+    let succeed = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cvxnn"))
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+    };
+    succeed(&[
+        "generate", "teacher", "--arch", "3-6-2", "--n", "80", "--out", &data,
+    ]);
+    succeed(&[
+        "train",
+        "--method",
+        "adam",
+        "--steps",
+        "300",
+        "--data",
+        &data,
+        "--arch",
+        "3-6-2",
+        "--standardize",
+        "--precision",
+        "f32",
+        "--model-out",
+        &model,
+        "--report",
+        &report,
+    ]);
+    let saved = Model::load(std::path::Path::new(&model)).unwrap();
+    assert_eq!(saved.precision, Precision::F32);
+    let text: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let said = text.to_string();
+    assert!(said.contains(r#""precision":"f32""#), "{said}");
+    let x = random_inputs(3, 50, 2).map(|v| 5.0 * v);
+    let ours = saved.predict(&x).unwrap();
+    for (flag, precision, code) in [
+        (None, Precision::F32, 1),
+        (Some("--float64"), Precision::F64, 11),
+    ] {
+        let mut args = vec!["export", "--model", &model, "--onnx", &onnx];
+        args.extend(flag);
+        succeed(&args);
+        let bytes = std::fs::read(&onnx).unwrap();
+        let graph = proto::ModelProto::decode(&bytes[..])
+            .unwrap()
+            .graph
+            .unwrap();
+        assert!(graph.initializer.iter().all(|t| t.data_type == code));
+        let theirs = run_tract(&bytes, &x, precision);
+        let diff = max_diff(&theirs, &ours);
+        // the float64 graph of float32 parameters is the model's own arithmetic
+        let tol = if precision == Precision::F32 {
+            1e-5
+        } else {
+            1e-12
+        };
+        assert!(diff < tol, "{precision:?}: {diff:e}");
+    }
+}

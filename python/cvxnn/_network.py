@@ -130,10 +130,11 @@ class _Network(BaseEstimator):
         X = inputs(self, X, reset=False)
         return self.model_.predict(X)
 
-    def to_onnx(self, path, float32=False):
+    def to_onnx(self, path, float32=None):
         """Writes the fitted network as an ONNX file (opset 13): input ``x`` (N × features),
-        output ``y`` (N × outputs), float64 unless ``float32``, the standardisation included. For
-        a classifier the output is its decision function."""
+        output ``y`` (N × outputs), the standardisation included; float32 values if ``float32``
+        is true, float64 if false, the network's own precision if None. For a classifier the
+        output is its decision function."""
         check_is_fitted(self, "model_")
         self.model_.save_onnx(str(path), float32)
         return path
@@ -206,6 +207,10 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
     n_jobs : int, default=None
         Threads of each pass over the samples (gradient methods) or of SCR's ADMM; None or -1:
         every core. The trained network does not depend on it.
+    precision : {"f64", "f32"}, default=None
+        The gradient methods' precision (None: f64). ``"f32"`` runs the passes in float32 (twice
+        the products' rate; master parameters and optimiser state stay float64) and gives a
+        float32 network, which ``to_onnx`` writes as a float32 graph.
 
     A setting the chosen method does not read is refused at ``fit`` (it would be ignored).
 
@@ -255,6 +260,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         time_limit=None,
         random_state=None,
         n_jobs=None,
+        precision=None,
     ):
         self.method = method
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -286,6 +292,7 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
         self.time_limit = time_limit
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.precision = precision
 
     def fit(self, X, y, sample_weight=None):
         """Trains the network on X (N × features) and y (N, or N × outputs); ``sample_weight``
@@ -579,6 +586,8 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
     n_jobs : int, default=None
         Threads of each pass over the samples; None or -1: every core. The trained network does
         not depend on it.
+    precision : {"f64", "f32"}, default=None
+        As ``MLPRegressor``'s: float32 passes and a float32 network with ``"f32"``.
 
     Attributes
     ----------
@@ -615,6 +624,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         time_limit=None,
         random_state=None,
         n_jobs=None,
+        precision=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.method = method
@@ -636,6 +646,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         self.time_limit = time_limit
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.precision = precision
 
     def fit(self, X, y, sample_weight=None):
         """Trains the network on X (N × features) and the class labels y (N); ``sample_weight``
@@ -715,6 +726,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
             "epsilon": self.epsilon,
             "loss": "cross-entropy",
             "n_jobs": self.n_jobs,
+            "precision": self.precision,
         }
         keyword = _early(self, keyword) if early else keyword
         self._train(
@@ -746,7 +758,7 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
         P = self.predict_proba(X)
         return self.classes_[np.argmax(P, axis=1)]
 
-    def to_onnx(self, path, float32=False):
+    def to_onnx(self, path, float32=None):
         """Writes the fitted network as an ONNX file (opset 13): input ``x`` (N × features),
         output ``y``, the class probabilities (N × 1 through a ``Sigmoid`` for two classes, the
         positive class's; else N × classes through a ``Softmax``)."""

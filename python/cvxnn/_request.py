@@ -39,6 +39,7 @@ NETWORK_KEYS = {
     "n_iter_no_change": ("gradient.n_iter_no_change",),
     "max_patterns": ("convex.max_patterns",),
     "n_jobs": ("gradient.threads", "scr.admm_threads"),
+    "precision": ("gradient.precision",),
 }
 
 # The request's own keys as the estimators spell them.

@@ -144,16 +144,22 @@ impl PyModel {
     }
 
     /// Writes the model as ONNX (opset 13; input `x`, output `y`, standardisation included),
-    /// float64 unless `float32`.
-    #[pyo3(signature = (path, float32 = false))]
-    fn save_onnx(&self, py: Python<'_>, path: PathBuf, float32: bool) -> PyResult<()> {
-        let precision = if float32 {
-            Precision::F32
-        } else {
-            Precision::F64
+    /// float32 if `float32` is true, float64 if false, and the model's own precision if None.
+    #[pyo3(signature = (path, float32 = None))]
+    fn save_onnx(&self, py: Python<'_>, path: PathBuf, float32: Option<bool>) -> PyResult<()> {
+        let precision = match float32 {
+            Some(true) => Precision::F32,
+            Some(false) => Precision::F64,
+            None => self.inner.precision,
         };
         py.detach(|| self.inner.save_onnx(&path, precision))
             .map_err(py_err)
+    }
+
+    /// ``"f64"`` or ``"f32"``: the precision the network was trained in.
+    #[getter]
+    fn precision(&self) -> &'static str {
+        self.inner.precision.name()
     }
 
     #[getter]

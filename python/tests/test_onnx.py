@@ -45,6 +45,42 @@ def test_float32_export_is_single_precision(tmp_path):
     assert np.abs(f32 - want).max() > np.abs(f64 - want).max()
 
 
+@pytest.mark.parametrize("make", [
+    lambda **k: cvxnn.MLPRegressor(method="adam", hidden_layer_sizes=(6,), max_iter=200,
+                                   standardize=True, random_state=3, **k),
+    lambda **k: cvxnn.MLPClassifier(method="lbfgs", hidden_layer_sizes=(6,), max_iter=100,
+                                    random_state=3, **k),
+])
+def test_a_float32_network_exports_as_float32_by_default(tmp_path, make):
+    X, Y = cvxnn.planted_teacher("3-6-1", 60, seed=7)
+    y = Y[:, 0] if "Regressor" in type(make()).__name__ else (Y[:, 0] > np.median(Y)).astype(int)
+    est = make(precision="f32").fit(X, y)
+    assert est.model_.precision == "f32"
+    assert est.run_["request"]["gradient"]["precision"] == "f32"
+    for layer in est.coefs_ + est.intercepts_:
+        np.testing.assert_array_equal(layer, layer.astype(np.float32))
+    want = est.predict_proba(X)[:, 1:] if hasattr(est, "predict_proba") else est.predict(X)
+    want = want.reshape(len(X), -1)
+    got = run_onnx(est.to_onnx(tmp_path / "m.onnx"), X, np.float32)
+    assert got.dtype == np.float32
+    assert np.abs(got - want).max() <= 1e-5 * max(1.0, np.abs(want).max())
+    # float64 on request: the model's own arithmetic
+    f64 = run_onnx(est.to_onnx(tmp_path / "d.onnx", float32=False), X, np.float64)
+    np.testing.assert_allclose(f64, want, rtol=1e-12, atol=1e-12)
+    # the default is float64, whose network is not a float32 one
+    ref = make().fit(X, y)
+    assert ref.model_.precision == "f64"
+    assert any((w != w.astype(np.float32)).any() for w in ref.coefs_)
+
+
+def test_float32_is_refused_by_levenberg_marquardt():
+    X, Y = cvxnn.planted_teacher("2-3-1", 20, seed=1)
+    with pytest.raises(ValueError, match="precision"):
+        cvxnn.MLPRegressor(method="lm", hidden_layer_sizes=(3,), precision="f32").fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="precision"):
+        cvxnn.MLPRegressor(method="adam", hidden_layer_sizes=(3,), precision="f16").fit(X, Y[:, 0])
+
+
 def test_convex_models_export_their_decision_function(tmp_path):
     X, Y = cvxnn.planted_teacher("2-3-1", 16, seed=2)
     reg = cvxnn.ConvexReLURegressor().fit(X, Y[:, 0])

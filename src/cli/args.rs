@@ -10,6 +10,7 @@ use clap::{ArgMatches, Args};
 use cvxnn::compare::ScrStart;
 use cvxnn::convex::{Formulation, Loss, SolverKind};
 use cvxnn::gradient::DataLoss;
+use cvxnn::linalg::Precision;
 use cvxnn::methods::{self, BackendName, GlmSolver, Method, MilpLoss, TIGHTENINGS};
 use cvxnn::request::Init;
 use cvxnn::train::InitScheme;
@@ -145,6 +146,10 @@ pub struct GradArgs {
     /// trained network does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Precision of the gradient methods' passes and network [default: f64]; f32 runs the
+    /// products at twice the rate and stores a float32 network (lm stays f64).
+    #[arg(long, value_parser = choices(Precision::CHOICES))]
+    pub precision: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -398,6 +403,7 @@ pub const FLAGS: &[Flag] = &[
     flag("n_iter_no_change", "gradient.n_iter_no_change", Kind::Int),
     flag("validation_tol", "gradient.validation_tol", Kind::Float),
     flag("threads", "gradient.threads", Kind::Int),
+    flag("precision", "gradient.precision", Kind::Str),
     flag("output_tol", "scr.output_tol", Kind::Float),
     flag("output_tol", "gradient.output_tol", Kind::Float),
     flag("weight_decay", "gradient.weight_decay", Kind::Float),

@@ -2,7 +2,7 @@
 //! epoch, the best network on it, and the stop once it has not improved for `patience` epochs —
 //! scikit-learn's `early_stopping`, on the validation loss (the data term) rather than a score.
 
-use super::model::{DataLoss, Evaluator, Workspace};
+use super::model::{Evaluator, Workspace};
 use crate::error::{Error, Result};
 use crate::linalg::Matrix;
 use crate::net::Architecture;
@@ -117,14 +117,18 @@ pub struct Watch<'a> {
 }
 
 impl<'a> Watch<'a> {
+    /// The held-out samples of `split`, evaluated as `training` evaluates the others (data
+    /// term, precision, threads; no weight decay).
     pub fn new(
         arch: &Architecture,
         split: &'a Split,
-        loss: DataLoss,
+        training: &Evaluator,
         rule: EarlyStopping,
     ) -> Result<Self> {
-        let eval = Evaluator::for_loss(arch, &split.x_val, &split.y_val, loss)?
-            .with_weights(split.weights_val.as_deref())?;
+        let eval = Evaluator::for_loss(arch, &split.x_val, &split.y_val, training.loss)?
+            .with_weights(split.weights_val.as_deref())?
+            .with_threads(training.threads())
+            .with_precision(training.precision());
         Ok(Self {
             ws: eval.workspace(),
             eval,

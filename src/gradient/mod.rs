@@ -10,12 +10,13 @@
 pub mod early;
 mod lm;
 pub mod model;
+pub mod pass;
 
 pub use early::EarlyStopping;
-pub use model::{Batch, DataLoss, Evaluator, ParamLayout, Workspace};
+pub use model::{DataLoss, Evaluator, ParamLayout, Workspace};
 
 use crate::error::{Error, Result};
-use crate::linalg::norm;
+use crate::linalg::{norm, Precision};
 use crate::net::Mlp;
 use crate::train::{Monitor, Stop};
 use rand::seq::SliceRandom;
@@ -168,9 +169,14 @@ pub struct GradSettings {
     #[serde(default)]
     pub early_stopping: Option<EarlyStopping>,
     /// Threads of each pass over the samples (`None`: every core); the result does not depend
-    /// on them ([`model::eval_batch`]).
+    /// on them ([`pass::data_term`]).
     #[serde(default)]
     pub threads: Option<usize>,
+    /// The precision of the passes over the samples. float32 keeps float64 master parameters
+    /// and optimiser state (as mixed-precision training does: an update below a float32 ulp
+    /// still accumulates) and returns the network rounded to float32.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl GradSettings {
@@ -186,6 +192,7 @@ impl GradSettings {
             loss: DataLoss::Squared,
             early_stopping: None,
             threads: None,
+            precision: Precision::F64,
         }
     }
 
@@ -209,6 +216,13 @@ impl GradSettings {
                 "gradient.weight_decay",
                 "does not apply to Levenberg–Marquardt, which fits least squares only (gd, sgd, \
                  adam and lbfgs take it)",
+            ));
+        }
+        if self.precision != Precision::F64 && matches!(self.optimizer, Optimizer::Lm) {
+            return Err(Error::setting(
+                "gradient.precision",
+                "Levenberg–Marquardt runs in float64 (its normal equations need it); gd, sgd, \
+                 adam and lbfgs run in float32",
             ));
         }
         if self.loss == DataLoss::CrossEntropy && matches!(self.optimizer, Optimizer::Lm) {
@@ -288,6 +302,9 @@ pub struct GradSummary {
     /// Which data term.
     #[serde(default)]
     pub data_loss: DataLoss,
+    /// The precision of the passes (and of the network's parameters).
+    #[serde(default)]
+    pub precision: Precision,
     /// β of that objective (0: the loss is the MSE).
     #[serde(default)]
     pub weight_decay: f64,
@@ -468,9 +485,10 @@ pub fn train_weighted(
     let loss = Evaluator::for_loss(&start.arch, x, y, settings.loss)?
         .with_weights(weights)?
         .with_weight_decay(settings.weight_decay)
-        .with_threads(settings.threads());
+        .with_threads(settings.threads())
+        .with_precision(settings.precision);
     let early = match (&split, settings.early_stopping) {
-        (Some(s), Some(rule)) => Some(early::Watch::new(&start.arch, s, settings.loss, rule)?),
+        (Some(s), Some(rule)) => Some(early::Watch::new(&start.arch, s, &loss, rule)?),
         _ => None,
     };
     // an epoch: one pass over the samples trained on
@@ -527,12 +545,18 @@ pub fn train_weighted(
             (l, norm(&grad))
         }
     };
+    // a float32 network's parameters are float32 numbers; its passes saw no others, so the
+    // figures above are its own
+    theta
+        .iter_mut()
+        .for_each(|v| *v = settings.precision.round(*v));
     let model = loss.layout.unpack(&theta)?;
     Ok(GradRun {
         method: settings.optimizer.name().into(),
         summary: GradSummary {
             loss: l,
             data_loss: settings.loss,
+            precision: settings.precision,
             weight_decay: settings.weight_decay,
             output_error: loss.output_error(l),
             grad_norm: g,
@@ -555,9 +579,8 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
     let opt = tr.settings.optimizer.clone();
     let n = loss.n_samples();
     let np = theta.len();
-    let (nx, ny) = (loss.x().rows(), loss.y().rows());
     let batch = opt.batch().map(|b| b.min(n));
-    let mut ws = Workspace::new(&loss.layout.arch, batch.unwrap_or(n)).with_threads(loss.threads());
+    let mut ws = loss.workspace_for(batch.unwrap_or(n));
     let mut full_ws = batch.map(|_| loss.workspace());
     let mut grad = vec![0.0; np];
     let mut full_grad = vec![0.0; np];
@@ -566,11 +589,6 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(tr.settings.seed);
     let mut pos = n; // next sample of the epoch (n: reshuffle first)
-    let (mut xb, mut yb) = (
-        vec![0.0; nx * batch.unwrap_or(0)],
-        vec![0.0; ny * batch.unwrap_or(0)],
-    );
-    let mut wb = vec![0.0; loss.weights().map_or(0, |_| batch.unwrap_or(0))];
     let mut last_good = theta.clone();
     let every = tr.settings.record_every();
     let mut it = 0;
@@ -610,37 +628,9 @@ fn first_order(theta: &mut Vec<f64>, tr: &mut Tracker) -> (Stop, usize) {
                     order.shuffle(&mut rng);
                     pos = 0;
                 }
-                for (k, &j) in order[pos..pos + b].iter().enumerate() {
-                    xb[k * nx..(k + 1) * nx].copy_from_slice(loss.x().col(j));
-                    yb[k * ny..(k + 1) * ny].copy_from_slice(loss.y().col(j));
-                    if let Some(w) = loss.weights() {
-                        wb[k] = w[j];
-                    }
-                }
-                pos += b;
                 tr.evaluations += 1;
-                // a batch of zero-weight samples has no loss: its gradient is zero
-                let weights = loss.weights().map(|_| &wb[..b]);
-                if weights.is_some_and(|w| w.iter().all(|&v| v == 0.0)) {
-                    grad.iter_mut().for_each(|g| *g = 0.0);
-                    loss.regularize(theta, 0.0, Some(&mut grad));
-                } else {
-                    let batch = model::Batch {
-                        xs: &xb,
-                        ys: &yb,
-                        weights,
-                        n: b,
-                    };
-                    let data = model::eval_batch(
-                        &loss.layout,
-                        loss.loss,
-                        theta,
-                        &batch,
-                        Some(&mut grad),
-                        &mut ws,
-                    );
-                    loss.regularize(theta, data, Some(&mut grad));
-                }
+                loss.eval_samples(theta, &order[pos..pos + b], &mut grad, &mut ws);
+                pos += b;
             }
         }
         if !grad.iter().all(|g| g.is_finite()) {

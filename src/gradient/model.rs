@@ -1,13 +1,11 @@
 //! The training objective of an [`Mlp`] (squared loss or cross-entropy, with or without weight
-//! decay) as a function of its flattened parameters, with a hand-written
-//! backward pass (dense GEMMs through `faer`, one thread, no allocation per evaluation).
+//! decay) as a function of its flattened parameters, and its gradient: the [`Evaluator`], whose
+//! passes over the samples ([`super::pass`]) run in float64 or float32.
 
+use super::pass::{self, Batch, Buffers};
 use crate::error::{Error, Result};
-use crate::linalg::threads::{block_bounds, par_map, split_at_bounds};
-use crate::linalg::Matrix;
+use crate::linalg::{Float, Matrix, Precision};
 use crate::net::{Activation, Architecture, Mlp};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -52,7 +50,7 @@ impl ParamLayout {
         self.w_off.len()
     }
 
-    fn w_range(&self, l: usize) -> std::ops::Range<usize> {
+    pub(super) fn w_range(&self, l: usize) -> std::ops::Range<usize> {
         self.w_off[l]..self.b_off[l]
     }
 
@@ -102,65 +100,54 @@ impl ParamLayout {
     }
 }
 
-/// Samples per block of a pass: a batch is cut into blocks of this many samples, each block's
-/// forward and backward pass is computed whole by one thread, and the blocks' gradients are
-/// summed in block order — so the result depends on the block size, never on the thread count.
-/// A batch of at most this many samples is one block (the single-threaded pass of before).
-/// Measured on one thread, Adam on 784-512-512-10 with N = 12 000 (4 passes, two runs each):
-/// blocks of 256 took 6.0–6.3 s, 512 5.5–5.6 s, 1 024 and 2 048 5.5–5.7 s, one block of 12 000
-/// 5.6–5.8 s; on 784-128-10 (N = 10 000, L-BFGS) 512 was 3 % faster than one block.
-pub const SAMPLE_BLOCK: usize = 512;
-
-/// Below this many multiply-adds per pass (samples × parameters) one thread does it all:
-/// spawning threads costs more than it saves.
-pub const PARALLEL_WORK: usize = 1 << 22;
-
-/// Buffers of one forward/backward pass over at most `cap` samples, and the threads it may use.
+/// Buffers of the passes over at most `cap` samples in the evaluator's precision, the
+/// gathered mini-batch, and the threads the passes may use (the result does not change).
 #[derive(Clone, Debug)]
 pub struct Workspace {
-    cap: usize,
-    /// Pre-activations and activations of every layer (`n_{l+1} × cap`, column-major).
-    z: Vec<Vec<f64>>,
-    a: Vec<Vec<f64>>,
-    /// Back-propagated errors of the current and the previous layer.
-    delta: Vec<f64>,
-    delta_prev: Vec<f64>,
-    /// Each block's gradient (beyond the first, which goes straight into the caller's), made on
-    /// the first pass that needs them.
-    block_grads: Vec<Vec<f64>>,
+    passes: Passes,
     threads: usize,
 }
 
-impl Workspace {
-    /// Buffers for `cap` samples, one thread.
-    pub fn new(arch: &Architecture, cap: usize) -> Self {
-        let widths = &arch.widths;
-        let z: Vec<Vec<f64>> = widths[1..].iter().map(|&w| vec![0.0; w * cap]).collect();
-        let max_w = widths[1..].iter().copied().max().unwrap_or(0);
-        Self {
-            cap,
-            a: z.clone(),
-            z,
-            delta: vec![0.0; max_w * cap],
-            delta_prev: vec![0.0; max_w * cap],
-            block_grads: Vec::new(),
-            threads: 1,
+#[derive(Clone, Debug)]
+enum Passes {
+    F64(Buffers<f64>, Gathered<f64>),
+    F32(Buffers<f32>, Gathered<f32>),
+}
+
+/// A mini-batch's samples, copied out of the data set.
+#[derive(Clone, Debug, Default)]
+struct Gathered<T> {
+    x: Vec<T>,
+    y: Vec<T>,
+    weights: Vec<f64>,
+}
+
+impl<T: Copy> Gathered<T> {
+    /// The samples `idx` of `(xs, ys, weights)`, columns of `nx` inputs and `ny` targets.
+    fn gather(
+        &mut self,
+        idx: &[usize],
+        (nx, ny): (usize, usize),
+        (xs, ys): (&[T], &[T]),
+        weights: Option<&[f64]>,
+    ) -> Batch<'_, T> {
+        self.x.clear();
+        self.y.clear();
+        self.weights.clear();
+        for &j in idx {
+            self.x.extend_from_slice(&xs[j * nx..(j + 1) * nx]);
+            self.y.extend_from_slice(&ys[j * ny..(j + 1) * ny]);
+            if let Some(w) = weights {
+                self.weights.push(w[j]);
+            }
+        }
+        Batch {
+            xs: &self.x,
+            ys: &self.y,
+            weights: weights.map(|_| self.weights.as_slice()),
+            n: idx.len(),
         }
     }
-
-    /// The same buffers, passes on up to `threads` threads (the result does not change).
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-}
-
-fn mat(s: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
-    MatRef::from_column_major_slice(&s[..rows * cols], rows, cols)
-}
-
-fn mat_mut(s: &mut [f64], rows: usize, cols: usize) -> MatMut<'_, f64> {
-    MatMut::from_column_major_slice_mut(&mut s[..rows * cols], rows, cols)
 }
 
 /// The data term a network is trained on.
@@ -234,6 +221,9 @@ pub struct Evaluator<'a> {
     last_data: std::cell::Cell<f64>,
     /// Threads of each pass (its workspaces'); the result does not depend on them.
     threads: usize,
+    /// The precision of the passes, and in float32 the inputs and targets rounded to it.
+    precision: Precision,
+    single: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -269,6 +259,8 @@ impl<'a> Evaluator<'a> {
             weight_decay: 0.0,
             last_data: std::cell::Cell::new(f64::NAN),
             threads: 1,
+            precision: Precision::F64,
+            single: None,
         })
     }
 
@@ -305,8 +297,7 @@ impl<'a> Evaluator<'a> {
         self.weights
     }
 
-    /// The weight-decay objective with this β (0: the data term alone).
-    /// Passes on up to `threads` threads ([`eval_batch`]); the result does not change.
+    /// Passes on up to `threads` threads ([`pass::data_term`]); the result does not change.
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -317,6 +308,21 @@ impl<'a> Evaluator<'a> {
         self.threads
     }
 
+    /// Passes in `precision`: float32 rounds the inputs and targets once, and the parameters at
+    /// each pass; the value and the gradient come back in float64.
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        let single = |m: &Matrix| m.as_slice().iter().map(|&v| v as f32).collect();
+        self.single = (precision == Precision::F32).then(|| (single(self.x), single(&self.y)));
+        self.precision = precision;
+        self
+    }
+
+    /// The precision of its passes.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The weight-decay objective with this β (0: the data term alone).
     pub fn with_weight_decay(mut self, beta: f64) -> Self {
         self.weight_decay = beta;
         self
@@ -389,29 +395,106 @@ impl<'a> Evaluator<'a> {
 
     /// A workspace for the whole data set.
     pub fn workspace(&self) -> Workspace {
-        Workspace::new(&self.layout.arch, self.n_samples()).with_threads(self.threads)
+        self.workspace_for(self.n_samples())
+    }
+
+    /// A workspace for passes over up to `cap` samples (mini-batches of that size).
+    pub fn workspace_for(&self, cap: usize) -> Workspace {
+        let arch = &self.layout.arch;
+        let passes = match self.precision {
+            Precision::F64 => Passes::F64(Buffers::new(arch, cap), Gathered::default()),
+            Precision::F32 => Passes::F32(Buffers::new(arch, cap), Gathered::default()),
+        };
+        Workspace {
+            passes,
+            threads: self.threads,
+        }
     }
 
     /// `L(θ)` on all samples, and its gradient into `grad` if given.
     pub fn eval(&self, theta: &[f64], grad: Option<&mut [f64]>, ws: &mut Workspace) -> f64 {
-        let n = self.n_samples();
         let mut grad = grad;
-        let batch = Batch {
-            xs: self.x.as_slice(),
-            ys: self.y.as_slice(),
-            weights: self.weights,
-            n,
+        let data = self.data_term(theta, None, grad.as_deref_mut(), ws);
+        self.last_data.set(data);
+        self.regularize(theta, data, grad)
+    }
+
+    /// The objective of a mini-batch, the samples `idx` (their data term, and the whole weight
+    /// decay), and its gradient.
+    pub fn eval_samples(
+        &self,
+        theta: &[f64],
+        idx: &[usize],
+        grad: &mut [f64],
+        ws: &mut Workspace,
+    ) -> f64 {
+        // a batch of zero-weight samples has no loss: its gradient is zero
+        if self
+            .weights
+            .is_some_and(|w| idx.iter().all(|&j| w[j] == 0.0))
+        {
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            return self.regularize(theta, 0.0, Some(grad));
+        }
+        let data = self.data_term(theta, Some(idx), Some(&mut *grad), ws);
+        self.regularize(theta, data, Some(grad))
+    }
+
+    /// The data term on the samples `idx` (`None`: all), in the workspace's precision.
+    fn data_term(
+        &self,
+        theta: &[f64],
+        idx: Option<&[usize]>,
+        grad: Option<&mut [f64]>,
+        ws: &mut Workspace,
+    ) -> f64 {
+        let threads = ws.threads;
+        match &mut ws.passes {
+            Passes::F64(buffers, gathered) => {
+                let data = (self.x.as_slice(), self.y.as_slice());
+                self.pass(data, theta, idx, grad, (buffers, gathered), threads)
+            }
+            Passes::F32(buffers, gathered) => {
+                let (x, y) = self
+                    .single
+                    .as_ref()
+                    .expect("a float32 workspace comes from a float32 evaluator");
+                let data = (x.as_slice(), y.as_slice());
+                self.pass(data, theta, idx, grad, (buffers, gathered), threads)
+            }
+        }
+    }
+
+    fn pass<T: Float>(
+        &self,
+        (xs, ys): (&[T], &[T]),
+        theta: &[f64],
+        idx: Option<&[usize]>,
+        grad: Option<&mut [f64]>,
+        (buffers, gathered): (&mut Buffers<T>, &mut Gathered<T>),
+        threads: usize,
+    ) -> f64 {
+        let batch = match idx {
+            Some(idx) => {
+                let shape = (self.x.rows(), self.y.rows());
+                gathered.gather(idx, shape, (xs, ys), self.weights)
+            }
+            None => Batch {
+                xs,
+                ys,
+                weights: self.weights,
+                n: self.n_samples(),
+            },
         };
-        let data = eval_batch(
+        pass::data_term(
             &self.layout,
             self.loss,
             theta,
-            &batch,
-            grad.as_deref_mut(),
-            ws,
-        );
-        self.last_data.set(data);
-        self.regularize(theta, data, grad)
+            batch,
+            grad,
+            buffers,
+            threads,
+        )
     }
 
     /// The residuals `r = vec(f(X) − Y)/√(n_y N)` (so that `L = ‖r‖²`) into `r`, and the transposed
@@ -434,6 +517,9 @@ impl<'a> Evaluator<'a> {
         let layers = lay.n_layers();
         let (n, ny, np) = (self.n_samples(), self.y.rows(), lay.len());
         let l = self.eval(theta, None, ws);
+        let Passes::F64(ws, _) = &ws.passes else {
+            unreachable!("Levenberg–Marquardt runs in float64 (GradSettings::validate)")
+        };
         let scale = 1.0 / ((ny * n) as f64).sqrt();
         let out = &ws.a[layers - 1];
         for (k, rk) in r.iter_mut().enumerate().take(ny * n) {
@@ -506,281 +592,6 @@ impl<'a> Evaluator<'a> {
             sse.sqrt()
         }
     }
-}
-
-/// `n` samples: inputs `xs` (`n_0 × n`, column-major), targets `ys` (`n_y × n`; for the
-/// cross-entropy, 0/1 indicators) and their weights (`None`: 1 each).
-pub struct Batch<'b> {
-    pub xs: &'b [f64],
-    pub ys: &'b [f64],
-    pub weights: Option<&'b [f64]>,
-    pub n: usize,
-}
-
-/// The data term `loss` on `batch` — its mean over the samples, or with weights
-/// `Σ w_i ℓ_i / Σ w_i` — and its gradient: blocks of [`SAMPLE_BLOCK`] samples, on the
-/// workspace's threads where the pass is large enough, summed in block order.
-pub fn eval_batch(
-    layout: &ParamLayout,
-    loss: DataLoss,
-    theta: &[f64],
-    batch: &Batch,
-    grad: Option<&mut [f64]>,
-    ws: &mut Workspace,
-) -> f64 {
-    let Batch { xs, ys, weights, n } = *batch;
-    assert!(n <= ws.cap, "workspace too small");
-    let widths = &layout.arch.widths;
-    let layers = layout.n_layers();
-    let (n_in, ny) = (widths[0], widths[layers]);
-    let total = weights.map_or(n as f64, |w| w[..n].iter().sum());
-    let bounds = block_bounds(n, SAMPLE_BLOCK);
-    let blocks = bounds.len() - 1;
-    let max_w = widths[1..].iter().copied().max().unwrap_or(0);
-    let mut grad = grad;
-    let want = grad.is_some();
-    // one block writes its gradient into the caller's; several, each into its own
-    if want && blocks > 1 && ws.block_grads.len() < blocks {
-        ws.block_grads
-            .resize_with(blocks, || vec![0.0; layout.len()]);
-    }
-    // each block's columns of every buffer, and its gradient (the first: the caller's)
-    let mut z_parts: Vec<Vec<&mut [f64]>> = (0..blocks).map(|_| Vec::new()).collect();
-    let mut a_parts: Vec<Vec<&mut [f64]>> = (0..blocks).map(|_| Vec::new()).collect();
-    for ((l, zl), al) in ws.z.iter_mut().enumerate().zip(ws.a.iter_mut()) {
-        let w = widths[l + 1];
-        let scaled: Vec<usize> = bounds.iter().map(|b| b * w).collect();
-        for (k, part) in split_at_bounds(&mut zl[..w * n], &scaled)
-            .into_iter()
-            .enumerate()
-        {
-            z_parts[k].push(part);
-        }
-        for (k, part) in split_at_bounds(&mut al[..w * n], &scaled)
-            .into_iter()
-            .enumerate()
-        {
-            a_parts[k].push(part);
-        }
-    }
-    let scaled: Vec<usize> = bounds.iter().map(|b| b * max_w).collect();
-    let deltas = split_at_bounds(&mut ws.delta[..max_w * n], &scaled);
-    let prevs = split_at_bounds(&mut ws.delta_prev[..max_w * n], &scaled);
-    let grads: Vec<Option<&mut [f64]>> = if !want {
-        (0..blocks).map(|_| None).collect()
-    } else if blocks == 1 {
-        vec![grad.as_deref_mut()]
-    } else {
-        ws.block_grads
-            .iter_mut()
-            .take(blocks)
-            .map(|g| Some(g.as_mut_slice()))
-            .collect()
-    };
-    let items: Vec<_> = (0..blocks)
-        .zip(z_parts)
-        .zip(a_parts)
-        .zip(deltas.into_iter().zip(prevs))
-        .zip(grads)
-        .map(|((((k, z), a), delta), grad)| (k, z, a, delta, grad))
-        .collect();
-    let threads = if n * layout.len() >= PARALLEL_WORK {
-        ws.threads
-    } else {
-        1
-    };
-    let values = par_map(items, threads, |(k, mut z, mut a, (delta, prev), grad)| {
-        let (lo, hi) = (bounds[k], bounds[k + 1]);
-        let block = Batch {
-            xs: &xs[lo * n_in..hi * n_in],
-            ys: &ys[lo * ny..hi * ny],
-            weights: weights.map(|w| &w[lo..hi]),
-            n: hi - lo,
-        };
-        let mut buffers = Block {
-            z: &mut z,
-            a: &mut a,
-            delta,
-            delta_prev: prev,
-        };
-        eval_block(layout, loss, theta, &block, total, grad, &mut buffers)
-    });
-    // the blocks' gradients summed in block order
-    if let (Some(grad), true) = (grad, blocks > 1) {
-        grad.copy_from_slice(&ws.block_grads[0]);
-        for g in &ws.block_grads[1..blocks] {
-            grad.iter_mut().zip(g).for_each(|(a, b)| *a += b);
-        }
-    }
-    values.into_iter().sum()
-}
-
-/// One block's columns of a [`Workspace`]'s buffers.
-struct Block<'w, 'p> {
-    z: &'p mut [&'w mut [f64]],
-    a: &'p mut [&'w mut [f64]],
-    delta: &'w mut [f64],
-    delta_prev: &'w mut [f64],
-}
-
-/// The data term of one block of samples, its sum divided by the whole batch's `total` weight,
-/// and its share of the gradient into `grad`.
-fn eval_block(
-    layout: &ParamLayout,
-    loss: DataLoss,
-    theta: &[f64],
-    batch: &Batch,
-    total: f64,
-    grad: Option<&mut [f64]>,
-    ws: &mut Block,
-) -> f64 {
-    let Batch { xs, ys, weights, n } = *batch;
-    let widths = &layout.arch.widths;
-    let layers = layout.n_layers();
-    // forward
-    for l in 0..layers {
-        let (rows, inner) = (widths[l + 1], widths[l]);
-        let input: &[f64] = if l == 0 { xs } else { &*ws.a[l - 1] };
-        let z = &mut *ws.z[l];
-        let bias = &theta[layout.b_range(l)];
-        for col in z[..rows * n].chunks_exact_mut(rows) {
-            col.copy_from_slice(bias);
-        }
-        matmul(
-            mat_mut(z, rows, n),
-            Accum::Add,
-            mat(&theta[layout.w_range(l)], rows, inner),
-            mat(input, inner, n),
-            1.0,
-            Par::Seq,
-        );
-        let act = if l + 1 == layers {
-            layout.arch.output
-        } else {
-            Activation::Relu
-        };
-        let (a, z) = (&mut *ws.a[l], &*ws.z[l]);
-        for (ai, &zi) in a[..rows * n].iter_mut().zip(&z[..rows * n]) {
-            *ai = act.apply(zi);
-        }
-    }
-    let ny = widths[layers];
-    let out = &ws.a[layers - 1][..ny * n];
-    let ys = &ys[..ny * n];
-    let weight = |j: usize| weights.map_or(1.0, |w| w[j]);
-    // the data term, and δ_L = ∂(data term)/∂Z_L into ws.delta when a gradient is asked for
-    let want = grad.is_some();
-    let value = match loss {
-        DataLoss::Squared => {
-            let scale = 1.0 / (ny as f64 * total);
-            let mut sse = 0.0;
-            for (j, (f, y)) in out.chunks_exact(ny).zip(ys.chunks_exact(ny)).enumerate() {
-                let s: f64 = f.iter().zip(y).map(|(f, y)| (f - y) * (f - y)).sum();
-                sse += weight(j) * s;
-            }
-            if want {
-                // δ_L = 2 w (F − Y)/(n_y Σw) ⊙ act'(Z_L)
-                // one sample's outputs at a time: its weight is read once, not per output
-                let z = &ws.z[layers - 1][..ny * n];
-                let relu = layout.arch.output == Activation::Relu;
-                for (j, (((d, f), y), z)) in ws.delta[..ny * n]
-                    .chunks_exact_mut(ny)
-                    .zip(out.chunks_exact(ny))
-                    .zip(ys.chunks_exact(ny))
-                    .zip(z.chunks_exact(ny))
-                    .enumerate()
-                {
-                    let c = 2.0 * scale * weight(j);
-                    for (((d, f), y), z) in d.iter_mut().zip(f).zip(y).zip(z) {
-                        let deriv = if relu {
-                            f64::from(u8::from(*z > 0.0))
-                        } else {
-                            1.0
-                        };
-                        *d = c * (f - y) * deriv;
-                    }
-                }
-            }
-            sse * scale
-        }
-        DataLoss::CrossEntropy => {
-            // the output is linear (checked by the evaluator): F are the logits;
-            // δ_L = w (P − T)/Σw
-            let inv = 1.0 / total;
-            let delta = &mut ws.delta[..ny * n];
-            let mut sum = 0.0;
-            if ny == 1 {
-                for (j, ((d, &f), &t)) in delta.iter_mut().zip(out).zip(ys).enumerate() {
-                    // −t log σ(f) − (1 − t) log(1 − σ(f)) = softplus(f) − t f
-                    let w = weight(j);
-                    sum += w * (f.max(0.0) + (-f.abs()).exp().ln_1p() - t * f);
-                    *d = w * (crate::net::sigmoid(f) - t) * inv;
-                }
-            } else {
-                for (j, ((d, f), t)) in delta
-                    .chunks_exact_mut(ny)
-                    .zip(out.chunks_exact(ny))
-                    .zip(ys.chunks_exact(ny))
-                    .enumerate()
-                {
-                    // −Σ t_k log softmax(f)_k = log Σ e^{f_k} − Σ t_k f_k (Σ t_k = 1)
-                    let w = weight(j);
-                    d.copy_from_slice(f);
-                    let lse = crate::net::softmax(d);
-                    sum += w * (lse - t.iter().zip(f).map(|(t, f)| t * f).sum::<f64>());
-                    for (d, t) in d.iter_mut().zip(t) {
-                        *d = w * (*d - t) * inv;
-                    }
-                }
-            }
-            sum * inv
-        }
-    };
-    let Some(grad) = grad else {
-        return value;
-    };
-    for l in (0..layers).rev() {
-        let (rows, inner) = (widths[l + 1], widths[l]);
-        let input: &[f64] = if l == 0 { xs } else { &*ws.a[l - 1] };
-        // ∂W_l = δ_l A_{l−1}ᵀ, ∂b_l = δ_l 1
-        matmul(
-            mat_mut(&mut grad[layout.w_range(l)], rows, inner),
-            Accum::Replace,
-            mat(ws.delta, rows, n),
-            mat(input, inner, n).transpose(),
-            1.0,
-            Par::Seq,
-        );
-        let gb = &mut grad[layout.b_range(l)];
-        gb.iter_mut().for_each(|g| *g = 0.0);
-        for col in ws.delta[..rows * n].chunks_exact(rows) {
-            for (g, d) in gb.iter_mut().zip(col) {
-                *g += d;
-            }
-        }
-        if l == 0 {
-            break;
-        }
-        // δ_{l−1} = (W_lᵀ δ_l) ⊙ 1[Z_{l−1} > 0]
-        matmul(
-            mat_mut(ws.delta_prev, inner, n),
-            Accum::Replace,
-            mat(&theta[layout.w_range(l)], rows, inner).transpose(),
-            mat(ws.delta, rows, n),
-            1.0,
-            Par::Seq,
-        );
-        for (d, &z) in ws.delta_prev[..inner * n]
-            .iter_mut()
-            .zip(ws.z[l - 1].iter())
-        {
-            if z <= 0.0 {
-                *d = 0.0;
-            }
-        }
-        std::mem::swap(&mut ws.delta, &mut ws.delta_prev);
-    }
-    value
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@
 //! symmetric eigen) go through `faer`; this type only does what every module needs.
 
 pub mod cholesky;
+pub mod precision;
 pub mod threads;
 
 use crate::error::{Error, Result};
+pub use precision::{Float, Precision};
 use serde::{Deserialize, Serialize};
 
 /// Dense `rows × cols` matrix of `f64`, stored column by column.

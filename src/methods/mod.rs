@@ -55,6 +55,7 @@ pub use table::{
 
 use crate::data::{Dataset, TargetScaling};
 use crate::error::Result;
+use crate::linalg::Precision;
 use crate::net::{Activation, Architecture, Link, Network};
 use crate::train::{Limits, Monitor, Observer, Problem, Start, Stop};
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,12 @@ pub trait Trainer: Send + Sync {
     /// logits of class probabilities, which the model then predicts.
     fn link(&self, _n_outputs: usize) -> Link {
         Link::Identity
+    }
+
+    /// The precision of the networks it trains (and of their parameters): float64 unless the
+    /// method runs in float32.
+    fn precision(&self) -> Precision {
+        Precision::F64
     }
 
     /// How `standardize` treats the targets of a network with output `output`: labels are

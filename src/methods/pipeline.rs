@@ -4,6 +4,7 @@
 use super::{Metrics, Run, Settings, Trainer};
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::linalg::Precision;
 use crate::net::{Link, Network};
 use crate::train::{Monitor, Problem, Start, Stop};
 
@@ -39,6 +40,10 @@ impl Trainer for Pipeline {
 
     fn link(&self, n_outputs: usize) -> Link {
         self.then.link(n_outputs)
+    }
+
+    fn precision(&self) -> Precision {
+        self.then.precision()
     }
 
     fn train(&self, problem: &Problem, start: &Start, monitor: &mut Monitor) -> Result<Run> {

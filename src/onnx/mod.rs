@@ -36,30 +36,13 @@ pub const OPSET: i64 = 13;
 /// ONNX IR version 7 is the one of operator set 13.
 const IR_VERSION: i64 = 7;
 
-/// The value type of the exported graph.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precision {
-    /// float64: the same arithmetic as cvxnn's forward pass, up to the order of the sums.
-    F64,
-    /// float32: parameters rounded to single precision; refuses values outside its range.
-    F32,
-}
+pub use crate::linalg::Precision;
 
-impl Precision {
-    /// The `TensorProto.DataType` code.
-    fn data_type(self) -> i32 {
-        match self {
-            Precision::F64 => 11,
-            Precision::F32 => 1,
-        }
-    }
-
-    /// `float64` or `float32`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F64 => "float64",
-            Precision::F32 => "float32",
-        }
+/// The `TensorProto.DataType` code of a precision.
+fn data_type(precision: Precision) -> i32 {
+    match precision {
+        Precision::F64 => 11,
+        Precision::F32 => 1,
     }
 }
 
@@ -165,7 +148,7 @@ impl Graph {
         };
         self.initializers.push(proto::Tensor {
             dims: dims.iter().map(|&d| d as i64).collect(),
-            data_type: self.precision.data_type(),
+            data_type: data_type(self.precision),
             name: name.into(),
             raw_data: raw,
             ..Default::default()
@@ -246,7 +229,7 @@ impl Graph {
         let z = self.affine(input, &w, &b, "")?;
         let zero = self.constant("zero", &[], &[0.0])?;
         self.node("Greater", &[&z, &zero], "fires", vec![]);
-        let to = i64::from(self.precision.data_type());
+        let to = i64::from(data_type(self.precision));
         self.node(
             "Cast",
             &["fires"],
@@ -284,7 +267,7 @@ impl Graph {
             node: self.nodes,
             name: "cvxnn".into(),
             initializer: self.initializers,
-            doc_string: format!("{what}, {}", ty.name()),
+            doc_string: format!("{what}, {}", ty.long_name()),
             input: vec![value_info(
                 INPUT,
                 ty,
@@ -339,7 +322,7 @@ fn value_info(name: &str, ty: Precision, width: usize, doc: &str) -> proto::Valu
         name: name.into(),
         r#type: Some(proto::TypeProto {
             tensor_type: Some(proto::TensorType {
-                elem_type: ty.data_type(),
+                elem_type: data_type(ty),
                 shape: Some(proto::Shape {
                     dim: vec![dim(None, Some("N")), dim(Some(width as i64), None)],
                 }),

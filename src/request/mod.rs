@@ -408,7 +408,8 @@ impl Prepared {
             .as_ref()
             .map(|net| {
                 Model::new(net.clone(), self.data.columns(), self.scaling.clone())?
-                    .with_link(self.trainer.link(net.n_outputs()))
+                    .with_link(self.trainer.link(net.n_outputs()))?
+                    .with_precision(self.trainer.precision())
             })
             .transpose()?;
         Ok(Trained {
