@@ -1,6 +1,7 @@
 //! L-BFGS (Nocedal & Wright 2006, Algorithm 7.5) with a weak-Wolfe line search: their Algorithm
-//! 3.5's expansion and a zoom by cubic interpolation, bracketing as Lewis & Overton's nonsmooth
-//! BFGS (2013) does, so that ReLU kinks do not stop it; for any piecewise-smooth [`Objective`]:
+//! 3.5's expansion (by cubic extrapolation) and a zoom by cubic interpolation, bracketing as Lewis
+//! & Overton's nonsmooth BFGS (2013) does, so that ReLU kinks do not stop it; for any
+//! piecewise-smooth [`Objective`]:
 //! network training ([`crate::gradient`]) and the first-order path of [`crate::glm`].
 
 use crate::linalg::{dot, norm};
@@ -63,25 +64,40 @@ impl<P: Objective> Line<'_, P> {
     }
 }
 
-/// Minimiser of the cubic through two points with their slopes, or the midpoint when the cubic
-/// has none; kept inside the middle 80 % of the bracket.
-fn cubic(lo: &Point, hi: &Point) -> f64 {
+/// Minimiser of the cubic through two points with their slopes (Nocedal & Wright eq. 3.59), if
+/// the cubic has one.
+fn cubic_minimizer(lo: &Point, hi: &Point) -> Option<f64> {
     let (a, b) = (lo.alpha, hi.alpha);
     let d1 = lo.df + hi.df - 3.0 * (lo.f - hi.f) / (a - b);
     let disc = d1 * d1 - lo.df * hi.df;
-    let mid = 0.5 * (a + b);
     if !(disc.is_finite() && disc >= 0.0) {
-        return mid;
+        return None;
     }
     let d2 = (b - a).signum() * disc.sqrt();
     let t = b - (b - a) * (hi.df + d2 - d1) / (hi.df - lo.df + 2.0 * d2);
-    let (min, max) = (a.min(b), a.max(b));
+    t.is_finite().then_some(t)
+}
+
+/// The cubic's minimiser inside the middle 80 % of the bracket `[lo, hi]`, or its midpoint when
+/// the cubic has none.
+fn cubic(lo: &Point, hi: &Point) -> f64 {
+    let (min, max) = (lo.alpha.min(hi.alpha), lo.alpha.max(hi.alpha));
     let margin = 0.1 * (max - min);
-    if t.is_finite() {
-        t.clamp(min + margin, max - margin)
-    } else {
-        mid
-    }
+    cubic_minimizer(lo, hi).map_or(0.5 * (min + max), |t| t.clamp(min + margin, max - margin))
+}
+
+/// The next trial step while the line still descends steeply at `p` (sufficient decrease, slope
+/// below `C2` times the first): the cubic through `prev` and `p` extrapolated, kept between
+/// 1.01 `p` and 10 `p` steps (10 `p` where the cubic has no minimiser) — PyTorch's `strong_wolfe`
+/// bounds. Doubling instead, 5 iterations on a 784-512-512-10 network (N = 60 000, a first
+/// step of 1/‖g‖₁) took 24 evaluations against PyTorch's 15 (bench/README.md, 2026-12-07). On
+/// small problems the two are alike: scikit-learn's `MLPClassifier` problem (10 hidden units,
+/// α = 1e-2; iris, wine, breast_cancer, raw and standardised, 5 seeds) and diabetes (10 hidden
+/// units, standardised, 5 seeds), 2 000 iterations: the extrapolation ended lower in 19 of 35
+/// runs, doubling in 16, with about as many evaluations.
+fn extrapolate(prev: &Point, p: &Point) -> f64 {
+    let (min, max) = (p.alpha + 0.01 * (p.alpha - prev.alpha), 10.0 * p.alpha);
+    cubic_minimizer(prev, p).map_or(max, |t| t.clamp(min, max))
 }
 
 /// A step satisfying the weak Wolfe conditions (sufficient decrease, and a slope no steeper than
@@ -125,7 +141,7 @@ fn line_search<P: Objective>(line: &mut Line<P>, f0: f64, df0: f64, alpha0: f64)
         if line.evals >= MAX_EVALS {
             return Some(p);
         }
-        alpha = 2.0 * p.alpha;
+        alpha = extrapolate(&prev, &p);
         prev = p;
     };
     zoom(line, f0, df0, lo, hi)
@@ -234,5 +250,85 @@ pub fn minimize<P: Objective>(
         f = p.f;
         g = p.g;
         it += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A function with its evaluation count; stops at a gradient norm of 1e-10.
+    struct Counted<F: FnMut(&[f64], &mut [f64]) -> f64> {
+        f: F,
+        evals: usize,
+    }
+
+    impl<F: FnMut(&[f64], &mut [f64]) -> f64> Objective for Counted<F> {
+        type Stop = ();
+        fn eval(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
+            self.evals += 1;
+            (self.f)(x, g)
+        }
+        fn check(&mut self, _: usize, _: &[f64], _: f64, g: &[f64]) -> Option<()> {
+            (norm(g) <= 1e-10).then_some(())
+        }
+    }
+
+    /// Rosenbrock's function from its classic start reaches its minimum (1, 1).
+    #[test]
+    fn minimises_rosenbrock() {
+        let mut p = Counted {
+            f: |x: &[f64], g: &mut [f64]| {
+                let (a, b) = (1.0 - x[0], x[1] - x[0] * x[0]);
+                g[0] = -2.0 * a - 400.0 * x[0] * b;
+                g[1] = 200.0 * b;
+                a * a + 100.0 * b * b
+            },
+            evals: 0,
+        };
+        let mut x = vec![-1.2, 1.0];
+        let (end, it) = minimize(&mut p, &mut x, 10);
+        assert!(matches!(end, End::Stopped(())), "{end:?} after {it}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-8 && (x[1] - 1.0).abs() < 1e-8,
+            "{x:?}"
+        );
+    }
+
+    /// A first step far too short (1/‖g‖₁ on a quadratic whose gradient is 10⁶ times its
+    /// curvature's scale) is extrapolated to a weak-Wolfe step in a few evaluations, not the
+    /// log₂ 10⁶ ≈ 20 of doubling.
+    #[test]
+    fn a_far_too_short_first_step_is_extrapolated() {
+        let n = 50;
+        let mut p = Counted {
+            f: |x: &[f64], g: &mut [f64]| {
+                let mut f = 0.0;
+                for (i, (g, &x)) in g.iter_mut().zip(x).enumerate() {
+                    let c = 1.0 + i as f64 / 10.0;
+                    *g = c * x;
+                    f += 0.5 * c * x * x;
+                }
+                f
+            },
+            evals: 0,
+        };
+        let x: Vec<f64> = (0..n).map(|i| 1e6 * (1.0 + (i % 3) as f64)).collect();
+        let mut g = vec![0.0; n];
+        let f0 = p.eval(&x, &mut g);
+        let d: Vec<f64> = g.iter().map(|g| -g).collect();
+        let df0 = dot(&g, &d);
+        let alpha0 = 1.0 / g.iter().map(|v| v.abs()).sum::<f64>();
+        let mut line = Line {
+            problem: &mut p,
+            theta: &x,
+            d: &d,
+            trial: vec![0.0; n],
+            evals: 0,
+        };
+        let step = line_search(&mut line, f0, df0, alpha0).expect("a step");
+        let evals = line.evals;
+        assert!(step.f <= f0 + C1 * step.alpha * df0 && step.df >= C2 * df0);
+        assert!(evals <= 10, "{evals} evaluations");
     }
 }
