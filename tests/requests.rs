@@ -120,10 +120,13 @@ fn a_request_file_and_the_same_flags_are_the_same_request() {
                 "1e-5",
                 "--arch",
                 "2-8-1",
+                "--threads",
+                "2",
             ],
             r#"
                 method = "convex"
                 arch = "2-8-1"
+                threads = 2
                 [data]
                 teacher = "2-3-1"
                 [convex]
@@ -417,4 +420,50 @@ fn the_demo_report_reruns_every_start() {
         .map(|run| run["request"]["start"]["init"].as_str().unwrap())
         .collect();
     assert_eq!(inits, ["perturbed", "random", "zero"]);
+}
+
+/// The request's `threads` is the budget of every kernel of the run: the convex model's sampled
+/// program (products over threaded blocks of samples) and Adam's passes train the same models
+/// bit for bit on 1 and 2 threads; the resolved request keeps the key; 0 is refused by name.
+#[test]
+fn the_requests_threads_change_no_bit_of_the_model() {
+    use cvxnn::request::RunRequest;
+    let train = |method: &str, threads: usize| {
+        let text = format!(
+            r#"
+                method = "{method}"
+                threads = {threads}
+                arch = "5-200-1"
+                data = {{ teacher = "5-4-1", n = 6000, noise = 0.1 }}
+                {}
+            "#,
+            if method == "convex" {
+                "convex = { weight_decay = 1e-2, patterns = 30, gap_tol = 1e-6 }"
+            } else {
+                "gradient = { max_iter = 20 }"
+            }
+        );
+        let trained = RunRequest::from_toml(&text)
+            .unwrap()
+            .prepare(None)
+            .unwrap()
+            .run_quietly()
+            .unwrap();
+        assert_eq!(trained.request.threads, Some(threads));
+        trained.model.expect("a model").to_json().unwrap()
+    };
+    for method in ["convex", "adam"] {
+        assert_eq!(train(method, 1), train(method, 2), "{method}");
+    }
+    let err =
+        RunRequest::from_toml("method = \"adam\"\nthreads = 0\ndata = { teacher = \"2-2-1\" }")
+            .unwrap()
+            .prepare(None)
+            .err()
+            .expect("threads = 0 is refused")
+            .to_string();
+    assert!(
+        err.contains("threads") && err.contains("at least 1"),
+        "{err}"
+    );
 }

@@ -142,10 +142,6 @@ pub struct GradArgs {
     /// The improvement of the held-out loss that counts for early stopping.
     #[arg(long, default_value_t = 1e-4)]
     pub validation_tol: f64,
-    /// Threads of the gradient methods' passes over the samples (default: every core); the
-    /// trained network does not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
     /// Precision of the gradient methods' passes and network [default: f64]; f32 runs the
     /// products at twice the rate and stores a float32 network (lm stays f64).
     #[arg(long, value_parser = choices(Precision::CHOICES))]
@@ -341,6 +337,11 @@ pub struct LimitArgs {
     /// Stop each run after this many seconds (all its stages together), keeping the best so far.
     #[arg(long)]
     pub time_limit: Option<f64>,
+    /// Threads of every kernel of the run (default: every core): the gradient passes, the
+    /// products, SCR's ADMM (unless --admm-threads) and the convex solvers; the trained model
+    /// does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// How a flag's text becomes a request value.
@@ -402,7 +403,7 @@ pub const FLAGS: &[Flag] = &[
     ),
     flag("n_iter_no_change", "gradient.n_iter_no_change", Kind::Int),
     flag("validation_tol", "gradient.validation_tol", Kind::Float),
-    flag("threads", "gradient.threads", Kind::Int),
+    flag("threads", "threads", Kind::Int),
     flag("precision", "gradient.precision", Kind::Str),
     flag("output_tol", "scr.output_tol", Kind::Float),
     flag("output_tol", "gradient.output_tol", Kind::Float),

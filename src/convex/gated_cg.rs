@@ -310,9 +310,7 @@ impl<'p, 'a> Products<'p, 'a> {
         let threads = if n * g * dim < PARALLEL_WORK {
             1
         } else {
-            std::thread::available_parallelism()
-                .map_or(1, |t| t.get())
-                .min(blocks.len())
+            crate::linalg::threads::available().min(blocks.len())
         };
         let mut results: Vec<Option<(Vec<f32>, Vec<f32>)>> = vec![None; blocks.len()];
         std::thread::scope(|scope| {
@@ -575,9 +573,7 @@ impl Kronecker {
             .map(|g| &prog.patterns.masks[g.pattern])
             .collect();
         // rows of P by thread, each entry an exact count: the same on any thread count
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .min(blocks.max(1));
+        let threads = crate::linalg::threads::available().min(blocks.max(1));
         let rows: Vec<Vec<f64>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {

@@ -450,7 +450,7 @@ fn newton_system(
             }
         }
     }
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let threads = crate::linalg::threads::available();
     let diagonal: Vec<f64> = (0..m).map(|i| h[(i, i)]).collect();
     let mean_diagonal = diagonal.iter().sum::<f64>() / m as f64;
     if !mean_diagonal.is_finite() || mean_diagonal <= 0.0 {

@@ -54,9 +54,7 @@ impl Gram {
         let mut patterns = self.patterns.clone();
         patterns.extend_from_slice(new);
         let side = patterns.len() * dim;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .min(new.len());
+        let threads = crate::linalg::threads::available().min(new.len());
         // new pattern w (position old/dim + w) is task w; it needs rows 0..end(w) of its panel
         let panels: Option<Vec<Panel>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)

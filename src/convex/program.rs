@@ -206,9 +206,7 @@ impl<'a> Program<'a> {
         let threads = if n * g * dim < PARALLEL_WORK {
             1
         } else {
-            std::thread::available_parallelism()
-                .map_or(1, |t| t.get())
-                .min(blocks.len())
+            crate::linalg::threads::available().min(blocks.len())
         };
         let mut results: Vec<Option<BlockResult>> = (0..blocks.len()).map(|_| None).collect();
         if threads <= 1 {

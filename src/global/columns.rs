@@ -57,7 +57,7 @@ impl Generation {
             per_round: 16,
             max_rounds: 200,
             max_cells: PricingGoal::default().max_cells,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: crate::linalg::threads::available(),
         }
     }
 }

@@ -86,7 +86,7 @@ impl BoundSettings {
             rel_tol: 1e-6,
             max_cells: PricingGoal::default().max_cells,
             seed: 0,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: crate::linalg::threads::available(),
         }
     }
 

@@ -196,11 +196,11 @@ impl GradSettings {
         }
     }
 
-    /// The threads of each pass: `threads`, or every core.
+    /// The threads of each pass: `threads`, or the run's budget (every core unless the request's
+    /// `threads` says otherwise).
     pub fn threads(&self) -> usize {
-        self.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        })
+        self.threads
+            .unwrap_or_else(crate::linalg::threads::available)
     }
 
     pub fn validate(&self) -> Result<()> {

@@ -270,7 +270,7 @@ impl Matrix {
         let threads = if rows * self.cols * other.cols < PARALLEL_MATMUL {
             1
         } else {
-            std::thread::available_parallelism().map_or(1, |t| t.get())
+            threads::available()
         };
         let per = other.cols.div_ceil(threads);
         std::thread::scope(|scope| {
@@ -301,7 +301,7 @@ impl Matrix {
         let threads = if rows * inner * cols < PARALLEL_MATMUL {
             1
         } else {
-            std::thread::available_parallelism().map_or(1, |t| t.get())
+            threads::available()
         };
         let scaled: Vec<usize> = bounds.iter().map(|b| b * rows).collect();
         let parts = threads::split_at_bounds(&mut out.data, &scaled);

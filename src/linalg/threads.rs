@@ -1,6 +1,38 @@
 //! The threaded loop of the crate's passes over samples: work split into a fixed list of items,
 //! each computed whole by one thread, results returned in item order. Since no item's result
 //! depends on which thread computed it, the answer does not depend on the thread count.
+//!
+//! How many threads a kernel takes is [`available`]: every core, or the budget of the
+//! [`with_budget`] call it runs under (a run request's `threads`).
+
+use std::cell::Cell;
+
+thread_local! {
+    /// The budget of the innermost [`with_budget`] on this thread.
+    static BUDGET: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The threads a kernel called from this thread may use: the budget of the enclosing
+/// [`with_budget`], or every core.
+pub fn available() -> usize {
+    BUDGET
+        .with(Cell::get)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// Runs `f` with every kernel it calls on this thread taking at most `threads` threads (`None`:
+/// every core); the budget before is restored after, also on a panic.
+pub fn with_budget<R>(threads: Option<usize>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<usize>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BUDGET.with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(BUDGET.with(|b| b.replace(threads.or(b.get()))));
+    f()
+}
 
 /// Runs `f` on every item, on up to `threads` scoped threads (consecutive runs of items each);
 /// the results come back in item order.
@@ -54,6 +86,15 @@ pub fn split_at_bounds<'a, T>(mut s: &'a mut [T], bounds: &[usize]) -> Vec<&'a m
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_holds_inside_its_call_only() {
+        let all = available();
+        assert_eq!(with_budget(Some(1), available), 1);
+        assert_eq!(with_budget(Some(3), || with_budget(None, available)), 3);
+        assert_eq!(with_budget(Some(2), || with_budget(Some(1), available)), 1);
+        assert_eq!(available(), all);
+    }
 
     #[test]
     fn results_come_back_in_item_order_on_any_thread_count() {

@@ -58,6 +58,7 @@ const TOP_KEYS: &[&str] = &[
     "seed",
     "start",
     "time_limit",
+    "threads",
 ];
 
 /// One training run, as asked for.
@@ -80,6 +81,11 @@ pub struct RunRequest {
     /// Seconds for the whole run (every stage), keeping the best so far.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_limit: Option<f64>,
+    /// Threads of every kernel of the run (`None`: every core): the gradient passes, the
+    /// products, SCR's ADMM and the convex solvers, unless their own settings say otherwise. The
+    /// trained model does not depend on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
     /// The method's settings groups.
     #[serde(flatten)]
     pub settings: Settings,
@@ -129,6 +135,10 @@ impl RunRequest {
             .and_then(|v| (!v.is_null()).then_some(v))
             .map(|v| read_group("time_limit", v))
             .transpose()?;
+        let threads = take("threads")
+            .and_then(|v| (!v.is_null()).then_some(v))
+            .map(|v| read_group("threads", v))
+            .transpose()?;
         let mut settings = Settings::new();
         for (name, table) in map {
             if TOP_KEYS.contains(&name.as_str()) {
@@ -155,6 +165,7 @@ impl RunRequest {
             seed,
             start,
             time_limit,
+            threads,
             settings,
         })
     }
@@ -181,6 +192,9 @@ impl RunRequest {
     pub fn prepare(&self, arrays: Option<Dataset>) -> Result<Prepared> {
         let method = methods::method(&self.method)?;
         method.refuse_unread(&self.settings)?;
+        if self.threads == Some(0) {
+            return Err(Error::setting("threads", "must be at least 1"));
+        }
         if let Some(t) = self.time_limit {
             Limits {
                 time_limit: Some(t),
@@ -263,6 +277,7 @@ impl RunRequest {
             seed: self.seed,
             start: start_spec,
             time_limit: self.time_limit,
+            threads: self.threads,
             settings: trainer.settings(),
         };
         Ok(Prepared {
@@ -369,8 +384,18 @@ impl Prepared {
     }
 
     /// Trains under `observer`, within the request's time limit, until `interrupt` (if given)
-    /// is triggered.
+    /// is triggered, every kernel on the request's threads.
     pub fn run(
+        &self,
+        observer: &mut dyn Observer,
+        interrupt: Option<Interrupt>,
+    ) -> Result<Trained> {
+        crate::linalg::threads::with_budget(self.request.threads, || {
+            self.run_on_budget(observer, interrupt)
+        })
+    }
+
+    fn run_on_budget(
         &self,
         observer: &mut dyn Observer,
         interrupt: Option<Interrupt>,

@@ -98,7 +98,7 @@ impl Default for AdmmBackend {
             max_iter: 20_000,
             rho: [1.0, 0.5, 1.0],
             alpha: 1.6,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+            threads: crate::linalg::threads::available().min(8),
             adaptive: true,
             verbose: false,
             hint_tol: None,
