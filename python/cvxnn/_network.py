@@ -55,6 +55,10 @@ class _Network(BaseEstimator):
         }
         if self.time_limit is not None:
             request["time_limit"] = _request._plain("time_limit", self.time_limit)
+        n_jobs = getattr(self, "n_jobs", None)
+        if n_jobs is not None and n_jobs != -1:
+            # every kernel's threads (scikit-learn's -1, every core, is cvxnn's default)
+            request["threads"] = _request._plain("n_jobs", n_jobs)
         request.update(_request.settings(method, keyword))
         return request
 
@@ -205,8 +209,9 @@ class MLPRegressor(_Regression, RegressorMixin, _Network):
     random_state : int, RandomState or None, default=None
         Seeds the start and the mini-batch order (None: seed 0; every run is reproducible).
     n_jobs : int, default=None
-        Threads of each pass over the samples (gradient methods) or of SCR's ADMM; None or -1:
-        every core. The trained network does not depend on it.
+        Threads of every kernel of the fit (the request's ``threads``: the gradient passes,
+        SCR's ADMM, the convex solvers); None or -1: every core. The trained network does not
+        depend on it.
     precision : {"f64", "f32"}, default=None
         The gradient methods' precision (None: f64). ``"f32"`` runs the passes in float32 (twice
         the products' rate; master parameters and optimiser state stay float64) and gives a
@@ -725,7 +730,6 @@ class MLPClassifier(Labels, ClassifierMixin, _Network):
             "beta_2": self.beta_2,
             "epsilon": self.epsilon,
             "loss": "cross-entropy",
-            "n_jobs": self.n_jobs,
             "precision": self.precision,
         }
         keyword = _early(self, keyword) if early else keyword

@@ -38,7 +38,6 @@ NETWORK_KEYS = {
     "validation_fraction": ("gradient.validation_fraction",),
     "n_iter_no_change": ("gradient.n_iter_no_change",),
     "max_patterns": ("convex.max_patterns",),
-    "n_jobs": ("gradient.threads", "scr.admm_threads"),
     "precision": ("gradient.precision",),
 }
 
@@ -59,6 +58,7 @@ OWN_KEYS = {
     "weight_decay": "weight_decay",
     "bound_time": "bound_time",
     "data.weights": "sample_weight",
+    "threads": "n_jobs",
 }
 
 # The convex estimators' ``weight_decay`` default, also ``MLPRegressor(method="convex")``'s.
@@ -88,9 +88,6 @@ def settings(method, params):
     that the library refuses it as not read (it would be ignored)."""
     groups = set(_core.method_groups(method))
     given = {k: v for k, v in params.items() if v is not None}
-    if given.get("n_jobs") == -1:
-        # scikit-learn's "every core", cvxnn's default
-        del given["n_jobs"]
     keys_of = dict(NETWORK_KEYS)
     if "scr" in groups:
         # in scr+lbfgs, max_iter is SCR's and lbfgs_max_iter L-BFGS's

@@ -282,6 +282,7 @@ def test_the_thread_count_does_not_change_the_network(make):
     for f in fits[1:]:
         for a, b in zip(fits[0].coefs_ + fits[0].intercepts_, f.coefs_ + f.intercepts_):
             np.testing.assert_array_equal(a, b)
-    assert fits[1].run_["request"]["gradient"]["threads"] == 2
+    assert fits[1].run_["request"]["threads"] == 2
+    assert "threads" not in fits[3].run_["request"]
     with pytest.raises(ValueError, match="n_jobs"):
         make(n_jobs=0).fit(Xb[:50], yb[:50])
