@@ -3,7 +3,7 @@
 
 use cvxnn::data::planted_teacher;
 use cvxnn::gradient::{self, Evaluator, GradSettings, Optimizer};
-use cvxnn::linalg::Matrix;
+use cvxnn::linalg::{Matrix, Precision};
 use cvxnn::net::{Activation, Architecture, Mlp};
 use cvxnn::train::{quiet, random_network as init_model, InitScheme, Quiet, Stop};
 use rand::SeedableRng;
@@ -122,26 +122,34 @@ fn a_batch_of_several_blocks_has_the_forward_pass_loss_and_gradient() {
     }
 }
 
-/// The trained network does not depend on the thread count: L-BFGS and Adam on a batch large
-/// enough to be split over threads give the same bits on 1, 2 and 3 threads.
+/// The trained network does not depend on the thread count: L-BFGS, full-batch Adam and
+/// mini-batch Adam on batches large enough to be split over threads give the same bits on 1, 2
+/// and 3 threads, in float64 and in float32.
 #[test]
 fn one_two_and_three_threads_train_the_same_network() {
     let (_, x, y, t) = teacher("10-50-1", Activation::Linear, 9_000, 8);
     let start = perturbed(&t, 0.3, 2);
     // the passes must be threaded
     const { assert!(9_000 * 601 >= gradient::pass::PARALLEL_WORK) };
-    for opt in [Optimizer::Lbfgs { memory: 10 }, adam(1e-3, None)] {
-        let train = |threads| {
-            let mut s = settings(opt.clone(), 15);
-            s.threads = Some(threads);
-            gradient::train(&x, &y, &start, &s, &mut quiet(&mut Quiet))
-                .unwrap()
-                .model
-        };
-        let one = train(1);
-        assert_eq!(one, train(2), "{opt:?}");
-        assert_eq!(one, train(3), "{opt:?}");
-        assert_ne!(one, start);
+    for precision in [Precision::F64, Precision::F32] {
+        for opt in [
+            Optimizer::Lbfgs { memory: 10 },
+            adam(1e-3, None),
+            adam(1e-3, Some(2_000)),
+        ] {
+            let train = |threads| {
+                let mut s = settings(opt.clone(), 12);
+                s.threads = Some(threads);
+                s.precision = precision;
+                gradient::train(&x, &y, &start, &s, &mut quiet(&mut Quiet))
+                    .unwrap()
+                    .model
+            };
+            let one = train(1);
+            assert_eq!(one, train(2), "{precision:?} {opt:?}");
+            assert_eq!(one, train(3), "{precision:?} {opt:?}");
+            assert_ne!(one, start);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! float32 and float64 gradient training: the float32 passes give the float64 loss and gradient
-//! to single precision; both precisions reach the same minimum on seeded teachers; float32
-//! training does not depend on the thread count; a float32 network is stored as one (file,
+//! to single precision; both precisions reach the same minimum on seeded teachers (that float32
+//! training does not depend on the thread count: tests/gradient.rs); a float32 network is stored as one (file,
 //! model, ONNX export that matches `predict` to float32 rounding); Levenberg–Marquardt and an
 //! impossible file are refused.
 
@@ -135,35 +135,6 @@ fn float32_and_float64_training_reach_the_same_minimum() {
         assert!(parameters(&r64.model)
             .iter()
             .any(|&v| f64::from(v as f32) != v));
-    }
-}
-
-/// float32 training does not depend on the thread count: mini-batch Adam and L-BFGS on passes
-/// large enough to be threaded give the same bits on 1 and 2 threads.
-#[test]
-fn one_and_two_threads_train_the_same_float32_network() {
-    let (x, y, start) = noisy_teacher("10-50-1", 9_000, 0.05, 4);
-    const { assert!(9_000 * 601 >= gradient::pass::PARALLEL_WORK) };
-    for opt in [
-        Optimizer::Lbfgs { memory: 10 },
-        Optimizer::Adam {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            batch: Some(2_000),
-        },
-    ] {
-        let train = |threads| {
-            let mut s = settings(opt.clone(), 12, Precision::F32);
-            s.threads = Some(threads);
-            gradient::train(&x, &y, &start, &s, &mut quiet(&mut Quiet))
-                .unwrap()
-                .model
-        };
-        let one = train(1);
-        assert_eq!(one, train(2), "{opt:?}");
-        assert_ne!(one, start);
     }
 }
 
