@@ -1,9 +1,8 @@
 //! float32 and float64 gradient training: the float32 passes give the float64 loss and gradient
-//! to single precision; both precisions reach the same minimum on seeded teachers (that float32
-//! training does not depend on the thread count: tests/gradient.rs); a float32 network is stored as one (file,
-//! model, ONNX export that matches `predict` to float32 rounding); Levenberg–Marquardt and an
-//! impossible file are refused.
-
+//! to single precision; both precisions reach the same minimum on seeded teachers; a float32
+//! network is stored as one (file, model, ONNX export that matches `predict` to float32
+//! rounding); Levenberg–Marquardt and an impossible file are refused. (That float32 training
+//! does not depend on the thread count: tests/gradient.rs.)
 use cvxnn::data::planted_teacher;
 use cvxnn::gradient::{self, DataLoss, Evaluator, GradSettings, Optimizer};
 use cvxnn::linalg::{Matrix, Precision};
