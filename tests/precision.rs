@@ -3,6 +3,7 @@
 //! network is stored as one (file, model, ONNX export that matches `predict` to float32
 //! rounding); Levenberg–Marquardt and an impossible file are refused. (That float32 training
 //! does not depend on the thread count: tests/gradient.rs.)
+
 use cvxnn::data::planted_teacher;
 use cvxnn::gradient::{self, DataLoss, Evaluator, GradSettings, Optimizer};
 use cvxnn::linalg::{Matrix, Precision};
