@@ -221,8 +221,8 @@ impl GradSettings {
         if self.precision != Precision::F64 && matches!(self.optimizer, Optimizer::Lm) {
             return Err(Error::setting(
                 "gradient.precision",
-                "Levenberg–Marquardt runs in float64 (its normal equations need it); gd, sgd, \
-                 adam and lbfgs run in float32",
+                "f32 does not apply to Levenberg–Marquardt, which runs in float64 (its normal \
+                 equations need it); gd, sgd, adam and lbfgs take f32",
             ));
         }
         if self.loss == DataLoss::CrossEntropy && matches!(self.optimizer, Optimizer::Lm) {
